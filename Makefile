@@ -1,0 +1,38 @@
+# regionflip — the commands README.md and .ci/run use.
+#
+#   make drill   the local DR drill (installs what it needs)
+#   make test    formatting, lints, every test, template validation
+#   make bench   benchmarks; writes docs/benchmarks.md and checks the budgets
+#   make build   Lambda zips for provided.al2023 (cargo-lambda), glibc check
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+CARGO ?= cargo
+export CARGO_TERM_COLOR ?= never
+
+.PHONY: all test fmt-check clippy unit deps drill bench build
+
+all: test
+
+## Tools the tests need: moto_server (the local AWS) and cargo-lambda (the local Lambda
+## runtime API). Installed from PyPI when missing; already-present tools are kept.
+deps:
+	@command -v moto_server >/dev/null || python3 -m pip install --quiet 'moto[server]>=5.2,<5.3'
+	@command -v cargo-lambda >/dev/null || python3 -m pip install --quiet 'cargo-lambda>=1.9,<2'
+
+test: deps fmt-check clippy unit
+
+fmt-check:
+	$(CARGO) fmt --all --check
+
+clippy:
+	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
+
+unit:
+	$(CARGO) test --workspace --locked
+
+drill: deps
+	scripts/drill.sh
+
+bench:
+	scripts/bench-health.sh

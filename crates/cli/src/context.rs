@@ -1,0 +1,107 @@
+//! What every AWS-facing command needs: the validated configuration and a watcher built
+//! on the SDK clients (the same ones the Lambda uses; `AWS_ENDPOINT_URL`, profiles and
+//! regions are honoured by aws-config).
+
+use std::io::Write;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use regionflip_core::Config;
+use regionflip_watcher::aws::{
+    AwsClients, CloudWatchAdapter, Route53Adapter, SdkBudget, load_clients,
+};
+use regionflip_watcher::journal::{Journal, TransitionRecord};
+use regionflip_watcher::{Watcher, WatcherSettings};
+use serde::Serialize;
+
+use crate::args::GlobalArgs;
+use crate::error::CliError;
+
+/// The watcher the CLI drives.
+pub(crate) type CliWatcher = Watcher<Route53Adapter, CloudWatchAdapter, StderrJournal>;
+
+/// The transition record, one JSON line on standard error.
+///
+/// The Lambda writes the same line to standard output, where CloudWatch Logs collects
+/// it. The CLI keeps standard output for its own answer (one JSON document with
+/// `--json`), so the record goes to standard error, where it is still one parseable line
+/// (and the `transition` field of the JSON answer carries it too).
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct StderrJournal;
+
+impl Journal for StderrJournal {
+    fn record(&self, record: &TransitionRecord) {
+        if let Ok(line) = serde_json::to_string(record) {
+            // A failed write to stderr has nowhere better to be reported.
+            let _ = writeln!(std::io::stderr().lock(), "{line}");
+        }
+    }
+}
+
+/// Reads and validates the configuration file.
+pub(crate) fn load_config(global: &GlobalArgs) -> Result<Config, CliError> {
+    let text = std::fs::read_to_string(&global.config).map_err(|source| CliError::ConfigFile {
+        path: global.config.clone(),
+        source,
+    })?;
+    Ok(Config::from_toml_str(&text)?)
+}
+
+/// The configuration and a watcher on the SDK clients.
+pub(crate) async fn load_watcher(global: &GlobalArgs) -> Result<CliWatcher, CliError> {
+    let config = load_config(global)?;
+    let regions: Vec<String> = config.regions.iter().map(|r| r.name.clone()).collect();
+    let clients: AwsClients = load_clients(&regions, SdkBudget::default()).await;
+    Ok(watcher_on(config, clients))
+}
+
+/// A watcher on given clients. Operator actions publish their metrics in the region the
+/// operator's AWS configuration names (AWS_REGION), else in the home region.
+pub(crate) fn watcher_on(config: Config, clients: AwsClients) -> CliWatcher {
+    let metrics_region = std::env::var("AWS_REGION").unwrap_or_else(|_| config.home().name.clone());
+    Watcher {
+        config,
+        route53: clients.route53,
+        cloudwatch: clients.cloudwatch,
+        journal: StderrJournal,
+        settings: WatcherSettings::for_region(&metrics_region),
+    }
+}
+
+/// The wall clock in Unix seconds: the `now` every pass and report is decided at.
+pub(crate) fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// Prints one JSON document on standard output.
+pub(crate) fn print_json<T: Serialize>(value: &T) -> Result<(), CliError> {
+    let text = serde_json::to_string_pretty(value)
+        .map_err(|e| CliError::Failed(format!("cannot write the JSON answer: {e}")))?;
+    println!("{text}");
+    Ok(())
+}
+
+/// `1h 02m`, `3m 05s`, `12s`: a duration for people.
+pub(crate) fn human_duration(secs: u64) -> String {
+    match secs {
+        0..60 => format!("{secs}s"),
+        60..3600 => format!("{}m {:02}s", secs / 60, secs % 60),
+        3600..86_400 => format!("{}h {:02}m", secs / 3600, secs % 3600 / 60),
+        _ => format!("{}d {:02}h", secs / 86_400, secs % 86_400 / 3600),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_at_a_glance() {
+        assert_eq!(human_duration(0), "0s");
+        assert_eq!(human_duration(59), "59s");
+        assert_eq!(human_duration(185), "3m 05s");
+        assert_eq!(human_duration(3720), "1h 02m");
+        assert_eq!(human_duration(90_000), "1d 01h");
+    }
+}

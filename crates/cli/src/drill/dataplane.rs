@@ -1,0 +1,520 @@
+//! The rest of Route 53's data plane, simulated: health check evaluation and the answer a
+//! resolver gets. moto stores records and health checks but evaluates nothing.
+//!
+//! Everything is read from the emulator as `init` left it and as the watcher changes it:
+//! the failover pair (`ListResourceRecordSets`, every round, so `records` mode flips are
+//! seen), and the health checks (`ListHealthChecks`, once). Evaluation follows Route 53:
+//!
+//! | check type                        | healthy when                                   |
+//! |-----------------------------------|------------------------------------------------|
+//! | `HTTP(S)`, `HTTP(S)_STR_MATCH`    | the simulated checkers say so (`checkers.rs`)  |
+//! | `CALCULATED`                      | at least `HealthThreshold` children are healthy |
+//! | `CLOUDWATCH_METRIC` (a gate)      | its alarm is OK                                |
+//! | `Disabled` / `Inverted`           | always healthy / the opposite                  |
+//!
+//! and the answer: PRIMARY while its check is healthy, else SECONDARY while its check is
+//! healthy, else — every record unhealthy — Route 53 treats them all as healthy and
+//! answers PRIMARY. (Resolver caching for the record's TTL is not simulated: the answer
+//! is what Route 53's name servers give.)
+//!
+//! **Gate alarms.** moto never evaluates alarms, and it drops a `CLOUDWATCH_METRIC`
+//! check's alarm identifier. The drill therefore evaluates each gate alarm as init
+//! defines it — ALARM when the minimum of the region's `GateOpen` over the period is
+//! below 1, missing data keeps the state — from the datapoints the watcher published to
+//! the emulator (`GetMetricData`), with the period compressed, and mirrors the result
+//! into the emulator with `SetAlarmState`. The gate check of a region is found as the
+//! `CLOUDWATCH_METRIC` child of the `CALCULATED` check on that region's record.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use aws_sdk_cloudwatch::primitives::DateTime;
+use aws_sdk_cloudwatch::types::{
+    Dimension, Metric, MetricDataQuery, MetricStat, ScanBy, StateValue,
+};
+use aws_sdk_route53::types::HealthCheckType;
+use regionflip_core::plan::region_of_record;
+use regionflip_core::resources::{GATE_METRIC, RECORD_DIMENSION, REGION_DIMENSION};
+use regionflip_core::{Config, FailoverRole, Mode, RecordSet};
+use regionflip_watcher::aws::AwsClients;
+use regionflip_watcher::ports::Route53Api;
+use tokio::time::MissedTickBehavior;
+
+use super::checkers::{EndpointSpec, Fleet};
+use super::timeline::{Timeline, unix_now};
+use crate::error::CliError;
+use crate::probe::ProbeTarget;
+
+/// Records asked for when reading the failover pair.
+const PAIR_PAGE: i32 = 10;
+/// Nesting of CALCULATED checks followed at most (Route 53 allows no cycles; this only
+/// bounds a malformed emulator state).
+const MAX_DEPTH: u32 = 8;
+
+/// How one health check is evaluated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum CheckKind {
+    /// Probed by the simulated checkers.
+    Endpoint,
+    /// Healthy when `threshold` of `children` are.
+    Calculated {
+        children: Vec<String>,
+        threshold: usize,
+    },
+    /// Follows the gate alarm of `region`.
+    Gate { region: String },
+    /// A type the drill does not simulate; counted healthy.
+    Other(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Check {
+    kind: CheckKind,
+    inverted: bool,
+    disabled: bool,
+}
+
+/// What the drill found in the emulator after init.
+#[derive(Debug)]
+pub(crate) struct Discovered {
+    checks: BTreeMap<String, Check>,
+    /// The endpoint checks reachable from the failover pair: what the checkers probe.
+    pub(crate) endpoints: Vec<EndpointSpec>,
+}
+
+/// Reads the failover pair and every health check, and works out what to simulate.
+pub(crate) async fn discover(
+    config: &Config,
+    clients: &AwsClients,
+) -> Result<Discovered, CliError> {
+    let pair = read_pair(config, clients)
+        .await
+        .map_err(|e| CliError::Failed(format!("cannot read the failover records: {e}")))?;
+    if pair.len() != 2 {
+        return Err(CliError::Failed(format!(
+            "init left {} failover records for {}, expected a PRIMARY and a SECONDARY",
+            pair.len(),
+            config.record_name
+        )));
+    }
+    let listed = clients
+        .route53
+        .client()
+        .list_health_checks()
+        .max_items(1000)
+        .send()
+        .await
+        .map_err(|e| CliError::Failed(format!("ListHealthChecks failed: {e}")))?;
+    let configs: BTreeMap<&str, &aws_sdk_route53::types::HealthCheckConfig> = listed
+        .health_checks()
+        .iter()
+        .filter_map(|c| c.health_check_config().map(|config| (c.id(), config)))
+        .collect();
+
+    let mut discovered = Discovered {
+        checks: BTreeMap::new(),
+        endpoints: Vec::new(),
+    };
+    for record in &pair {
+        let (Some(root), Some(region)) =
+            (&record.health_check_id, region_of_record(config, record))
+        else {
+            continue;
+        };
+        let mut pending = vec![root.clone()];
+        while let Some(id) = pending.pop() {
+            if discovered.checks.contains_key(&id) {
+                continue;
+            }
+            let Some(settings) = configs.get(id.as_str()) else {
+                return Err(CliError::Failed(format!(
+                    "health check {id} of {}'s record does not exist",
+                    region.name
+                )));
+            };
+            let kind = match settings.r#type() {
+                HealthCheckType::Http
+                | HealthCheckType::Https
+                | HealthCheckType::HttpStrMatch
+                | HealthCheckType::HttpsStrMatch => {
+                    // The check is labelled with the region whose endpoint it probes.
+                    let owner = config
+                        .regions
+                        .iter()
+                        .find(|r| r.health_check_id.as_deref() == Some(id.as_str()))
+                        .map_or(region.name.as_str(), |r| r.name.as_str());
+                    discovered.endpoints.push(EndpointSpec {
+                        id: id.clone(),
+                        region: owner.to_string(),
+                        target: endpoint_target(settings)?,
+                    });
+                    CheckKind::Endpoint
+                }
+                HealthCheckType::Calculated => {
+                    let children = settings.child_health_checks().to_vec();
+                    pending.extend(children.iter().cloned());
+                    CheckKind::Calculated {
+                        threshold: settings
+                            .health_threshold()
+                            .map_or(children.len(), |t| usize::try_from(t).unwrap_or(0)),
+                        children,
+                    }
+                }
+                HealthCheckType::CloudwatchMetric => CheckKind::Gate {
+                    region: region.name.clone(),
+                },
+                other => CheckKind::Other(other.as_str().to_string()),
+            };
+            discovered.checks.insert(
+                id,
+                Check {
+                    kind,
+                    inverted: settings.inverted().unwrap_or(false),
+                    disabled: settings.disabled().unwrap_or(false),
+                },
+            );
+        }
+    }
+    Ok(discovered)
+}
+
+/// The URL a Route 53 checker requests for an endpoint check.
+fn endpoint_target(
+    settings: &aws_sdk_route53::types::HealthCheckConfig,
+) -> Result<ProbeTarget, CliError> {
+    let https = matches!(
+        settings.r#type(),
+        HealthCheckType::Https | HealthCheckType::HttpsStrMatch
+    );
+    let host = settings
+        .ip_address()
+        .or(settings.fully_qualified_domain_name())
+        .ok_or_else(|| {
+            CliError::Failed("an endpoint check has neither IP address nor domain name".into())
+        })?;
+    let host = if host.contains(':') {
+        format!("[{host}]")
+    } else {
+        host.to_string()
+    };
+    let port = settings.port().unwrap_or(if https { 443 } else { 80 });
+    let path = settings.resource_path().unwrap_or("/");
+    let url = format!(
+        "{}://{host}:{port}{}{path}",
+        if https { "https" } else { "http" },
+        if path.starts_with('/') { "" } else { "/" }
+    );
+    let search = match settings.r#type() {
+        HealthCheckType::HttpStrMatch | HealthCheckType::HttpsStrMatch => {
+            settings.search_string().map(str::to_string)
+        }
+        _ => None,
+    };
+    ProbeTarget::parse(&url, search).map_err(CliError::Failed)
+}
+
+async fn read_pair(config: &Config, clients: &AwsClients) -> Result<Vec<RecordSet>, String> {
+    let page = clients
+        .route53
+        .list_records(&config.hosted_zone_id, &config.record_name, PAIR_PAGE)
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(page
+        .records
+        .into_iter()
+        .filter(|r| r.name == config.record_name && r.failover.is_some())
+        .collect())
+}
+
+/// The simulated evaluation and resolver.
+#[derive(Debug)]
+pub(crate) struct DataPlane {
+    config: Config,
+    clients: AwsClients,
+    checks: BTreeMap<String, Check>,
+    fleet: Arc<Fleet>,
+    gate_period: Duration,
+    timeline: Arc<Timeline>,
+    /// Each gated region's gate alarm as evaluated: true while OK (gate open).
+    gates: Mutex<BTreeMap<String, bool>>,
+}
+
+impl DataPlane {
+    /// The data plane over what [`discover`] found.
+    pub(crate) fn new(
+        config: Config,
+        clients: AwsClients,
+        discovered: Discovered,
+        fleet: Arc<Fleet>,
+        gate_period: Duration,
+        timeline: Arc<Timeline>,
+    ) -> Arc<DataPlane> {
+        // New alarms start OK in moto, and init publishes every gate open.
+        let gates = discovered
+            .checks
+            .values()
+            .filter_map(|c| match &c.kind {
+                CheckKind::Gate { region } => Some((region.clone(), true)),
+                _ => None,
+            })
+            .collect::<BTreeMap<_, _>>();
+        for region in gates.keys() {
+            timeline.lane(&gate_lane(region), "open");
+        }
+        Arc::new(DataPlane {
+            config,
+            clients,
+            checks: discovered.checks,
+            fleet,
+            gate_period,
+            timeline,
+            gates: Mutex::new(gates),
+        })
+    }
+
+    /// Evaluates the gates and the answer every `every`, for ever.
+    pub(crate) async fn run(self: Arc<Self>, every: Duration) {
+        let mut ticks = tokio::time::interval(every);
+        ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        let mut last_error = String::new();
+        loop {
+            ticks.tick().await;
+            if let Err(error) = self.round().await {
+                // Once per distinct error: a stuck emulator must not flood the story.
+                if error != last_error {
+                    self.timeline.event("error", format!("data plane: {error}"));
+                    last_error = error;
+                }
+            }
+        }
+    }
+
+    async fn round(&self) -> Result<(), String> {
+        if self.config.mode == Mode::HealthGate {
+            self.evaluate_gates().await?;
+        }
+        let pair = read_pair(&self.config, &self.clients)
+            .await
+            .map_err(|e| format!("ListResourceRecordSets failed: {e}"))?;
+        let primary = pair
+            .iter()
+            .find(|r| r.failover == Some(FailoverRole::Primary));
+        let secondary = pair
+            .iter()
+            .find(|r| r.failover == Some(FailoverRole::Secondary));
+        let (Some(primary), Some(secondary)) = (primary, secondary) else {
+            return Err(format!(
+                "{} lacks its PRIMARY or SECONDARY record",
+                self.config.record_name
+            ));
+        };
+        let gates = self.gates.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let region = |record: &RecordSet| {
+            region_of_record(&self.config, record)
+                .map_or_else(|| "elsewhere".to_string(), |r| r.name.clone())
+        };
+        let healthy = |record: &RecordSet| {
+            record
+                .health_check_id
+                .as_ref()
+                .is_none_or(|id| self.healthy(id, &gates, 0))
+        };
+        let (primary_ok, secondary_ok) = (healthy(primary), healthy(secondary));
+        for (record, ok) in [(primary, primary_ok), (secondary, secondary_ok)] {
+            self.timeline.lane(
+                &record_lane(&region(record)),
+                if ok { "healthy" } else { "unhealthy" },
+            );
+        }
+        let (answer, why) = match (primary_ok, secondary_ok) {
+            (true, _) => (primary, format!("PRIMARY {} is healthy", region(primary))),
+            (false, true) => (
+                secondary,
+                format!(
+                    "PRIMARY {} is unhealthy, SECONDARY {} is healthy",
+                    region(primary),
+                    region(secondary)
+                ),
+            ),
+            (false, false) => (
+                primary,
+                "every record is unhealthy, so Route 53 treats them all as healthy and answers PRIMARY".to_string(),
+            ),
+        };
+        let answered = region(answer);
+        if self.timeline.lane(DNS_LANE, &answered) {
+            self.timeline.event(
+                "dns",
+                format!(
+                    "{} answers {answered} ({})",
+                    self.config.record_name.trim_end_matches('.'),
+                    why
+                ),
+            );
+        }
+        Ok(())
+    }
+
+    fn healthy(&self, id: &str, gates: &BTreeMap<String, bool>, depth: u32) -> bool {
+        let Some(check) = self.checks.get(id) else {
+            // Not reachable from the pair when discovered; Route 53 counts a check
+            // without data healthy.
+            return true;
+        };
+        if check.disabled || depth > MAX_DEPTH {
+            return true;
+        }
+        let healthy = match &check.kind {
+            CheckKind::Endpoint => self.fleet.healthy(id).unwrap_or(true),
+            CheckKind::Calculated {
+                children,
+                threshold,
+            } => {
+                children
+                    .iter()
+                    .filter(|child| self.healthy(child, gates, depth + 1))
+                    .count()
+                    >= *threshold
+            }
+            CheckKind::Gate { region } => gates.get(region).copied().unwrap_or(true),
+            CheckKind::Other(_) => true,
+        };
+        healthy != check.inverted
+    }
+
+    /// Evaluates every gate alarm from the `GateOpen` datapoints in the emulator.
+    async fn evaluate_gates(&self) -> Result<(), String> {
+        let regions: Vec<String> = self
+            .gates
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .keys()
+            .cloned()
+            .collect();
+        for region in regions {
+            let Some(minimum) = self.gate_minimum(&region).await? else {
+                // No datapoint in the period: the alarm keeps its state.
+                continue;
+            };
+            let open = minimum >= 1.0;
+            let changed = {
+                let mut gates = self.gates.lock().unwrap_or_else(|e| e.into_inner());
+                gates.insert(region.clone(), open) != Some(open)
+            };
+            if changed {
+                self.mirror_gate_alarm(&region, open, minimum).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The minimum of `region`'s `GateOpen` over the last gate period, if published.
+    async fn gate_minimum(&self, region: &str) -> Result<Option<f64>, String> {
+        let host = self.config.gate_host_region(region);
+        let now = unix_now();
+        let period = self.gate_period.as_secs_f64().ceil() as u64;
+        let metric = Metric::builder()
+            .namespace(&self.config.metrics_namespace)
+            .metric_name(GATE_METRIC)
+            .dimensions(
+                Dimension::builder()
+                    .name(RECORD_DIMENSION)
+                    .value(self.config.record_name.trim_end_matches('.'))
+                    .build(),
+            )
+            .dimensions(
+                Dimension::builder()
+                    .name(REGION_DIMENSION)
+                    .value(region)
+                    .build(),
+            )
+            .build();
+        let output = self
+            .clients
+            .cloudwatch
+            .client(host)
+            .map_err(|e| e.to_string())?
+            .get_metric_data()
+            .metric_data_queries(
+                MetricDataQuery::builder()
+                    .id("gate")
+                    .metric_stat(
+                        MetricStat::builder()
+                            .metric(metric)
+                            .period(1)
+                            .stat("Minimum")
+                            .build(),
+                    )
+                    .build(),
+            )
+            .start_time(unix_time(now.saturating_sub(period)))
+            .end_time(unix_time(now + 1))
+            .scan_by(ScanBy::TimestampDescending)
+            .send()
+            .await
+            .map_err(|e| format!("GetMetricData for {region}'s gate in {host} failed: {e}"))?;
+        Ok(output
+            .metric_data_results()
+            .iter()
+            .flat_map(|r| r.values().iter().copied())
+            .reduce(f64::min))
+    }
+
+    /// Writes the evaluated state into the emulator's gate alarm and tells the story.
+    async fn mirror_gate_alarm(
+        &self,
+        region: &str,
+        open: bool,
+        minimum: f64,
+    ) -> Result<(), String> {
+        let host = self.config.gate_host_region(region);
+        let alarm = self.config.gate_alarm_name(region);
+        self.clients
+            .cloudwatch
+            .client(host)
+            .map_err(|e| e.to_string())?
+            .set_alarm_state()
+            .alarm_name(&alarm)
+            .state_value(if open {
+                StateValue::Ok
+            } else {
+                StateValue::Alarm
+            })
+            .state_reason(format!(
+                "evaluated by regionflip drill: minimum GateOpen {minimum} over the last {:.1} s",
+                self.gate_period.as_secs_f64()
+            ))
+            .send()
+            .await
+            .map_err(|e| format!("SetAlarmState {alarm} in {host} failed: {e}"))?;
+        self.timeline
+            .lane(&gate_lane(region), if open { "open" } else { "closed" });
+        self.timeline.event(
+            "gate",
+            format!(
+                "{alarm} in {host} → {}: {region}'s gate {} (GateOpen minimum {minimum})",
+                if open { "OK" } else { "ALARM" },
+                if open { "opens" } else { "closes" }
+            ),
+        );
+        Ok(())
+    }
+}
+
+/// The lane of the simulated DNS answer.
+pub(crate) const DNS_LANE: &str = "DNS answer";
+
+/// The lane of a region's gate.
+pub(crate) fn gate_lane(region: &str) -> String {
+    format!("{region} gate")
+}
+
+/// The lane of a region's record health, as Route 53 would evaluate it.
+pub(crate) fn record_lane(region: &str) -> String {
+    format!("{region} record health")
+}
+
+fn unix_time(secs: u64) -> DateTime {
+    DateTime::from_secs(i64::try_from(secs).unwrap_or(i64::MAX))
+}

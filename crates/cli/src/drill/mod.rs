@@ -1,0 +1,254 @@
+//! `regionflip drill`: a whole DR exercise on this machine, in about a minute.
+//!
+//! ```text
+//!  scenario ── stops/starts ──▶ health (us-east-1)    health (us-west-2)   real processes
+//!     │                              ▲  HTTP GET /health   ▲
+//!     │                    simulated checkers (probe.rs rules, 18 % rule)
+//!     │                              │ verdicts
+//!     │              ┌───────────────┴───────────────┐
+//!     │   HealthCheckStatus (drill decorator)   data plane: CALCULATED / gate checks,
+//!     │              │                          gate alarm evaluation, DNS answer
+//!     │              ▼                                 ▲ records, GateOpen
+//!     └─ SetAlarmState ─▶ moto_server ◀── Watcher::reconcile (tick + alarm change)
+//!                         (zone, checks, records, alarms, state, metrics — set up by init)
+//! ```
+//!
+//! What is real and what is simulated is listed in `report.rs` ([`report::REAL`],
+//! [`report::SIMULATED`]) and printed at the start of every run; docs/drill.md explains
+//! it. Every process the drill starts (moto, the endpoints) is killed when the drill
+//! ends, on success, on error and on Ctrl-C.
+
+mod checkers;
+mod cloudwatch;
+mod dataplane;
+mod endpoint;
+mod moto;
+mod passes;
+mod report;
+mod scenario;
+mod setup;
+mod timeline;
+mod timings;
+
+use std::sync::Arc;
+
+use regionflip_core::Mode;
+use regionflip_watcher::WatcherSettings;
+use regionflip_watcher::aws::{AwsClients, SdkBudget};
+use regionflip_watcher::journal::MemoryJournal;
+use tokio::sync::mpsc;
+use tokio::task::JoinSet;
+
+use crate::args::{DrillArgs, DrillMode, GlobalArgs, OutageKind};
+use crate::error::CliError;
+use checkers::Fleet;
+use cloudwatch::DrillCloudWatch;
+use endpoint::HealthEndpoint;
+use moto::MotoProcess;
+use passes::DrillWatcher;
+use report::Report;
+use scenario::Scenario;
+use setup::{Layout, MATCH_STRING};
+use timeline::{Echo, Timeline};
+use timings::Timings;
+
+/// `regionflip drill`.
+pub(crate) async fn run(global: &GlobalArgs, args: DrillArgs) -> Result<(), CliError> {
+    let timings = Timings::from_args(&args)?;
+    let health_bin = endpoint::locate(args.health_bin.as_deref())?;
+    let timeline = Arc::new(Timeline::new(if global.json {
+        Echo::Stderr
+    } else {
+        Echo::Stdout
+    }));
+    // Ctrl-C drops the drill future, and with it every process and task it owns.
+    tokio::select! {
+        outcome = drill(global, &args, &timings, &health_bin, &timeline) => outcome,
+        _ = tokio::signal::ctrl_c() => Err(CliError::Failed(
+            "interrupted; moto and the health endpoints were stopped".into(),
+        )),
+    }
+}
+
+async fn drill(
+    global: &GlobalArgs,
+    args: &DrillArgs,
+    timings: &Timings,
+    health_bin: &std::path::Path,
+    timeline: &Arc<Timeline>,
+) -> Result<(), CliError> {
+    std::fs::create_dir_all(&args.out)
+        .map_err(|e| CliError::Failed(format!("cannot create {}: {e}", args.out.display())))?;
+    let mode = match args.mode {
+        DrillMode::HealthGate => Mode::HealthGate,
+        DrillMode::Records => Mode::Records,
+    };
+    timeline.event("setup", format!("regionflip drill, {} mode", mode.as_str()));
+    for real in report::REAL {
+        timeline.event("setup", format!("real: {real}"));
+    }
+    for simulated in report::SIMULATED {
+        timeline.event("setup", format!("SIMULATED (no Route 53 data plane in the emulator): {simulated}"));
+    }
+
+    // The emulator: the user's, or our own moto for the length of the drill.
+    let external = std::env::var("AWS_ENDPOINT_URL")
+        .ok()
+        .filter(|u| !u.is_empty());
+    let (moto, emulator) = match external {
+        Some(url) => {
+            timeline.event("setup", format!("emulator: AWS_ENDPOINT_URL {url}"));
+            (None, url)
+        }
+        None => {
+            let moto = MotoProcess::start().await?;
+            let url = moto.endpoint();
+            timeline.event(
+                "setup",
+                format!("emulator: moto_server on {url} (stopped at the end)"),
+            );
+            (Some(moto), url)
+        }
+    };
+    let layout = Layout::new(moto.is_none());
+    let [home, standby] = [layout.regions[0].as_str(), layout.regions[1].as_str()];
+    let mut home_endpoint = HealthEndpoint::start(health_bin, home, MATCH_STRING).await?;
+    let standby_endpoint = HealthEndpoint::start(health_bin, standby, MATCH_STRING).await?;
+    for (region, endpoint) in [(home, &home_endpoint), (standby, &standby_endpoint)] {
+        timeline.event(
+            "setup",
+            format!("{region} health endpoint: {}", endpoint.url()),
+        );
+    }
+
+    let clients = AwsClients::for_endpoint(&emulator, &layout.regions, SdkBudget::default()).await;
+    let provisioned = setup::provision(
+        &clients,
+        &layout,
+        &[&home_endpoint, &standby_endpoint],
+        mode,
+        timings,
+        timeline,
+    )
+    .await?;
+    let config = provisioned.config.clone();
+
+    let discovered = dataplane::discover(&config, &clients).await?;
+    let fleet = Fleet::new(
+        discovered.endpoints.clone(),
+        timings.checkers,
+        timings.checker_interval,
+        timings.failure_threshold,
+        Arc::clone(timeline),
+    );
+    for spec in fleet.specs() {
+        timeline.event(
+            "setup",
+            format!(
+                "{} simulated checkers on {}'s endpoint check {} ({})",
+                timings.checkers,
+                spec.region,
+                spec.id,
+                spec.target.url()
+            ),
+        );
+    }
+    let data_plane = dataplane::DataPlane::new(
+        config.clone(),
+        clients.clone(),
+        discovered,
+        Arc::clone(&fleet),
+        timings.gate_period,
+        Arc::clone(timeline),
+    );
+    let journal = MemoryJournal::default();
+    let watcher: DrillWatcher = regionflip_watcher::Watcher {
+        config: config.clone(),
+        route53: clients.route53.clone(),
+        cloudwatch: DrillCloudWatch {
+            emulator: clients.cloudwatch.clone(),
+            checkers: Arc::clone(&fleet),
+        },
+        journal: journal.clone(),
+        settings: WatcherSettings::for_region(home),
+    };
+
+    let (alarm_changes, alarm_events) = mpsc::unbounded_channel();
+    let mut tasks = JoinSet::new();
+    fleet.spawn(&mut tasks);
+    tasks.spawn(Arc::clone(&data_plane).run(timings.checker_interval));
+    tasks.spawn(passes::run(
+        watcher,
+        alarm_events,
+        timings.tick,
+        Arc::clone(timeline),
+    ));
+
+    Scenario {
+        timeline,
+        timings,
+        clients: &clients,
+        home,
+        standby,
+        home_endpoint: &mut home_endpoint,
+        outage: args.outage,
+        alarm_changes,
+    }
+    .play()
+    .await?;
+    // Everything stops before the results are read, so nothing changes under them.
+    tasks.shutdown().await;
+    let end = timeline.now();
+
+    let metrics = report::read_back_metrics(&clients, &config, home, timeline.started_unix()).await;
+    let journal = journal.records();
+    let report = timeline.read(|record| {
+        let (measurements, expectations) =
+            report::analyse(record, timings, home, &journal, &metrics, end);
+        let passed = expectations.iter().all(|e| e.passed);
+        let report = Report {
+            passed,
+            mode: mode.as_str(),
+            outage: match args.outage {
+                OutageKind::Stop => "stop",
+                OutageKind::Drain => "drain",
+            },
+            started_at: report::started_at(timeline.started_unix()),
+            duration_secs: end,
+            emulator: emulator.clone(),
+            regions: [home, standby],
+            timings,
+            real: report::REAL,
+            simulated: report::SIMULATED,
+            measurements,
+            expectations,
+            journal: journal.clone(),
+            metrics_read_back: metrics,
+            timeline: record,
+            config: &provisioned.toml,
+        };
+        let files = report.write(&args.out);
+        let json = global
+            .json
+            .then(|| serde_json::to_string_pretty(&report).unwrap_or_default());
+        (report.passed, report.summary(), json, files)
+    });
+    let (passed, summary, json, files) = report;
+    let files = files?;
+    match json {
+        Some(json) => {
+            eprint!("{summary}");
+            println!("{json}");
+        }
+        None => print!("{summary}"),
+    }
+    let listed: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
+    eprintln!("wrote {}", listed.join(", "));
+    if passed {
+        Ok(())
+    } else {
+        Err(CliError::CheckFailed(
+            "the drill failed expectations (see FAIL above and report.json)".into(),
+        ))
+    }
+}

@@ -1,0 +1,238 @@
+//! The exercise itself: faults injected in turn, each phase waiting (on the timeline, not
+//! on a clock) for the outcome it expects or for its time limit.
+//!
+//! | phase      | what the drill does                               | what should follow      |
+//! |------------|---------------------------------------------------|-------------------------|
+//! | baseline   | nothing                                           | DNS answers home        |
+//! | outage     | stops the home endpoint (or drains it)            | failover                |
+//! | restore    | starts it again on the same port                  | failback, after the     |
+//! |            |                                                   | stable window           |
+//! | gray       | home's API alarm to ALARM; the endpoint is fine   | failover                |
+//! | recovery   | the alarm back to OK                              | failback, after the     |
+//! |            |                                                   | stable window           |
+//! | flapping   | the alarm toggles faster than the stable window   | damping holds the flips |
+//! | settle     | the alarm stays OK                                | traffic ends at home    |
+//!
+//! The truth the drill created (which region is really failing) is kept as lanes, so
+//! the report can tell a slow failover from a correct one.
+
+use std::sync::Arc;
+
+use aws_sdk_cloudwatch::types::StateValue;
+use regionflip_watcher::aws::AwsClients;
+use tokio::sync::mpsc;
+
+use super::dataplane::DNS_LANE;
+use super::endpoint::HealthEndpoint;
+use super::passes::WATCHER_LANE;
+use super::setup::API_ALARM;
+use super::timeline::{Record, Timeline};
+use super::timings::Timings;
+use crate::args::OutageKind;
+use crate::error::CliError;
+
+/// Ends the name of the lanes of what the drill did to each region.
+pub(crate) const TRUTH_SUFFIX: &str = " injected";
+
+/// The lane of what the drill did to a region: `healthy`, or the fault.
+pub(crate) fn truth_lane(region: &str) -> String {
+    format!("{region}{TRUTH_SUFFIX}")
+}
+
+/// The lane of a region's API alarm, as the drill set it.
+pub(crate) fn alarm_lane(region: &str) -> String {
+    format!("{region} alarm {API_ALARM}")
+}
+
+/// What the scenario works with.
+pub(crate) struct Scenario<'a> {
+    pub(crate) timeline: &'a Arc<Timeline>,
+    pub(crate) timings: &'a Timings,
+    pub(crate) clients: &'a AwsClients,
+    pub(crate) home: &'a str,
+    pub(crate) standby: &'a str,
+    pub(crate) home_endpoint: &'a mut HealthEndpoint,
+    pub(crate) outage: OutageKind,
+    pub(crate) alarm_changes: mpsc::UnboundedSender<String>,
+}
+
+impl Scenario<'_> {
+    /// Plays every phase in order.
+    pub(crate) async fn play(self) -> Result<(), CliError> {
+        for region in [self.home, self.standby] {
+            self.timeline.lane(&truth_lane(region), "healthy");
+            self.timeline.lane(&alarm_lane(region), "OK");
+        }
+        let t = self.timings;
+        let home = self.home.to_string();
+        // The first DNS answer and the first pass come within a round of starting.
+        let running = |r: &Record| r.lane(DNS_LANE).is_some() && r.lane(WATCHER_LANE).is_some();
+        if !self.timeline.wait_until(t.phase_timeout, running).await {
+            return Err(CliError::Failed(
+                "the simulated data plane or the watcher never reported; see the errors above"
+                    .into(),
+            ));
+        }
+
+        self.timeline.phase(
+            "baseline",
+            format!(
+                "baseline: both regions healthy for {:.1} s",
+                t.baseline.as_secs_f64()
+            ),
+        );
+        self.pace(t.baseline).await;
+
+        let start = match self.outage {
+            OutageKind::Stop => {
+                let start = self.timeline.phase(
+                    "outage",
+                    format!(
+                        "(a) hard outage: {home}'s health endpoint is stopped (connections refused)"
+                    ),
+                );
+                self.home_endpoint.stop().await;
+                start
+            }
+            OutageKind::Drain => {
+                let start = self.timeline.phase(
+                    "outage",
+                    format!(
+                        "(a) hard outage: {home}'s health endpoint drains (503, no match string)"
+                    ),
+                );
+                self.home_endpoint.restart(true).await?;
+                start
+            }
+        };
+        self.timeline.lane(&truth_lane(&home), "endpoint down");
+        self.expect_move("failover", start, false).await;
+
+        let start = self.timeline.phase(
+            "restore",
+            format!("(a) ends: {home}'s endpoint serves again on the same port"),
+        );
+        self.home_endpoint.restart(false).await?;
+        self.timeline.lane(&truth_lane(&home), "healthy");
+        self.expect_move("failback", start, true).await;
+
+        let start = self.timeline.phase(
+            "gray",
+            format!("(b) gray failure: {home}'s {API_ALARM} alarm goes to ALARM; its endpoint stays healthy"),
+        );
+        self.set_alarm(StateValue::Alarm).await?;
+        self.expect_move("failover", start, false).await;
+
+        let start = self.timeline.phase(
+            "recovery",
+            format!("(c) recovery: {home}'s alarm is OK again"),
+        );
+        self.set_alarm(StateValue::Ok).await?;
+        self.expect_move("failback", start, true).await;
+
+        self.timeline.phase(
+            "flapping",
+            format!(
+                "(d) flapping: {home}'s alarm toggles every {:.1} s for {:.1} s",
+                t.flap_every.as_secs_f64(),
+                t.flap_for.as_secs_f64()
+            ),
+        );
+        let toggles = (t.flap_for.as_secs_f64() / t.flap_every.as_secs_f64()).ceil() as u32;
+        for toggle in 0..toggles {
+            let state = if toggle % 2 == 0 {
+                StateValue::Alarm
+            } else {
+                StateValue::Ok
+            };
+            self.set_alarm(state).await?;
+            self.pace(t.flap_every).await;
+        }
+        if toggles % 2 == 1 {
+            self.set_alarm(StateValue::Ok).await?;
+        }
+
+        self.timeline
+            .phase("settle", format!("settle: {home}'s alarm stays OK"));
+        let routed_home = |r: &Record| {
+            r.lane(WATCHER_LANE).and_then(|l| l.last()) == Some(home.as_str())
+                && r.lane(DNS_LANE).and_then(|l| l.last()) == Some(home.as_str())
+        };
+        if !self.timeline.wait_until(t.phase_timeout, routed_home).await {
+            self.timeline.event(
+                "phase",
+                format!(
+                    "traffic is not back on {home} after {:.1} s",
+                    t.phase_timeout.as_secs_f64()
+                ),
+            );
+        }
+        self.pace(t.hold).await;
+        self.timeline.end_phases();
+        Ok(())
+    }
+
+    /// Waits for a transition of `kind` after `start` and for DNS to follow (to home on a
+    /// failback, away from it on a failover), then lets the phase run on for the hold.
+    async fn expect_move(&self, kind: &'static str, start: f64, to_home: bool) {
+        let home = self.home;
+        let limit = self.timings.phase_timeout;
+        let done = self
+            .timeline
+            .wait_until(limit, |r| {
+                let moved = r.transitions_after(kind, start).next().is_some();
+                let answer = r.lane(DNS_LANE).and_then(|l| l.last());
+                moved && (answer == Some(home)) == to_home
+            })
+            .await;
+        if !done {
+            self.timeline.event(
+                "phase",
+                format!(
+                    "no {kind} with DNS following within {:.1} s",
+                    limit.as_secs_f64()
+                ),
+            );
+        }
+        self.pace(self.timings.hold).await;
+    }
+
+    /// Sets home's API alarm in the emulator (moto never evaluates alarms) and delivers
+    /// the change to the watcher, as EventBridge would.
+    async fn set_alarm(&self, state: StateValue) -> Result<(), CliError> {
+        let alarm = state == StateValue::Alarm;
+        self.clients
+            .cloudwatch
+            .client(self.home)
+            .map_err(|e| CliError::Failed(e.to_string()))?
+            .set_alarm_state()
+            .alarm_name(API_ALARM)
+            .state_value(state.clone())
+            .state_reason("set by regionflip drill")
+            .send()
+            .await
+            .map_err(|e| {
+                CliError::Failed(format!(
+                    "SetAlarmState {API_ALARM} failed: {}",
+                    aws_sdk_cloudwatch::error::DisplayErrorContext(e)
+                ))
+            })?;
+        let home = self.home;
+        self.timeline.lane(&alarm_lane(home), state.as_str());
+        self.timeline.lane(
+            &truth_lane(home),
+            if alarm { "API failing" } else { "healthy" },
+        );
+        self.timeline
+            .event("fault", format!("{home} {API_ALARM} → {}", state.as_str()));
+        // The receiver lives as long as the watcher task; if it is gone the drill is
+        // ending anyway.
+        let _ = self.alarm_changes.send(API_ALARM.to_string());
+        Ok(())
+    }
+
+    /// The drill's pacing: real time, by design.
+    async fn pace(&self, duration: std::time::Duration) {
+        tokio::time::sleep(duration).await;
+    }
+}

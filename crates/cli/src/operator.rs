@@ -1,0 +1,225 @@
+//! `reconcile`, `failover`, `failback`, `pause`, `resume`: each is exactly one
+//! [`Watcher::reconcile`](regionflip_watcher::Watcher::reconcile) call, the call the
+//! Lambda makes, so an operator's move goes through the same rules, the same
+//! compare-and-swap, the same transition record and the same metrics as an automatic one.
+//!
+//! Output: the decision (outcome and reasons), the plan, what was applied and the
+//! transition; with `--json` the pass report as one JSON document. The transition record
+//! goes to standard error as one JSON line ([`StderrJournal`](crate::context::StderrJournal)).
+//! A command the rules refuse exits with 3 and the reason.
+
+use std::fmt::Write;
+
+use regionflip_core::engine::Outcome;
+use regionflip_core::{ChangeAction, Command, Plan, RecordSet};
+use regionflip_core::{Reason, TransitionKind};
+use regionflip_watcher::{PassReport, Request};
+
+use crate::args::{FailbackArgs, FailoverArgs, GlobalArgs};
+use crate::context::{load_watcher, print_json, unix_now};
+use crate::error::CliError;
+
+/// `regionflip reconcile [--dry-run]`: one automatic pass.
+pub(crate) async fn reconcile(global: &GlobalArgs, dry_run: bool) -> Result<(), CliError> {
+    pass(global, Request::Automatic, dry_run).await
+}
+
+/// `regionflip failover --to REGION [--force] [--dry-run]`.
+pub(crate) async fn failover(global: &GlobalArgs, args: FailoverArgs) -> Result<(), CliError> {
+    let command = Command::FailoverTo {
+        region: args.to,
+        force: args.force,
+    };
+    pass(global, Request::Command(command), args.dry_run).await
+}
+
+/// `regionflip failback [--force] [--dry-run]`.
+pub(crate) async fn failback(global: &GlobalArgs, args: FailbackArgs) -> Result<(), CliError> {
+    let command = Command::Failback { force: args.force };
+    pass(global, Request::Command(command), args.dry_run).await
+}
+
+/// `regionflip pause`.
+pub(crate) async fn pause(global: &GlobalArgs) -> Result<(), CliError> {
+    pass(global, Request::Command(Command::Pause), false).await
+}
+
+/// `regionflip resume`.
+pub(crate) async fn resume(global: &GlobalArgs) -> Result<(), CliError> {
+    pass(global, Request::Command(Command::Resume), false).await
+}
+
+async fn pass(global: &GlobalArgs, request: Request, dry_run: bool) -> Result<(), CliError> {
+    let watcher = load_watcher(global).await?;
+    if let Request::Command(Command::FailoverTo { region, .. }) = &request {
+        // A typo is a usage error, caught before anything is read.
+        if watcher.config.region(region).is_none() {
+            let known: Vec<&str> = watcher
+                .config
+                .regions
+                .iter()
+                .map(|r| r.name.as_str())
+                .collect();
+            return Err(CliError::Usage(format!(
+                "--to {region}: not a configured region; use one of {}",
+                known.join(", ")
+            )));
+        }
+    }
+    let report = watcher.reconcile(&request, unix_now(), dry_run).await?;
+    if global.json {
+        print_json(&report)?;
+    } else {
+        print!("{}", render(&report));
+    }
+    match report.decision.outcome {
+        Outcome::Refused => Err(CliError::Refused(refusal(&report))),
+        _ => Ok(()),
+    }
+}
+
+/// Why a command was refused: the refusal's own words, else every reason.
+fn refusal(report: &PassReport) -> String {
+    let refused: Vec<String> = report
+        .decision
+        .reasons
+        .iter()
+        .filter_map(|r| match r {
+            Reason::Refused { why } => Some(why.clone()),
+            _ => None,
+        })
+        .collect();
+    if refused.is_empty() {
+        report.reasons.join("; ")
+    } else {
+        refused.join("; ")
+    }
+}
+
+/// The human form of a pass report.
+pub(crate) fn render(report: &PassReport) -> String {
+    let mut out = String::new();
+    let decision = &report.decision;
+    let outcome = match &decision.outcome {
+        Outcome::Transition { kind, from, to } => format!(
+            "{} {from} → {to}",
+            match kind {
+                TransitionKind::Failover => "FAILOVER",
+                TransitionKind::Failback => "FAILBACK",
+                TransitionKind::Manual => "MANUAL MOVE",
+            }
+        ),
+        Outcome::StateOnly => "state change only; routing stays".into(),
+        Outcome::NoChange => "no change".into(),
+        Outcome::Refused => "REFUSED".into(),
+    };
+    let _ = writeln!(
+        out,
+        "decision: {outcome}{}",
+        decision
+            .active
+            .as_ref()
+            .map(|a| format!(" (traffic was on {a})"))
+            .unwrap_or_default()
+    );
+    for reason in &report.reasons {
+        let _ = writeln!(out, "  - {reason}");
+    }
+    let _ = write!(out, "{}", render_plan(&decision.plan));
+    if report.dry_run {
+        let _ = writeln!(out, "dry run: nothing was written");
+    } else if report.applied && !matches!(decision.plan, Plan::Nothing) {
+        let _ = writeln!(
+            out,
+            "applied{}",
+            report
+                .change_id
+                .as_ref()
+                .map(|id| format!(" (Route 53 change {id})"))
+                .unwrap_or_default()
+        );
+    }
+    if let Some(transition) = &report.transition {
+        let _ = writeln!(
+            out,
+            "transition recorded: {} {} → {} at {}, state sequence {}",
+            transition.kind.as_str(),
+            transition.from,
+            transition.to,
+            transition.applied_at,
+            transition.sequence
+        );
+    }
+    if let Some(active) = &report.active_after {
+        let _ = writeln!(out, "traffic on: {active}");
+    }
+    if report.conflicts > 0 {
+        let _ = writeln!(
+            out,
+            "compare-and-swap conflicts: {} (read again and decided again)",
+            report.conflicts
+        );
+    }
+    for warning in &report.warnings {
+        let _ = writeln!(out, "warning: {warning}");
+    }
+    out
+}
+
+/// What the plan writes, one line per write.
+fn render_plan(plan: &Plan) -> String {
+    let mut out = String::new();
+    match plan {
+        Plan::Nothing => {
+            let _ = writeln!(out, "plan: nothing to write");
+        }
+        Plan::ChangeBatch { changes, new_state } => {
+            let _ = writeln!(
+                out,
+                "plan: one Route 53 change batch ({} changes), state sequence {}",
+                changes.len(),
+                new_state.sequence
+            );
+            for change in changes {
+                let action = match change.action {
+                    ChangeAction::Create => "CREATE",
+                    ChangeAction::Delete => "DELETE",
+                    ChangeAction::Upsert => "UPSERT",
+                };
+                let _ = writeln!(out, "    {action} {}", render_record(&change.record));
+            }
+        }
+        Plan::Gates { gates, state } => {
+            let gates: Vec<String> = gates
+                .iter()
+                .map(|g| format!("{} {}", g.region, if g.open { "open" } else { "closed" }))
+                .collect();
+            let _ = writeln!(out, "plan: publish gates: {}", gates.join(", "));
+            if let Some(write) = state {
+                let _ = writeln!(
+                    out,
+                    "    write state (every region's state holder): {}",
+                    write.new.encode()
+                );
+            }
+        }
+    }
+    out
+}
+
+fn render_record(record: &RecordSet) -> String {
+    let mut text = format!("{} {}", record.record_type, record.name);
+    if let (Some(id), Some(role)) = (&record.set_identifier, record.failover) {
+        let _ = write!(text, " {id} {}", format!("{role:?}").to_uppercase());
+    }
+    let target = record
+        .alias
+        .as_ref()
+        .map(|a| format!("alias {}", a.dns_name))
+        .unwrap_or_else(|| record.values.join(" "));
+    let _ = write!(text, " → {target}");
+    if let Some(check) = &record.health_check_id {
+        let _ = write!(text, " (health check {check})");
+    }
+    text
+}

@@ -1,0 +1,136 @@
+//! `regionflip drill --quick`, run as a user runs it, in both modes: it must pass, and its
+//! JSON report must show the exercise it claims — two failovers and two failbacks in
+//! order, damping holding the flapping primary, every transition journalled, the
+//! metrics read back, and the files written.
+//!
+//! Needs `moto_server` on PATH (`make test` installs it) and the `health` binary, which
+//! the test builds with cargo when the target directory lacks it.
+
+#![allow(clippy::unwrap_used)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Mutex;
+
+use serde_json::Value;
+
+/// Drills run one at a time: each is timed against budgets, and two at once on a
+/// two-core machine would measure the machine.
+static ONE_DRILL_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+/// The `health` binary beside the `regionflip` under test, built if missing.
+fn health_bin() -> PathBuf {
+    let regionflip = Path::new(env!("CARGO_BIN_EXE_regionflip"));
+    let health = regionflip.with_file_name(format!("health{}", std::env::consts::EXE_SUFFIX));
+    if !health.is_file() {
+        let profile_dir = regionflip.parent().unwrap();
+        let mut build = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+        build.args(["build", "-p", "regionflip-health", "--bin", "health"]);
+        if profile_dir.file_name().is_some_and(|name| name == "release") {
+            build.arg("--release");
+        }
+        let status = build.status().unwrap();
+        assert!(status.success(), "cargo build -p regionflip-health failed");
+    }
+    assert!(health.is_file(), "{} is missing", health.display());
+    health
+}
+
+/// Runs a quick drill in `mode` and returns its JSON report and output directory.
+fn quick_drill(mode: &str) -> (Value, PathBuf) {
+    let _one = ONE_DRILL_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("drill-{mode}-{}", std::process::id()));
+    let output = Command::new(env!("CARGO_BIN_EXE_regionflip"))
+        .args(["--json", "drill", "--quick", "--mode", mode, "--out"])
+        .arg(&out)
+        .arg("--health-bin")
+        .arg(health_bin())
+        // Our own moto, not whatever emulator the environment points at.
+        .env_remove("AWS_ENDPOINT_URL")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "the drill failed:\n{stderr}");
+    let report: Value = serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("no JSON report on stdout ({e}); stderr:\n{stderr}"));
+    (report, out)
+}
+
+fn check_report(report: &Value, out: &Path, mode: &str) {
+    assert_eq!(report["passed"], true);
+    assert_eq!(report["mode"], mode);
+    let failed: Vec<&Value> = report["expectations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["passed"] != true)
+        .collect();
+    assert!(failed.is_empty(), "{failed:?}");
+
+    let kinds: Vec<&str> = report["timeline"]["transitions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["failover", "failback", "failover", "failback"]);
+    let m = &report["measurements"];
+    assert_eq!(m["events_recorded"], 4);
+    assert_eq!(report["journal"].as_array().unwrap().len(), 4);
+    assert_eq!(report["metrics_read_back"]["failover"], 2.0);
+    assert_eq!(report["metrics_read_back"]["failback"], 2.0);
+    // The four flips used the hour's budget: the flapping primary moved nothing.
+    assert_eq!(m["flapping_flips"], 0);
+    assert!(m["damped_passes"].as_u64().unwrap() > 0, "{m}");
+    let stable = report["timings"]["stable_for_secs"].as_f64().unwrap();
+    assert!(m["restore_stable"].as_f64().unwrap() >= stable - 1.0, "{m}");
+    assert!(m["recovery_failback"].as_f64().unwrap() >= stable - 1.0, "{m}");
+    assert!(report["duration_secs"].as_f64().unwrap() < 60.0);
+    assert!(!report["simulated"].as_array().unwrap().is_empty());
+
+    let html = std::fs::read_to_string(out.join("timeline.html")).unwrap();
+    assert!(html.contains("<svg") && html.contains("DNS answer"), "timeline.html lacks the timeline");
+    let config = std::fs::read_to_string(out.join("regionflip.toml")).unwrap();
+    assert!(config.contains(&format!("mode = \"{mode}\"")), "{config}");
+    let written: Value = serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+    assert_eq!(&written, report);
+}
+
+#[test]
+fn a_quick_drill_in_health_gate_mode_passes() {
+    let (report, out) = quick_drill("health-gate");
+    check_report(&report, &out, "health-gate");
+    let lanes: Vec<&str> = report["timeline"]["lanes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["name"].as_str().unwrap())
+        .collect();
+    assert!(lanes.contains(&"us-east-1 gate"), "{lanes:?}");
+}
+
+#[test]
+fn a_quick_drill_in_records_mode_passes() {
+    let (report, out) = quick_drill("records");
+    check_report(&report, &out, "records");
+}
+
+#[test]
+fn a_missing_health_binary_is_explained() {
+    let output = Command::new(env!("CARGO_BIN_EXE_regionflip"))
+        .args(["drill", "--quick", "--health-bin", "/nonexistent/health"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("cargo build -p regionflip-health"), "{stderr}");
+}
+
+#[test]
+fn impossible_timings_are_usage_errors() {
+    let output = Command::new(env!("CARGO_BIN_EXE_regionflip"))
+        .args(["drill", "--failure-threshold", "11"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+}

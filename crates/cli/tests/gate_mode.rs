@@ -1,0 +1,398 @@
+//! The operator commands end to end in `health-gate` mode: the built binary against
+//! moto. The regions' endpoint checks are created first, as each region's SAM stack would
+//! create them; their health comes from `AWS/Route53 HealthCheckStatus` in us-east-1,
+//! which moto never publishes by itself, so the test publishes it with `PutMetricData`.
+//!
+//! moto stores a `CLOUDWATCH_METRIC` check without its `AlarmIdentifier` and
+//! `InsufficientDataHealthStatus`; the adapter's unit tests check that both are sent.
+
+#![allow(clippy::unwrap_used)]
+
+#[path = "../../watcher/tests/support/mod.rs"]
+mod support;
+
+mod harness;
+
+use std::collections::BTreeMap;
+
+use aws_sdk_cloudwatch::types::{Dimension, StateValue, Statistic};
+use aws_sdk_route53::types::{HealthCheckConfig, HealthCheckType, TagResourceType};
+use aws_smithy_types::DateTime;
+use harness::{ConfigFile, Run, regionflip, shared_moto};
+use regionflip_core::{EngineState, FailoverRole, RecordSet};
+use regionflip_watcher::aws::AwsClients;
+use regionflip_watcher::ports::Route53Api;
+use serde_json::Value;
+use support::{MotoServer, OTHER_REGION};
+
+const HOME: &str = "us-east-1";
+
+struct Setup {
+    moto: std::sync::Arc<MotoServer>,
+    aws: AwsClients,
+    zone: String,
+    record: String,
+    config: ConfigFile,
+    endpoint_checks: [String; 2],
+    alarm_prefix: String,
+}
+
+impl Setup {
+    async fn new(name: &str) -> Setup {
+        let moto = shared_moto();
+        let aws = support::clients(&moto).await;
+        let zone_name = format!("{name}.regionflip.test");
+        let zone = support::create_zone(&aws, &zone_name).await;
+        let record = format!("api.{zone_name}");
+        let mut endpoint_checks = Vec::new();
+        for region in [HOME, OTHER_REGION] {
+            support::create_alarm(&aws, region, &format!("{name}-errors-{region}")).await;
+            // What each region's SAM stack creates: an HTTPS string-match check.
+            let check = aws
+                .route53
+                .client()
+                .create_health_check()
+                .caller_reference(format!("stack-{name}-{region}"))
+                .health_check_config(
+                    HealthCheckConfig::builder()
+                        .r#type(HealthCheckType::HttpsStrMatch)
+                        .fully_qualified_domain_name(format!("health.{region}.{zone_name}"))
+                        .resource_path("/health")
+                        .search_string("\"status\":\"ok\"")
+                        .build()
+                        .unwrap(),
+                )
+                .send()
+                .await
+                .unwrap();
+            endpoint_checks.push(check.health_check().unwrap().id().to_owned());
+        }
+        let config = ConfigFile::new(
+            name,
+            &format!(
+                r#"
+hosted_zone_id = "{zone}"
+record_name = "{record}"
+mode = "health-gate"
+
+[[regions]]
+name = "{HOME}"
+target = "east.{record}.backend.example"
+health_check_id = "{east}"
+alarms = ["{name}-errors-{HOME}"]
+
+[[regions]]
+name = "{OTHER_REGION}"
+target = "west.{record}.backend.example"
+health_check_id = "{west}"
+alarms = ["{name}-errors-{OTHER_REGION}"]
+"#,
+                east = endpoint_checks[0],
+                west = endpoint_checks[1],
+            ),
+        );
+        let setup = Setup {
+            moto,
+            aws,
+            zone,
+            record,
+            config,
+            endpoint_checks: [endpoint_checks[0].clone(), endpoint_checks[1].clone()],
+            alarm_prefix: format!("{name}-errors"),
+        };
+        // Both endpoints healthy for the last few minutes.
+        for check in &setup.endpoint_checks {
+            let reports: Vec<(u64, f64)> =
+                (0..3).map(|m| (support::minute_start(m), 1.0)).collect();
+            support::publish_health_status(&setup.aws, check, &reports).await;
+        }
+        setup
+    }
+
+    fn run(&self, args: &[&str]) -> Run {
+        regionflip(Some(&self.moto), self.config.path(), args)
+    }
+
+    async fn set_alarm(&self, region: &str, state: StateValue) {
+        let name = format!("{}-{region}", self.alarm_prefix);
+        support::set_alarm_state(&self.aws, region, &name, state).await;
+    }
+
+    async fn pair(&self) -> Vec<RecordSet> {
+        let name = format!("{}.", self.record);
+        let page = self
+            .aws
+            .route53
+            .list_records(&self.zone, &name, 100)
+            .await
+            .unwrap();
+        page.records
+            .into_iter()
+            .filter(|r| r.name == name)
+            .collect()
+    }
+
+    async fn health_check_count(&self) -> usize {
+        let checks = self
+            .aws
+            .route53
+            .client()
+            .list_health_checks()
+            .send()
+            .await
+            .unwrap();
+        checks.health_checks().len()
+    }
+
+    async fn state_in(&self, region: &str) -> Option<EngineState> {
+        let alarm_name = format!("regionflip-state-{}", self.record.replace('.', "-"));
+        let alarms = self
+            .aws
+            .cloudwatch
+            .client(region)
+            .unwrap()
+            .describe_alarms()
+            .alarm_names(alarm_name)
+            .send()
+            .await
+            .unwrap();
+        let description = alarms
+            .metric_alarms()
+            .first()?
+            .alarm_description()?
+            .to_owned();
+        Some(EngineState::decode(&description).unwrap())
+    }
+
+    /// The lowest `GateOpen` value of `gated`'s gate published in the last ten minutes.
+    async fn lowest_gate_value(&self, gated: &str, host: &str) -> Option<f64> {
+        let now = support::now();
+        let stats = self
+            .aws
+            .cloudwatch
+            .client(host)
+            .unwrap()
+            .get_metric_statistics()
+            .namespace("RegionFlip")
+            .metric_name("GateOpen")
+            .dimensions(
+                Dimension::builder()
+                    .name("Record")
+                    .value(&self.record)
+                    .build(),
+            )
+            .dimensions(Dimension::builder().name("Region").value(gated).build())
+            .start_time(DateTime::from_secs(i64::try_from(now - 600).unwrap()))
+            .end_time(DateTime::from_secs(i64::try_from(now + 60).unwrap()))
+            .period(3600)
+            .statistics(Statistic::Minimum)
+            .send()
+            .await
+            .unwrap();
+        stats
+            .datapoints()
+            .iter()
+            .filter_map(|d| d.minimum())
+            .reduce(f64::min)
+    }
+}
+
+fn region_view<'a>(status: &'a Value, region: &str) -> &'a Value {
+    status["regions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["region"] == region)
+        .unwrap()
+}
+
+#[tokio::test]
+async fn every_command_in_gate_mode() {
+    let setup = Setup::new("gate").await;
+    let slug = setup.record.replace('.', "-");
+
+    // A dry run plans everything and creates nothing.
+    let dry = setup
+        .run(&["init", "--dry-run", "--json"])
+        .expect_code(0)
+        .json();
+    assert_eq!(dry["dry_run"], true);
+    assert!(dry["steps"].as_array().unwrap().len() >= 8, "{dry:#}");
+    assert_eq!(setup.health_check_count().await, 2);
+    assert!(setup.state_in(HOME).await.is_none());
+    assert!(setup.pair().await.is_empty());
+
+    // init: state holders everywhere, gates, checks, the pair.
+    setup.run(&["init"]).expect_code(0);
+    for region in [HOME, OTHER_REGION] {
+        let state = setup.state_in(region).await.expect("a state holder");
+        assert_eq!((state.sequence, state.active.as_str()), (1, HOME));
+    }
+    let gate_alarm = format!("regionflip-gate-{slug}-{HOME}");
+    let alarms = setup
+        .aws
+        .cloudwatch
+        .client(OTHER_REGION)
+        .unwrap()
+        .describe_alarms()
+        .alarm_names(&gate_alarm)
+        .send()
+        .await
+        .unwrap();
+    let alarm = alarms
+        .metric_alarms()
+        .first()
+        .expect("home's gate alarm lives in the next region");
+    assert_eq!(alarm.metric_name(), Some("GateOpen"));
+    assert_eq!(alarm.statistic(), Some(&Statistic::Minimum));
+    assert_eq!(alarm.treat_missing_data(), Some("ignore"));
+    assert_eq!(alarm.threshold(), Some(1.0));
+    assert_eq!(
+        setup.lowest_gate_value(HOME, OTHER_REGION).await,
+        Some(1.0),
+        "gates start open"
+    );
+    assert_eq!(
+        setup.health_check_count().await,
+        6,
+        "a gate and a calculated check per region"
+    );
+
+    let pair = setup.pair().await;
+    assert_eq!(pair.len(), 2);
+    let primary = pair
+        .iter()
+        .find(|r| r.failover == Some(FailoverRole::Primary))
+        .unwrap();
+    assert!(primary.values[0].starts_with("east."));
+    let calculated = primary
+        .health_check_id
+        .clone()
+        .expect("PRIMARY carries a check");
+    let check = setup
+        .aws
+        .route53
+        .client()
+        .get_health_check()
+        .health_check_id(&calculated)
+        .send()
+        .await
+        .unwrap();
+    let config = check.health_check().unwrap().health_check_config().unwrap();
+    assert_eq!(config.r#type(), &HealthCheckType::Calculated);
+    assert_eq!(config.health_threshold(), Some(2));
+    assert_eq!(config.child_health_checks()[0], setup.endpoint_checks[0]);
+    let tags = setup
+        .aws
+        .route53
+        .client()
+        .list_tags_for_resources()
+        .resource_type(TagResourceType::Healthcheck)
+        .resource_ids(&calculated)
+        .send()
+        .await
+        .unwrap();
+    let tags: BTreeMap<&str, &str> = tags.resource_tag_sets()[0]
+        .tags()
+        .iter()
+        .map(|t| (t.key().unwrap(), t.value().unwrap()))
+        .collect();
+    assert_eq!(tags.get("regionflip:role"), Some(&"calculated"));
+    assert_eq!(tags.get("regionflip:region"), Some(&HOME));
+    assert_eq!(tags.get("regionflip:record"), Some(&setup.record.as_str()));
+
+    // A second init finds everything (moto would create duplicate checks if init asked).
+    let again = setup.run(&["init"]).expect_code(0);
+    assert!(
+        again.stdout.contains("already initialised"),
+        "{}",
+        again.stdout
+    );
+    assert_eq!(setup.health_check_count().await, 6);
+    assert_eq!(setup.pair().await, pair);
+
+    // status: both healthy, both gates open, endpoints read from HealthCheckStatus.
+    let status = setup.run(&["status", "--json"]).expect_code(0).json();
+    assert_eq!(status["active"], HOME);
+    for region in [HOME, OTHER_REGION] {
+        let view = region_view(&status, region);
+        assert_eq!(view["health"], "healthy", "{view:#}");
+        assert_eq!(view["gate_open"], true);
+        assert_eq!(view["endpoint"]["status"], "healthy");
+    }
+    let steady = setup.run(&["reconcile", "--json"]).expect_code(0).json();
+    assert_eq!(steady["decision"]["outcome"]["outcome"], "no-change");
+
+    // Home's alarm fires: the pass closes home's gate; the records never change.
+    setup.set_alarm(HOME, StateValue::Alarm).await;
+    let failover = setup.run(&["reconcile"]).expect_code(0);
+    assert!(
+        failover.stdout.contains("FAILOVER us-east-1 → eu-west-1"),
+        "{}",
+        failover.stdout
+    );
+    assert!(
+        failover.stderr.contains("regionflip transition"),
+        "{}",
+        failover.stderr
+    );
+    assert_eq!(
+        setup.lowest_gate_value(HOME, OTHER_REGION).await,
+        Some(0.0),
+        "home's gate closed"
+    );
+    assert_eq!(
+        setup.pair().await,
+        pair,
+        "gate mode never rewrites the records"
+    );
+    let status = setup.run(&["status"]).expect_code(0);
+    assert!(status.stdout.contains("eu-west-1 *"), "{}", status.stdout);
+    assert!(status.stdout.contains("closed"), "{}", status.stdout);
+    for region in [HOME, OTHER_REGION] {
+        assert_eq!(setup.state_in(region).await.unwrap().active, OTHER_REGION);
+    }
+
+    // Operator moves: refused toward the failing region, forced through, then back.
+    let refused = setup
+        .run(&["failover", "--to", HOME, "--json"])
+        .expect_code(3);
+    assert_eq!(refused.json()["decision"]["outcome"]["outcome"], "refused");
+    let dry = setup
+        .run(&["failover", "--to", HOME, "--force", "--dry-run"])
+        .expect_code(0);
+    assert!(dry.stdout.contains("dry run"), "{}", dry.stdout);
+    assert_eq!(setup.state_in(HOME).await.unwrap().active, OTHER_REGION);
+    setup
+        .run(&["failover", "--to", HOME, "--force"])
+        .expect_code(0);
+    assert_eq!(setup.state_in(HOME).await.unwrap().active, HOME);
+    setup
+        .run(&["failover", "--to", OTHER_REGION])
+        .expect_code(0);
+    setup.set_alarm(HOME, StateValue::Ok).await;
+    let back = setup.run(&["failback", "--json"]).expect_code(0).json();
+    assert_eq!(back["transition"]["to"], HOME);
+    let status = setup.run(&["status", "--json"]).expect_code(0).json();
+    assert_eq!(status["active"], HOME);
+    assert_eq!(region_view(&status, HOME)["gate_open"], true);
+
+    // pause / resume.
+    setup.run(&["pause"]).expect_code(0);
+    assert!(setup.state_in(OTHER_REGION).await.unwrap().paused);
+    setup.run(&["resume"]).expect_code(0);
+    let status = setup.run(&["status", "--json"]).expect_code(0).json();
+    assert_eq!(status["state"]["paused"], false);
+
+    // The standby's endpoint check fails: status says so, from HealthCheckStatus.
+    support::publish_health_status(
+        &setup.aws,
+        &setup.endpoint_checks[1],
+        &[(support::minute_start(0), 0.0)],
+    )
+    .await;
+    let status = setup.run(&["status", "--json"]).expect_code(0).json();
+    let standby = region_view(&status, OTHER_REGION);
+    assert_eq!(standby["health"], "unhealthy", "{standby:#}");
+    assert_eq!(standby["endpoint"]["status"], "unhealthy");
+}

@@ -1,0 +1,125 @@
+//! Running the built `regionflip` binary against a moto server, as an operator would run
+//! it against AWS: `AWS_ENDPOINT_URL` pointed at moto, dummy credentials, a configuration
+//! file of the test's own.
+//!
+//! The tests of one file share one moto process ([`shared_moto`]) and keep out of each
+//! other's way with their own hosted zone, record and alarm names, so a file costs one
+//! moto start whatever its number of tests.
+
+// Each test binary uses a subset.
+#![allow(dead_code, unreachable_pub)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::{Arc, Mutex, Weak};
+
+use crate::support::MotoServer;
+
+/// One moto for the tests of this binary that run at the same time: started by the first
+/// that needs it, stopped (by `Drop`) when the last holder finishes. A static would keep
+/// the process alive after the tests, since statics are never dropped.
+pub fn shared_moto() -> Arc<MotoServer> {
+    static SHARED: Mutex<Weak<MotoServer>> = Mutex::new(Weak::new());
+    let mut slot = SHARED.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(server) = slot.upgrade() {
+        return server;
+    }
+    let server = Arc::new(MotoServer::start());
+    *slot = Arc::downgrade(&server);
+    server
+}
+
+/// A configuration file in the temporary directory, removed when dropped.
+pub struct ConfigFile {
+    path: PathBuf,
+}
+
+impl ConfigFile {
+    /// Writes `text` to a file named after `name` and this process, so parallel tests
+    /// and parallel test runs never share one.
+    pub fn new(name: &str, text: &str) -> ConfigFile {
+        let path = std::env::temp_dir().join(format!(
+            "regionflip-cli-test-{}-{name}.toml",
+            std::process::id()
+        ));
+        std::fs::write(&path, text).expect("the temporary directory is writable");
+        ConfigFile { path }
+    }
+
+    /// Where it is.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl Drop for ConfigFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+/// What one run of the binary did.
+#[derive(Debug)]
+pub struct Run {
+    /// The exit code.
+    pub code: i32,
+    /// Standard output.
+    pub stdout: String,
+    /// Standard error.
+    pub stderr: String,
+}
+
+impl Run {
+    /// Standard output as one JSON document (the whole of it: nothing else may be there).
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
+            panic!(
+                "stdout is not one JSON document ({e}):\n{}\nstderr:\n{}",
+                self.stdout, self.stderr
+            )
+        })
+    }
+
+    /// Asserts the exit code, showing both outputs when it differs.
+    pub fn expect_code(self, code: i32) -> Run {
+        assert_eq!(
+            self.code, code,
+            "exit code {} instead of {code}\nstdout:\n{}\nstderr:\n{}",
+            self.code, self.stdout, self.stderr
+        );
+        self
+    }
+}
+
+/// Runs `regionflip --config CONFIG ARGS…` against `moto` (or against nothing when
+/// `moto` is `None`: a command that must fail before any AWS call).
+pub fn regionflip(moto: Option<&MotoServer>, config: &Path, args: &[&str]) -> Run {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_regionflip"));
+    command.arg("--config").arg(config).args(args);
+    // Only what the test sets: no profile, no real credentials, no instance metadata.
+    for (name, _) in std::env::vars() {
+        if name.starts_with("AWS_") || name.starts_with("REGIONFLIP_") {
+            command.env_remove(name);
+        }
+    }
+    let nowhere = std::env::temp_dir().join("regionflip-cli-test-no-aws-config");
+    command
+        .env("AWS_ACCESS_KEY_ID", "regionflip-test-access-key")
+        .env("AWS_SECRET_ACCESS_KEY", "regionflip-test-secret-key")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_CONFIG_FILE", &nowhere)
+        .env("AWS_SHARED_CREDENTIALS_FILE", &nowhere)
+        .env("RUST_LOG", "warn");
+    match moto {
+        Some(server) => command.env("AWS_ENDPOINT_URL", server.endpoint()),
+        // A closed port: anything that does call AWS fails fast instead of reaching out.
+        None => command.env("AWS_ENDPOINT_URL", "http://127.0.0.1:9"),
+    };
+    let output = command.output().expect("the regionflip binary runs");
+    Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}

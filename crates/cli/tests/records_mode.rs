@@ -1,0 +1,394 @@
+//! The operator commands end to end in `records` mode: the built binary against moto,
+//! through the SDK clients the watcher uses. Alarms are driven with `SetAlarmState`
+//! (moto never evaluates them); the regions have no endpoint checks here (the gate-mode
+//! tests cover `AWS/Route53 HealthCheckStatus`).
+//!
+//! Also here, because they need no particular mode: `init` refusing a record it did not
+//! create, and a bad configuration.
+
+#![allow(clippy::unwrap_used)]
+
+#[path = "../../watcher/tests/support/mod.rs"]
+mod support;
+
+mod harness;
+
+use aws_sdk_cloudwatch::types::{DimensionFilter, StateValue};
+use aws_sdk_route53::types::{
+    Change, ChangeAction, ChangeBatch, ResourceRecord, ResourceRecordSet, RrType,
+};
+use harness::{ConfigFile, Run, regionflip, shared_moto};
+use regionflip_core::{EngineState, FailoverRole, RecordSet, StateObservation};
+use regionflip_watcher::aws::AwsClients;
+use regionflip_watcher::ports::Route53Api;
+use serde_json::Value;
+use support::{MotoServer, OTHER_REGION};
+
+const HOME: &str = "us-east-1";
+
+/// A `records` configuration for `record` in `zone`, one alarm per region.
+fn records_config(zone_id: &str, record: &str, alarm_prefix: &str) -> String {
+    format!(
+        r#"
+hosted_zone_id = "{zone_id}"
+record_name = "{record}"
+mode = "records"
+
+[[regions]]
+name = "{HOME}"
+target = "east.{record}.backend.example"
+alarms = ["{alarm_prefix}-errors-{HOME}"]
+
+[[regions]]
+name = "{OTHER_REGION}"
+target = "west.{record}.backend.example"
+alarms = ["{alarm_prefix}-errors-{OTHER_REGION}"]
+"#
+    )
+}
+
+struct Setup {
+    moto: std::sync::Arc<MotoServer>,
+    aws: AwsClients,
+    zone: String,
+    record: String,
+    config: ConfigFile,
+    alarm_prefix: String,
+}
+
+impl Setup {
+    /// A zone of its own and the two regions' alarms, all OK.
+    async fn new(name: &str) -> Setup {
+        let moto = shared_moto();
+        let aws = support::clients(&moto).await;
+        let zone_name = format!("{name}.regionflip.test");
+        let zone = support::create_zone(&aws, &zone_name).await;
+        let record = format!("api.{zone_name}");
+        let alarm_prefix = format!("{name}-api");
+        for region in [HOME, OTHER_REGION] {
+            support::create_alarm(&aws, region, &format!("{alarm_prefix}-errors-{region}")).await;
+        }
+        let config = ConfigFile::new(name, &records_config(&zone, &record, &alarm_prefix));
+        Setup {
+            moto,
+            aws,
+            zone,
+            record,
+            config,
+            alarm_prefix,
+        }
+    }
+
+    fn run(&self, args: &[&str]) -> Run {
+        regionflip(Some(&self.moto), self.config.path(), args)
+    }
+
+    async fn set_alarm(&self, region: &str, state: StateValue) {
+        let name = format!("{}-errors-{region}", self.alarm_prefix);
+        support::set_alarm_state(&self.aws, region, &name, state).await;
+    }
+
+    /// The records regionflip manages: the pair and the state record.
+    async fn records(&self) -> Vec<RecordSet> {
+        let state_name = format!("_regionflip.{}.", self.record);
+        let page = self
+            .aws
+            .route53
+            .list_records(&self.zone, &format!("{}.", self.record), 100)
+            .await
+            .unwrap();
+        page.records
+            .into_iter()
+            .filter(|r| r.name == format!("{}.", self.record) || r.name == state_name)
+            .collect()
+    }
+
+    /// The region the PRIMARY record points at.
+    async fn primary(&self) -> String {
+        let records = self.records().await;
+        let primary = records
+            .iter()
+            .find(|r| r.failover == Some(FailoverRole::Primary))
+            .expect("a PRIMARY record");
+        let target = primary.values[0].clone();
+        if target.starts_with("east.") {
+            HOME.into()
+        } else if target.starts_with("west.") {
+            OTHER_REGION.into()
+        } else {
+            panic!("PRIMARY points at {target}")
+        }
+    }
+
+    async fn state(&self) -> EngineState {
+        let records = self.records().await;
+        let record = records
+            .into_iter()
+            .find(|r| r.record_type == "TXT")
+            .expect("a state record");
+        match StateObservation::from_state_record(record) {
+            StateObservation::Valid { state, .. } => state,
+            other => panic!("the state record does not parse: {other:?}"),
+        }
+    }
+}
+
+fn outcome(report: &Value) -> &str {
+    report["decision"]["outcome"]["outcome"].as_str().unwrap()
+}
+
+#[tokio::test]
+async fn every_command_in_records_mode() {
+    let setup = Setup::new("records").await;
+
+    // init --dry-run says what it would create and writes nothing.
+    let dry = setup.run(&["init", "--dry-run"]).expect_code(0);
+    assert!(dry.stdout.contains("init would:"), "{}", dry.stdout);
+    assert!(dry.stdout.contains("regionflip-primary"), "{}", dry.stdout);
+    assert!(setup.records().await.is_empty(), "a dry run wrote records");
+
+    // init creates the pair (home PRIMARY) and the state record; a second init writes
+    // nothing.
+    setup.run(&["init"]).expect_code(0);
+    assert_eq!(setup.primary().await, HOME);
+    let state = setup.state().await;
+    assert_eq!((state.sequence, state.active.as_str()), (1, HOME));
+    let initialised = setup.records().await;
+    assert_eq!(initialised.len(), 3, "{initialised:#?}");
+    let again = setup.run(&["init"]).expect_code(0);
+    assert!(
+        again.stdout.contains("already initialised"),
+        "{}",
+        again.stdout
+    );
+    assert_eq!(setup.records().await, initialised);
+    let again = setup.run(&["init", "--json"]).expect_code(0).json();
+    assert_eq!(again["already_initialised"], true);
+
+    // status: human table and JSON.
+    let status = setup.run(&["status"]).expect_code(0);
+    assert!(
+        status.stdout.contains("us-east-1 * (home)"),
+        "{}",
+        status.stdout
+    );
+    assert!(status.stdout.contains("sequence 1"), "{}", status.stdout);
+    let status = setup.run(&["status", "--json"]).expect_code(0).json();
+    assert_eq!(status["active"], HOME);
+    assert_eq!(status["state"]["sequence"], 1);
+    assert_eq!(status["state"]["paused"], false);
+    assert_eq!(status["regions"][0]["health"], "healthy");
+    assert_eq!(status["regions"][0]["alarms"][0]["status"], "OK");
+    assert_eq!(status["next_pass"]["outcome"]["outcome"], "no-change");
+
+    // reconcile on a steady world changes nothing.
+    let steady = setup.run(&["reconcile", "--json"]).expect_code(0).json();
+    assert_eq!(outcome(&steady), "no-change");
+    assert_eq!(steady["applied"], true);
+    assert_eq!(setup.state().await.sequence, 1);
+
+    // The home alarm fires: a dry run decides the failover and writes nothing…
+    setup.set_alarm(HOME, StateValue::Alarm).await;
+    let dry = setup
+        .run(&["reconcile", "--dry-run", "--json"])
+        .expect_code(0)
+        .json();
+    assert_eq!(outcome(&dry), "transition");
+    assert_eq!(dry["dry_run"], true);
+    assert_eq!(
+        setup.records().await,
+        initialised,
+        "a dry run wrote records"
+    );
+
+    // …and the real pass fails over, records the transition on stderr and publishes it.
+    let failover = setup.run(&["reconcile"]).expect_code(0);
+    assert!(
+        failover.stdout.contains("FAILOVER us-east-1 → eu-west-1"),
+        "{}",
+        failover.stdout
+    );
+    let journal_line = failover
+        .stderr
+        .lines()
+        .find(|l| l.contains("regionflip transition"))
+        .expect("the transition record on stderr");
+    let journal: Value = serde_json::from_str(journal_line).unwrap();
+    assert_eq!(journal["kind"], "failover");
+    assert_eq!(journal["to"], OTHER_REGION);
+    assert_eq!(setup.primary().await, OTHER_REGION);
+    assert_eq!(setup.state().await.sequence, 2);
+    let published = setup
+        .aws
+        .cloudwatch
+        .client(HOME)
+        .unwrap()
+        .list_metrics()
+        .namespace("RegionFlip")
+        .metric_name("Failover")
+        .dimensions(
+            DimensionFilter::builder()
+                .name("Record")
+                .value(&setup.record)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        !published.metrics().is_empty(),
+        "the Failover metric was not published"
+    );
+
+    // An operator cannot send traffic to the unhealthy region without --force.
+    let refused = setup.run(&["failover", "--to", HOME]).expect_code(3);
+    assert!(refused.stderr.contains("refused"), "{}", refused.stderr);
+    assert!(
+        refused.stderr.contains("us-east-1 is not known healthy"),
+        "{}",
+        refused.stderr
+    );
+    assert_eq!(setup.primary().await, OTHER_REGION);
+    // A typo is a usage error.
+    let typo = setup.run(&["failover", "--to", "us-east-9"]).expect_code(2);
+    assert!(typo.stderr.contains("us-east-9"), "{}", typo.stderr);
+
+    // With --force it goes; with --json stdout is one JSON document and the transition
+    // record is in it.
+    let forced = setup
+        .run(&["failover", "--to", HOME, "--force", "--json"])
+        .expect_code(0);
+    let report = forced.json();
+    assert_eq!(report["decision"]["outcome"]["kind"], "manual");
+    assert_eq!(report["transition"]["to"], HOME);
+    assert!(
+        forced.stderr.contains("regionflip transition"),
+        "{}",
+        forced.stderr
+    );
+    assert_eq!(setup.primary().await, HOME);
+
+    // A healthy region needs no force; the move holds automatic failback.
+    setup
+        .run(&["failover", "--to", OTHER_REGION])
+        .expect_code(0);
+    assert_eq!(setup.primary().await, OTHER_REGION);
+    assert!(setup.state().await.hold_failback);
+    setup.set_alarm(HOME, StateValue::Ok).await;
+    let held = setup.run(&["reconcile", "--json"]).expect_code(0).json();
+    assert_eq!(outcome(&held), "no-change");
+    let status = setup.run(&["status", "--json"]).expect_code(0).json();
+    assert_eq!(status["pending_failback"]["region"], HOME);
+
+    // failback takes traffic home.
+    let back = setup.run(&["failback"]).expect_code(0);
+    assert!(
+        back.stdout.contains("MANUAL MOVE eu-west-1 → us-east-1"),
+        "{}",
+        back.stdout
+    );
+    assert_eq!(setup.primary().await, HOME);
+
+    // pause freezes routing even when home fails; resume hands it back.
+    setup.run(&["pause"]).expect_code(0);
+    assert!(setup.state().await.paused);
+    let twice = setup.run(&["pause"]).expect_code(3);
+    assert!(twice.stderr.contains("already paused"), "{}", twice.stderr);
+    setup.set_alarm(HOME, StateValue::Alarm).await;
+    let frozen = setup.run(&["reconcile", "--json"]).expect_code(0).json();
+    assert_eq!(outcome(&frozen), "no-change");
+    assert_eq!(setup.primary().await, HOME);
+    let status = setup.run(&["status", "--json"]).expect_code(0).json();
+    assert_eq!(status["state"]["paused"], true);
+    setup.run(&["resume", "--json"]).expect_code(0).json();
+    assert!(!setup.state().await.paused);
+    setup.run(&["reconcile"]).expect_code(0);
+    assert_eq!(
+        setup.primary().await,
+        OTHER_REGION,
+        "resumed automation fails over"
+    );
+}
+
+#[tokio::test]
+async fn init_refuses_a_record_it_did_not_create() {
+    let setup = Setup::new("foreign").await;
+    let name = format!("{}.", setup.record);
+    let cname = ResourceRecordSet::builder()
+        .name(&name)
+        .r#type(RrType::Cname)
+        .ttl(300)
+        .resource_records(
+            ResourceRecord::builder()
+                .value("legacy.example.net")
+                .build()
+                .unwrap(),
+        )
+        .build()
+        .unwrap();
+    setup
+        .aws
+        .route53
+        .client()
+        .change_resource_record_sets()
+        .hosted_zone_id(&setup.zone)
+        .change_batch(
+            ChangeBatch::builder()
+                .changes(
+                    Change::builder()
+                        .action(ChangeAction::Create)
+                        .resource_record_set(cname)
+                        .build()
+                        .unwrap(),
+                )
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let before = setup.records().await;
+
+    let refused = setup.run(&["init"]).expect_code(3);
+    assert!(refused.stderr.contains(&name), "{}", refused.stderr);
+    assert!(
+        refused
+            .stderr
+            .contains("CNAME record that regionflip did not create"),
+        "{}",
+        refused.stderr
+    );
+    assert_eq!(
+        setup.records().await,
+        before,
+        "init wrote beside a record it does not own"
+    );
+    let refused = setup.run(&["init", "--json"]).expect_code(3).json();
+    assert!(refused["refused"][0].as_str().unwrap().contains(&name));
+}
+
+#[test]
+fn a_bad_configuration_exits_2_naming_the_key() {
+    let config = ConfigFile::new(
+        "bad-config",
+        &records_config("Z0123456789ABCDEFGHIJ", "api.bad.example", "bad")
+            .replace("mode = \"records\"", "mode = \"records\"\nttl = 99999"),
+    );
+    for args in [&["status"][..], &["init"], &["reconcile"], &["pause"]] {
+        let run = regionflip(None, config.path(), args).expect_code(2);
+        assert!(run.stderr.contains("ttl"), "{args:?}: {}", run.stderr);
+        assert!(
+            run.stderr.contains("use 0 to 3600 seconds"),
+            "{args:?}: {}",
+            run.stderr
+        );
+        assert!(run.stdout.is_empty());
+    }
+    let missing = regionflip(
+        None,
+        &std::env::temp_dir().join("regionflip-no-such.toml"),
+        &["status"],
+    )
+    .expect_code(2);
+    assert!(missing.stderr.contains("--config"), "{}", missing.stderr);
+}

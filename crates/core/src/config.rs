@@ -1,0 +1,972 @@
+//! Configuration: one schema, two sources, one validated [`Config`].
+//!
+//! The CLI and the drill read a TOML file; the watcher Lambda reads environment variables
+//! that the SAM template sets. Both sources are first flattened into the same list of
+//! raw fields (logical key → value, plus the name the user wrote it under), then one
+//! validator turns that list into a [`Config`]. So the two sources cannot drift apart,
+//! and every error names the key *as the user spelled it* (`failback.stable_for_secs` in
+//! TOML, `REGIONFLIP_FAILBACK_STABLE_FOR_SECS` in the environment).
+//!
+//! Validation collects every problem before it returns: an operator fixing a file should
+//! see all of its mistakes in one run, not one per run.
+//!
+//! ```toml
+//! hosted_zone_id = "Z0123456789ABCDEFGHIJ"
+//! record_name = "api.example.com"
+//! record_type = "CNAME"          # or "A" for alias records
+//! ttl = 60
+//! mode = "health-gate"           # or "records"
+//! metrics_namespace = "RegionFlip"
+//!
+//! [failback]
+//! mode = "auto"                  # or "manual"
+//! stable_for_secs = 300
+//! min_dwell_secs = 300
+//! max_flips_per_hour = 4
+//!
+//! [failover]
+//! respect_guards = false
+//!
+//! [[regions]]                    # preference order: the first is home
+//! name = "us-east-1"
+//! target = "abc123.execute-api.us-east-1.amazonaws.com"
+//! health_check_id = "11111111-2222-3333-4444-555555555555"
+//! alarms = ["api-5xx-rate"]
+//! guards = []
+//! ```
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+use crate::names;
+
+/// Prefix of every environment variable the configuration reads.
+pub const ENV_PREFIX: &str = "REGIONFLIP_";
+
+/// A validated regionflip configuration. Only [`Config::from_toml_str`] and
+/// [`Config::from_env`] build one, so holding a `Config` means every rule below held.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// The Route 53 hosted zone that holds the record, without the `/hostedzone/` prefix.
+    pub hosted_zone_id: String,
+    /// The name users resolve, fully qualified and lower case (`api.example.com.`).
+    pub record_name: String,
+    /// What kind of failover records regionflip manages.
+    pub record_type: RecordType,
+    /// TTL of the failover records, seconds. Resolvers may keep a stale answer this long.
+    pub ttl: u32,
+    /// How a decision is carried out.
+    pub mode: Mode,
+    /// CloudWatch namespace for regionflip's own metrics (and, in gate mode, the gates).
+    pub metrics_namespace: String,
+    /// When and how traffic goes back to a more preferred region.
+    pub failback: FailbackPolicy,
+    /// Whether data guards also bind a failover away from an unhealthy region.
+    pub failover_respects_guards: bool,
+    /// The regions, most preferred first. `regions[0]` is home. At least two.
+    pub regions: Vec<RegionConfig>,
+}
+
+/// The kind of DNS record that points users at a region.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RecordType {
+    /// A CNAME to the region's target name.
+    Cname,
+    /// An A alias record to the region's target (API Gateway domain, load balancer…).
+    A,
+}
+
+/// How decisions reach DNS. See ARCHITECTURE.md, "The two ways to flip".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Data plane only: the failover records never change; the watcher opens and closes
+    /// per-region gates through CloudWatch metrics that Route 53 health checks follow.
+    HealthGate,
+    /// Control plane: the watcher rewrites which region is PRIMARY in one atomic
+    /// compare-and-swap change batch.
+    Records,
+}
+
+/// Whether failback happens by itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailbackMode {
+    /// Fail back once the preferred region has been healthy long enough.
+    Auto,
+    /// Wait for an operator.
+    Manual,
+}
+
+/// The failback and flap-damping policy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FailbackPolicy {
+    /// Automatic or operator-driven failback.
+    pub mode: FailbackMode,
+    /// How long a region must have been continuously healthy before traffic returns to it.
+    pub stable_for_secs: u64,
+    /// Minimum time between a transition and an automatic failback.
+    pub min_dwell_secs: u64,
+    /// Automatic transitions allowed in any rolling hour.
+    pub max_flips_per_hour: u32,
+}
+
+/// One region that serves the API.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegionConfig {
+    /// AWS region name, e.g. `eu-west-1`.
+    pub name: String,
+    /// The DNS name traffic goes to in this region (normalised, with a trailing dot).
+    pub target: String,
+    /// Hosted zone of the alias target; present exactly when the record type is `A`.
+    pub alias_hosted_zone_id: Option<String>,
+    /// The Route 53 health check of this region's health endpoint, if any.
+    pub health_check_id: Option<String>,
+    /// CloudWatch alarms (in this region) whose ALARM state means the API here is failing.
+    pub alarms: Vec<String>,
+    /// Alarms that must be OK before traffic moves *to* this region (replication lag…).
+    pub guards: Vec<String>,
+}
+
+impl Config {
+    /// The home region: the most preferred one.
+    pub fn home(&self) -> &RegionConfig {
+        &self.regions[0]
+    }
+
+    /// The region with this name, if configured.
+    pub fn region(&self, name: &str) -> Option<&RegionConfig> {
+        self.regions.iter().find(|r| r.name == name)
+    }
+
+    /// Position of a region in preference order (0 = home).
+    pub fn rank(&self, name: &str) -> Option<usize> {
+        self.regions.iter().position(|r| r.name == name)
+    }
+
+    /// Name of the TXT record that carries the engine's persisted state.
+    pub fn state_record_name(&self) -> String {
+        format!("_regionflip.{}", self.record_name)
+    }
+
+    /// Parses and validates a TOML document.
+    pub fn from_toml_str(text: &str) -> Result<Config, ConfigErrors> {
+        let table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
+            ConfigErrors(vec![ConfigError {
+                key: "(file)".into(),
+                problem: format!("is not valid TOML: {}", e.message()),
+                fix: "fix the syntax at the position shown".into(),
+            }])
+        })?;
+        let mut fields = RawFields::new(Source::Toml);
+        fields.read_toml(&table);
+        fields.validate()
+    }
+
+    /// Reads and validates `REGIONFLIP_*` variables from `vars` (pass
+    /// `std::env::vars()`). Other variables are ignored.
+    pub fn from_env<I, K, V>(vars: I) -> Result<Config, ConfigErrors>
+    where
+        I: IntoIterator<Item = (K, V)>,
+        K: AsRef<str>,
+        V: AsRef<str>,
+    {
+        let mut fields = RawFields::new(Source::Env);
+        fields.read_env(vars);
+        fields.validate()
+    }
+
+    /// The configuration as environment variables, exactly as [`Config::from_env`] reads
+    /// them: what the SAM template and the drill hand to the watcher.
+    pub fn to_env(&self) -> Vec<(String, String)> {
+        let mut vars = vec![
+            ("HOSTED_ZONE_ID".to_string(), self.hosted_zone_id.clone()),
+            ("RECORD_NAME".into(), self.record_name.clone()),
+            ("RECORD_TYPE".into(), self.record_type.as_str().into()),
+            ("TTL".into(), self.ttl.to_string()),
+            ("MODE".into(), self.mode.as_str().into()),
+            ("METRICS_NAMESPACE".into(), self.metrics_namespace.clone()),
+            ("FAILBACK_MODE".into(), self.failback.mode.as_str().into()),
+            (
+                "FAILBACK_STABLE_FOR_SECS".into(),
+                self.failback.stable_for_secs.to_string(),
+            ),
+            (
+                "FAILBACK_MIN_DWELL_SECS".into(),
+                self.failback.min_dwell_secs.to_string(),
+            ),
+            (
+                "FAILBACK_MAX_FLIPS_PER_HOUR".into(),
+                self.failback.max_flips_per_hour.to_string(),
+            ),
+            (
+                "FAILOVER_RESPECT_GUARDS".into(),
+                self.failover_respects_guards.to_string(),
+            ),
+        ];
+        for (i, region) in self.regions.iter().enumerate() {
+            let p = format!("REGION_{}_", i + 1);
+            vars.push((format!("{p}NAME"), region.name.clone()));
+            vars.push((format!("{p}TARGET"), region.target.clone()));
+            if let Some(zone) = &region.alias_hosted_zone_id {
+                vars.push((format!("{p}ALIAS_HOSTED_ZONE_ID"), zone.clone()));
+            }
+            if let Some(id) = &region.health_check_id {
+                vars.push((format!("{p}HEALTH_CHECK_ID"), id.clone()));
+            }
+            vars.push((format!("{p}ALARMS"), region.alarms.join(",")));
+            vars.push((format!("{p}GUARDS"), region.guards.join(",")));
+        }
+        vars.into_iter()
+            .map(|(k, v)| (format!("{ENV_PREFIX}{k}"), v))
+            .collect()
+    }
+}
+
+impl RecordType {
+    /// The Route 53 record type.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RecordType::Cname => "CNAME",
+            RecordType::A => "A",
+        }
+    }
+}
+
+impl Mode {
+    /// The configuration spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::HealthGate => "health-gate",
+            Mode::Records => "records",
+        }
+    }
+}
+
+impl FailbackMode {
+    /// The configuration spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FailbackMode::Auto => "auto",
+            FailbackMode::Manual => "manual",
+        }
+    }
+}
+
+/// One problem with the configuration: which key, what is wrong, how to fix it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    /// The key as the user wrote it (`regions[2].name`, `REGIONFLIP_TTL`).
+    pub key: String,
+    /// What is wrong with its value.
+    pub problem: String,
+    /// What to do about it.
+    pub fix: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}; {}", self.key, self.problem, self.fix)
+    }
+}
+
+/// Every problem found in one configuration, in the order the keys were checked.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct ConfigErrors(pub Vec<ConfigError>);
+
+impl fmt::Display for ConfigErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let n = self.0.len();
+        writeln!(
+            f,
+            "invalid configuration ({n} problem{}):",
+            if n == 1 { "" } else { "s" }
+        )?;
+        for e in &self.0 {
+            writeln!(f, "  - {e}")?;
+        }
+        Ok(())
+    }
+}
+
+impl ConfigErrors {
+    /// Whether some error concerns this key (as the user spelled it).
+    pub fn mentions(&self, key: &str) -> bool {
+        self.0.iter().any(|e| e.key == key)
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Raw fields: the common shape both sources are flattened into.
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Source {
+    Toml,
+    Env,
+}
+
+/// A value as the source gave it. The environment only has strings; TOML has types.
+#[derive(Debug, Clone)]
+enum RawValue {
+    Str(String),
+    Int(i64),
+    Bool(bool),
+    List(Vec<String>),
+    /// A TOML value of a type no key accepts (a table where a string belongs, …).
+    Other(&'static str),
+}
+
+/// Logical key of a field: `failback.mode`, or a region key with its 0-based index.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+enum Key {
+    Top(&'static str),
+    Region(usize, &'static str),
+}
+
+const TOP_KEYS: &[&str] = &[
+    "hosted_zone_id",
+    "record_name",
+    "record_type",
+    "ttl",
+    "mode",
+    "metrics_namespace",
+    "failback.mode",
+    "failback.stable_for_secs",
+    "failback.min_dwell_secs",
+    "failback.max_flips_per_hour",
+    "failover.respect_guards",
+];
+
+const REGION_KEYS: &[&str] = &[
+    "name",
+    "target",
+    "alias_hosted_zone_id",
+    "health_check_id",
+    "alarms",
+    "guards",
+];
+
+/// The TTL range accepted. Route 53 allows more, but a failover record cached for longer
+/// than an hour would make failover pointless.
+const TTL_RANGE: std::ops::RangeInclusive<i64> = 0..=3600;
+const SECS_RANGE: std::ops::RangeInclusive<i64> = 0..=86_400;
+const FLIPS_RANGE: std::ops::RangeInclusive<i64> = 1..=60;
+
+struct RawFields {
+    source: Source,
+    values: BTreeMap<Key, RawValue>,
+    region_count: usize,
+    /// Region indices already reported as a whole (a numbering gap, a region that is not
+    /// a table): their individual keys are not reported again as missing.
+    reported_regions: BTreeSet<usize>,
+    errors: Vec<ConfigError>,
+}
+
+impl RawFields {
+    fn new(source: Source) -> Self {
+        RawFields {
+            source,
+            values: BTreeMap::new(),
+            region_count: 0,
+            reported_regions: BTreeSet::new(),
+            errors: Vec::new(),
+        }
+    }
+
+    /// The key as the user wrote it in this source.
+    fn display(&self, key: &Key) -> String {
+        match (self.source, key) {
+            (Source::Toml, Key::Top(k)) => (*k).to_string(),
+            (Source::Toml, Key::Region(i, k)) => format!("regions[{}].{k}", i + 1),
+            (Source::Env, Key::Top(k)) => env_name(k),
+            (Source::Env, Key::Region(i, k)) => env_name(&format!("region_{}_{k}", i + 1)),
+        }
+    }
+
+    fn error(&mut self, key: &Key, problem: impl Into<String>, fix: impl Into<String>) {
+        let key = self.display(key);
+        self.errors.push(ConfigError {
+            key,
+            problem: problem.into(),
+            fix: fix.into(),
+        });
+    }
+
+    fn read_toml(&mut self, table: &toml::Table) {
+        for (name, value) in table {
+            match (name.as_str(), value) {
+                ("failback" | "failover", toml::Value::Table(inner)) => {
+                    for (sub, value) in inner {
+                        let dotted = format!("{name}.{sub}");
+                        match TOP_KEYS.iter().find(|k| **k == dotted) {
+                            Some(k) => {
+                                self.values.insert(Key::Top(k), from_toml(value));
+                            }
+                            None => self.unknown(&dotted),
+                        }
+                    }
+                }
+                ("regions", toml::Value::Array(items)) => {
+                    self.region_count = items.len();
+                    for (i, item) in items.iter().enumerate() {
+                        let Some(region) = item.as_table() else {
+                            self.reported_regions.insert(i);
+                            self.errors.push(ConfigError {
+                                key: format!("regions[{}]", i + 1),
+                                problem: "is not a table".into(),
+                                fix: "write each region as a [[regions]] table".into(),
+                            });
+                            continue;
+                        };
+                        for (sub, value) in region {
+                            match REGION_KEYS.iter().find(|k| **k == sub) {
+                                Some(k) => {
+                                    self.values.insert(Key::Region(i, k), from_toml(value));
+                                }
+                                None => self.unknown(&format!("regions[{}].{sub}", i + 1)),
+                            }
+                        }
+                    }
+                }
+                ("failback" | "failover" | "regions", _) => self.errors.push(ConfigError {
+                    key: name.clone(),
+                    problem: "has the wrong shape".into(),
+                    fix: if name == "regions" {
+                        "write regions as [[regions]] tables".into()
+                    } else {
+                        format!("write it as a [{name}] table")
+                    },
+                }),
+                (name, value) => match TOP_KEYS.iter().find(|k| **k == name) {
+                    Some(k) if !k.contains('.') => {
+                        self.values.insert(Key::Top(k), from_toml(value));
+                    }
+                    _ => self.unknown(name),
+                },
+            }
+        }
+    }
+
+    fn read_env<I, K, V>(&mut self, vars: I)
+    where
+        I: IntoIterator<Item = (K, V)>,
+        K: AsRef<str>,
+        V: AsRef<str>,
+    {
+        let mut max_index = 0;
+        let mut indices = BTreeSet::new();
+        for (name, value) in vars {
+            let (name, value) = (name.as_ref(), value.as_ref().to_string());
+            let Some(rest) = name.strip_prefix(ENV_PREFIX) else {
+                continue;
+            };
+            if let Some(k) = TOP_KEYS.iter().find(|k| env_name(k) == name) {
+                self.values.insert(Key::Top(k), RawValue::Str(value));
+                continue;
+            }
+            if let Some((index, sub)) = parse_region_var(rest)
+                && let Some(k) = REGION_KEYS.iter().find(|k| k.to_uppercase() == sub)
+            {
+                indices.insert(index);
+                max_index = max_index.max(index);
+                self.values
+                    .insert(Key::Region(index - 1, k), RawValue::Str(value));
+                continue;
+            }
+            // Variables of other regionflip components share the prefix.
+            if !OTHER_COMPONENT_VARS.iter().any(|p| rest.starts_with(p)) {
+                self.unknown(name);
+            }
+        }
+        self.region_count = max_index;
+        for missing in (1..=max_index).filter(|i| !indices.contains(i)) {
+            self.reported_regions.insert(missing - 1);
+            self.errors.push(ConfigError {
+                key: env_name(&format!("region_{missing}_name")),
+                problem: format!("is missing, but region {max_index} is set"),
+                fix: "number the regions 1, 2, 3… without gaps, in preference order".into(),
+            });
+        }
+    }
+
+    fn unknown(&mut self, key: &str) {
+        let (known, fix) = match self.source {
+            Source::Toml => (
+                TOP_KEYS.join(", ") + ", regions",
+                "remove it or correct its spelling",
+            ),
+            Source::Env => (
+                "see ARCHITECTURE.md, Configuration".to_string(),
+                "remove it or correct its spelling",
+            ),
+        };
+        self.errors.push(ConfigError {
+            key: key.to_string(),
+            problem: format!("is not a regionflip setting (known: {known})"),
+            fix: fix.into(),
+        });
+    }
+
+    fn take(&mut self, key: &Key) -> Option<RawValue> {
+        self.values.remove(key)
+    }
+
+    fn string(&mut self, key: Key) -> Option<String> {
+        match self.take(&key)? {
+            RawValue::Str(s) => Some(s.trim().to_string()),
+            other => {
+                let found = type_name(&other);
+                self.error(&key, format!("is {found}"), "write it as a quoted string");
+                None
+            }
+        }
+    }
+
+    fn required_string(&mut self, key: Key, fix: &str) -> Option<String> {
+        let value = self.string(key.clone());
+        match value {
+            Some(v) if !v.is_empty() => Some(v),
+            _ => {
+                if !self.errors.iter().any(|e| e.key == self.display(&key)) {
+                    self.error(&key, "is missing", fix.to_string());
+                }
+                None
+            }
+        }
+    }
+
+    fn integer(
+        &mut self,
+        key: Key,
+        default: i64,
+        range: std::ops::RangeInclusive<i64>,
+        unit: &str,
+    ) -> i64 {
+        let value = match self.take(&key) {
+            None => return default,
+            Some(RawValue::Int(i)) => i,
+            Some(RawValue::Str(s)) if self.source == Source::Env => match s.trim().parse() {
+                Ok(i) => i,
+                Err(_) => {
+                    self.error(
+                        &key,
+                        format!("is {s:?}, not a whole number"),
+                        format!("set it to a whole number of {unit}"),
+                    );
+                    return default;
+                }
+            },
+            Some(other) => {
+                let found = type_name(&other);
+                self.error(
+                    &key,
+                    format!("is {found}"),
+                    format!("write it as a whole number of {unit}, without quotes"),
+                );
+                return default;
+            }
+        };
+        if !range.contains(&value) {
+            self.error(
+                &key,
+                format!("is {value}, out of range"),
+                format!("use {} to {} {unit}", range.start(), range.end()),
+            );
+            return default;
+        }
+        value
+    }
+
+    fn boolean(&mut self, key: Key, default: bool) -> bool {
+        match self.take(&key) {
+            None => default,
+            Some(RawValue::Bool(b)) => b,
+            Some(RawValue::Str(s)) if self.source == Source::Env => {
+                match s.trim().to_ascii_lowercase().as_str() {
+                    "true" | "1" | "yes" => true,
+                    "false" | "0" | "no" | "" => false,
+                    _ => {
+                        self.error(&key, format!("is {s:?}"), "set it to true or false");
+                        default
+                    }
+                }
+            }
+            Some(other) => {
+                let found = type_name(&other);
+                self.error(
+                    &key,
+                    format!("is {found}"),
+                    "write true or false, without quotes",
+                );
+                default
+            }
+        }
+    }
+
+    fn list(&mut self, key: Key) -> Vec<String> {
+        match self.take(&key) {
+            None => Vec::new(),
+            Some(RawValue::List(items)) => items,
+            Some(RawValue::Str(s)) if self.source == Source::Env => s
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(String::from)
+                .collect(),
+            Some(other) => {
+                let found = type_name(&other);
+                self.error(
+                    &key,
+                    format!("is {found}"),
+                    "write a list of strings, like [\"api-5xx\"]",
+                );
+                Vec::new()
+            }
+        }
+    }
+
+    fn choice<T: Copy>(&mut self, key: Key, default: T, choices: &[(&str, T)]) -> T {
+        match self.string(key.clone()) {
+            None => default,
+            Some(s) => match choices
+                .iter()
+                .find(|(name, _)| name.eq_ignore_ascii_case(&s))
+            {
+                Some((_, v)) => *v,
+                None => {
+                    let names: Vec<_> = choices.iter().map(|(n, _)| format!("{n:?}")).collect();
+                    self.error(
+                        &key,
+                        format!("is {s:?}"),
+                        format!("use one of {}", names.join(", ")),
+                    );
+                    default
+                }
+            },
+        }
+    }
+
+    fn validate(mut self) -> Result<Config, ConfigErrors> {
+        let hosted_zone_id = self
+            .required_string(
+                Key::Top("hosted_zone_id"),
+                "set it to the id of the hosted zone that holds the record (aws route53 list-hosted-zones)",
+            )
+            .and_then(|raw| {
+                let id = names::normalise_zone_id(&raw);
+                if names::is_zone_id(&id) {
+                    Some(id)
+                } else {
+                    self.error(
+                        &Key::Top("hosted_zone_id"),
+                        format!("is {raw:?}, not a Route 53 hosted zone id"),
+                        "use an id like Z0123456789ABCDEFGHIJ (aws route53 list-hosted-zones)",
+                    );
+                    None
+                }
+            });
+        let record_name = self
+            .required_string(
+                Key::Top("record_name"),
+                "set it to the name clients resolve, like api.example.com",
+            )
+            .and_then(|raw| self.dns_name(Key::Top("record_name"), &raw, false));
+        let record_type = self.choice(
+            Key::Top("record_type"),
+            RecordType::Cname,
+            &[("CNAME", RecordType::Cname), ("A", RecordType::A)],
+        );
+        let ttl = self.integer(Key::Top("ttl"), 60, TTL_RANGE, "seconds") as u32;
+        let mode = self.choice(
+            Key::Top("mode"),
+            Mode::HealthGate,
+            &[
+                ("health-gate", Mode::HealthGate),
+                ("records", Mode::Records),
+            ],
+        );
+        let metrics_namespace = self
+            .string(Key::Top("metrics_namespace"))
+            .unwrap_or_else(|| "RegionFlip".into());
+        if !names::is_metrics_namespace(&metrics_namespace) {
+            self.error(
+                &Key::Top("metrics_namespace"),
+                format!("is {metrics_namespace:?}, not a usable CloudWatch namespace"),
+                "use 1-255 letters, digits and . - _ / # : (not starting with AWS/)",
+            );
+        }
+        let failback = FailbackPolicy {
+            mode: self.choice(
+                Key::Top("failback.mode"),
+                FailbackMode::Auto,
+                &[
+                    ("auto", FailbackMode::Auto),
+                    ("manual", FailbackMode::Manual),
+                ],
+            ),
+            stable_for_secs: self.integer(
+                Key::Top("failback.stable_for_secs"),
+                300,
+                SECS_RANGE,
+                "seconds",
+            ) as u64,
+            min_dwell_secs: self.integer(
+                Key::Top("failback.min_dwell_secs"),
+                300,
+                SECS_RANGE,
+                "seconds",
+            ) as u64,
+            max_flips_per_hour: self.integer(
+                Key::Top("failback.max_flips_per_hour"),
+                4,
+                FLIPS_RANGE,
+                "transitions",
+            ) as u32,
+        };
+        let failover_respects_guards = self.boolean(Key::Top("failover.respect_guards"), false);
+
+        // Each region with its index, so errors name the region where the user wrote it
+        // even when an earlier one was invalid and dropped.
+        let mut regions = Vec::new();
+        for i in 0..self.region_count {
+            if self.reported_regions.contains(&i) {
+                continue;
+            }
+            if let Some(region) = self.region(i, record_type) {
+                regions.push((i, region));
+            }
+        }
+        if self.region_count < 2 {
+            let key = match self.source {
+                Source::Toml => "regions".to_string(),
+                Source::Env => env_name(&format!("region_{}_name", self.region_count + 1)),
+            };
+            self.errors.push(ConfigError {
+                key,
+                problem: format!(
+                    "lists {} region{}; failover needs at least two",
+                    self.region_count,
+                    if self.region_count == 1 { "" } else { "s" }
+                ),
+                fix: "list every region that serves the API, most preferred first".into(),
+            });
+        }
+        let mut seen = BTreeSet::new();
+        let mut targets = BTreeSet::new();
+        for (i, region) in &regions {
+            if !seen.insert(region.name.clone()) {
+                let key = self.display(&Key::Region(*i, "name"));
+                self.errors.push(ConfigError {
+                    key,
+                    problem: format!("repeats region {}", region.name),
+                    fix: "list each region once".into(),
+                });
+            }
+            // The PRIMARY record's target is how regionflip tells which region DNS
+            // routes to; two regions with one target would make that ambiguous.
+            if !targets.insert(region.target.clone()) {
+                let key = self.display(&Key::Region(*i, "target"));
+                self.errors.push(ConfigError {
+                    key,
+                    problem: format!("repeats target {} of another region", region.target),
+                    fix: "give each region its own target (its regional API domain)".into(),
+                });
+            }
+        }
+
+        if !self.errors.is_empty() {
+            return Err(ConfigErrors(self.errors));
+        }
+        // Every field above either produced a value or recorded an error.
+        match (hosted_zone_id, record_name) {
+            (Some(hosted_zone_id), Some(record_name)) => Ok(Config {
+                hosted_zone_id,
+                record_name,
+                record_type,
+                ttl,
+                mode,
+                metrics_namespace,
+                failback,
+                failover_respects_guards,
+                regions: regions.into_iter().map(|(_, region)| region).collect(),
+            }),
+            _ => Err(ConfigErrors(self.errors)),
+        }
+    }
+
+    fn dns_name(&mut self, key: Key, raw: &str, allow_wildcard: bool) -> Option<String> {
+        match names::normalise_dns_name(raw, allow_wildcard) {
+            Ok(name) => Some(name),
+            Err(why) => {
+                self.error(
+                    &key,
+                    format!("is {raw:?}: {why}"),
+                    "use a domain name like api.example.com",
+                );
+                None
+            }
+        }
+    }
+
+    fn region(&mut self, i: usize, record_type: RecordType) -> Option<RegionConfig> {
+        let name = self
+            .required_string(
+                Key::Region(i, "name"),
+                "set it to the AWS region name, like us-east-1",
+            )
+            .and_then(|name| {
+                if names::is_region_name(&name) {
+                    Some(name)
+                } else {
+                    self.error(
+                        &Key::Region(i, "name"),
+                        format!("is {name:?}, not an AWS region name"),
+                        "use a region name like us-east-1 or eu-west-2",
+                    );
+                    None
+                }
+            });
+        let target = self
+            .required_string(
+                Key::Region(i, "target"),
+                "set it to the DNS name that serves the API in this region",
+            )
+            .and_then(|t| self.dns_name(Key::Region(i, "target"), &t, false));
+        let alias = self.string(Key::Region(i, "alias_hosted_zone_id"));
+        let alias_hosted_zone_id = match (record_type, alias) {
+            (RecordType::A, None) => {
+                self.error(
+                    &Key::Region(i, "alias_hosted_zone_id"),
+                    "is missing, and record_type is A (alias)",
+                    "set it to the hosted zone id of the alias target (for a regional API Gateway domain, its regionalHostedZoneId)",
+                );
+                None
+            }
+            (RecordType::A, Some(zone)) => {
+                let id = names::normalise_zone_id(&zone);
+                if names::is_zone_id(&id) {
+                    Some(id)
+                } else {
+                    self.error(
+                        &Key::Region(i, "alias_hosted_zone_id"),
+                        format!("is {zone:?}, not a hosted zone id"),
+                        "use an id like Z1UJRXOUMOOFQ8",
+                    );
+                    None
+                }
+            }
+            (RecordType::Cname, Some(_)) => {
+                self.error(
+                    &Key::Region(i, "alias_hosted_zone_id"),
+                    "is set, but record_type is CNAME",
+                    "remove it, or set record_type = \"A\" for alias records",
+                );
+                None
+            }
+            (RecordType::Cname, None) => None,
+        };
+        let health_check_id = self
+            .string(Key::Region(i, "health_check_id"))
+            .filter(|s| !s.is_empty());
+        if let Some(id) = &health_check_id
+            && !names::is_health_check_id(id)
+        {
+            let problem = format!("is {id:?}, not a Route 53 health check id");
+            self.error(
+                &Key::Region(i, "health_check_id"),
+                problem,
+                "use the id Route 53 gave the check, like 2d5b6f0c-1234-4c3b-9d41-0a1b2c3d4e5f",
+            );
+        }
+        let alarms = self.alarm_list(Key::Region(i, "alarms"));
+        let guards = self.alarm_list(Key::Region(i, "guards"));
+        if alarms.is_empty() && health_check_id.is_none() {
+            self.error(
+                &Key::Region(i, "alarms"),
+                "is empty and there is no health_check_id, so this region's health could never be known",
+                "list at least one alarm, or set health_check_id",
+            );
+        }
+        Some(RegionConfig {
+            name: name?,
+            target: target?,
+            alias_hosted_zone_id,
+            health_check_id,
+            alarms,
+            guards,
+        })
+    }
+
+    fn alarm_list(&mut self, key: Key) -> Vec<String> {
+        let items = self.list(key.clone());
+        let mut seen = BTreeSet::new();
+        for item in &items {
+            if item.contains(',') {
+                // The environment form separates alarms with commas.
+                self.error(
+                    &key,
+                    format!("has {item:?}, with a comma"),
+                    "rename the alarm without commas; regionflip lists alarms comma-separated in the watcher's environment",
+                );
+            } else if item.is_empty() || item.len() > 255 {
+                self.error(
+                    &key,
+                    format!("has {item:?}, not a CloudWatch alarm name"),
+                    "use alarm names of 1 to 255 characters",
+                );
+            } else if !seen.insert(item) {
+                self.error(
+                    &key,
+                    format!("lists {item:?} twice"),
+                    "list each alarm once",
+                );
+            }
+        }
+        items
+    }
+}
+
+/// Variables of the health endpoint and the CLI, which share the prefix but are not part
+/// of this schema.
+const OTHER_COMPONENT_VARS: &[&str] = &["HEALTH_", "SERVICE_NAME", "CONFIG", "WATCHER_"];
+
+fn env_name(key: &str) -> String {
+    format!("{ENV_PREFIX}{}", key.replace('.', "_").to_uppercase())
+}
+
+/// `REGION_2_TARGET` → (2, "TARGET").
+fn parse_region_var(rest: &str) -> Option<(usize, &str)> {
+    let rest = rest.strip_prefix("REGION_")?;
+    let (index, sub) = rest.split_once('_')?;
+    let index: usize = index.parse().ok()?;
+    (1..=64).contains(&index).then_some((index, sub))
+}
+
+fn from_toml(value: &toml::Value) -> RawValue {
+    match value {
+        toml::Value::String(s) => RawValue::Str(s.clone()),
+        toml::Value::Integer(i) => RawValue::Int(*i),
+        toml::Value::Boolean(b) => RawValue::Bool(*b),
+        toml::Value::Array(items) => {
+            let strings: Option<Vec<String>> = items
+                .iter()
+                .map(|v| v.as_str().map(|s| s.trim().to_string()))
+                .collect();
+            strings.map_or(
+                RawValue::Other("a list with non-string items"),
+                RawValue::List,
+            )
+        }
+        toml::Value::Float(_) => RawValue::Other("a decimal number"),
+        toml::Value::Datetime(_) => RawValue::Other("a date"),
+        toml::Value::Table(_) => RawValue::Other("a table"),
+    }
+}
+
+fn type_name(value: &RawValue) -> String {
+    match value {
+        RawValue::Str(s) => format!("the string {s:?}"),
+        RawValue::Int(i) => format!("the number {i}"),
+        RawValue::Bool(b) => format!("the boolean {b}"),
+        RawValue::List(_) => "a list".into(),
+        RawValue::Other(what) => (*what).into(),
+    }
+}

@@ -1,0 +1,27 @@
+//! The pure core of regionflip.
+//!
+//! Configuration, observations, the decision engine, change plans and event records. No
+//! I/O, no clock, no AWS SDK types: the watcher Lambda, the CLI and the drill read the
+//! world through their adapters, hand the readings to [`decide`], and carry out the
+//! [`Plan`] it returns. See ARCHITECTURE.md for the rules and their invariants.
+
+pub mod config;
+pub mod engine;
+pub mod event;
+pub mod names;
+pub mod observe;
+pub mod plan;
+pub mod reason;
+pub mod resources;
+pub mod state;
+
+pub use config::{Config, ConfigError, ConfigErrors, FailbackMode, Mode, RecordType, RegionConfig};
+pub use engine::{Command, Decision, Outcome, decide, decide_command};
+pub use event::{TransitionEvent, TransitionKind};
+pub use observe::{
+    Health, Observations, RegionHealth, RegionObservation, RoutingObservation, SignalReading,
+    SignalStatus, StateObservation,
+};
+pub use plan::{Change, ChangeAction, FailoverRole, GateSetting, Plan, RecordSet, StateWrite};
+pub use reason::Reason;
+pub use state::EngineState;

@@ -1,0 +1,222 @@
+//! Reasons: why the engine decided what it did, as data and as sentences.
+//!
+//! Every decision carries at least one reason, so that "why did it (not) fail over?" is
+//! always answered — in the watcher's log, the CLI's output and the drill's report.
+
+use std::fmt;
+
+use serde::Serialize;
+
+use crate::observe::Health;
+
+/// One reason for a decision.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "reason", rename_all = "kebab-case")]
+pub enum Reason {
+    /// The active region is healthy and nothing better exists.
+    Steady {
+        /// The active region.
+        region: String,
+    },
+    /// The active region is unhealthy.
+    ActiveUnhealthy {
+        /// The active region.
+        region: String,
+        /// Which signals fail.
+        evidence: Vec<String>,
+    },
+    /// The active region's health is unknown: not a reason to fail over.
+    ActiveUnknown {
+        /// The active region.
+        region: String,
+        /// Which signals are unknown.
+        evidence: Vec<String>,
+    },
+    /// No region is known healthy, so traffic stays where it is.
+    NoHealthyTarget,
+    /// A more preferred region is healthy but failback must wait.
+    FailbackPending {
+        /// The region traffic would go back to.
+        region: String,
+        /// When it becomes possible, if known.
+        eligible_at: Option<u64>,
+        /// What it waits for.
+        why: String,
+    },
+    /// A more preferred region is ready: traffic goes back.
+    FailbackReady {
+        /// The region.
+        region: String,
+    },
+    /// Failback waits for an operator.
+    AwaitingOperator {
+        /// The region traffic would go back to.
+        region: String,
+        /// Why an operator is needed.
+        why: String,
+    },
+    /// A data guard of the target region is not OK.
+    GuardBlocked {
+        /// The region guarded.
+        region: String,
+        /// The guard and its state.
+        guard: String,
+    },
+    /// Too many automatic transitions in the last hour.
+    Damped {
+        /// Transitions in the window.
+        flips: u32,
+        /// The configured limit.
+        limit: u32,
+        /// When the oldest of them leaves the window.
+        eligible_at: u64,
+    },
+    /// Automation is paused.
+    Paused,
+    /// Automation resumed.
+    Resumed,
+    /// Something regionflip manages does not exist yet.
+    NotInitialised {
+        /// What is missing.
+        what: String,
+    },
+    /// The routing could not be read.
+    RoutingUnreadable {
+        /// Why.
+        why: String,
+    },
+    /// The PRIMARY record points somewhere no configured region is.
+    RoutingUnrecognised {
+        /// Where it points.
+        record: String,
+    },
+    /// DNS routes elsewhere than the state remembers; DNS wins.
+    RoutingDiffersFromState {
+        /// Where DNS points.
+        routed: String,
+        /// What the state says.
+        recorded: String,
+    },
+    /// The state could not be read.
+    StateUnreadable {
+        /// Why.
+        why: String,
+    },
+    /// The state record is garbled; it will be rewritten.
+    StateCorrupt {
+        /// What is wrong with it.
+        error: String,
+    },
+    /// An operator asked for this move.
+    OperatorRequest {
+        /// The target region.
+        region: String,
+    },
+    /// An operator forced this move past the safety checks.
+    Forced {
+        /// The target region.
+        region: String,
+        /// Its health at the time.
+        health: Health,
+    },
+    /// An operator command was refused.
+    Refused {
+        /// Why.
+        why: String,
+    },
+    /// Traffic moves.
+    Moving {
+        /// From.
+        from: String,
+        /// To.
+        to: String,
+    },
+}
+
+impl Reason {
+    /// When the thing this reason waits for can happen, if it says.
+    pub fn eligible_at(&self) -> Option<u64> {
+        match self {
+            Reason::FailbackPending { eligible_at, .. } => *eligible_at,
+            Reason::Damped { eligible_at, .. } => Some(*eligible_at),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Reason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Reason::Steady { region } => {
+                write!(f, "{region} is active and no preferred region is waiting")
+            }
+            Reason::ActiveUnhealthy { region, evidence } => {
+                write!(
+                    f,
+                    "active region {region} is unhealthy: {}",
+                    evidence.join("; ")
+                )
+            }
+            Reason::ActiveUnknown { region, evidence } => write!(
+                f,
+                "active region {region} is not known healthy ({}); unknown data never triggers a failover",
+                evidence.join("; ")
+            ),
+            Reason::NoHealthyTarget => {
+                write!(
+                    f,
+                    "no other region is known healthy; traffic stays where it is"
+                )
+            }
+            Reason::FailbackPending {
+                region,
+                eligible_at,
+                why,
+            } => match eligible_at {
+                Some(t) => write!(f, "failback to {region} pending: {why}; eligible at {t}"),
+                None => write!(f, "failback to {region} pending: {why}"),
+            },
+            Reason::FailbackReady { region } => {
+                write!(f, "{region} has been healthy long enough; failing back")
+            }
+            Reason::AwaitingOperator { region, why } => {
+                write!(f, "{region} is healthy again; {why}")
+            }
+            Reason::GuardBlocked { region, guard } => {
+                write!(f, "guard {guard} blocks traffic to {region}")
+            }
+            Reason::Damped {
+                flips,
+                limit,
+                eligible_at,
+            } => write!(
+                f,
+                "{flips} automatic transitions in the last hour (limit {limit}); next possible at {eligible_at}"
+            ),
+            Reason::Paused => write!(f, "automation is paused; routing is frozen"),
+            Reason::Resumed => write!(f, "automation resumed"),
+            Reason::NotInitialised { what } => {
+                write!(f, "{what} does not exist; run `regionflip init`")
+            }
+            Reason::RoutingUnreadable { why } => write!(f, "routing could not be read: {why}"),
+            Reason::RoutingUnrecognised { record } => write!(
+                f,
+                "the PRIMARY record points at {record:?}, which is no configured region; not touching it"
+            ),
+            Reason::RoutingDiffersFromState { routed, recorded } => write!(
+                f,
+                "DNS routes to {routed} but the state says {recorded}; trusting DNS"
+            ),
+            Reason::StateUnreadable { why } => write!(f, "state could not be read: {why}"),
+            Reason::StateCorrupt { error } => {
+                write!(f, "state record is corrupt ({error}); it will be rewritten")
+            }
+            Reason::OperatorRequest { region } => write!(f, "operator requested {region}"),
+            Reason::Forced { region, health } => {
+                write!(f, "forced by operator ({region} is {health:?})")
+            }
+            Reason::Refused { why } => write!(f, "refused: {why}"),
+            Reason::Moving { from, to } => write!(f, "moving traffic from {from} to {to}"),
+        }
+    }
+}

@@ -1,0 +1,342 @@
+//! The engine's persisted state and its text form.
+//!
+//! Lambda forgets everything between cold starts, so whatever the rules need to remember
+//! (when the last transition happened, the recent automatic flips for damping, the pause
+//! flag, a sequence number) is written back with every transition and read again at the
+//! start of every pass. In `records` mode it lives in a TXT record beside the failover
+//! records (`_regionflip.<record name>`), changed in the same atomic batch; the text form
+//! here is what that record holds, split into TXT strings of at most 255 characters.
+//!
+//! The format is a line of `key=value` words after a version tag, readable by anyone who
+//! runs `dig TXT`:
+//!
+//! ```text
+//! regionflip/v1 seq=7 active=us-west-2 at=1732400000 away=1732400000 paused=0 hold=0 flips=1732400000
+//! ```
+//!
+//! Parsing is strict and bounded: the record may have been edited by hand, and a garbled
+//! record must be reported, never half-understood.
+
+use std::fmt;
+
+/// The version tag every state record starts with.
+pub const STATE_TAG: &str = "regionflip/v1";
+/// Longest state text accepted; far above any real record, it bounds the parser's work.
+pub const MAX_STATE_TEXT: usize = 4096;
+/// Most recent flips kept: the damping limit is at most 60 an hour.
+pub const MAX_FLIPS_KEPT: usize = 64;
+/// Route 53 limits one TXT string to 255 characters.
+pub const TXT_STRING_MAX: usize = 255;
+
+/// What the engine remembers between passes.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct EngineState {
+    /// Increases with every write, so that every state value is new (compare-and-swap
+    /// never meets an old value again) and readers can order two copies.
+    pub sequence: u64,
+    /// The region the last applied decision routes to.
+    pub active: String,
+    /// When the last transition was applied, Unix seconds.
+    pub last_transition_at: Option<u64>,
+    /// When traffic last left the home region (cleared on return): failover duration.
+    pub away_since: Option<u64>,
+    /// Times of automatic transitions in the last hour, oldest first (flap damping).
+    pub recent_flips: Vec<u64>,
+    /// Operator pause: routing frozen, regions still observed and reported.
+    pub paused: bool,
+    /// Set by an operator's move: automatic failback waits until an operator fails back
+    /// or resumes, so that automation never undoes a deliberate decision by itself.
+    pub hold_failback: bool,
+}
+
+impl EngineState {
+    /// The state before any transition: routing on `active`, nothing remembered.
+    pub fn initial(active: &str) -> EngineState {
+        EngineState {
+            sequence: 0,
+            active: active.to_string(),
+            last_transition_at: None,
+            away_since: None,
+            recent_flips: Vec::new(),
+            paused: false,
+            hold_failback: false,
+        }
+    }
+
+    /// The text form, as one line.
+    pub fn encode(&self) -> String {
+        let opt = |v: Option<u64>| v.map_or_else(|| "-".to_string(), |t| t.to_string());
+        let flips: Vec<String> = self.recent_flips.iter().map(u64::to_string).collect();
+        format!(
+            "{STATE_TAG} seq={} active={} at={} away={} paused={} hold={} flips={}",
+            self.sequence,
+            self.active,
+            opt(self.last_transition_at),
+            opt(self.away_since),
+            u8::from(self.paused),
+            u8::from(self.hold_failback),
+            if flips.is_empty() {
+                "-".to_string()
+            } else {
+                flips.join(",")
+            }
+        )
+    }
+
+    /// The text form split into TXT strings of at most 255 characters, at spaces and
+    /// commas so each string stays readable.
+    pub fn to_txt_strings(&self) -> Vec<String> {
+        split_for_txt(&self.encode())
+    }
+
+    /// Reads the TXT strings of a state record (they are joined as written).
+    pub fn from_txt_strings<S: AsRef<str>>(strings: &[S]) -> Result<EngineState, StateError> {
+        let total: usize = strings.iter().map(|s| s.as_ref().len()).sum();
+        if total > MAX_STATE_TEXT {
+            return Err(StateError::TooLong(total));
+        }
+        let joined: String = strings.iter().map(AsRef::as_ref).collect();
+        EngineState::decode(&joined)
+    }
+
+    /// Parses the one-line text form.
+    pub fn decode(text: &str) -> Result<EngineState, StateError> {
+        if text.len() > MAX_STATE_TEXT {
+            return Err(StateError::TooLong(text.len()));
+        }
+        let mut words = text.split_ascii_whitespace();
+        match words.next() {
+            Some(STATE_TAG) => {}
+            Some(other) => return Err(StateError::UnknownVersion(truncate(other))),
+            None => return Err(StateError::Empty),
+        }
+        let mut fields = Fields::default();
+        for word in words {
+            let (key, value) = word
+                .split_once('=')
+                .ok_or_else(|| StateError::Malformed(truncate(word)))?;
+            let slot = match key {
+                "seq" => &mut fields.seq,
+                "active" => &mut fields.active,
+                "at" => &mut fields.at,
+                "away" => &mut fields.away,
+                "paused" => &mut fields.paused,
+                "hold" => &mut fields.hold,
+                "flips" => &mut fields.flips,
+                other => return Err(StateError::UnknownField(truncate(other))),
+            };
+            if slot.replace(value).is_some() {
+                return Err(StateError::Repeated(key.to_string()));
+            }
+        }
+        let active = need(fields.active, "active")?;
+        if !crate::names::is_region_name(active) {
+            return Err(StateError::BadValue("active", truncate(active)));
+        }
+        let mut recent_flips = Vec::new();
+        let flips = need(fields.flips, "flips")?;
+        if flips != "-" {
+            for t in flips.split(',') {
+                if recent_flips.len() == MAX_FLIPS_KEPT {
+                    return Err(StateError::BadValue("flips", "too many entries".into()));
+                }
+                recent_flips.push(number(t, "flips")?);
+            }
+        }
+        if recent_flips.windows(2).any(|w| w[0] > w[1]) {
+            return Err(StateError::BadValue("flips", "not in time order".into()));
+        }
+        Ok(EngineState {
+            sequence: number(need(fields.seq, "seq")?, "seq")?,
+            active: active.to_string(),
+            last_transition_at: optional_number(need(fields.at, "at")?, "at")?,
+            away_since: optional_number(need(fields.away, "away")?, "away")?,
+            recent_flips,
+            paused: flag(need(fields.paused, "paused")?, "paused")?,
+            hold_failback: flag(need(fields.hold, "hold")?, "hold")?,
+        })
+    }
+}
+
+#[derive(Default)]
+struct Fields<'a> {
+    seq: Option<&'a str>,
+    active: Option<&'a str>,
+    at: Option<&'a str>,
+    away: Option<&'a str>,
+    paused: Option<&'a str>,
+    hold: Option<&'a str>,
+    flips: Option<&'a str>,
+}
+
+fn need<'a>(value: Option<&'a str>, key: &'static str) -> Result<&'a str, StateError> {
+    value.ok_or(StateError::Missing(key))
+}
+
+fn number(text: &str, field: &'static str) -> Result<u64, StateError> {
+    text.parse()
+        .map_err(|_| StateError::BadValue(field, truncate(text)))
+}
+
+fn optional_number(text: &str, field: &'static str) -> Result<Option<u64>, StateError> {
+    if text == "-" {
+        Ok(None)
+    } else {
+        number(text, field).map(Some)
+    }
+}
+
+fn flag(text: &str, field: &'static str) -> Result<bool, StateError> {
+    match text {
+        "0" => Ok(false),
+        "1" => Ok(true),
+        _ => Err(StateError::BadValue(field, truncate(text))),
+    }
+}
+
+/// Error messages quote at most this much of what was found: the record is untrusted.
+fn truncate(text: &str) -> String {
+    text.chars().take(40).collect()
+}
+
+fn split_for_txt(line: &str) -> Vec<String> {
+    let mut strings = Vec::new();
+    let mut current = String::new();
+    // Break after a space or comma; the joined strings give back the line exactly.
+    for piece in line.split_inclusive([' ', ',']) {
+        if !current.is_empty() && current.len() + piece.len() > TXT_STRING_MAX {
+            strings.push(std::mem::take(&mut current));
+        }
+        current.push_str(piece);
+    }
+    if !current.is_empty() {
+        strings.push(current);
+    }
+    strings
+}
+
+/// Why a state record could not be read. The engine reports it and acts as if no state
+/// were known; it never routes on a guess drawn from a broken record.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StateError {
+    /// Nothing but white space.
+    #[error("the state record is empty")]
+    Empty,
+    /// Longer than any state regionflip writes.
+    #[error("the state record is {0} characters long, more than regionflip ever writes")]
+    TooLong(usize),
+    /// Does not start with the version tag.
+    #[error("the state record starts with {0:?}, not {STATE_TAG}")]
+    UnknownVersion(String),
+    /// A word without `=`.
+    #[error("the state record has {0:?} where key=value belongs")]
+    Malformed(String),
+    /// A key regionflip does not write.
+    #[error("the state record has an unknown field {0:?}")]
+    UnknownField(String),
+    /// A key written twice.
+    #[error("the state record repeats field {0:?}")]
+    Repeated(String),
+    /// A key regionflip always writes is absent.
+    #[error("the state record lacks field {0:?}")]
+    Missing(&'static str),
+    /// A value that does not parse.
+    #[error("the state record's field {0:?} has a bad value {1:?}")]
+    BadValue(&'static str, String),
+}
+
+impl fmt::Display for EngineState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.encode())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> EngineState {
+        EngineState {
+            sequence: 7,
+            active: "us-west-2".into(),
+            last_transition_at: Some(1_732_400_000),
+            away_since: Some(1_732_400_000),
+            recent_flips: vec![1_732_399_000, 1_732_400_000],
+            paused: false,
+            hold_failback: true,
+        }
+    }
+
+    #[test]
+    fn round_trips_through_txt_strings() {
+        let state = sample();
+        let strings = state.to_txt_strings();
+        assert_eq!(EngineState::from_txt_strings(&strings), Ok(state));
+    }
+
+    #[test]
+    fn initial_state_round_trips() {
+        let state = EngineState::initial("eu-west-1");
+        assert_eq!(EngineState::decode(&state.encode()), Ok(state));
+    }
+
+    #[test]
+    fn long_flip_lists_split_into_txt_sized_strings() {
+        let mut state = sample();
+        state.recent_flips = (0..60).map(|i| 1_732_000_000 + i).collect();
+        let strings = state.to_txt_strings();
+        assert!(strings.len() > 1);
+        assert!(strings.iter().all(|s| s.len() <= TXT_STRING_MAX));
+        assert_eq!(EngineState::from_txt_strings(&strings), Ok(state));
+    }
+
+    #[test]
+    fn garbage_is_reported_with_what_is_wrong() {
+        let cases: &[(&str, StateError)] = &[
+            ("", StateError::Empty),
+            ("hello", StateError::UnknownVersion("hello".into())),
+            (
+                "regionflip/v1 seq=1 active=us-east-1 at=- away=- paused=0 hold=0",
+                StateError::Missing("flips"),
+            ),
+            (
+                "regionflip/v1 seq=x active=us-east-1 at=- away=- paused=0 hold=0 flips=-",
+                StateError::BadValue("seq", "x".into()),
+            ),
+            (
+                "regionflip/v1 seq=1 active=mars at=- away=- paused=0 hold=0 flips=-",
+                StateError::BadValue("active", "mars".into()),
+            ),
+            (
+                "regionflip/v1 seq=1 seq=2 active=us-east-1 at=- away=- paused=0 hold=0 flips=-",
+                StateError::Repeated("seq".into()),
+            ),
+            (
+                "regionflip/v1 seq=1 active=us-east-1 at=- away=- paused=2 hold=0 flips=-",
+                StateError::BadValue("paused", "2".into()),
+            ),
+            (
+                "regionflip/v1 seq=1 active=us-east-1 at=- away=- paused=0 hold=0 flips=5,3",
+                StateError::BadValue("flips", "not in time order".into()),
+            ),
+            (
+                "regionflip/v1 seq=1 owner=me",
+                StateError::UnknownField("owner".into()),
+            ),
+            ("regionflip/v1 seq", StateError::Malformed("seq".into())),
+        ];
+        for (text, expected) in cases {
+            let error = EngineState::decode(text).expect_err(text);
+            assert_eq!(&error, expected, "{text}");
+        }
+    }
+
+    #[test]
+    fn oversized_records_are_refused_before_parsing() {
+        let huge = "x".repeat(MAX_STATE_TEXT + 1);
+        assert_eq!(
+            EngineState::from_txt_strings(&[huge]),
+            Err(StateError::TooLong(MAX_STATE_TEXT + 1))
+        );
+    }
+}

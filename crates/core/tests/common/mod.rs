@@ -1,0 +1,486 @@
+//! Builders shared by the integration tests: configurations for two and three regions,
+//! observations from a compact description, and [`apply`], a model of what the adapters
+//! do with a plan (Route 53 applying a change batch atomically, or the gate publisher
+//! writing the new state).
+//!
+//! Regions have short aliases so that tables stay readable: `east` (us-east-1, home),
+//! `west` (us-west-2) and `eu` (eu-west-1, third choice). Every region has two alarms
+//! (`api-errors`, `api-latency`), an endpoint health check and one data guard (`repl`).
+//!
+//! Compact health descriptions are whitespace-separated words:
+//!
+//! | word               | meaning                                                        |
+//! |--------------------|----------------------------------------------------------------|
+//! | `east=ok`          | every signal OK since t=0 (long ago)                           |
+//! | `east=ok@9000`     | every signal OK since t=9000                                   |
+//! | `east=ok@?`        | every signal OK, since when not known                          |
+//! | `east=alarm`       | `api-errors` in ALARM, the rest OK                             |
+//! | `east=down`        | the endpoint health check fails, alarms OK                     |
+//! | `east=unknown`     | `api-errors` INSUFFICIENT_DATA, the rest OK                    |
+//! | `east=unreadable`  | no signal could be read                                        |
+//! | `east=nocheck`     | alarms OK, endpoint check not reported                         |
+//! | `east=alarm+unknown` | `api-errors` in ALARM, `api-latency` INSUFFICIENT_DATA        |
+//! | `guard:repl=alarm` | the preceding region's guard `repl` is in ALARM (or `unknown`) |
+//!
+//! A region not mentioned is absent from the observations. Guards are OK unless stated.
+
+#![allow(dead_code, unreachable_pub)] // each test binary uses its own subset
+
+use regionflip_core::plan::{failover_record, state_record};
+use regionflip_core::{
+    ChangeAction, Config, Decision, EngineState, FailbackMode, FailoverRole, Mode, Observations,
+    Plan, RecordSet, RecordType, RegionObservation, RoutingObservation, SignalReading,
+    SignalStatus, StateObservation,
+};
+
+/// Short aliases of the configured regions, in preference order.
+pub const REGIONS: [(&str, &str); 3] = [
+    ("east", "us-east-1"),
+    ("west", "us-west-2"),
+    ("eu", "eu-west-1"),
+];
+
+/// The alarms every region has.
+pub const ALARMS: [&str; 2] = ["api-errors", "api-latency"];
+/// The data guard every region has.
+pub const GUARD: &str = "repl";
+
+/// The shape of a test configuration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Setup {
+    /// Two or three regions.
+    pub regions: usize,
+    /// How decisions reach DNS.
+    pub mode: Mode,
+    /// Automatic or manual failback.
+    pub failback: FailbackMode,
+    /// `failover.respect_guards`.
+    pub respect_guards: bool,
+    /// CNAME or A alias records.
+    pub record_type: RecordType,
+}
+
+impl Setup {
+    /// The same set-up with manual failback.
+    pub const fn manual(self) -> Setup {
+        Setup {
+            failback: FailbackMode::Manual,
+            ..self
+        }
+    }
+
+    /// The same set-up with `failover.respect_guards = true`.
+    pub const fn guarded(self) -> Setup {
+        Setup {
+            respect_guards: true,
+            ..self
+        }
+    }
+
+    /// The same set-up with A alias records.
+    pub const fn alias(self) -> Setup {
+        Setup {
+            record_type: RecordType::A,
+            ..self
+        }
+    }
+}
+
+const fn setup(regions: usize, mode: Mode) -> Setup {
+    Setup {
+        regions,
+        mode,
+        failback: FailbackMode::Auto,
+        respect_guards: false,
+        record_type: RecordType::Cname,
+    }
+}
+
+/// Two regions, health-gate mode, automatic failback.
+pub const GATE2: Setup = setup(2, Mode::HealthGate);
+/// Two regions, records mode, automatic failback.
+pub const REC2: Setup = setup(2, Mode::Records);
+/// Three regions, health-gate mode, automatic failback.
+pub const GATE3: Setup = setup(3, Mode::HealthGate);
+/// Three regions, records mode, automatic failback.
+pub const REC3: Setup = setup(3, Mode::Records);
+
+/// The failback and damping numbers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Policy {
+    /// `failback.stable_for_secs`.
+    pub stable_for_secs: u64,
+    /// `failback.min_dwell_secs`.
+    pub min_dwell_secs: u64,
+    /// `failback.max_flips_per_hour`.
+    pub max_flips_per_hour: u32,
+}
+
+/// The defaults: 300 s stable, 300 s dwell, 4 flips an hour.
+pub const DEFAULT_POLICY: Policy = Policy {
+    stable_for_secs: 300,
+    min_dwell_secs: 300,
+    max_flips_per_hour: 4,
+};
+
+/// Full region name of an alias (`east` → `us-east-1`); full names pass through.
+pub fn region(alias: &str) -> &str {
+    REGIONS
+        .iter()
+        .find(|(short, _)| *short == alias)
+        .map_or(alias, |(_, full)| full)
+}
+
+/// The configured target of a region (normalised, as the config stores it).
+pub fn target_of(name: &str) -> String {
+    format!("api.{name}.example.com.")
+}
+
+/// A configuration with the default policy.
+pub fn config(setup: Setup) -> Config {
+    config_with(setup, DEFAULT_POLICY)
+}
+
+/// The TOML document of a test configuration.
+pub fn config_toml(setup: Setup, policy: Policy) -> String {
+    let mut toml = format!(
+        "hosted_zone_id = \"Z0123456789ABCDEFGHIJ\"\n\
+         record_name = \"api.example.com\"\n\
+         record_type = \"{}\"\n\
+         mode = \"{}\"\n\
+         [failback]\n\
+         mode = \"{}\"\n\
+         stable_for_secs = {}\n\
+         min_dwell_secs = {}\n\
+         max_flips_per_hour = {}\n\
+         [failover]\n\
+         respect_guards = {}\n",
+        setup.record_type.as_str(),
+        setup.mode.as_str(),
+        setup.failback.as_str(),
+        policy.stable_for_secs,
+        policy.min_dwell_secs,
+        policy.max_flips_per_hour,
+        setup.respect_guards,
+    );
+    for (i, (_, name)) in REGIONS.iter().take(setup.regions).enumerate() {
+        toml.push_str(&format!(
+            "[[regions]]\n\
+             name = \"{name}\"\n\
+             target = \"{}\"\n\
+             health_check_id = \"00000000-0000-4000-8000-00000000000{}\"\n\
+             alarms = [\"{}\", \"{}\"]\n\
+             guards = [\"{GUARD}\"]\n",
+            target_of(name),
+            i + 1,
+            ALARMS[0],
+            ALARMS[1],
+        ));
+        if setup.record_type == RecordType::A {
+            toml.push_str(&format!(
+                "alias_hosted_zone_id = \"Z00000000000000{}\"\n",
+                i + 1
+            ));
+        }
+    }
+    toml
+}
+
+/// A configuration with the given policy.
+pub fn config_with(setup: Setup, policy: Policy) -> Config {
+    Config::from_toml_str(&config_toml(setup, policy))
+        .unwrap_or_else(|e| panic!("test configuration is invalid: {e}"))
+}
+
+/// One region's readings, described by the status words of the module docs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    /// Every signal OK since this time (or since an unknown time).
+    Ok(Option<u64>),
+    /// `api-errors` in ALARM.
+    Alarm,
+    /// Endpoint check failing.
+    Down,
+    /// `api-errors` INSUFFICIENT_DATA.
+    Unknown,
+    /// Nothing could be read.
+    Unreadable,
+    /// Endpoint check not reported.
+    NoCheck,
+    /// `api-errors` in ALARM and `api-latency` INSUFFICIENT_DATA.
+    AlarmAndUnknown,
+}
+
+/// The state of a guard (or of any single signal).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Signal {
+    /// OK.
+    Ok,
+    /// In ALARM.
+    Alarm,
+    /// INSUFFICIENT_DATA.
+    Unknown,
+}
+
+fn reading(name: &str, status: SignalStatus, since: Option<u64>) -> SignalReading {
+    SignalReading {
+        name: name.to_string(),
+        status,
+        since,
+    }
+}
+
+fn insufficient() -> SignalStatus {
+    SignalStatus::Unknown("INSUFFICIENT_DATA".into())
+}
+
+/// The readings of one configured region.
+pub fn region_observation(
+    config: &Config,
+    name: &str,
+    status: Status,
+    guard: Signal,
+) -> RegionObservation {
+    let configured = config
+        .region(name)
+        .unwrap_or_else(|| panic!("{name} is not configured"));
+    let check = configured.health_check_id.clone().unwrap_or_default();
+    let ok = |n: &str| reading(n, SignalStatus::Ok, Some(0));
+    let (alarms, endpoint) = match status {
+        Status::Ok(since) => (
+            ALARMS
+                .iter()
+                .map(|a| reading(a, SignalStatus::Ok, since))
+                .collect(),
+            Some(reading(&check, SignalStatus::Ok, since)),
+        ),
+        Status::Alarm => (
+            vec![
+                reading(ALARMS[0], SignalStatus::Failing, Some(0)),
+                ok(ALARMS[1]),
+            ],
+            Some(ok(&check)),
+        ),
+        Status::Down => (
+            ALARMS.iter().map(|a| ok(a)).collect(),
+            Some(reading(&check, SignalStatus::Failing, Some(0))),
+        ),
+        Status::Unknown => (
+            vec![reading(ALARMS[0], insufficient(), None), ok(ALARMS[1])],
+            Some(ok(&check)),
+        ),
+        Status::Unreadable => {
+            let unreadable = || SignalStatus::Unknown("unreadable: AccessDenied".into());
+            (
+                ALARMS
+                    .iter()
+                    .map(|a| reading(a, unreadable(), None))
+                    .collect(),
+                Some(reading(&check, unreadable(), None)),
+            )
+        }
+        Status::NoCheck => (ALARMS.iter().map(|a| ok(a)).collect(), None),
+        Status::AlarmAndUnknown => (
+            vec![
+                reading(ALARMS[0], SignalStatus::Failing, Some(0)),
+                reading(ALARMS[1], insufficient(), None),
+            ],
+            Some(ok(&check)),
+        ),
+    };
+    let guard = match guard {
+        Signal::Ok => reading(GUARD, SignalStatus::Ok, Some(0)),
+        Signal::Alarm => reading(GUARD, SignalStatus::Failing, Some(0)),
+        Signal::Unknown => reading(GUARD, insufficient(), None),
+    };
+    RegionObservation {
+        region: name.to_string(),
+        alarms,
+        guards: vec![guard],
+        endpoint,
+    }
+}
+
+fn parse_status(word: &str) -> Status {
+    match word.split_once('@') {
+        Some(("ok", "?")) => Status::Ok(None),
+        Some(("ok", t)) => Status::Ok(Some(
+            t.parse().unwrap_or_else(|_| panic!("bad time in ok@{t}")),
+        )),
+        None => match word {
+            "ok" => Status::Ok(Some(0)),
+            "alarm" => Status::Alarm,
+            "down" => Status::Down,
+            "unknown" => Status::Unknown,
+            "unreadable" => Status::Unreadable,
+            "nocheck" => Status::NoCheck,
+            "alarm+unknown" => Status::AlarmAndUnknown,
+            other => panic!("unknown region status {other:?}"),
+        },
+        Some(_) => panic!("unknown region status {word:?}"),
+    }
+}
+
+fn parse_signal(word: &str) -> Signal {
+    match word {
+        "ok" => Signal::Ok,
+        "alarm" => Signal::Alarm,
+        "unknown" => Signal::Unknown,
+        other => panic!("unknown guard status {other:?}"),
+    }
+}
+
+/// Region observations from a compact description (see the module docs).
+pub fn parse_health(config: &Config, description: &str) -> Vec<RegionObservation> {
+    let mut regions: Vec<(String, Status, Signal)> = Vec::new();
+    for word in description.split_whitespace() {
+        let (subject, value) = word
+            .split_once('=')
+            .unwrap_or_else(|| panic!("{word:?} is not name=status"));
+        if let Some(guard) = subject.strip_prefix("guard:") {
+            assert_eq!(guard, GUARD, "only the guard {GUARD:?} is configured");
+            let last = regions
+                .last_mut()
+                .unwrap_or_else(|| panic!("{word:?} must follow a region"));
+            last.2 = parse_signal(value);
+        } else {
+            regions.push((region(subject).to_string(), parse_status(value), Signal::Ok));
+        }
+    }
+    regions
+        .into_iter()
+        .map(|(name, status, guard)| region_observation(config, &name, status, guard))
+        .collect()
+}
+
+/// Routing on `active`, as the adapters read it: the failover pair in `records` mode
+/// (SECONDARY on the most preferred other region), the gates otherwise.
+pub fn routing_on(config: &Config, active: &str) -> RoutingObservation {
+    match config.mode {
+        Mode::HealthGate => RoutingObservation::Gates,
+        Mode::Records => {
+            let primary = config
+                .region(active)
+                .unwrap_or_else(|| panic!("{active} is not configured"));
+            let standby = config
+                .regions
+                .iter()
+                .find(|r| r.name != active)
+                .unwrap_or_else(|| panic!("fewer than two regions"));
+            RoutingObservation::Records(vec![
+                failover_record(config, primary, FailoverRole::Primary),
+                failover_record(config, standby, FailoverRole::Secondary),
+            ])
+        }
+    }
+}
+
+/// `state` as the adapters read it back: through the TXT state record in `records` mode
+/// (exercising the text codec), as is otherwise.
+pub fn stored_state(config: &Config, state: &EngineState) -> StateObservation {
+    match config.mode {
+        Mode::Records => StateObservation::from_state_record(state_record(config, state)),
+        Mode::HealthGate => StateObservation::Valid {
+            state: state.clone(),
+            record: None,
+        },
+    }
+}
+
+/// Observations of a consistent world: routing on `state.active`, the state as stored.
+pub fn observations(config: &Config, health: &str, state: &EngineState) -> Observations {
+    Observations {
+        regions: parse_health(config, health),
+        routing: routing_on(config, &state.active),
+        state: stored_state(config, state),
+    }
+}
+
+/// What the adapters leave behind after carrying out `decision`'s plan: the observations
+/// the next pass reads. Region health is unchanged. Panics when the plan could not be
+/// applied (a compare-and-swap precondition that does not hold, a CREATE of a record
+/// that exists), because the real adapters would fail there too.
+pub fn apply(config: &Config, observations: &Observations, decision: &Decision) -> Observations {
+    let mut next = observations.clone();
+    match &decision.plan {
+        Plan::Nothing => {}
+        Plan::ChangeBatch { changes, new_state } => {
+            let RoutingObservation::Records(mut records) = observations.routing.clone() else {
+                panic!("a change batch was planned, but routing was not read from records");
+            };
+            let state_name = config.state_record_name();
+            let mut state_slot: Option<RecordSet> = observations.state.record().cloned();
+            for change in changes {
+                let record = &change.record;
+                if record.name == state_name && record.record_type == "TXT" {
+                    match change.action {
+                        ChangeAction::Delete => {
+                            assert_eq!(
+                                state_slot.as_ref(),
+                                Some(record),
+                                "DELETE of the state record must match it exactly"
+                            );
+                            state_slot = None;
+                        }
+                        ChangeAction::Create => {
+                            assert!(state_slot.is_none(), "CREATE of an existing state record");
+                            state_slot = Some(record.clone());
+                        }
+                        ChangeAction::Upsert => state_slot = Some(record.clone()),
+                    }
+                    continue;
+                }
+                assert_eq!(
+                    record.name, config.record_name,
+                    "change to a foreign record"
+                );
+                match change.action {
+                    ChangeAction::Upsert => {
+                        records.retain(|r| r.set_identifier != record.set_identifier);
+                        records.push(record.clone());
+                    }
+                    ChangeAction::Delete => {
+                        let before = records.len();
+                        records.retain(|r| r != record);
+                        assert_eq!(records.len() + 1, before, "DELETE of a missing record");
+                    }
+                    ChangeAction::Create => {
+                        assert!(
+                            records
+                                .iter()
+                                .all(|r| r.set_identifier != record.set_identifier),
+                            "CREATE of an existing failover record"
+                        );
+                        records.push(record.clone());
+                    }
+                }
+            }
+            records.sort_by_key(|r| r.set_identifier.clone());
+            next.routing = RoutingObservation::Records(records);
+            next.state = state_slot.map_or(StateObservation::Missing, |record| {
+                StateObservation::from_state_record(record)
+            });
+            match &next.state {
+                StateObservation::Valid { state, .. } => assert_eq!(
+                    state, new_state,
+                    "the state record read back differs from the state the batch writes"
+                ),
+                other => panic!("the state record written does not read back: {other:?}"),
+            }
+        }
+        Plan::Gates { state, .. } => {
+            if let Some(write) = state {
+                assert_eq!(
+                    write.expected.as_ref(),
+                    observations.state.record(),
+                    "state write precondition does not hold"
+                );
+                next.state = StateObservation::Valid {
+                    state: write.new.clone(),
+                    record: None,
+                };
+            }
+        }
+    }
+    next
+}

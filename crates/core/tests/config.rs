@@ -1,0 +1,482 @@
+//! Configuration tests: every mistake an operator can make gets its own error that names
+//! the key as they wrote it (`regions[2].name` in TOML, `REGIONFLIP_REGION_2_NAME` in the
+//! environment); one run reports every mistake; the TOML file and the environment give
+//! the same configuration; and the defaults and the shipped example file are right.
+//!
+//! Each case starts from one valid document ([`base`]) held as logical keys, edits it,
+//! and renders it both as TOML and as environment variables, so that the two sources
+//! are checked against the same edits.
+
+use regionflip_core::{Config, ConfigErrors, FailbackMode, Mode, RecordType};
+
+/// A configuration document as `(logical key, TOML value)` pairs, in order. Logical keys
+/// are `hosted_zone_id`, `failback.mode`, `regions[2].name`…
+#[derive(Debug, Clone)]
+struct Doc(Vec<(String, String)>);
+
+fn base() -> Doc {
+    let mut doc = Doc(Vec::new());
+    for (key, value) in [
+        ("hosted_zone_id", "\"Z0123456789ABCDEFGHIJ\""),
+        ("record_name", "\"API.Example.com\""),
+        ("record_type", "\"CNAME\""),
+        ("ttl", "30"),
+        ("mode", "\"records\""),
+        ("metrics_namespace", "\"Shop/RegionFlip\""),
+        ("failback.mode", "\"manual\""),
+        ("failback.stable_for_secs", "600"),
+        ("failback.min_dwell_secs", "120"),
+        ("failback.max_flips_per_hour", "3"),
+        ("failover.respect_guards", "true"),
+        ("regions[1].name", "\"us-east-1\""),
+        (
+            "regions[1].target",
+            "\"abc123.execute-api.us-east-1.amazonaws.com\"",
+        ),
+        (
+            "regions[1].health_check_id",
+            "\"11111111-2222-3333-4444-555555555555\"",
+        ),
+        ("regions[1].alarms", "[\"api-5xx\", \"api-latency\"]"),
+        ("regions[1].guards", "[]"),
+        ("regions[2].name", "\"eu-west-1\""),
+        (
+            "regions[2].target",
+            "\"def456.execute-api.eu-west-1.amazonaws.com\"",
+        ),
+        (
+            "regions[2].health_check_id",
+            "\"66666666-7777-4888-9999-000000000000\"",
+        ),
+        ("regions[2].alarms", "[\"api-5xx\"]"),
+        ("regions[2].guards", "[\"replication-lag\"]"),
+    ] {
+        doc = doc.set(key, value);
+    }
+    doc
+}
+
+impl Doc {
+    /// Sets `key` (replacing it in place, or adding it at the end).
+    fn set(mut self, key: &str, value: &str) -> Doc {
+        match self.0.iter_mut().find(|(k, _)| k == key) {
+            Some(entry) => entry.1 = value.to_string(),
+            None => self.0.push((key.to_string(), value.to_string())),
+        }
+        self
+    }
+
+    /// Removes `key`, or every key under `key` when it names a region (`regions[2]`).
+    fn remove(mut self, key: &str) -> Doc {
+        self.0
+            .retain(|(k, _)| k != key && !k.starts_with(&format!("{key}.")));
+        self
+    }
+
+    /// Renumbers region `from` as region `to`.
+    fn renumber(mut self, from: usize, to: usize) -> Doc {
+        let (old, new) = (format!("regions[{from}]."), format!("regions[{to}]."));
+        for (k, _) in &mut self.0 {
+            if let Some(rest) = k.strip_prefix(&old) {
+                *k = format!("{new}{rest}");
+            }
+        }
+        self
+    }
+
+    fn region_index(key: &str) -> Option<(usize, &str)> {
+        let rest = key.strip_prefix("regions[")?;
+        let (index, sub) = rest.split_once("].")?;
+        Some((index.parse().ok()?, sub))
+    }
+
+    /// The document as TOML.
+    fn toml(&self) -> String {
+        let mut out = String::new();
+        let mut sections: Vec<(String, Vec<String>)> = Vec::new();
+        let mut regions: Vec<(usize, String)> = Vec::new();
+        for (key, value) in &self.0 {
+            if let Some((index, sub)) = Doc::region_index(key) {
+                regions.push((index, format!("{sub} = {value}\n")));
+            } else if let Some((table, sub)) = key.split_once('.') {
+                let line = format!("{sub} = {value}\n");
+                match sections.iter_mut().find(|(t, _)| t == table) {
+                    Some((_, lines)) => lines.push(line),
+                    None => sections.push((table.to_string(), vec![line])),
+                }
+            } else {
+                out.push_str(&format!("{key} = {value}\n"));
+            }
+        }
+        for (table, lines) in sections {
+            out.push_str(&format!("\n[{table}]\n{}", lines.concat()));
+        }
+        let count = regions.iter().map(|(i, _)| *i).max().unwrap_or(0);
+        for index in 1..=count {
+            out.push_str("\n[[regions]]\n");
+            for (_, line) in regions.iter().filter(|(i, _)| *i == index) {
+                out.push_str(line);
+            }
+        }
+        out
+    }
+
+    /// The document as environment variables.
+    fn env(&self) -> Vec<(String, String)> {
+        self.0
+            .iter()
+            .map(|(key, value)| {
+                let name = match Doc::region_index(key) {
+                    Some((index, sub)) => format!("REGION_{index}_{sub}"),
+                    None => key.replace('.', "_"),
+                };
+                (
+                    format!("REGIONFLIP_{}", name.to_uppercase()),
+                    env_value(value),
+                )
+            })
+            .collect()
+    }
+}
+
+/// A TOML value as an environment variable holds it: strings unquoted, lists joined.
+fn env_value(toml: &str) -> String {
+    let unquote = |s: &str| s.trim().trim_matches('"').to_string();
+    match toml.strip_prefix('[').and_then(|s| s.strip_suffix(']')) {
+        Some(items) => items
+            .split(',')
+            .map(unquote)
+            .filter(|s| !s.is_empty())
+            .collect::<Vec<_>>()
+            .join(","),
+        None => unquote(toml),
+    }
+}
+
+fn toml_errors(doc: &Doc) -> ConfigErrors {
+    match Config::from_toml_str(&doc.toml()) {
+        Ok(config) => panic!("expected errors, got {config:?} from\n{}", doc.toml()),
+        Err(errors) => errors,
+    }
+}
+
+fn env_errors(vars: &[(String, String)]) -> ConfigErrors {
+    match Config::from_env(vars.iter().cloned()) {
+        Ok(config) => panic!("expected errors, got {config:?} from {vars:?}"),
+        Err(errors) => errors,
+    }
+}
+
+/// Checks that `errors` is exactly one error, about `key`, whose sentence names the key,
+/// says what is wrong (mentioning `problem`) and how to fix it.
+fn assert_single_error(case: &str, errors: &ConfigErrors, key: &str, problem: &str) {
+    let keys: Vec<&str> = errors.0.iter().map(|e| e.key.as_str()).collect();
+    assert_eq!(
+        keys,
+        [key],
+        "{case}: expected one error about {key}; got {errors}"
+    );
+    let error = &errors.0[0];
+    assert!(
+        error.problem.contains(problem),
+        "{case}: the problem {:?} should mention {problem:?}",
+        error.problem
+    );
+    assert!(!error.fix.is_empty(), "{case}: no fix suggested");
+    assert!(errors.to_string().contains(key), "{case}: {errors}");
+    assert!(errors.mentions(key));
+}
+
+/// An edit of the base document, the key it breaks (TOML and environment spelling; `None`
+/// where that source cannot express the mistake) and a word of the expected problem.
+struct Case {
+    what: &'static str,
+    edit: fn(Doc) -> Doc,
+    toml_key: Option<&'static str>,
+    env_key: Option<&'static str>,
+    problem: &'static str,
+}
+
+#[rustfmt::skip]
+const CASES: &[Case] = &[
+    Case { what: "missing hosted_zone_id",            edit: |d| d.remove("hosted_zone_id"),                                  toml_key: Some("hosted_zone_id"),                   env_key: Some("REGIONFLIP_HOSTED_ZONE_ID"),                   problem: "missing" },
+    Case { what: "missing record_name",               edit: |d| d.remove("record_name"),                                     toml_key: Some("record_name"),                      env_key: Some("REGIONFLIP_RECORD_NAME"),                      problem: "missing" },
+    Case { what: "empty record_name",                 edit: |d| d.set("record_name", "\"\""),                                toml_key: Some("record_name"),                      env_key: Some("REGIONFLIP_RECORD_NAME"),                      problem: "missing" },
+    Case { what: "bad hosted zone id",                edit: |d| d.set("hosted_zone_id", "\"zone-1\""),                       toml_key: Some("hosted_zone_id"),                   env_key: Some("REGIONFLIP_HOSTED_ZONE_ID"),                   problem: "not a Route 53 hosted zone id" },
+    Case { what: "bad record name",                   edit: |d| d.set("record_name", "\"api..example.com\""),                toml_key: Some("record_name"),                      env_key: Some("REGIONFLIP_RECORD_NAME"),                      problem: "empty label" },
+    Case { what: "single-label record name",          edit: |d| d.set("record_name", "\"localhost\""),                       toml_key: Some("record_name"),                      env_key: Some("REGIONFLIP_RECORD_NAME"),                      problem: "two labels" },
+    Case { what: "bad record_type",                   edit: |d| d.set("record_type", "\"AAAA\""),                            toml_key: Some("record_type"),                      env_key: Some("REGIONFLIP_RECORD_TYPE"),                      problem: "AAAA" },
+    Case { what: "ttl above an hour",                 edit: |d| d.set("ttl", "86400"),                                       toml_key: Some("ttl"),                              env_key: Some("REGIONFLIP_TTL"),                              problem: "out of range" },
+    Case { what: "negative ttl",                      edit: |d| d.set("ttl", "-1"),                                          toml_key: Some("ttl"),                              env_key: Some("REGIONFLIP_TTL"),                              problem: "out of range" },
+    Case { what: "ttl as a string",                   edit: |d| d.set("ttl", "\"60\""),                                      toml_key: Some("ttl"),                              env_key: None,                                                problem: "string" },
+    Case { what: "ttl as a word",                     edit: |d| d.set("ttl", "\"sixty\""),                                   toml_key: Some("ttl"),                              env_key: Some("REGIONFLIP_TTL"),                              problem: "sixty" },
+    Case { what: "ttl as a decimal",                  edit: |d| d.set("ttl", "60.5"),                                        toml_key: Some("ttl"),                              env_key: Some("REGIONFLIP_TTL"),                              problem: "" },
+    Case { what: "bad mode",                          edit: |d| d.set("mode", "\"dns\""),                                    toml_key: Some("mode"),                             env_key: Some("REGIONFLIP_MODE"),                             problem: "dns" },
+    Case { what: "namespace reserved for AWS",        edit: |d| d.set("metrics_namespace", "\"AWS/Route53\""),               toml_key: Some("metrics_namespace"),                env_key: Some("REGIONFLIP_METRICS_NAMESPACE"),                problem: "namespace" },
+    Case { what: "empty namespace",                   edit: |d| d.set("metrics_namespace", "\"\""),                          toml_key: Some("metrics_namespace"),                env_key: Some("REGIONFLIP_METRICS_NAMESPACE"),                problem: "namespace" },
+    Case { what: "bad failback.mode",                 edit: |d| d.set("failback.mode", "\"sometimes\""),                     toml_key: Some("failback.mode"),                    env_key: Some("REGIONFLIP_FAILBACK_MODE"),                    problem: "sometimes" },
+    Case { what: "negative stable_for_secs",          edit: |d| d.set("failback.stable_for_secs", "-5"),                     toml_key: Some("failback.stable_for_secs"),         env_key: Some("REGIONFLIP_FAILBACK_STABLE_FOR_SECS"),         problem: "out of range" },
+    Case { what: "stable_for_secs as a string",       edit: |d| d.set("failback.stable_for_secs", "\"300\""),                toml_key: Some("failback.stable_for_secs"),         env_key: None,                                                problem: "string" },
+    Case { what: "stable_for_secs as words",          edit: |d| d.set("failback.stable_for_secs", "\"five minutes\""),       toml_key: Some("failback.stable_for_secs"),         env_key: Some("REGIONFLIP_FAILBACK_STABLE_FOR_SECS"),         problem: "five minutes" },
+    Case { what: "min_dwell_secs above a day",        edit: |d| d.set("failback.min_dwell_secs", "100000"),                  toml_key: Some("failback.min_dwell_secs"),          env_key: Some("REGIONFLIP_FAILBACK_MIN_DWELL_SECS"),          problem: "out of range" },
+    Case { what: "zero max_flips_per_hour",           edit: |d| d.set("failback.max_flips_per_hour", "0"),                   toml_key: Some("failback.max_flips_per_hour"),      env_key: Some("REGIONFLIP_FAILBACK_MAX_FLIPS_PER_HOUR"),      problem: "out of range" },
+    Case { what: "respect_guards not a boolean",      edit: |d| d.set("failover.respect_guards", "\"maybe\""),               toml_key: Some("failover.respect_guards"),          env_key: Some("REGIONFLIP_FAILOVER_RESPECT_GUARDS"),          problem: "maybe" },
+    Case { what: "respect_guards quoted",             edit: |d| d.set("failover.respect_guards", "\"true\""),                toml_key: Some("failover.respect_guards"),          env_key: None,                                                problem: "string" },
+    Case { what: "only one region",                   edit: |d| d.remove("regions[2]"),                                      toml_key: Some("regions"),                          env_key: Some("REGIONFLIP_REGION_2_NAME"),                    problem: "at least two" },
+    Case { what: "duplicate region names",            edit: |d| d.set("regions[2].name", "\"us-east-1\""),                   toml_key: Some("regions[2].name"),                  env_key: Some("REGIONFLIP_REGION_2_NAME"),                    problem: "repeats" },
+    Case { what: "bad region name",                   edit: |d| d.set("regions[2].name", "\"mars\""),                        toml_key: Some("regions[2].name"),                  env_key: Some("REGIONFLIP_REGION_2_NAME"),                    problem: "not an AWS region name" },
+    Case { what: "upper-case region name",            edit: |d| d.set("regions[1].name", "\"US-EAST-1\""),                   toml_key: Some("regions[1].name"),                  env_key: Some("REGIONFLIP_REGION_1_NAME"),                    problem: "not an AWS region name" },
+    Case { what: "missing region name",               edit: |d| d.remove("regions[2].name"),                                 toml_key: Some("regions[2].name"),                  env_key: Some("REGIONFLIP_REGION_2_NAME"),                    problem: "missing" },
+    Case { what: "missing target",                    edit: |d| d.remove("regions[2].target"),                               toml_key: Some("regions[2].target"),                env_key: Some("REGIONFLIP_REGION_2_TARGET"),                  problem: "missing" },
+    Case { what: "bad target",                        edit: |d| d.set("regions[1].target", "\"https://api.example.com\""),   toml_key: Some("regions[1].target"),                env_key: Some("REGIONFLIP_REGION_1_TARGET"),                  problem: "https" },
+    Case { what: "two regions with one target",       edit: |d| d.set("regions[2].target", "\"abc123.execute-api.us-east-1.amazonaws.com\""), toml_key: Some("regions[2].target"), env_key: Some("REGIONFLIP_REGION_2_TARGET"),                  problem: "repeats target" },
+    Case { what: "alarm name with a comma",           edit: |d| d.set("regions[1].alarms", "[\"api,5xx\"]"),                 toml_key: Some("regions[1].alarms"),                env_key: None,                                                problem: "comma" },
+    Case { what: "alias zone missing for A records",  edit: |d| d.set("record_type", "\"A\"").set("regions[1].alias_hosted_zone_id", "\"Z1UJRXOUMOOFQ8\""),
+                                                                                                                             toml_key: Some("regions[2].alias_hosted_zone_id"),  env_key: Some("REGIONFLIP_REGION_2_ALIAS_HOSTED_ZONE_ID"),     problem: "missing" },
+    Case { what: "bad alias zone for A records",      edit: |d| d.set("record_type", "\"A\"").set("regions[1].alias_hosted_zone_id", "\"Z1UJRXOUMOOFQ8\"").set("regions[2].alias_hosted_zone_id", "\"elb\""),
+                                                                                                                             toml_key: Some("regions[2].alias_hosted_zone_id"),  env_key: Some("REGIONFLIP_REGION_2_ALIAS_HOSTED_ZONE_ID"),     problem: "not a hosted zone id" },
+    Case { what: "alias zone set for CNAME records",  edit: |d| d.set("regions[1].alias_hosted_zone_id", "\"Z1UJRXOUMOOFQ8\""),  toml_key: Some("regions[1].alias_hosted_zone_id"),  env_key: Some("REGIONFLIP_REGION_1_ALIAS_HOSTED_ZONE_ID"),     problem: "CNAME" },
+    Case { what: "bad health_check_id",               edit: |d| d.set("regions[2].health_check_id", "\"hc-1\""),             toml_key: Some("regions[2].health_check_id"),       env_key: Some("REGIONFLIP_REGION_2_HEALTH_CHECK_ID"),         problem: "not a Route 53 health check id" },
+    Case { what: "region without alarms or check",    edit: |d| d.remove("regions[2].health_check_id").set("regions[2].alarms", "[]"),
+                                                                                                                             toml_key: Some("regions[2].alarms"),                env_key: Some("REGIONFLIP_REGION_2_ALARMS"),                  problem: "never be known" },
+    Case { what: "an alarm listed twice",             edit: |d| d.set("regions[1].alarms", "[\"api-5xx\", \"api-5xx\"]"),    toml_key: Some("regions[1].alarms"),                env_key: Some("REGIONFLIP_REGION_1_ALARMS"),                  problem: "twice" },
+    Case { what: "alarms not a list of strings",      edit: |d| d.set("regions[1].alarms", "[1, 2]"),                        toml_key: Some("regions[1].alarms"),                env_key: None,                                                problem: "non-string" },
+    Case { what: "misspelt failback key",             edit: |d| d.set("failback.stable_for_sec", "300"),                     toml_key: Some("failback.stable_for_sec"),          env_key: Some("REGIONFLIP_FAILBACK_STABLE_FOR_SEC"),          problem: "not a regionflip setting" },
+    Case { what: "misspelt top-level key",            edit: |d| d.set("record", "\"api.example.com\""),                      toml_key: Some("record"),                           env_key: Some("REGIONFLIP_RECORD"),                           problem: "not a regionflip setting" },
+    Case { what: "misspelt region key",               edit: |d| d.set("regions[1].alarm", "[\"api-5xx\"]"),                  toml_key: Some("regions[1].alarm"),                 env_key: Some("REGIONFLIP_REGION_1_ALARM"),                   problem: "not a regionflip setting" },
+];
+
+#[test]
+fn each_mistake_gives_one_error_naming_the_key_as_written_in_toml() {
+    for case in CASES {
+        if let Some(key) = case.toml_key {
+            let errors = toml_errors(&(case.edit)(base()));
+            assert_single_error(case.what, &errors, key, case.problem);
+        }
+    }
+}
+
+#[test]
+fn each_mistake_gives_one_error_naming_the_environment_variable() {
+    for case in CASES {
+        if let Some(key) = case.env_key {
+            let errors = env_errors(&(case.edit)(base()).env());
+            assert_single_error(case.what, &errors, key, case.problem);
+        }
+    }
+}
+
+#[test]
+fn the_base_document_is_valid_in_both_forms() {
+    // Without this, every case above could pass for the wrong reason.
+    let doc = base();
+    Config::from_toml_str(&doc.toml()).unwrap_or_else(|e| panic!("{e}\n{}", doc.toml()));
+    Config::from_env(doc.env()).unwrap_or_else(|e| panic!("{e}"));
+}
+
+#[test]
+fn text_that_is_not_toml_is_one_error_about_the_file() {
+    let errors =
+        Config::from_toml_str("hosted_zone_id = \"Z1\"\nthis is not toml\n").expect_err("not TOML");
+    assert_single_error("not TOML", &errors, "(file)", "not valid TOML");
+}
+
+#[test]
+fn regions_written_as_a_plain_value_are_one_error() {
+    let toml = format!(
+        "regions = \"us-east-1\"\n{}",
+        base().remove("regions[1]").remove("regions[2]").toml()
+    );
+    let errors = Config::from_toml_str(&toml).expect_err("expected errors");
+    assert!(
+        errors.0.iter().all(|e| e.key == "regions"),
+        "only `regions` is wrong: {errors}"
+    );
+    assert!(
+        errors
+            .0
+            .iter()
+            .any(|e| e.problem.contains("wrong shape") && e.fix.contains("[[regions]]")),
+        "{errors}"
+    );
+}
+
+#[test]
+fn regions_that_are_not_tables_are_one_error_each() {
+    let toml = format!(
+        "regions = [\"us-east-1\", \"eu-west-1\"]\n{}",
+        base().remove("regions[1]").remove("regions[2]").toml()
+    );
+    let errors = Config::from_toml_str(&toml).expect_err("expected errors");
+    let keys: Vec<&str> = errors.0.iter().map(|e| e.key.as_str()).collect();
+    assert_eq!(keys, ["regions[1]", "regions[2]"], "{errors}");
+}
+
+#[test]
+fn a_gap_in_environment_region_numbers_is_one_error_about_the_missing_number() {
+    let vars = base().renumber(2, 3).env();
+    let errors = env_errors(&vars);
+    assert_single_error(
+        "REGION_2 missing",
+        &errors,
+        "REGIONFLIP_REGION_2_NAME",
+        "missing",
+    );
+    assert!(errors.0[0].fix.contains("without gaps"), "{errors}");
+}
+
+#[test]
+fn variables_of_other_components_and_other_programs_are_ignored() {
+    let mut vars = base().env();
+    vars.push(("REGIONFLIP_HEALTH_PORT".into(), "8080".into()));
+    vars.push(("REGIONFLIP_WATCHER_LOG".into(), "debug".into()));
+    vars.push(("PATH".into(), "/usr/bin".into()));
+    vars.push(("AWS_REGION".into(), "us-east-1".into()));
+    let expected = Config::from_env(base().env()).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(Config::from_env(vars), Ok(expected));
+}
+
+#[test]
+fn one_run_reports_every_mistake() {
+    let doc = base()
+        .set("ttl", "99999")
+        .set("failback.mode", "\"sometimes\"")
+        .set("regions[2].name", "\"mars\"");
+    let expect = |errors: &ConfigErrors, keys: [&str; 3]| {
+        let found: Vec<&str> = errors.0.iter().map(|e| e.key.as_str()).collect();
+        assert_eq!(found.len(), 3, "{errors}");
+        for key in keys {
+            assert!(errors.mentions(key), "{key} missing from {errors}");
+        }
+        assert!(
+            errors
+                .to_string()
+                .starts_with("invalid configuration (3 problems)")
+        );
+    };
+    expect(
+        &toml_errors(&doc),
+        ["ttl", "failback.mode", "regions[2].name"],
+    );
+    expect(
+        &env_errors(&doc.env()),
+        [
+            "REGIONFLIP_TTL",
+            "REGIONFLIP_FAILBACK_MODE",
+            "REGIONFLIP_REGION_2_NAME",
+        ],
+    );
+}
+
+#[test]
+fn a_repeated_region_is_named_at_its_own_position_even_after_an_invalid_one() {
+    let doc = base()
+        .set("regions[1].target", "\"not a name\"")
+        .set("regions[3].name", "\"eu-west-1\"")
+        .set("regions[3].target", "\"ghi.example.com\"")
+        .set("regions[3].alarms", "[\"api-5xx\"]");
+    let errors = toml_errors(&doc);
+    let keys: Vec<&str> = errors.0.iter().map(|e| e.key.as_str()).collect();
+    assert_eq!(keys, ["regions[1].target", "regions[3].name"], "{errors}");
+}
+
+#[test]
+fn toml_and_environment_give_the_same_configuration() {
+    for doc in [
+        base(),
+        base()
+            .set("record_type", "\"A\"")
+            .set(
+                "regions[1].alias_hosted_zone_id",
+                "\"/hostedzone/Z1UJRXOUMOOFQ8\"",
+            )
+            .set("regions[2].alias_hosted_zone_id", "\"Z32O12XQLNTSW2\""),
+        base()
+            .set("regions[3].name", "\"ap-southeast-2\"")
+            .set("regions[3].alarms", "[\"api-5xx\"]")
+            .set("regions[3].target", "\"api.ap-southeast-2.example.com.\""),
+    ] {
+        let from_toml = Config::from_toml_str(&doc.toml()).unwrap_or_else(|e| panic!("{e}"));
+        let from_env = Config::from_env(doc.env()).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(from_toml, from_env);
+        assert_eq!(
+            Config::from_env(from_toml.to_env()),
+            Ok(from_toml.clone()),
+            "to_env must round-trip through from_env"
+        );
+    }
+}
+
+#[test]
+fn parsed_values_are_normalised() {
+    let config = Config::from_toml_str(&base().toml()).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(config.record_name, "api.example.com.");
+    assert_eq!(config.state_record_name(), "_regionflip.api.example.com.");
+    assert_eq!(
+        config.regions[0].target,
+        "abc123.execute-api.us-east-1.amazonaws.com."
+    );
+    assert_eq!(config.home().name, "us-east-1");
+    assert_eq!(config.rank("eu-west-1"), Some(1));
+    assert_eq!(config.regions[1].guards, ["replication-lag"]);
+    assert_eq!(config.ttl, 30);
+    assert_eq!(config.mode, Mode::Records);
+    assert_eq!(config.failback.mode, FailbackMode::Manual);
+    assert_eq!(
+        (
+            config.failback.stable_for_secs,
+            config.failback.min_dwell_secs,
+            config.failback.max_flips_per_hour
+        ),
+        (600, 120, 3)
+    );
+    assert!(config.failover_respects_guards);
+
+    let zone = Config::from_toml_str(
+        &base()
+            .set("hosted_zone_id", "\"/hostedzone/Z0123456789ABCDEFGHIJ\"")
+            .toml(),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(zone.hosted_zone_id, "Z0123456789ABCDEFGHIJ");
+}
+
+#[test]
+fn omitted_settings_take_their_documented_defaults() {
+    let doc = base()
+        .remove("record_type")
+        .remove("ttl")
+        .remove("mode")
+        .remove("metrics_namespace")
+        .remove("failback.mode")
+        .remove("failback.stable_for_secs")
+        .remove("failback.min_dwell_secs")
+        .remove("failback.max_flips_per_hour")
+        .remove("failover.respect_guards")
+        .remove("regions[1].guards")
+        .remove("regions[2].guards");
+    for config in [
+        Config::from_toml_str(&doc.toml()).unwrap_or_else(|e| panic!("{e}")),
+        Config::from_env(doc.env()).unwrap_or_else(|e| panic!("{e}")),
+    ] {
+        assert_eq!(config.mode, Mode::HealthGate);
+        assert_eq!(config.record_type, RecordType::Cname);
+        assert_eq!(config.ttl, 60);
+        assert_eq!(config.metrics_namespace, "RegionFlip");
+        assert_eq!(config.failback.mode, FailbackMode::Auto);
+        assert_eq!(config.failback.stable_for_secs, 300);
+        assert_eq!(config.failback.min_dwell_secs, 300);
+        assert_eq!(config.failback.max_flips_per_hour, 4);
+        assert!(!config.failover_respects_guards);
+        assert!(config.regions.iter().all(|r| r.guards.is_empty()));
+        assert_eq!(config.record_name, "api.example.com.");
+    }
+}
+
+#[test]
+fn the_example_configuration_file_is_valid() {
+    let text = include_str!("../../../regionflip.example.toml");
+    let config = Config::from_toml_str(text).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(config.regions.len(), 2);
+    assert_eq!(config.mode, Mode::HealthGate);
+}

@@ -1,0 +1,91 @@
+//! The Lambda handler: a payload in, a JSON summary out.
+//!
+//! Kept apart from `main.rs` so tests drive it with the fixtures in `events/` and the
+//! in-memory or moto-backed adapters, exactly as Lambda would.
+
+use lambda_runtime::{Diagnostic, LambdaEvent};
+use serde_json::{Value, json};
+
+use crate::journal::Journal;
+use crate::ports::{CloudWatchApi, Route53Api};
+use crate::reconcile::{PassError, Request, Watcher};
+use crate::trigger::{self, Trigger, TriggerError};
+
+/// Why an invocation failed. Lambda records it as the invocation's error.
+#[derive(Debug, thiserror::Error)]
+pub enum HandlerError {
+    /// The payload is not a trigger; nothing was read or written.
+    #[error(transparent)]
+    Trigger(#[from] TriggerError),
+    /// The pass failed; the error says what was (not) changed.
+    #[error(transparent)]
+    Pass(#[from] PassError),
+}
+
+impl From<HandlerError> for Diagnostic {
+    fn from(error: HandlerError) -> Diagnostic {
+        let error_type = match &error {
+            HandlerError::Trigger(_) => "InvalidTrigger",
+            HandlerError::Pass(PassError::Contended(_)) => "Contended",
+            HandlerError::Pass(_) => "ApplyFailed",
+        };
+        Diagnostic {
+            error_type: error_type.into(),
+            error_message: error.to_string(),
+        }
+    }
+}
+
+/// Handles one invocation at wall-clock time `now` (Unix seconds).
+pub async fn handle<R: Route53Api, C: CloudWatchApi, J: Journal>(
+    watcher: &Watcher<R, C, J>,
+    event: LambdaEvent<Value>,
+    now: u64,
+) -> Result<Value, HandlerError> {
+    let size = json_size(&event.payload);
+    let triggers = trigger::parse(&event.payload, size)?;
+    let own_account = account_of(&event.context.invoked_function_arn);
+    let (relevant, ignored): (Vec<&Trigger>, Vec<&Trigger>) = triggers
+        .iter()
+        .partition(|t| trigger::relevance(t, &watcher.config, own_account).is_ok());
+    let ignored: Vec<String> = ignored
+        .iter()
+        .filter_map(|t| trigger::relevance(t, &watcher.config, own_account).err())
+        .collect();
+    if relevant.is_empty() {
+        tracing::info!(?ignored, "trigger ignored; nothing read, nothing written");
+        return Ok(json!({ "ignored": ignored }));
+    }
+    // Health probes and ticks arrive forever: the pass itself is logged only when it
+    // changes something (the transition record) or fails.
+    tracing::debug!(?relevant, "pass triggered");
+    let report = watcher.reconcile(&Request::Automatic, now, false).await?;
+    let mut summary =
+        serde_json::to_value(&report).unwrap_or_else(|e| json!({ "error": e.to_string() }));
+    if !ignored.is_empty() {
+        summary["ignored"] = json!(ignored);
+    }
+    Ok(summary)
+}
+
+/// The account id in a function ARN (`arn:aws:lambda:REGION:ACCOUNT:function:NAME`).
+fn account_of(function_arn: &str) -> Option<&str> {
+    function_arn.split(':').nth(4).filter(|a| !a.is_empty())
+}
+
+/// Size of a JSON value as serialised, without building the string.
+fn json_size(value: &Value) -> usize {
+    struct Counter(usize);
+    impl std::io::Write for Counter {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0 += buf.len();
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut counter = Counter(0);
+    let _ = serde_json::to_writer(&mut counter, value);
+    counter.0
+}

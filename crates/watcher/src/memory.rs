@@ -1,0 +1,608 @@
+//! Faithful in-memory models of Route 53 and CloudWatch behind the watcher's ports.
+//!
+//! moto serves the wire protocols but not the semantics a failover service depends on:
+//! its change batches are not all-or-nothing, a stale DELETE can succeed, and it never
+//! evaluates health checks (see field-facts). These models implement exactly those
+//! semantics so that compare-and-swap, concurrent watchers and unhealthy endpoints can be
+//! tested deterministically:
+//!
+//! * a change batch is validated against a copy and committed whole, or not at all;
+//! * DELETE must match the stored record exactly (name, type, set identifier, TTL,
+//!   values, alias, health check); CREATE of an existing record fails;
+//! * records list in Route 53's order (labels reversed, then type, then set identifier);
+//! * every call is counted, and faults can be queued per operation and per region.
+//!
+//! The drill and the tests use them; nothing in production does.
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use regionflip_core::{Change, ChangeAction, RecordSet};
+
+use crate::ports::{
+    AlarmReading, AlarmState, AwsError, ChangeError, CloudWatchApi, HealthSample, MetricDatum,
+    RecordPage, Route53Api, StateAlarm,
+};
+
+/// Counts of calls made, by operation.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CallCounts {
+    /// `ListResourceRecordSets`.
+    pub list_records: usize,
+    /// `ChangeResourceRecordSets`, including refused ones.
+    pub change_records: usize,
+    /// `GetChange`.
+    pub get_change: usize,
+    /// `DescribeAlarms`.
+    pub describe_alarms: usize,
+    /// `PutMetricData`.
+    pub put_metric_data: usize,
+    /// `GetMetricData`.
+    pub get_metric_data: usize,
+    /// `PutMetricAlarm`.
+    pub put_metric_alarm: usize,
+}
+
+impl CallCounts {
+    /// Calls that reach the Route 53 API (and its 5 requests/s account quota).
+    pub fn route53(&self) -> usize {
+        self.list_records + self.change_records + self.get_change
+    }
+
+    /// Calls that reach CloudWatch.
+    pub fn cloudwatch(&self) -> usize {
+        self.describe_alarms + self.put_metric_data + self.get_metric_data + self.put_metric_alarm
+    }
+}
+
+/// Route 53 in memory: one hosted zone's records.
+#[derive(Debug, Clone, Default)]
+pub struct MemoryRoute53 {
+    inner: Arc<Mutex<Route53State>>,
+}
+
+#[derive(Debug, Default)]
+struct Route53State {
+    zones: BTreeMap<String, BTreeMap<RecordKey, RecordSet>>,
+    changes: usize,
+    list_faults: VecDeque<AwsError>,
+    change_faults: VecDeque<ChangeError>,
+    calls: CallCounts,
+}
+
+/// Route 53 identifies a record set by name, type and set identifier; the key orders
+/// them the way `ListResourceRecordSets` does.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct RecordKey {
+    reversed_name: Vec<String>,
+    record_type: String,
+    set_identifier: Option<String>,
+}
+
+impl RecordKey {
+    fn of(record: &RecordSet) -> RecordKey {
+        RecordKey {
+            reversed_name: reversed_labels(&record.name),
+            record_type: record.record_type.clone(),
+            set_identifier: record.set_identifier.clone(),
+        }
+    }
+}
+
+fn reversed_labels(name: &str) -> Vec<String> {
+    name.trim_end_matches('.')
+        .to_ascii_lowercase()
+        .split('.')
+        .rev()
+        .map(String::from)
+        .collect()
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic while holding the lock poisons it; the data is still consistent because
+    // every mutation below is committed in one assignment.
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl MemoryRoute53 {
+    /// An empty Route 53 with one hosted zone.
+    pub fn with_zone(zone: &str) -> MemoryRoute53 {
+        let model = MemoryRoute53::default();
+        lock(&model.inner)
+            .zones
+            .insert(zone.to_string(), BTreeMap::new());
+        model
+    }
+
+    /// Every record in `zone`, in listing order.
+    pub fn records(&self, zone: &str) -> Vec<RecordSet> {
+        lock(&self.inner)
+            .zones
+            .get(zone)
+            .map(|z| z.values().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    /// Replaces a record directly, as a person editing the zone by hand would.
+    pub fn put_record(&self, zone: &str, record: RecordSet) {
+        let mut state = lock(&self.inner);
+        state
+            .zones
+            .entry(zone.to_string())
+            .or_default()
+            .insert(RecordKey::of(&record), record);
+    }
+
+    /// Makes the next `ListResourceRecordSets` fail with `error`.
+    pub fn fail_next_list(&self, error: AwsError) {
+        lock(&self.inner).list_faults.push_back(error);
+    }
+
+    /// Makes the next `ChangeResourceRecordSets` fail with `error` (nothing is applied).
+    pub fn fail_next_change(&self, error: ChangeError) {
+        lock(&self.inner).change_faults.push_back(error);
+    }
+
+    /// Calls made so far.
+    pub fn calls(&self) -> CallCounts {
+        lock(&self.inner).calls.clone()
+    }
+
+    /// Number of change batches applied.
+    pub fn applied_changes(&self) -> usize {
+        lock(&self.inner).changes
+    }
+
+    fn apply(
+        zone: &mut BTreeMap<RecordKey, RecordSet>,
+        changes: &[Change],
+    ) -> Result<(), ChangeError> {
+        let mut next = zone.clone();
+        for change in changes {
+            let key = RecordKey::of(&change.record);
+            let describe = || {
+                format!(
+                    "{} {} {}",
+                    change.record.name,
+                    change.record.record_type,
+                    change.record.set_identifier.as_deref().unwrap_or("")
+                )
+            };
+            match change.action {
+                ChangeAction::Create => {
+                    if next.contains_key(&key) {
+                        return Err(ChangeError::Conflict(format!(
+                            "Tried to create resource record set [{}] but it already exists",
+                            describe()
+                        )));
+                    }
+                    next.insert(key, change.record.clone());
+                }
+                ChangeAction::Delete => {
+                    if next.get(&key) != Some(&change.record) {
+                        return Err(ChangeError::Conflict(format!(
+                            "Tried to delete resource record set [{}] but it was not found",
+                            describe()
+                        )));
+                    }
+                    next.remove(&key);
+                }
+                ChangeAction::Upsert => {
+                    next.insert(key, change.record.clone());
+                }
+            }
+        }
+        validate_failover_pairs(&next)?;
+        *zone = next;
+        Ok(())
+    }
+}
+
+/// Route 53 refuses a zone in which one name has two PRIMARY (or two SECONDARY) records.
+fn validate_failover_pairs(zone: &BTreeMap<RecordKey, RecordSet>) -> Result<(), ChangeError> {
+    let mut seen = BTreeSet::new();
+    for record in zone.values() {
+        if let Some(role) = record.failover {
+            let slot = (
+                record.name.clone(),
+                record.record_type.clone(),
+                format!("{role:?}"),
+            );
+            if !seen.insert(slot) {
+                return Err(ChangeError::Aws(AwsError::Service {
+                    code: "InvalidChangeBatch".into(),
+                    message: format!("two {role:?} failover records for {}", record.name),
+                }));
+            }
+        }
+    }
+    Ok(())
+}
+
+impl Route53Api for MemoryRoute53 {
+    async fn list_records(
+        &self,
+        zone: &str,
+        start_name: &str,
+        max_items: i32,
+    ) -> Result<RecordPage, AwsError> {
+        let mut state = lock(&self.inner);
+        state.calls.list_records += 1;
+        if let Some(error) = state.list_faults.pop_front() {
+            return Err(error);
+        }
+        let Some(records) = state.zones.get(zone) else {
+            return Err(AwsError::Service {
+                code: "NoSuchHostedZone".into(),
+                message: format!("No hosted zone found with ID: {zone}"),
+            });
+        };
+        let start = reversed_labels(start_name);
+        let mut matching = records
+            .iter()
+            .filter(|(key, _)| key.reversed_name >= start)
+            .map(|(_, r)| r.clone());
+        let limit = usize::try_from(max_items.max(1)).unwrap_or(1);
+        let page: Vec<RecordSet> = matching.by_ref().take(limit).collect();
+        Ok(RecordPage {
+            records: page,
+            truncated: matching.next().is_some(),
+        })
+    }
+
+    async fn change_records(
+        &self,
+        zone: &str,
+        changes: &[Change],
+        _comment: &str,
+    ) -> Result<String, ChangeError> {
+        let mut state = lock(&self.inner);
+        state.calls.change_records += 1;
+        if let Some(error) = state.change_faults.pop_front() {
+            return Err(error);
+        }
+        let Some(records) = state.zones.get_mut(zone) else {
+            return Err(ChangeError::Aws(AwsError::Service {
+                code: "NoSuchHostedZone".into(),
+                message: format!("No hosted zone found with ID: {zone}"),
+            }));
+        };
+        MemoryRoute53::apply(records, changes)?;
+        state.changes += 1;
+        Ok(format!("C{:012}", state.changes))
+    }
+
+    async fn change_in_sync(&self, _change_id: &str) -> Result<bool, AwsError> {
+        lock(&self.inner).calls.get_change += 1;
+        Ok(true)
+    }
+}
+
+/// CloudWatch in memory, across regions.
+#[derive(Debug, Clone, Default)]
+pub struct MemoryCloudWatch {
+    inner: Arc<Mutex<CloudWatchState>>,
+}
+
+#[derive(Debug, Default)]
+struct CloudWatchState {
+    alarms: BTreeMap<(String, String), AlarmReading>,
+    metrics: Vec<(String, String, MetricDatum)>,
+    health: BTreeMap<String, Vec<HealthSample>>,
+    unreachable: BTreeSet<String>,
+    faults: VecDeque<AwsError>,
+    calls: CallCounts,
+}
+
+impl MemoryCloudWatch {
+    /// Sets an alarm's state, as CloudWatch's evaluation (or `SetAlarmState`) would.
+    pub fn set_alarm(&self, region: &str, name: &str, state: AlarmState, since: u64) {
+        let mut inner = lock(&self.inner);
+        let key = (region.to_string(), name.to_string());
+        let description = inner.alarms.get(&key).and_then(|a| a.description.clone());
+        inner.alarms.insert(
+            key,
+            AlarmReading {
+                name: name.to_string(),
+                state,
+                since: Some(since),
+                description,
+            },
+        );
+    }
+
+    /// Sets an alarm's description (creating an OK alarm if needed), as `init` or a
+    /// person editing the alarm would.
+    pub fn set_description(&self, region: &str, name: &str, description: &str) {
+        let mut inner = lock(&self.inner);
+        let entry = inner
+            .alarms
+            .entry((region.to_string(), name.to_string()))
+            .or_insert_with(|| AlarmReading {
+                name: name.to_string(),
+                state: AlarmState::Ok,
+                since: Some(0),
+                description: None,
+            });
+        entry.description = Some(description.to_string());
+    }
+
+    /// Adds `AWS/Route53 HealthCheckStatus` samples for a check.
+    pub fn add_health_samples(&self, check_id: &str, samples: &[HealthSample]) {
+        let mut inner = lock(&self.inner);
+        let series = inner.health.entry(check_id.to_string()).or_default();
+        series.extend_from_slice(samples);
+        series.sort_by_key(|s| s.at);
+    }
+
+    /// Makes every call to `region` fail as unreachable, or heals it.
+    pub fn set_unreachable(&self, region: &str, unreachable: bool) {
+        let mut inner = lock(&self.inner);
+        if unreachable {
+            inner.unreachable.insert(region.to_string());
+        } else {
+            inner.unreachable.remove(region);
+        }
+    }
+
+    /// Makes the next call (any operation) fail with `error`.
+    pub fn fail_next(&self, error: AwsError) {
+        lock(&self.inner).faults.push_back(error);
+    }
+
+    /// Every value published, as (region, namespace, datum).
+    pub fn published(&self) -> Vec<(String, String, MetricDatum)> {
+        lock(&self.inner).metrics.clone()
+    }
+
+    /// The values of metric `name` published in `region`, in order.
+    pub fn values_of(&self, region: &str, name: &str) -> Vec<MetricDatum> {
+        lock(&self.inner)
+            .metrics
+            .iter()
+            .filter(|(r, _, d)| r == region && d.name == name)
+            .map(|(_, _, d)| d.clone())
+            .collect()
+    }
+
+    /// The description of an alarm, if it exists.
+    pub fn alarm_description(&self, region: &str, name: &str) -> Option<String> {
+        lock(&self.inner)
+            .alarms
+            .get(&(region.to_string(), name.to_string()))
+            .and_then(|a| a.description.clone())
+    }
+
+    /// Calls made so far.
+    pub fn calls(&self) -> CallCounts {
+        lock(&self.inner).calls.clone()
+    }
+
+    fn check(inner: &mut CloudWatchState, region: &str) -> Result<(), AwsError> {
+        if let Some(error) = inner.faults.pop_front() {
+            return Err(error);
+        }
+        if inner.unreachable.contains(region) {
+            return Err(AwsError::Unreachable(format!(
+                "monitoring.{region}.amazonaws.com did not answer"
+            )));
+        }
+        Ok(())
+    }
+}
+
+impl CloudWatchApi for MemoryCloudWatch {
+    async fn describe_alarms(
+        &self,
+        region: &str,
+        names: &[String],
+    ) -> Result<Vec<AlarmReading>, AwsError> {
+        let mut inner = lock(&self.inner);
+        inner.calls.describe_alarms += 1;
+        MemoryCloudWatch::check(&mut inner, region)?;
+        Ok(names
+            .iter()
+            .filter_map(|n| inner.alarms.get(&(region.to_string(), n.clone())).cloned())
+            .collect())
+    }
+
+    async fn put_metric_data(
+        &self,
+        region: &str,
+        namespace: &str,
+        data: &[MetricDatum],
+    ) -> Result<(), AwsError> {
+        let mut inner = lock(&self.inner);
+        inner.calls.put_metric_data += 1;
+        MemoryCloudWatch::check(&mut inner, region)?;
+        for datum in data {
+            inner
+                .metrics
+                .push((region.to_string(), namespace.to_string(), datum.clone()));
+        }
+        Ok(())
+    }
+
+    async fn health_check_status(
+        &self,
+        check_ids: &[String],
+        start: u64,
+        end: u64,
+    ) -> Result<BTreeMap<String, Vec<HealthSample>>, AwsError> {
+        let mut inner = lock(&self.inner);
+        inner.calls.get_metric_data += 1;
+        MemoryCloudWatch::check(&mut inner, "us-east-1")?;
+        Ok(check_ids
+            .iter()
+            .filter_map(|id| {
+                let samples: Vec<HealthSample> = inner
+                    .health
+                    .get(id)?
+                    .iter()
+                    .copied()
+                    .filter(|s| s.at >= start && s.at <= end)
+                    .collect();
+                (!samples.is_empty()).then(|| (id.clone(), samples))
+            })
+            .collect())
+    }
+
+    async fn put_state_alarm(&self, region: &str, alarm: &StateAlarm) -> Result<(), AwsError> {
+        let mut inner = lock(&self.inner);
+        inner.calls.put_metric_alarm += 1;
+        MemoryCloudWatch::check(&mut inner, region)?;
+        let key = (region.to_string(), alarm.name.clone());
+        let entry = inner.alarms.entry(key).or_insert_with(|| AlarmReading {
+            name: alarm.name.clone(),
+            state: AlarmState::Ok,
+            since: Some(0),
+            description: None,
+        });
+        entry.description = Some(alarm.description.clone());
+        Ok(())
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// `regionflip init`'s ports (crate::provision): Route 53 health checks with Route 53's
+// caller-reference semantics, and gate alarms.
+
+use crate::provision::{
+    CheckConfig, GateAlarm, GateAlarmApi, HealthCheckApi, HealthCheckInfo, NewHealthCheck,
+};
+
+/// Route 53 health checks in memory, with real Route 53's idempotency: a
+/// `CreateHealthCheck` with a caller reference used before returns the existing check
+/// when the settings are the same, and fails with `HealthCheckAlreadyExists` when they
+/// differ (moto creates a second check instead).
+#[derive(Debug, Clone, Default)]
+pub struct MemoryHealthChecks {
+    inner: Arc<Mutex<HealthCheckState>>,
+}
+
+#[derive(Debug, Default)]
+struct HealthCheckState {
+    checks: Vec<(String, NewHealthCheck)>,
+    tags: BTreeMap<String, BTreeMap<String, String>>,
+    creates: usize,
+}
+
+impl MemoryHealthChecks {
+    /// Every check, as (id, caller reference and settings), in creation order.
+    pub fn checks(&self) -> Vec<(String, NewHealthCheck)> {
+        lock(&self.inner).checks.clone()
+    }
+
+    /// A check's settings.
+    pub fn config_of(&self, id: &str) -> Option<CheckConfig> {
+        lock(&self.inner)
+            .checks
+            .iter()
+            .find(|(i, _)| i == id)
+            .map(|(_, c)| c.config.clone())
+    }
+
+    /// A check's tags.
+    pub fn tags_of(&self, id: &str) -> BTreeMap<String, String> {
+        lock(&self.inner).tags.get(id).cloned().unwrap_or_default()
+    }
+
+    /// Removes every tag of a check, as a person cleaning up tags would.
+    pub fn clear_tags(&self, id: &str) {
+        lock(&self.inner).tags.remove(id);
+    }
+
+    /// `CreateHealthCheck` calls made, including those that returned an existing check.
+    pub fn create_calls(&self) -> usize {
+        lock(&self.inner).creates
+    }
+}
+
+impl HealthCheckApi for MemoryHealthChecks {
+    async fn list_health_checks(&self) -> Result<Vec<HealthCheckInfo>, AwsError> {
+        Ok(lock(&self.inner)
+            .checks
+            .iter()
+            .map(|(id, check)| HealthCheckInfo {
+                id: id.clone(),
+                caller_reference: check.caller_reference.clone(),
+            })
+            .collect())
+    }
+
+    async fn create_health_check(&self, check: &NewHealthCheck) -> Result<String, AwsError> {
+        let mut state = lock(&self.inner);
+        state.creates += 1;
+        if let Some((id, existing)) = state
+            .checks
+            .iter()
+            .find(|(_, c)| c.caller_reference == check.caller_reference)
+        {
+            return if existing.config == check.config {
+                Ok(id.clone())
+            } else {
+                Err(AwsError::Service {
+                    code: "HealthCheckAlreadyExists".into(),
+                    message: format!(
+                        "A health check with caller reference {} already exists with other settings",
+                        check.caller_reference
+                    ),
+                })
+            };
+        }
+        let id = format!("00000000-0000-4000-8000-{:012}", state.checks.len() + 1);
+        state.checks.push((id.clone(), check.clone()));
+        Ok(id)
+    }
+
+    async fn health_check_tags(
+        &self,
+        ids: &[String],
+    ) -> Result<BTreeMap<String, BTreeMap<String, String>>, AwsError> {
+        let state = lock(&self.inner);
+        Ok(ids
+            .iter()
+            .map(|id| (id.clone(), state.tags.get(id).cloned().unwrap_or_default()))
+            .collect())
+    }
+
+    async fn tag_health_check(
+        &self,
+        id: &str,
+        tags: &BTreeMap<String, String>,
+    ) -> Result<(), AwsError> {
+        let mut state = lock(&self.inner);
+        if !state.checks.iter().any(|(i, _)| i == id) {
+            return Err(AwsError::Service {
+                code: "NoSuchHealthCheck".into(),
+                message: format!("No health check exists with the specified ID {id}"),
+            });
+        }
+        state
+            .tags
+            .entry(id.to_string())
+            .or_default()
+            .extend(tags.iter().map(|(k, v)| (k.clone(), v.clone())));
+        Ok(())
+    }
+}
+
+impl GateAlarmApi for MemoryCloudWatch {
+    async fn put_gate_alarm(&self, region: &str, alarm: &GateAlarm) -> Result<(), AwsError> {
+        let mut inner = lock(&self.inner);
+        inner.calls.put_metric_alarm += 1;
+        MemoryCloudWatch::check(&mut inner, region)?;
+        // Rewriting an alarm keeps its state, as PutMetricAlarm does.
+        let entry = inner
+            .alarms
+            .entry((region.to_string(), alarm.name.clone()))
+            .or_insert_with(|| AlarmReading {
+                name: alarm.name.clone(),
+                state: AlarmState::Ok,
+                since: Some(0),
+                description: None,
+            });
+        entry.description = Some(alarm.description.clone());
+        Ok(())
+    }
+}

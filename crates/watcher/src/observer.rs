@@ -1,0 +1,289 @@
+//! Reads the real state of the world into the core's [`Observations`].
+//!
+//! One pass costs, whatever woke the watcher:
+//!
+//! * one `DescribeAlarms` per configured region (alarms, guards and, in gate mode, the
+//!   state holder), all regions at once so that one slow region does not delay the rest;
+//! * one `GetMetricData` in us-east-1 for every region's `AWS/Route53 HealthCheckStatus`;
+//! * in `records` mode, one `ListResourceRecordSets` that returns the failover pair and
+//!   the state record together (Route 53 lists `_regionflip.api.example.com.` right after
+//!   `api.example.com.`), and a second one only if that page ended before the state
+//!   record; in `health-gate` mode, no Route 53 call at all.
+//!
+//! A failed read becomes an `Unknown` signal with the error as its reason: the engine's
+//! rule that unknown data never moves traffic then applies, instead of a guess.
+
+use std::collections::BTreeMap;
+
+use futures_util::future::join_all;
+use regionflip_core::observe::{
+    Observations, RegionObservation, RoutingObservation, SignalReading, SignalStatus,
+    StateObservation,
+};
+use regionflip_core::{Config, EngineState, Mode, RecordSet};
+
+use crate::ports::{AlarmReading, AlarmState, CloudWatchApi, HealthSample, Route53Api};
+
+/// A `HealthCheckStatus` datapoint older than this does not describe the endpoint now.
+pub const HEALTH_SAMPLE_MAX_AGE_SECS: u64 = 180;
+/// How much history to read beyond the failback stable window.
+const HEALTH_HISTORY_MARGIN_SECS: u64 = 600;
+/// Records to ask for in one `ListResourceRecordSets`: the pair, the state record and
+/// room for a few neighbours.
+const LIST_PAGE_SIZE: i32 = 10;
+
+/// Reads everything one pass needs.
+pub async fn observe<R: Route53Api, C: CloudWatchApi>(
+    config: &Config,
+    route53: &R,
+    cloudwatch: &C,
+    now: u64,
+) -> Observations {
+    let alarms = read_alarms(config, cloudwatch);
+    let endpoints = read_endpoints(config, cloudwatch, now);
+    let routing = async {
+        match config.mode {
+            Mode::Records => read_records(config, route53).await,
+            Mode::HealthGate => (RoutingObservation::Gates, None),
+        }
+    };
+    let (alarms, endpoints, (routing, records_state)) = tokio::join!(alarms, endpoints, routing);
+
+    let mut regions = Vec::new();
+    let mut state_holders = Vec::new();
+    for (region, readings) in config.regions.iter().zip(alarms) {
+        let reading = |name: &String| -> SignalReading {
+            match &readings {
+                Err(why) => SignalReading {
+                    name: name.clone(),
+                    status: SignalStatus::Unknown(why.clone()),
+                    since: None,
+                },
+                Ok(found) => match found.iter().find(|a| &a.name == name) {
+                    Some(alarm) => alarm_signal(alarm),
+                    None => SignalReading {
+                        name: name.clone(),
+                        status: SignalStatus::Unknown(format!(
+                            "alarm does not exist in {}",
+                            region.name
+                        )),
+                        since: None,
+                    },
+                },
+            }
+        };
+        state_holders.push(match &readings {
+            Ok(found) => Ok(found
+                .iter()
+                .find(|a| a.name == config.state_alarm_name())
+                .and_then(|a| a.description.clone())),
+            Err(why) => Err(why.clone()),
+        });
+        regions.push(RegionObservation {
+            region: region.name.clone(),
+            alarms: region.alarms.iter().map(reading).collect(),
+            guards: region.guards.iter().map(reading).collect(),
+            endpoint: region
+                .health_check_id
+                .as_ref()
+                .map(|id| endpoint_signal(id, &endpoints, now)),
+        });
+    }
+
+    let state = match config.mode {
+        Mode::Records => records_state.unwrap_or(StateObservation::Missing),
+        Mode::HealthGate => newest_state(&state_holders),
+    };
+    Observations {
+        regions,
+        routing,
+        state,
+    }
+}
+
+/// One `DescribeAlarms` per region, concurrently; in region order.
+async fn read_alarms<C: CloudWatchApi>(
+    config: &Config,
+    cloudwatch: &C,
+) -> Vec<Result<Vec<AlarmReading>, String>> {
+    let calls = config.regions.iter().map(|region| {
+        let mut names: Vec<String> = region
+            .alarms
+            .iter()
+            .chain(&region.guards)
+            .cloned()
+            .collect();
+        if config.mode == Mode::HealthGate {
+            names.push(config.state_alarm_name());
+        }
+        async move {
+            cloudwatch
+                .describe_alarms(&region.name, &names)
+                .await
+                .map_err(|e| format!("DescribeAlarms in {} failed: {e}", region.name))
+        }
+    });
+    join_all(calls).await
+}
+
+fn alarm_signal(alarm: &AlarmReading) -> SignalReading {
+    SignalReading {
+        name: alarm.name.clone(),
+        status: match alarm.state {
+            AlarmState::Ok => SignalStatus::Ok,
+            AlarmState::Alarm => SignalStatus::Failing,
+            AlarmState::InsufficientData => SignalStatus::Unknown("INSUFFICIENT_DATA".into()),
+        },
+        since: alarm.since,
+    }
+}
+
+type EndpointHistory = Result<BTreeMap<String, Vec<HealthSample>>, String>;
+
+/// All regions' endpoint checks in one `GetMetricData`.
+async fn read_endpoints<C: CloudWatchApi>(
+    config: &Config,
+    cloudwatch: &C,
+    now: u64,
+) -> EndpointHistory {
+    let ids: Vec<String> = config
+        .regions
+        .iter()
+        .filter_map(|r| r.health_check_id.clone())
+        .collect();
+    if ids.is_empty() {
+        return Ok(BTreeMap::new());
+    }
+    let window = config.failback.stable_for_secs + HEALTH_HISTORY_MARGIN_SECS;
+    cloudwatch
+        .health_check_status(&ids, now.saturating_sub(window), now)
+        .await
+        .map_err(|e| format!("HealthCheckStatus could not be read: {e}"))
+}
+
+/// The endpoint's status from its `HealthCheckStatus` history: the latest datapoint
+/// decides, and the run of equal datapoints before it says since when.
+pub fn endpoint_signal(check_id: &str, history: &EndpointHistory, now: u64) -> SignalReading {
+    let unknown = |why: String| SignalReading {
+        name: check_id.to_string(),
+        status: SignalStatus::Unknown(why),
+        since: None,
+    };
+    let samples = match history {
+        Err(why) => return unknown(why.clone()),
+        Ok(map) => map.get(check_id).map(Vec::as_slice).unwrap_or_default(),
+    };
+    let Some(latest) = samples.last() else {
+        return unknown("no HealthCheckStatus datapoints".into());
+    };
+    if latest.at + HEALTH_SAMPLE_MAX_AGE_SECS < now {
+        return unknown(format!(
+            "the latest HealthCheckStatus datapoint is {} s old",
+            now.saturating_sub(latest.at)
+        ));
+    }
+    let healthy = latest.value >= 1.0;
+    let mut since = latest.at;
+    for pair in samples.windows(2).rev() {
+        let (earlier, later) = (pair[0], pair[1]);
+        // A gap means Route 53 published nothing: the run cannot be assumed unbroken.
+        if (earlier.value >= 1.0) != healthy || later.at - earlier.at > HEALTH_SAMPLE_MAX_AGE_SECS {
+            break;
+        }
+        since = earlier.at;
+    }
+    SignalReading {
+        name: check_id.to_string(),
+        status: if healthy {
+            SignalStatus::Ok
+        } else {
+            SignalStatus::Failing
+        },
+        since: Some(since),
+    }
+}
+
+/// The failover pair and the state record, in one call when they share a page.
+async fn read_records<R: Route53Api>(
+    config: &Config,
+    route53: &R,
+) -> (RoutingObservation, Option<StateObservation>) {
+    let zone = &config.hosted_zone_id;
+    let state_name = config.state_record_name();
+    let page = match route53
+        .list_records(zone, &config.record_name, LIST_PAGE_SIZE)
+        .await
+    {
+        Ok(page) => page,
+        Err(e) => {
+            let why = format!("ListResourceRecordSets failed: {e}");
+            return (
+                RoutingObservation::Unreadable(why.clone()),
+                Some(StateObservation::Unreadable(why)),
+            );
+        }
+    };
+    let pair: Vec<RecordSet> = page
+        .records
+        .iter()
+        .filter(|r| {
+            r.name == config.record_name
+                && r.record_type == config.record_type.as_str()
+                && r.failover.is_some()
+        })
+        .cloned()
+        .collect();
+    let is_state = |r: &&RecordSet| r.name == state_name && r.record_type == "TXT";
+    let mut state_record = page.records.iter().find(is_state).cloned();
+    if state_record.is_none() && page.truncated {
+        match route53.list_records(zone, &state_name, 1).await {
+            Ok(more) => state_record = more.records.iter().find(is_state).cloned(),
+            Err(e) => {
+                return (
+                    RoutingObservation::Records(pair),
+                    Some(StateObservation::Unreadable(format!(
+                        "ListResourceRecordSets failed: {e}"
+                    ))),
+                );
+            }
+        }
+    }
+    let state = state_record.map_or(
+        StateObservation::Missing,
+        StateObservation::from_state_record,
+    );
+    (RoutingObservation::Records(pair), Some(state))
+}
+
+/// Gate mode keeps a copy of the state in every region; the newest valid copy wins, so
+/// losing a region (or a write to it) loses nothing.
+fn newest_state(holders: &[Result<Option<String>, String>]) -> StateObservation {
+    let mut newest: Option<EngineState> = None;
+    let mut corrupt = None;
+    let mut unreadable = Vec::new();
+    for holder in holders {
+        match holder {
+            Ok(Some(text)) => match StateObservation::from_text(text) {
+                StateObservation::Valid { state, .. } => {
+                    if newest.as_ref().is_none_or(|n| state.sequence > n.sequence) {
+                        newest = Some(state);
+                    }
+                }
+                other => corrupt = Some(other),
+            },
+            Ok(None) => {}
+            Err(why) => unreadable.push(why.clone()),
+        }
+    }
+    match (newest, corrupt) {
+        (Some(state), _) => StateObservation::Valid {
+            state,
+            record: None,
+        },
+        (None, Some(corrupt)) => corrupt,
+        (None, None) if unreadable.len() == holders.len() && !holders.is_empty() => {
+            StateObservation::Unreadable(unreadable.join("; "))
+        }
+        (None, None) => StateObservation::Missing,
+    }
+}

@@ -1,0 +1,393 @@
+//! One reconcile pass: observe → decide → apply → record.
+//!
+//! Like external-dns's `RunOnce`, each step is one call and the decision in the middle is
+//! the pure engine's. What this module adds is the policy around the edges:
+//!
+//! * **Compare-and-swap conflicts** (`records` mode): another watcher or an operator
+//!   changed the state record since it was read. The pass reads everything again and
+//!   decides again, at most [`WatcherSettings::max_attempts`] times. A conflict never
+//!   overwrites: when the re-decision finds the work already done, the pass ends quietly
+//!   and records nothing, so one real change of health yields one transition record.
+//! * **Any other apply failure** ends the pass with an error (the Lambda reports it; the
+//!   next tick tries again). Nothing is recorded as a transition that did not happen.
+//! * **Recording never blocks routing**: the transition line is written after the apply;
+//!   metrics are published last and a failure to publish them is logged, not raised.
+
+use std::time::Instant;
+
+use futures_util::future::join_all;
+use regionflip_core::engine::Outcome;
+use regionflip_core::observe::Observations;
+use regionflip_core::{Command, Config, Decision, Plan, RegionHealth, decide, decide_command};
+use serde::Serialize;
+
+use crate::journal::{Journal, TransitionRecord, rfc3339};
+use crate::metrics::{PassFacts, gate_data, pass_data};
+use crate::observer::observe;
+use crate::ports::{AwsError, ChangeError, CloudWatchApi, Route53Api, StateAlarm};
+
+/// Knobs of the watcher that are not part of the engine's configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WatcherSettings {
+    /// Region whose CloudWatch receives regionflip's own metrics (the watcher's region).
+    pub metrics_region: String,
+    /// Observe-decide-apply attempts per pass when compare-and-swap conflicts occur.
+    pub max_attempts: u32,
+    /// How long to wait for a Route 53 change to reach INSYNC (0: do not wait).
+    pub wait_in_sync_secs: u64,
+}
+
+impl WatcherSettings {
+    /// Defaults for a watcher running in `region`.
+    pub fn for_region(region: &str) -> WatcherSettings {
+        WatcherSettings {
+            metrics_region: region.to_string(),
+            max_attempts: 3,
+            wait_in_sync_secs: 0,
+        }
+    }
+}
+
+/// What a pass is asked to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Request {
+    /// Apply the rules (alarm event, tick, CLI `reconcile`).
+    Automatic,
+    /// Carry out an operator's command.
+    Command(Command),
+}
+
+/// Why a pass failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PassError {
+    /// Every attempt met a compare-and-swap conflict.
+    #[error(
+        "gave up after {0} compare-and-swap conflicts; another writer keeps changing the state record"
+    )]
+    Contended(u32),
+    /// The change batch failed for another reason; routing is unchanged.
+    #[error("Route 53 change failed, routing unchanged: {0}")]
+    Route53(AwsError),
+    /// The gate-mode state could not be written to any region.
+    #[error("the state could not be written to any region: {0}")]
+    StateWrite(String),
+}
+
+/// The JSON summary of a pass: what the Lambda returns and the CLI prints.
+#[derive(Debug, Clone, Serialize)]
+pub struct PassReport {
+    /// The final decision.
+    pub decision: Decision,
+    /// Each region's health, in preference order.
+    pub regions: Vec<RegionHealth>,
+    /// The reasons, as sentences.
+    pub reasons: Vec<String>,
+    /// Where routing is after the pass.
+    pub active_after: Option<String>,
+    /// Whether the plan was carried out (false on a dry run).
+    pub applied: bool,
+    /// Dry run: decided, nothing written.
+    pub dry_run: bool,
+    /// The Route 53 change id, when a batch was applied.
+    pub change_id: Option<String>,
+    /// Observe-decide attempts made.
+    pub attempts: u32,
+    /// Compare-and-swap conflicts met.
+    pub conflicts: u32,
+    /// Problems that did not stop the pass (metrics, a gate, one state copy).
+    pub warnings: Vec<String>,
+    /// The transition record written, if any.
+    pub transition: Option<TransitionRecord>,
+}
+
+/// The watcher: configuration and adapters, built once per cold start.
+pub struct Watcher<R, C, J> {
+    /// The validated configuration.
+    pub config: Config,
+    /// Route 53.
+    pub route53: R,
+    /// CloudWatch in every region.
+    pub cloudwatch: C,
+    /// Where transition records go.
+    pub journal: J,
+    /// Watcher knobs.
+    pub settings: WatcherSettings,
+}
+
+/// Result of applying one plan.
+enum Applied {
+    Done {
+        change_id: Option<String>,
+        warnings: Vec<String>,
+    },
+    Conflict(String),
+}
+
+impl<R: Route53Api, C: CloudWatchApi, J: Journal> Watcher<R, C, J> {
+    /// Observes the world and decides, without writing anything.
+    pub async fn observe_and_decide(
+        &self,
+        request: &Request,
+        now: u64,
+    ) -> (Observations, Decision) {
+        let observations = observe(&self.config, &self.route53, &self.cloudwatch, now).await;
+        let decision = match request {
+            Request::Automatic => decide(&self.config, &observations, now),
+            Request::Command(command) => decide_command(&self.config, &observations, now, command),
+        };
+        (observations, decision)
+    }
+
+    /// One pass. `now` is the wall clock in Unix seconds (injected so tests need no
+    /// sleeps); with `dry_run` nothing is written, metrics included.
+    pub async fn reconcile(
+        &self,
+        request: &Request,
+        now: u64,
+        dry_run: bool,
+    ) -> Result<PassReport, PassError> {
+        let started = Instant::now();
+        let mut conflicts = 0;
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let (_, decision) = self.observe_and_decide(request, now).await;
+            if dry_run {
+                return Ok(self.report(
+                    decision,
+                    false,
+                    true,
+                    None,
+                    attempt,
+                    conflicts,
+                    Vec::new(),
+                    None,
+                ));
+            }
+            let outcome = self.apply(&decision.plan, now).await;
+            let (change_id, mut warnings) = match outcome {
+                Ok(Applied::Done {
+                    change_id,
+                    warnings,
+                }) => (change_id, warnings),
+                Ok(Applied::Conflict(why)) => {
+                    conflicts += 1;
+                    tracing::warn!(attempt, %why, "compare-and-swap conflict; reading again");
+                    if attempt >= self.settings.max_attempts {
+                        self.publish_metrics(&decision, false, conflicts, started, now)
+                            .await;
+                        return Err(PassError::Contended(conflicts));
+                    }
+                    continue;
+                }
+                Err(error) => {
+                    tracing::error!(%error, "apply failed");
+                    self.publish_metrics(&decision, false, conflicts, started, now)
+                        .await;
+                    return Err(error);
+                }
+            };
+            let transition = decision.event.as_ref().map(|event| TransitionRecord {
+                message: "regionflip transition",
+                record: self.config.record_name.clone(),
+                mode: self.config.mode.as_str(),
+                kind: event.kind,
+                from: event.from.clone(),
+                to: event.to.clone(),
+                reasons: event.reasons.clone(),
+                decided_at: rfc3339(event.decided_at),
+                applied_at: rfc3339(now),
+                sequence: event.sequence,
+                change_id: change_id.clone(),
+                gates: match &decision.plan {
+                    Plan::Gates { gates, .. } => Some(gates.clone()),
+                    _ => None,
+                },
+                time_in_previous_state_secs: event.time_in_previous_state_secs,
+                time_in_failover_secs: event.time_in_failover_secs,
+            });
+            if let Some(record) = &transition {
+                self.journal.record(record);
+            }
+            if let Some(warning) = self
+                .publish_metrics(&decision, true, conflicts, started, now)
+                .await
+            {
+                warnings.push(warning);
+            }
+            return Ok(self.report(
+                decision, true, false, change_id, attempt, conflicts, warnings, transition,
+            ));
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn report(
+        &self,
+        decision: Decision,
+        applied: bool,
+        dry_run: bool,
+        change_id: Option<String>,
+        attempts: u32,
+        conflicts: u32,
+        warnings: Vec<String>,
+        transition: Option<TransitionRecord>,
+    ) -> PassReport {
+        let active_after = active_after(&decision, applied);
+        PassReport {
+            regions: decision.regions.clone(),
+            reasons: decision.reasons.iter().map(ToString::to_string).collect(),
+            active_after,
+            applied,
+            dry_run,
+            change_id,
+            attempts,
+            conflicts,
+            warnings,
+            transition,
+            decision,
+        }
+    }
+
+    async fn apply(&self, plan: &Plan, now: u64) -> Result<Applied, PassError> {
+        match plan {
+            Plan::Nothing => Ok(Applied::Done {
+                change_id: None,
+                warnings: Vec::new(),
+            }),
+            Plan::ChangeBatch { changes, new_state } => {
+                let comment = format!("regionflip state seq {}", new_state.sequence);
+                match self
+                    .route53
+                    .change_records(&self.config.hosted_zone_id, changes, &comment)
+                    .await
+                {
+                    Ok(change_id) => {
+                        let warnings = self.wait_in_sync(&change_id).await;
+                        Ok(Applied::Done {
+                            change_id: Some(change_id),
+                            warnings,
+                        })
+                    }
+                    Err(ChangeError::Conflict(why)) => Ok(Applied::Conflict(why)),
+                    Err(ChangeError::Aws(e)) => Err(PassError::Route53(e)),
+                }
+            }
+            Plan::Gates { gates, state } => {
+                let namespace = &self.config.metrics_namespace;
+                let publishes = gate_data(&self.config, gates, now).into_iter().map(
+                    |(host, data)| async move {
+                        self.cloudwatch
+                            .put_metric_data(&host, namespace, &data)
+                            .await
+                            .map_err(|e| format!("gate metrics to {host} failed: {e}"))
+                    },
+                );
+                // A gate that failed to publish keeps its alarm's last value (the alarms
+                // treat missing data as "keep state"); the next tick publishes it again.
+                let mut warnings: Vec<String> = join_all(publishes)
+                    .await
+                    .into_iter()
+                    .filter_map(Result::err)
+                    .collect();
+                if let Some(write) = state {
+                    let alarm = StateAlarm {
+                        name: self.config.state_alarm_name(),
+                        namespace: namespace.clone(),
+                        description: write.new.encode(),
+                    };
+                    let writes = self.config.regions.iter().map(|region| {
+                        let alarm = &alarm;
+                        async move {
+                            self.cloudwatch
+                                .put_state_alarm(&region.name, alarm)
+                                .await
+                                .map_err(|e| format!("state copy in {} failed: {e}", region.name))
+                        }
+                    });
+                    let failures: Vec<String> = join_all(writes)
+                        .await
+                        .into_iter()
+                        .filter_map(Result::err)
+                        .collect();
+                    if failures.len() == self.config.regions.len() {
+                        return Err(PassError::StateWrite(failures.join("; ")));
+                    }
+                    warnings.extend(failures);
+                }
+                for warning in &warnings {
+                    tracing::warn!(%warning, "partial apply");
+                }
+                Ok(Applied::Done {
+                    change_id: None,
+                    warnings,
+                })
+            }
+        }
+    }
+
+    /// Waits for INSYNC when asked to, within the configured bound.
+    async fn wait_in_sync(&self, change_id: &str) -> Vec<String> {
+        let deadline = self.settings.wait_in_sync_secs;
+        if deadline == 0 {
+            return Vec::new();
+        }
+        let started = Instant::now();
+        loop {
+            match self.route53.change_in_sync(change_id).await {
+                Ok(true) => return Vec::new(),
+                Ok(false) => {}
+                Err(e) => return vec![format!("GetChange {change_id} failed: {e}")],
+            }
+            if started.elapsed().as_secs() >= deadline {
+                return vec![format!("change {change_id} not INSYNC after {deadline} s")];
+            }
+            // Route 53 propagates in about 60 s; polling faster only spends quota.
+            tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+        }
+    }
+
+    /// Publishes the pass's metrics; a failure is returned as a warning, never raised.
+    async fn publish_metrics(
+        &self,
+        decision: &Decision,
+        applied: bool,
+        conflicts: u32,
+        started: Instant,
+        now: u64,
+    ) -> Option<String> {
+        let active = active_after(decision, applied);
+        let facts = PassFacts {
+            decision,
+            applied,
+            active_after: active.as_deref(),
+            conflicts,
+            duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+        };
+        let data = pass_data(&self.config, &facts, now);
+        match self
+            .cloudwatch
+            .put_metric_data(
+                &self.settings.metrics_region,
+                &self.config.metrics_namespace,
+                &data,
+            )
+            .await
+        {
+            Ok(()) => None,
+            Err(e) => {
+                let warning = format!("metrics not published (next pass catches up): {e}");
+                tracing::warn!(%warning);
+                Some(warning)
+            }
+        }
+    }
+}
+
+/// Where routing is once the decision has (or has not) been applied.
+fn active_after(decision: &Decision, applied: bool) -> Option<String> {
+    match (&decision.outcome, applied) {
+        (Outcome::Transition { to, .. }, true) => Some(to.clone()),
+        _ => decision.active.clone(),
+    }
+}

@@ -1,0 +1,92 @@
+//! Shared set-up for the watcher's tests against the in-memory models: the sample
+//! configuration from `events/`, a zone initialised the way `regionflip init` leaves it,
+//! and alarms and health checks in a chosen state.
+#![allow(dead_code, unreachable_pub, missing_docs)]
+
+use regionflip_core::plan::{failover_record, state_record};
+use regionflip_core::{Config, EngineState, FailoverRole, Mode};
+use regionflip_watcher::journal::MemoryJournal;
+use regionflip_watcher::memory::{MemoryCloudWatch, MemoryRoute53};
+use regionflip_watcher::ports::{AlarmState, HealthSample};
+use regionflip_watcher::{Watcher, WatcherSettings};
+
+pub const EAST: &str = "us-east-1";
+pub const WEST: &str = "us-west-2";
+pub const EAST_ALARM: &str = "regionflip-demo-api-errors-us-east-1";
+pub const WEST_ALARM: &str = "regionflip-demo-api-errors-us-west-2";
+pub const EAST_GUARD: &str = "regionflip-demo-replication-lag-us-east-1";
+pub const EAST_CHECK: &str = "0f7c4c1e-1111-4a4a-8b8b-000000000001";
+pub const WEST_CHECK: &str = "0f7c4c1e-2222-4a4a-8b8b-000000000002";
+/// An arbitrary fixed "now" for the start of each test: 2026-11-24T05:00:00Z.
+pub const T0: u64 = 1_795_496_400;
+
+pub fn sample_config(mode: Mode) -> Config {
+    let mut config = Config::from_toml_str(include_str!("../../../../events/watcher-config.toml"))
+        .expect("events/watcher-config.toml is valid");
+    config.mode = mode;
+    config
+}
+
+pub type MemoryWatcher = Watcher<MemoryRoute53, MemoryCloudWatch, MemoryJournal>;
+
+/// A watcher on fresh in-memory AWS, initialised with traffic on us-east-1 and every
+/// alarm OK and every endpoint healthy since an hour before `T0`.
+pub fn initialised(mode: Mode) -> MemoryWatcher {
+    let config = sample_config(mode);
+    let route53 = MemoryRoute53::with_zone(&config.hosted_zone_id);
+    let cloudwatch = MemoryCloudWatch::default();
+    let state = EngineState {
+        sequence: 1,
+        ..EngineState::initial(EAST)
+    };
+    match mode {
+        Mode::Records => {
+            let zone = &config.hosted_zone_id;
+            route53.put_record(zone, state_record(&config, &state));
+            route53.put_record(
+                zone,
+                failover_record(&config, &config.regions[0], FailoverRole::Primary),
+            );
+            route53.put_record(
+                zone,
+                failover_record(&config, &config.regions[1], FailoverRole::Secondary),
+            );
+        }
+        Mode::HealthGate => {
+            for region in [EAST, WEST] {
+                cloudwatch.set_description(region, &config.state_alarm_name(), &state.encode());
+            }
+        }
+    }
+    let since = T0 - 3600;
+    cloudwatch.set_alarm(EAST, EAST_ALARM, AlarmState::Ok, since);
+    cloudwatch.set_alarm(EAST, EAST_GUARD, AlarmState::Ok, since);
+    cloudwatch.set_alarm(WEST, WEST_ALARM, AlarmState::Ok, since);
+    endpoint_healthy_between(&cloudwatch, EAST_CHECK, since, T0, true);
+    endpoint_healthy_between(&cloudwatch, WEST_CHECK, since, T0, true);
+    Watcher {
+        config,
+        route53,
+        cloudwatch,
+        journal: MemoryJournal::default(),
+        settings: WatcherSettings::for_region(EAST),
+    }
+}
+
+/// Publishes one `HealthCheckStatus` sample a minute in `[from, to]`.
+pub fn endpoint_healthy_between(
+    cloudwatch: &MemoryCloudWatch,
+    check: &str,
+    from: u64,
+    to: u64,
+    healthy: bool,
+) {
+    let samples: Vec<HealthSample> = (from..=to)
+        .step_by(60)
+        .map(|at| HealthSample {
+            at,
+            value: if healthy { 1.0 } else { 0.0 },
+        })
+        .collect();
+    cloudwatch.add_health_samples(check, &samples);
+}

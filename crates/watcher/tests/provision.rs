@@ -1,0 +1,441 @@
+//! `regionflip init` against the faithful in-memory models: what it creates in each mode,
+//! that a second run writes nothing, that it never resets a state or overwrites records it
+//! does not own, and that an interrupted run continues where it stopped. (The wire-level
+//! happy paths run against moto in `crates/cli/tests`.)
+
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use common::{EAST, EAST_CHECK, WEST, WEST_CHECK, sample_config};
+use regionflip_core::plan::{failover_record, state_record};
+use regionflip_core::resources::GATE_METRIC;
+use regionflip_core::{Config, EngineState, FailoverRole, Mode, RecordSet, StateObservation};
+use regionflip_watcher::memory::{MemoryCloudWatch, MemoryHealthChecks, MemoryRoute53};
+use regionflip_watcher::ports::{AwsError, ChangeError};
+use regionflip_watcher::provision::{
+    CheckConfig, InitError, InitReport, TAG_RECORD, TAG_REGION, TAG_ROLE, init,
+};
+
+const NOW: u64 = 1_795_496_400;
+
+struct World {
+    config: Config,
+    route53: MemoryRoute53,
+    checks: MemoryHealthChecks,
+    cloudwatch: MemoryCloudWatch,
+}
+
+impl World {
+    fn new(mode: Mode) -> World {
+        let config = sample_config(mode);
+        World {
+            route53: MemoryRoute53::with_zone(&config.hosted_zone_id),
+            checks: MemoryHealthChecks::default(),
+            cloudwatch: MemoryCloudWatch::default(),
+            config,
+        }
+    }
+
+    async fn init(&self, dry_run: bool) -> Result<InitReport, InitError> {
+        init(
+            &self.config,
+            &self.route53,
+            &self.checks,
+            &self.cloudwatch,
+            NOW,
+            dry_run,
+        )
+        .await
+    }
+
+    fn records(&self) -> Vec<RecordSet> {
+        self.route53.records(&self.config.hosted_zone_id)
+    }
+
+    fn record(&self, role: FailoverRole) -> Option<RecordSet> {
+        self.records()
+            .into_iter()
+            .find(|r| r.failover == Some(role))
+    }
+
+    fn state_holder(&self, region: &str) -> Option<String> {
+        self.cloudwatch
+            .alarm_description(region, &self.config.state_alarm_name())
+    }
+}
+
+fn plain_cname(config: &Config) -> RecordSet {
+    RecordSet {
+        name: config.record_name.clone(),
+        record_type: "CNAME".into(),
+        set_identifier: None,
+        failover: None,
+        ttl: Some(300),
+        values: vec!["legacy.example.net.".into()],
+        alias: None,
+        health_check_id: None,
+    }
+}
+
+fn refusal(result: Result<InitReport, InitError>) -> String {
+    match result {
+        Err(InitError::Refused(problems)) => problems.join("\n"),
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+}
+
+// ------------------------------------------------------------------------ records mode
+
+#[tokio::test]
+async fn records_mode_creates_the_pair_and_the_state_in_one_batch_then_nothing() {
+    let world = World::new(Mode::Records);
+    let report = world.init(false).await.unwrap();
+    assert!(!report.already_initialised);
+    assert_eq!(world.route53.applied_changes(), 1, "one change batch");
+    let config = &world.config;
+    let state = EngineState {
+        sequence: 1,
+        ..EngineState::initial(EAST)
+    };
+    let mut expected = vec![
+        failover_record(config, &config.regions[0], FailoverRole::Primary),
+        failover_record(config, &config.regions[1], FailoverRole::Secondary),
+        state_record(config, &state),
+    ];
+    let mut found = world.records();
+    expected.sort_by(|a, b| {
+        a.name
+            .cmp(&b.name)
+            .then(a.set_identifier.cmp(&b.set_identifier))
+    });
+    found.sort_by(|a, b| {
+        a.name
+            .cmp(&b.name)
+            .then(a.set_identifier.cmp(&b.set_identifier))
+    });
+    assert_eq!(found, expected);
+
+    let again = world.init(false).await.unwrap();
+    assert!(again.already_initialised, "{again:?}");
+    assert!(again.steps.is_empty());
+    assert_eq!(
+        world.route53.applied_changes(),
+        1,
+        "the second run writes nothing"
+    );
+}
+
+#[tokio::test]
+async fn records_mode_after_a_failover_is_initialised_and_the_state_is_kept() {
+    let world = World::new(Mode::Records);
+    let config = &world.config;
+    let zone = &config.hosted_zone_id;
+    let state = EngineState {
+        sequence: 5,
+        last_transition_at: Some(NOW - 60),
+        ..EngineState::initial(WEST)
+    };
+    world.route53.put_record(zone, state_record(config, &state));
+    world.route53.put_record(
+        zone,
+        failover_record(config, &config.regions[1], FailoverRole::Primary),
+    );
+    world.route53.put_record(
+        zone,
+        failover_record(config, &config.regions[0], FailoverRole::Secondary),
+    );
+    let report = world.init(false).await.unwrap();
+    assert!(report.already_initialised, "{report:?}");
+    assert_eq!(world.route53.applied_changes(), 0);
+}
+
+#[tokio::test]
+async fn records_mode_completes_a_partial_initialisation_from_where_traffic_is() {
+    let world = World::new(Mode::Records);
+    let config = &world.config;
+    // Only the pair exists, routed to the standby: the state follows DNS.
+    world.route53.put_record(
+        &config.hosted_zone_id,
+        failover_record(config, &config.regions[1], FailoverRole::Primary),
+    );
+    world.route53.put_record(
+        &config.hosted_zone_id,
+        failover_record(config, &config.regions[0], FailoverRole::Secondary),
+    );
+    world.init(false).await.unwrap();
+    let state_name = config.state_record_name();
+    let record = world
+        .records()
+        .into_iter()
+        .find(|r| r.name == state_name)
+        .expect("the state record was created");
+    match StateObservation::from_state_record(record) {
+        StateObservation::Valid { state, .. } => {
+            assert_eq!((state.sequence, state.active.as_str()), (1, WEST));
+        }
+        other => panic!("unexpected state {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_record_regionflip_did_not_create_is_refused_by_name_and_nothing_is_written() {
+    let world = World::new(Mode::Records);
+    let config = &world.config;
+    world
+        .route53
+        .put_record(&config.hosted_zone_id, plain_cname(config));
+    let why = refusal(world.init(false).await);
+    assert!(why.contains(&config.record_name), "{why}");
+    assert!(why.contains("CNAME"), "{why}");
+    assert_eq!(world.route53.applied_changes(), 0);
+    assert_eq!(world.records(), vec![plain_cname(config)]);
+}
+
+#[tokio::test]
+async fn failover_records_with_other_set_identifiers_are_not_regionflip_s() {
+    let world = World::new(Mode::Records);
+    let config = &world.config;
+    let mut theirs = failover_record(config, &config.regions[0], FailoverRole::Primary);
+    theirs.set_identifier = Some("blue".into());
+    world.route53.put_record(&config.hosted_zone_id, theirs);
+    let why = refusal(world.init(false).await);
+    assert!(why.contains("set identifier blue"), "{why}");
+    assert_eq!(world.route53.applied_changes(), 0);
+}
+
+#[tokio::test]
+async fn a_state_record_regionflip_cannot_read_is_never_reset() {
+    let world = World::new(Mode::Records);
+    let config = &world.config;
+    let mut garbled = state_record(config, &EngineState::initial(EAST));
+    garbled.values = vec!["\"owned by someone else\"".into()];
+    world.route53.put_record(&config.hosted_zone_id, garbled);
+    let why = refusal(world.init(false).await);
+    assert!(why.contains(&config.state_record_name()), "{why}");
+    assert_eq!(world.route53.applied_changes(), 0);
+}
+
+#[tokio::test]
+async fn a_dry_run_plans_and_writes_nothing() {
+    for mode in [Mode::Records, Mode::HealthGate] {
+        let world = World::new(mode);
+        let report = world.init(true).await.unwrap();
+        assert!(report.dry_run);
+        assert!(!report.steps.is_empty());
+        assert!(report.created.is_empty());
+        assert!(world.records().is_empty());
+        assert!(world.checks.checks().is_empty());
+        assert_eq!(world.cloudwatch.calls().put_metric_alarm, 0);
+        assert_eq!(world.cloudwatch.calls().put_metric_data, 0);
+    }
+}
+
+// -------------------------------------------------------------------- health-gate mode
+
+#[tokio::test]
+async fn gate_mode_creates_state_gates_checks_and_the_pair_then_nothing() {
+    let world = World::new(Mode::HealthGate);
+    let config = &world.config;
+    world.init(false).await.unwrap();
+
+    // State in every region, sequence 1 on home.
+    for region in [EAST, WEST] {
+        let text = world.state_holder(region).expect("a state holder");
+        let state = EngineState::decode(&text).unwrap();
+        assert_eq!((state.sequence, state.active.as_str()), (1, EAST));
+    }
+    // Each gate alarm lives in the next region; every gate starts open.
+    for (gated, host) in [(EAST, WEST), (WEST, EAST)] {
+        assert!(
+            world
+                .cloudwatch
+                .alarm_description(host, &config.gate_alarm_name(gated))
+                .is_some(),
+            "gate alarm of {gated} in {host}"
+        );
+        assert!(
+            world
+                .cloudwatch
+                .alarm_description(gated, &config.gate_alarm_name(gated))
+                .is_none(),
+            "a gate never lives in the region it gates"
+        );
+        let published = world.cloudwatch.values_of(host, GATE_METRIC);
+        assert_eq!(published.len(), 1);
+        assert_eq!(published[0].value, 1.0);
+        assert!(
+            published[0]
+                .dimensions
+                .contains(&("Region".into(), gated.into()))
+        );
+    }
+    // Per region a gate check and a calculated check needing the endpoint and the gate.
+    let checks = world.checks.checks();
+    assert_eq!(checks.len(), 4);
+    for (region, endpoint) in [(EAST, EAST_CHECK), (WEST, WEST_CHECK)] {
+        let record = world
+            .record(if region == EAST {
+                FailoverRole::Primary
+            } else {
+                FailoverRole::Secondary
+            })
+            .expect("a failover record");
+        let calculated = record.health_check_id.clone().expect("a health check");
+        let Some(CheckConfig::Calculated {
+            children,
+            health_threshold,
+        }) = world.checks.config_of(&calculated)
+        else {
+            panic!("{region}'s record carries no CALCULATED check");
+        };
+        assert_eq!(health_threshold, 2);
+        assert_eq!(children[0], endpoint);
+        let gate = &children[1];
+        assert_eq!(
+            world.checks.config_of(gate),
+            Some(CheckConfig::CloudwatchMetric {
+                alarm_region: config.gate_host_region(region).into(),
+                alarm_name: config.gate_alarm_name(region),
+            })
+        );
+        for (id, role) in [(&calculated, "calculated"), (gate, "gate")] {
+            let tags = world.checks.tags_of(id);
+            assert_eq!(tags.get(TAG_ROLE).map(String::as_str), Some(role));
+            assert_eq!(tags.get(TAG_REGION).map(String::as_str), Some(region));
+            assert_eq!(
+                tags.get(TAG_RECORD).map(String::as_str),
+                Some(config.record_name.trim_end_matches('.'))
+            );
+        }
+    }
+
+    let writes_before = (
+        world.cloudwatch.calls().put_metric_alarm,
+        world.cloudwatch.calls().put_metric_data,
+        world.checks.create_calls(),
+        world.route53.applied_changes(),
+    );
+    let again = world.init(false).await.unwrap();
+    assert!(again.already_initialised, "{:#?}", again.steps);
+    let writes_after = (
+        world.cloudwatch.calls().put_metric_alarm,
+        world.cloudwatch.calls().put_metric_data,
+        world.checks.create_calls(),
+        world.route53.applied_changes(),
+    );
+    assert_eq!(writes_before, writes_after, "the second run writes nothing");
+}
+
+#[tokio::test]
+async fn gate_mode_never_resets_a_state_nor_reopens_gates() {
+    let world = World::new(Mode::HealthGate);
+    let state = EngineState {
+        sequence: 7,
+        last_transition_at: Some(NOW - 600),
+        ..EngineState::initial(WEST)
+    };
+    // Only one region holds the state (the other copy was lost).
+    world
+        .cloudwatch
+        .set_description(WEST, &world.config.state_alarm_name(), &state.encode());
+    world.init(false).await.unwrap();
+    assert_eq!(world.state_holder(WEST), Some(state.encode()));
+    assert_eq!(
+        world.state_holder(EAST),
+        Some(state.encode()),
+        "the missing copy is the newest state, not a fresh one"
+    );
+    assert_eq!(
+        world.cloudwatch.calls().put_metric_data,
+        0,
+        "gates are the watcher's once a state exists"
+    );
+}
+
+#[tokio::test]
+async fn gate_mode_adds_missing_tags_without_creating_checks() {
+    let world = World::new(Mode::HealthGate);
+    world.init(false).await.unwrap();
+    let (id, _) = world.checks.checks()[0].clone();
+    world.checks.clear_tags(&id);
+    let report = world.init(false).await.unwrap();
+    assert_eq!(report.steps.len(), 1, "{:#?}", report.steps);
+    assert_eq!(world.checks.checks().len(), 4);
+    assert_eq!(world.checks.tags_of(&id).len(), 3);
+}
+
+#[tokio::test]
+async fn gate_mode_refuses_a_pair_on_other_health_checks() {
+    let world = World::new(Mode::HealthGate);
+    let config = &world.config;
+    // regionflip's pair as records mode would leave it: on the endpoint checks directly.
+    world.route53.put_record(
+        &config.hosted_zone_id,
+        failover_record(config, &config.regions[0], FailoverRole::Primary),
+    );
+    let why = refusal(world.init(false).await);
+    assert!(why.contains("regionflip-primary"), "{why}");
+    assert!(why.contains(EAST_CHECK), "{why}");
+    assert!(world.checks.checks().is_empty(), "nothing was created");
+    assert_eq!(world.cloudwatch.calls().put_metric_alarm, 0);
+}
+
+#[tokio::test]
+async fn an_interrupted_gate_init_continues_without_duplicates() {
+    let world = World::new(Mode::HealthGate);
+    world
+        .route53
+        .fail_next_change(ChangeError::Aws(AwsError::Throttled(
+            "Rate exceeded".into(),
+        )));
+    let error = world.init(false).await.unwrap_err();
+    let InitError::Apply { done, .. } = &error else {
+        panic!("expected an apply error, got {error:?}");
+    };
+    assert!(
+        done.iter().any(|d| d.contains("calculated check")),
+        "{done:?}"
+    );
+    assert!(error.to_string().contains("Run init again"), "{error}");
+    assert!(world.records().is_empty());
+
+    let report = world.init(false).await.unwrap();
+    assert_eq!(
+        report.steps.len(),
+        1,
+        "only the records remain: {:#?}",
+        report.steps
+    );
+    assert_eq!(world.checks.checks().len(), 4, "no check was created twice");
+    assert!(world.record(FailoverRole::Primary).is_some());
+}
+
+#[tokio::test]
+async fn records_mode_routes_a_missing_primary_away_from_a_lone_secondary() {
+    let world = World::new(Mode::Records);
+    let config = &world.config;
+    // Only a SECONDARY on home survived (someone deleted the rest by hand).
+    world.route53.put_record(
+        &config.hosted_zone_id,
+        failover_record(config, &config.regions[0], FailoverRole::Secondary),
+    );
+    world.init(false).await.unwrap();
+    let primary = world
+        .record(FailoverRole::Primary)
+        .expect("a PRIMARY was created");
+    assert_eq!(primary.values, vec![config.regions[1].target.clone()]);
+    let state_name = config.state_record_name();
+    let record = world
+        .records()
+        .into_iter()
+        .find(|r| r.name == state_name)
+        .unwrap();
+    let StateObservation::Valid { state, .. } = StateObservation::from_state_record(record) else {
+        panic!("the state record does not parse");
+    };
+    assert_eq!(
+        state.active, WEST,
+        "the state names the region PRIMARY points at"
+    );
+}

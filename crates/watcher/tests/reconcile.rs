@@ -1,0 +1,495 @@
+//! Reconcile passes against the faithful in-memory Route 53 and CloudWatch models, in
+//! both modes: failover, failback after the stable window (with an injected clock, no
+//! sleeps), gates, compare-and-swap conflicts, concurrent watchers, unhealthy endpoint
+//! checks, and the rule that recording never blocks or undoes routing.
+
+mod common;
+
+use common::*;
+use regionflip_core::plan::region_of_record;
+use regionflip_core::resources::GATE_METRIC;
+use regionflip_core::{
+    Change, Command, EngineState, FailoverRole, Mode, RecordSet, StateObservation,
+};
+use regionflip_watcher::memory::MemoryRoute53;
+use regionflip_watcher::ports::{AlarmState, AwsError, ChangeError, RecordPage, Route53Api};
+use regionflip_watcher::{PassError, Request, Watcher};
+
+async fn tick(watcher: &MemoryWatcher, now: u64) -> regionflip_watcher::PassReport {
+    keep_endpoints_reporting(watcher, now);
+    watcher
+        .reconcile(&Request::Automatic, now, false)
+        .await
+        .expect("pass succeeds")
+}
+
+/// Route 53 keeps publishing HealthCheckStatus every minute; the tests advance time, so
+/// they publish the minutes that passed (healthy unless a test said otherwise).
+fn keep_endpoints_reporting(watcher: &MemoryWatcher, now: u64) {
+    for check in [EAST_CHECK, WEST_CHECK] {
+        let minutes: Vec<u64> = (T0..=now).step_by(60).collect();
+        let last_minute = minutes.last().copied().unwrap_or(T0);
+        endpoint_healthy_between(
+            &watcher.cloudwatch,
+            check,
+            last_minute.saturating_sub(60 * 10).max(T0),
+            last_minute,
+            true,
+        );
+    }
+}
+
+fn primary_region(watcher: &MemoryWatcher) -> String {
+    let records = watcher.route53.records(&watcher.config.hosted_zone_id);
+    let primary = records
+        .iter()
+        .find(|r| r.failover == Some(FailoverRole::Primary))
+        .expect("a PRIMARY record");
+    region_of_record(&watcher.config, primary)
+        .expect("PRIMARY points at a configured region")
+        .name
+        .clone()
+}
+
+fn stored_state(watcher: &MemoryWatcher) -> EngineState {
+    match watcher.config.mode {
+        Mode::Records => {
+            let name = watcher.config.state_record_name();
+            let record = watcher
+                .route53
+                .records(&watcher.config.hosted_zone_id)
+                .into_iter()
+                .find(|r| r.name == name)
+                .expect("state record");
+            match StateObservation::from_state_record(record) {
+                StateObservation::Valid { state, .. } => state,
+                other => panic!("state record unreadable: {other:?}"),
+            }
+        }
+        Mode::HealthGate => {
+            let text = watcher
+                .cloudwatch
+                .alarm_description(EAST, &watcher.config.state_alarm_name())
+                .expect("state holder");
+            EngineState::decode(&text).expect("valid state")
+        }
+    }
+}
+
+fn last_gate(watcher: &MemoryWatcher, region: &str) -> f64 {
+    let host = watcher.config.gate_host_region(region).to_string();
+    watcher
+        .cloudwatch
+        .values_of(&host, GATE_METRIC)
+        .iter()
+        .rev()
+        .find(|d| {
+            d.dimensions
+                .iter()
+                .any(|(k, v)| k == "Region" && v == region)
+        })
+        .map(|d| d.value)
+        .expect("gate published")
+}
+
+fn metric_values(watcher: &MemoryWatcher, name: &str) -> Vec<f64> {
+    watcher
+        .cloudwatch
+        .values_of(EAST, name)
+        .iter()
+        .map(|d| d.value)
+        .collect()
+}
+
+#[tokio::test]
+async fn records_mode_failover_rewrites_the_pair_and_the_state_in_one_batch() {
+    let watcher = initialised(Mode::Records);
+    watcher
+        .cloudwatch
+        .set_alarm(EAST, EAST_ALARM, AlarmState::Alarm, T0);
+    let report = tick(&watcher, T0 + 10).await;
+    assert!(report.applied);
+    assert_eq!(primary_region(&watcher), WEST);
+    assert_eq!(stored_state(&watcher).active, WEST);
+    assert_eq!(stored_state(&watcher).sequence, 2);
+    assert_eq!(watcher.route53.calls().change_records, 1);
+    assert_eq!(metric_values(&watcher, "Failover"), vec![1.0]);
+    let records = watcher.journal.records();
+    assert_eq!(records.len(), 1);
+    assert_eq!(
+        (records[0].from.as_str(), records[0].to.as_str()),
+        (EAST, WEST)
+    );
+    assert!(records[0].change_id.is_some());
+}
+
+#[tokio::test]
+async fn failback_waits_for_the_stable_window_then_happens_on_a_tick() {
+    for mode in [Mode::Records, Mode::HealthGate] {
+        let watcher = initialised(mode);
+        watcher
+            .cloudwatch
+            .set_alarm(EAST, EAST_ALARM, AlarmState::Alarm, T0);
+        tick(&watcher, T0).await;
+        assert_eq!(stored_state(&watcher).active, WEST);
+
+        // Recovered at T0+120: stable_for_secs = 300, so eligible at T0+420.
+        watcher
+            .cloudwatch
+            .set_alarm(EAST, EAST_ALARM, AlarmState::Ok, T0 + 120);
+        let pending = tick(&watcher, T0 + 130).await;
+        assert_eq!(pending.decision.eligible_at(), Some(T0 + 420), "{mode:?}");
+        tick(&watcher, T0 + 419).await;
+        assert_eq!(stored_state(&watcher).active, WEST, "{mode:?}: too early");
+
+        let back = tick(&watcher, T0 + 420).await;
+        assert_eq!(
+            back.active_after.as_deref(),
+            Some(EAST),
+            "{mode:?}: {:?}",
+            back.reasons
+        );
+        let records = watcher.journal.records();
+        assert_eq!(records.len(), 2, "{mode:?}");
+        assert_eq!(records[1].time_in_failover_secs, Some(420));
+        assert_eq!(
+            metric_values(&watcher, "TimeInFailoverSeconds"),
+            vec![420.0]
+        );
+        assert_eq!(metric_values(&watcher, "Failback"), vec![1.0]);
+    }
+}
+
+#[tokio::test]
+async fn gate_mode_failover_closes_the_home_gate_and_makes_no_route53_call() {
+    let watcher = initialised(Mode::HealthGate);
+    tick(&watcher, T0).await;
+    assert_eq!(
+        (last_gate(&watcher, EAST), last_gate(&watcher, WEST)),
+        (1.0, 1.0)
+    );
+
+    watcher
+        .cloudwatch
+        .set_alarm(EAST, EAST_ALARM, AlarmState::Alarm, T0 + 30);
+    tick(&watcher, T0 + 60).await;
+    assert_eq!(
+        (last_gate(&watcher, EAST), last_gate(&watcher, WEST)),
+        (0.0, 1.0)
+    );
+    // Each gate lives in the other region, and the state is copied to both.
+    assert_eq!(watcher.config.gate_host_region(EAST), WEST);
+    for region in [EAST, WEST] {
+        let text = watcher
+            .cloudwatch
+            .alarm_description(region, &watcher.config.state_alarm_name())
+            .expect("state copy");
+        assert!(text.contains("active=us-west-2"), "{region}: {text}");
+    }
+    assert_eq!(watcher.route53.calls().route53(), 0);
+}
+
+#[tokio::test]
+async fn steady_ticks_republish_gates_and_write_nothing_else() {
+    let watcher = initialised(Mode::HealthGate);
+    for minute in 0..5 {
+        let report = tick(&watcher, T0 + 60 * minute).await;
+        assert!(report.transition.is_none());
+    }
+    let host = watcher.config.gate_host_region(EAST).to_string();
+    assert_eq!(watcher.cloudwatch.values_of(&host, GATE_METRIC).len(), 5);
+    assert_eq!(
+        watcher.cloudwatch.calls().put_metric_alarm,
+        0,
+        "no state rewrite"
+    );
+    assert_eq!(watcher.route53.calls().route53(), 0);
+    assert_eq!(stored_state(&watcher).sequence, 1);
+}
+
+#[tokio::test]
+async fn unhealthy_endpoint_check_fails_over_with_the_check_as_evidence() {
+    let watcher = initialised(Mode::Records);
+    endpoint_healthy_between(&watcher.cloudwatch, EAST_CHECK, T0 + 60, T0 + 60, false);
+    let report = watcher
+        .reconcile(&Request::Automatic, T0 + 60, false)
+        .await
+        .expect("pass");
+    assert_eq!(report.active_after.as_deref(), Some(WEST));
+    assert!(
+        report.reasons[0].contains(EAST_CHECK),
+        "{:?}",
+        report.reasons
+    );
+}
+
+#[tokio::test]
+async fn no_healthy_target_changes_nothing_and_is_counted() {
+    let watcher = initialised(Mode::Records);
+    watcher
+        .cloudwatch
+        .set_alarm(EAST, EAST_ALARM, AlarmState::Alarm, T0);
+    watcher
+        .cloudwatch
+        .set_alarm(WEST, WEST_ALARM, AlarmState::Alarm, T0);
+    let report = tick(&watcher, T0 + 10).await;
+    assert_eq!(report.active_after.as_deref(), Some(EAST));
+    assert_eq!(watcher.route53.calls().change_records, 0);
+    assert_eq!(metric_values(&watcher, "NoHealthyTarget"), vec![1.0]);
+    assert_eq!(metric_values(&watcher, "RegionHealthy"), vec![0.0, 0.0]);
+}
+
+/// Route 53 that lets another writer in between a watcher's read and its write.
+struct RacingRoute53<F: Fn(&MemoryRoute53) + Send + Sync> {
+    inner: MemoryRoute53,
+    before_first_change: F,
+    raced: std::sync::atomic::AtomicBool,
+}
+
+impl<F: Fn(&MemoryRoute53) + Send + Sync> Route53Api for RacingRoute53<F> {
+    async fn list_records(
+        &self,
+        zone: &str,
+        start: &str,
+        max: i32,
+    ) -> Result<RecordPage, AwsError> {
+        self.inner.list_records(zone, start, max).await
+    }
+    async fn change_records(
+        &self,
+        zone: &str,
+        changes: &[Change],
+        comment: &str,
+    ) -> Result<String, ChangeError> {
+        if !self.raced.swap(true, std::sync::atomic::Ordering::SeqCst) {
+            (self.before_first_change)(&self.inner);
+        }
+        self.inner.change_records(zone, changes, comment).await
+    }
+    async fn change_in_sync(&self, id: &str) -> Result<bool, AwsError> {
+        self.inner.change_in_sync(id).await
+    }
+}
+
+#[tokio::test]
+async fn a_stale_writer_meets_a_conflict_rereads_and_records_nothing_twice() {
+    let first = initialised(Mode::Records);
+    first
+        .cloudwatch
+        .set_alarm(EAST, EAST_ALARM, AlarmState::Alarm, T0);
+    keep_endpoints_reporting(&first, T0 + 10);
+    // The second watcher shares the same Route 53 and CloudWatch, and its first write
+    // is preceded by the first watcher's complete pass.
+    let shared = first.route53.clone();
+    let second = Watcher {
+        config: first.config.clone(),
+        route53: RacingRoute53 {
+            inner: shared,
+            before_first_change: |_: &MemoryRoute53| {},
+            raced: Default::default(),
+        },
+        cloudwatch: first.cloudwatch.clone(),
+        journal: regionflip_watcher::journal::MemoryJournal::default(),
+        settings: first.settings.clone(),
+    };
+    // Both decide on the same observations; the first applies; the second's batch
+    // carries the old state record as its precondition.
+    let (_, stale) = second
+        .observe_and_decide(&Request::Automatic, T0 + 10)
+        .await;
+    tick(&first, T0 + 10).await;
+    let regionflip_core::Plan::ChangeBatch { changes, .. } = &stale.plan else {
+        panic!("expected a change batch, got {:?}", stale.plan);
+    };
+    let refused = second
+        .route53
+        .change_records(&first.config.hosted_zone_id, changes, "stale")
+        .await;
+    assert!(
+        matches!(refused, Err(ChangeError::Conflict(_))),
+        "{refused:?}"
+    );
+
+    // Through reconcile the second watcher re-reads and finds the work done.
+    let report = second
+        .reconcile(&Request::Automatic, T0 + 11, false)
+        .await
+        .expect("pass");
+    assert!(report.transition.is_none());
+    assert_eq!(
+        first.journal.records().len() + second.journal.records().len(),
+        1
+    );
+    assert_eq!(stored_state(&first).sequence, 2);
+}
+
+#[tokio::test]
+async fn a_conflict_inside_a_pass_is_retried_on_fresh_observations() {
+    let watcher = initialised(Mode::Records);
+    watcher
+        .cloudwatch
+        .set_alarm(EAST, EAST_ALARM, AlarmState::Alarm, T0);
+    keep_endpoints_reporting(&watcher, T0 + 10);
+    let config = watcher.config.clone();
+    // Just before this watcher writes, an operator pauses automation elsewhere: the
+    // state record changes, so the batch must be refused and the pass must re-decide.
+    let racing = Watcher {
+        config: config.clone(),
+        route53: RacingRoute53 {
+            inner: watcher.route53.clone(),
+            before_first_change: move |r53: &MemoryRoute53| {
+                let zone = &config.hosted_zone_id;
+                let name = config.state_record_name();
+                let old: RecordSet = r53
+                    .records(zone)
+                    .into_iter()
+                    .find(|r| r.name == name)
+                    .expect("state record");
+                let mut paused = EngineState::initial(EAST);
+                paused.sequence = 2;
+                paused.paused = true;
+                r53.put_record(zone, regionflip_core::plan::state_record(&config, &paused));
+                assert_ne!(old, regionflip_core::plan::state_record(&config, &paused));
+            },
+            raced: Default::default(),
+        },
+        cloudwatch: watcher.cloudwatch.clone(),
+        journal: regionflip_watcher::journal::MemoryJournal::default(),
+        settings: watcher.settings.clone(),
+    };
+    let report = racing
+        .reconcile(&Request::Automatic, T0 + 10, false)
+        .await
+        .expect("pass");
+    assert_eq!(report.conflicts, 1);
+    assert_eq!(report.attempts, 2);
+    assert!(report.transition.is_none(), "paused: no failover");
+    assert!(racing.journal.records().is_empty());
+    assert_eq!(primary_region(&watcher), EAST);
+    assert_eq!(metric_values(&watcher, "ApplyConflicts"), vec![1.0]);
+}
+
+#[tokio::test]
+async fn eight_watchers_on_one_alarm_record_exactly_one_transition() {
+    let first = initialised(Mode::Records);
+    first
+        .cloudwatch
+        .set_alarm(EAST, EAST_ALARM, AlarmState::Alarm, T0);
+    keep_endpoints_reporting(&first, T0 + 5);
+    let watchers: Vec<MemoryWatcher> = (0..8)
+        .map(|_| Watcher {
+            config: first.config.clone(),
+            route53: first.route53.clone(),
+            cloudwatch: first.cloudwatch.clone(),
+            journal: first.journal.clone(),
+            settings: first.settings.clone(),
+        })
+        .collect();
+    let passes = watchers
+        .iter()
+        .map(|w| w.reconcile(&Request::Automatic, T0 + 5, false));
+    for result in futures_util::future::join_all(passes).await {
+        result.expect("every pass ends cleanly");
+    }
+    assert_eq!(first.journal.records().len(), 1);
+    assert_eq!(first.route53.applied_changes(), 1);
+    assert_eq!(primary_region(&first), WEST);
+}
+
+#[tokio::test]
+async fn throttled_route53_fails_the_pass_and_records_no_transition() {
+    let watcher = initialised(Mode::Records);
+    watcher
+        .cloudwatch
+        .set_alarm(EAST, EAST_ALARM, AlarmState::Alarm, T0);
+    keep_endpoints_reporting(&watcher, T0 + 10);
+    watcher
+        .route53
+        .fail_next_change(ChangeError::Aws(AwsError::Throttled(
+            "Rate exceeded".into(),
+        )));
+    let error = watcher
+        .reconcile(&Request::Automatic, T0 + 10, false)
+        .await
+        .expect_err("pass fails");
+    assert!(
+        matches!(error, PassError::Route53(AwsError::Throttled(_))),
+        "{error}"
+    );
+    assert!(watcher.journal.records().is_empty());
+    assert_eq!(primary_region(&watcher), EAST);
+    // The next tick succeeds and records the failover once.
+    tick(&watcher, T0 + 70).await;
+    assert_eq!(watcher.journal.records().len(), 1);
+}
+
+#[tokio::test]
+async fn failed_metrics_never_block_or_undo_the_routing_change() {
+    let mut watcher = initialised(Mode::Records);
+    watcher.settings.metrics_region = "eu-west-1".into();
+    watcher.cloudwatch.set_unreachable("eu-west-1", true);
+    watcher
+        .cloudwatch
+        .set_alarm(EAST, EAST_ALARM, AlarmState::Alarm, T0);
+    let report = tick(&watcher, T0 + 10).await;
+    assert!(report.applied);
+    assert_eq!(primary_region(&watcher), WEST);
+    assert_eq!(watcher.journal.records().len(), 1);
+    assert!(
+        report
+            .warnings
+            .iter()
+            .any(|w| w.contains("metrics not published")),
+        "{:?}",
+        report.warnings
+    );
+}
+
+#[tokio::test]
+async fn dry_run_decides_but_writes_nothing() {
+    let watcher = initialised(Mode::Records);
+    watcher
+        .cloudwatch
+        .set_alarm(EAST, EAST_ALARM, AlarmState::Alarm, T0);
+    keep_endpoints_reporting(&watcher, T0 + 10);
+    let report = watcher
+        .reconcile(&Request::Automatic, T0 + 10, true)
+        .await
+        .expect("pass");
+    assert!(report.decision.is_transition());
+    assert!(!report.applied);
+    assert_eq!(watcher.route53.calls().change_records, 0);
+    assert_eq!(watcher.cloudwatch.calls().put_metric_data, 0);
+    assert!(watcher.journal.records().is_empty());
+}
+
+#[tokio::test]
+async fn operator_failover_is_recorded_as_a_manual_transition() {
+    let watcher = initialised(Mode::HealthGate);
+    keep_endpoints_reporting(&watcher, T0);
+    let command = Request::Command(Command::FailoverTo {
+        region: WEST.into(),
+        force: false,
+    });
+    let report = watcher.reconcile(&command, T0, false).await.expect("pass");
+    assert_eq!(report.active_after.as_deref(), Some(WEST));
+    assert_eq!(watcher.journal.records()[0].kind.as_str(), "manual");
+    assert_eq!(metric_values(&watcher, "ManualTransition"), vec![1.0]);
+    assert!(stored_state(&watcher).hold_failback);
+}
+
+#[tokio::test]
+async fn one_region_s_cloudwatch_unreachable_is_unknown_not_a_failover() {
+    let watcher = initialised(Mode::HealthGate);
+    watcher.cloudwatch.set_unreachable(EAST, true);
+    let report = tick(&watcher, T0 + 10).await;
+    assert!(report.transition.is_none(), "{:?}", report.reasons);
+    assert!(
+        report
+            .reasons
+            .iter()
+            .any(|r| r.contains("DescribeAlarms in us-east-1 failed")),
+        "{:?}",
+        report.reasons
+    );
+}

@@ -1,0 +1,49 @@
+# regionflip: building, validating and deploying the SAM stack.
+# Included from the Makefile (`include mk/template.mk`); also works alone:
+# `make -f mk/template.mk validate`.
+#
+#   make build                      release zips of both functions for provided.al2023,
+#                                   then the glibc check on what the zips hold
+#   make validate                   cfn-lint 1.51, sam validate --lint, sam validate
+#                                   (offline), the template tests (tests/template)
+#   make deploy REGION=us-east-1 [STACK=name] [SET="HealthDrain=true ..."] [SAMCONFIG=path]
+#                                   one region's stack with sam deploy, from the zips
+#                                   `make build` made (docs/deploy.md)
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+
+# cargo-lambda's --target-dir is broken (docs: field facts); it honours CARGO_TARGET_DIR.
+LAMBDA_TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
+LAMBDA_BINS := health watcher
+LAMBDA_ZIPS := $(foreach bin,$(LAMBDA_BINS),$(LAMBDA_TARGET_DIR)/lambda/$(bin)/bootstrap.zip)
+# provided.al2023 ships glibc 2.34.
+GLIBC_MAX ?= 2.34
+TEMPLATE_TOOLS ?= target/template-tools/venv
+export TEMPLATE_TOOLS
+
+.PHONY: build validate deploy
+
+build:
+	@command -v cargo-lambda >/dev/null || python3 -m pip install --quiet 'cargo-lambda>=1.9,<2'
+	@# A failed build must not leave an older zip behind to be checked and shipped. The
+	@# loose bootstrap beside each zip is not refreshed by --output-format zip: the zip is
+	@# the artifact, and it is what the check reads.
+	rm -f $(LAMBDA_ZIPS)
+	cargo lambda build --release --locked --output-format zip $(addprefix --bin ,$(LAMBDA_BINS))
+	bash scripts/check-glibc.sh --max $(GLIBC_MAX) $(LAMBDA_ZIPS)
+
+validate:
+	bash scripts/validate-template.sh
+
+deploy:
+	@if [[ -z "$(REGION)" ]]; then \
+	  echo "make deploy: REGION is required (one stack per region), e.g. make deploy REGION=us-east-1" >&2; \
+	  exit 2; \
+	fi
+	bash scripts/validate-template.sh --tools-only
+	SAM=$(TEMPLATE_TOOLS)/bin/sam $(TEMPLATE_TOOLS)/bin/python scripts/deploy-region.py \
+	  --region '$(REGION)' \
+	  $(if $(STACK),--stack '$(STACK)') \
+	  $(if $(SAMCONFIG),--config '$(SAMCONFIG)') \
+	  $(foreach s,$(SET),--set '$(s)')

@@ -1,0 +1,167 @@
+"""scripts/deploy-region.py: what it hands to sam deploy, without AWS."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import unittest
+from contextlib import redirect_stderr
+from io import StringIO
+from pathlib import Path
+
+from cfn import ROOT, deploy_region_module
+
+deploy = deploy_region_module()
+
+RECORD = "api.regionflip-demo.example"
+EAST_CHECK = "0f7c4c1e-1111-4a4a-8b8b-000000000001"
+WEST_CHECK = "0f7c4c1e-2222-4a4a-8b8b-000000000002"
+
+
+class FakeRoute53:
+    """ListHealthChecks (paged) and ListTagsForResources (10 ids a call), as Route 53 answers."""
+
+    def __init__(self, tags_by_id: dict[str, dict[str, str]]):
+        self.tags_by_id = tags_by_id
+        self.tag_calls: list[list[str]] = []
+
+    def get_paginator(self, name):
+        assert name == "list_health_checks", name
+        ids = list(self.tags_by_id)
+
+        class Pages:
+            def paginate(self_inner):
+                for start in range(0, len(ids), 3):
+                    yield {"HealthChecks": [{"Id": i} for i in ids[start:start + 3]]}
+
+        return Pages()
+
+    def list_tags_for_resources(self, ResourceType, ResourceIds):
+        assert ResourceType == "healthcheck"
+        assert len(ResourceIds) <= 10, "Route 53 takes at most 10 ids per call"
+        self.tag_calls.append(ResourceIds)
+        return {"ResourceTagSets": [
+            {"ResourceType": "healthcheck", "ResourceId": i,
+             "Tags": [{"Key": k, "Value": v} for k, v in self.tags_by_id[i].items()]}
+            for i in ResourceIds
+        ]}
+
+
+def endpoint_tags(region: str, record: str = RECORD, kind: str = "endpoint") -> dict[str, str]:
+    return {"regionflip:record": record, "regionflip:region": region, "regionflip:kind": kind}
+
+
+def two_regions(**extra: str) -> dict[str, str]:
+    params = {"RecordName": RECORD, "Region1Name": "us-east-1", "Region2Name": "us-west-2"}
+    params.update(extra)
+    return params
+
+
+class Overrides(unittest.TestCase):
+    def test_the_three_samconfig_spellings(self):
+        self.assertEqual(deploy.parse_overrides(["A=1", "B=a,b", 'C="rate(1 minute)"', "D="]),
+                         {"A": "1", "B": "a,b", "C": "rate(1 minute)", "D": ""})
+        self.assertEqual(deploy.parse_overrides('A=1 C="rate(1 minute)"'), {"A": "1", "C": "rate(1 minute)"})
+        self.assertEqual(deploy.parse_overrides({"A": 1}), {"A": "1"})
+        with self.assertRaisesRegex(deploy.DeployError, "not Key=Value"):
+            deploy.parse_overrides(["oops"])
+
+    def test_routing_parameters_must_agree_across_environments(self):
+        def env(**params):
+            return {"deploy": {"parameters": {"parameter_overrides": [f"{k}={v}" for k, v in params.items()]}}}
+
+        config = {
+            "us-east-1": env(RecordName=RECORD, HealthDrain="true", Region1HealthCheckId=EAST_CHECK),
+            "us-west-2": env(RecordName=RECORD, HealthDrain="false"),
+        }
+        self.assertEqual(deploy.routing_disagreements(config), [],
+                         "per-region parameters (Health*, health check ids) may differ")
+        config["us-west-2"] = env(RecordName="other.example")
+        (problem,) = deploy.routing_disagreements(config)
+        self.assertIn("RecordName differs", problem)
+
+
+class Discovery(unittest.TestCase):
+    def test_finds_each_regions_endpoint_check_by_tag(self):
+        tags = {f"decoy-{i}": endpoint_tags("us-west-2", record="other.example") for i in range(12)}
+        tags["calc"] = endpoint_tags("us-west-2", kind="calculated")
+        tags[WEST_CHECK] = endpoint_tags("us-west-2")
+        tags[EAST_CHECK] = endpoint_tags("us-east-1")
+        route53 = FakeRoute53(tags)
+        found = deploy.discover_endpoint_checks(RECORD, ["us-west-2"], route53)
+        self.assertEqual(found, {"us-west-2": [WEST_CHECK]},
+                         "only the endpoint check of this record in the asked regions")
+        self.assertEqual(sum(len(c) for c in route53.tag_calls), len(tags), "every check's tags read once")
+
+    def test_fills_other_regions_and_keeps_its_own_slot_empty(self):
+        params = two_regions()
+        missing = deploy.fill_health_check_ids(params, "us-east-1", {"us-west-2": [WEST_CHECK]})
+        self.assertEqual(missing, [])
+        self.assertEqual(params["Region2HealthCheckId"], WEST_CHECK)
+        self.assertNotIn("Region1HealthCheckId", params, "the stack's own slot comes from the stack itself")
+
+    def test_reports_a_region_not_deployed_yet(self):
+        params = two_regions()
+        self.assertEqual(deploy.fill_health_check_ids(params, "us-east-1", {}), ["us-west-2"])
+
+    def test_an_explicit_id_wins(self):
+        params = two_regions(Region2HealthCheckId=WEST_CHECK)
+        self.assertEqual(deploy.fill_health_check_ids(params, "us-east-1", {"us-west-2": ["x", "y"]}), [])
+        self.assertEqual(params["Region2HealthCheckId"], WEST_CHECK)
+
+    def test_refuses_two_checks_for_one_region(self):
+        with self.assertRaisesRegex(deploy.DeployError, "two stacks serve one record"):
+            deploy.fill_health_check_ids(two_regions(), "us-east-1", {"us-west-2": [WEST_CHECK, EAST_CHECK]})
+
+
+class Deploy(unittest.TestCase):
+    def test_dry_run_ships_the_built_zips_and_disables_a_partial_watcher(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            target = Path(tmp)
+            for binary in ("health", "watcher"):
+                (target / "lambda" / binary).mkdir(parents=True)
+                (target / "lambda" / binary / "bootstrap.zip").write_bytes(b"PK")
+            old = os.environ.get("CARGO_TARGET_DIR")
+            os.environ["CARGO_TARGET_DIR"] = tmp
+            try:
+                err = StringIO()
+                with redirect_stderr(err):
+                    code = deploy.main(["--region", "us-west-2", "--config", str(ROOT / "samconfig.example.toml"),
+                                        "--no-discover", "--dry-run", "--set", "HealthDrain=true"])
+            finally:
+                if old is None:
+                    del os.environ["CARGO_TARGET_DIR"]
+                else:
+                    os.environ["CARGO_TARGET_DIR"] = old
+            self.assertEqual(code, 0, err.getvalue())
+            output = err.getvalue()
+            self.assertIn("deployed DISABLED", output, "a watcher without us-east-1's check must not run")
+            self.assertIn('WatcherState="DISABLED"', output)
+            self.assertIn('HealthDrain="true"', output, "--set must reach sam deploy")
+            self.assertIn('Region1Alarms="regionflip-demo-api-errors-us-east-1"', output,
+                          "samconfig's overrides must be passed along: --parameter-overrides replaces them")
+            packaged = json.loads((ROOT / "target/template-tools/deploy/us-west-2/template.json").read_text())
+            for function, binary in deploy.FUNCTION_BINARIES.items():
+                self.assertEqual(packaged["Resources"][function]["Properties"]["CodeUri"],
+                                 str(target / "lambda" / binary / "bootstrap.zip"),
+                                 f"{function} must ship the zip make build checked")
+
+    def test_refuses_a_region_the_environment_does_not_deploy_to(self):
+        err = StringIO()
+        with redirect_stderr(err):
+            code = deploy.main(["--region", "eu-west-1", "--env", "us-east-1", "--config",
+                                str(ROOT / "samconfig.example.toml"), "--no-discover", "--dry-run"])
+        self.assertEqual(code, 2, "a deploy to a region its environment does not name must be refused")
+        self.assertIn("deploys to us-east-1, not eu-west-1", err.getvalue())
+
+    def test_refuses_without_a_samconfig(self):
+        err = StringIO()
+        with redirect_stderr(err):
+            code = deploy.main(["--region", "us-east-1", "--config", "/nonexistent/samconfig.toml", "--dry-run"])
+        self.assertEqual(code, 2)
+        self.assertIn("copy samconfig.example.toml", err.getvalue())
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,481 @@
+"""Checks of template.yaml that cfn-lint and sam validate cannot make: least privilege,
+build metadata against the workspace, the alarm rule against the sample events, the
+environment against what the binaries read, and who owns what.
+
+Run: scripts/validate-template.sh (or, with cfn-lint importable,
+python3 -m unittest discover -s tests/template -t tests/template).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+import tomllib
+import unittest
+
+from cfn import (
+    ACCOUNT,
+    EVENTS,
+    ROOT,
+    Resolver,
+    deploy_region_module,
+    event_pattern_matches,
+    load_template,
+    samconfig_environments,
+    workspace_binaries,
+)
+
+TEMPLATE = load_template()
+ENVS = samconfig_environments()
+HOME = "us-east-1"
+FUNCTIONS = {"HealthFunction": "health", "WatcherFunction": "watcher"}
+
+# An action is a write unless its verb only reads. These are the verbs of every write
+# action the services regionflip touches may grow (route53:Change*/Create*/Delete*/
+# Update*, cloudwatch:Put*/Set*/Delete*, logs:Create*/Put*, sqs:Send*, ...).
+WRITE_VERBS = (
+    "Change", "Create", "Delete", "Update", "Put", "Set", "Send", "Tag", "Untag", "Associate",
+    "Disassociate", "Attach", "Detach", "Enable", "Disable", "Start", "Stop", "Invoke",
+    "Publish", "Modify", "Register", "Deregister", "Purge", "Remove", "Add", "Import",
+)
+# Write actions AWS offers no resource-level permission for: "*" is the only resource
+# they take, so the statement must narrow them with this condition key instead.
+NO_RESOURCE_LEVEL = {"cloudwatch:PutMetricData": "cloudwatch:namespace"}
+
+
+def overrides(env: str = HOME, **changes: str) -> dict[str, str]:
+    values = dict(ENVS[env]["overrides"])
+    values.update(changes)
+    return values
+
+
+def resolver(env: str = HOME, **changes: str) -> Resolver:
+    return Resolver(TEMPLATE, overrides(env, **changes), region=ENVS[env]["region"])
+
+
+def resources(of_type: str) -> dict[str, dict]:
+    return {k: v for k, v in TEMPLATE["Resources"].items() if v["Type"] == of_type}
+
+
+def as_list(value) -> list:
+    return value if isinstance(value, list) else [value]
+
+
+def is_write(action: str) -> bool:
+    verb = action.split(":", 1)[1] if ":" in action else action
+    return verb == "*" or verb.startswith(WRITE_VERBS)
+
+
+def is_wildcard_resource(arn: str) -> bool:
+    """ "*", or an ARN whose resource part (after the fifth colon) holds a wildcard.
+    A wildcard region or account in an ARN that names one resource is not one: an
+    identity policy never reaches another account, and aws:RequestedRegion pins regions."""
+    if arn == "*":
+        return True
+    if arn.startswith("<") and arn.endswith(">"):
+        return False  # a resource of this stack (a log group's ARN covers its streams)
+    parts = arn.split(":", 5)
+    return len(parts) < 6 or "*" in parts[5] or "?" in parts[5]
+
+
+def role_statements(role_id: str, r: Resolver) -> list[dict]:
+    role = r.resolve(TEMPLATE["Resources"][role_id]["Properties"])
+    statements = []
+    for policy in role.get("Policies", []):
+        statements += as_list(policy["PolicyDocument"]["Statement"])
+    return statements
+
+
+def function_role(function_id: str) -> str:
+    role = TEMPLATE["Resources"][function_id]["Properties"]["Role"]
+    target = role["Fn::GetAtt"]
+    return (target if isinstance(target, str) else ".".join(target)).split(".")[0]
+
+
+def watcher_env(r: Resolver) -> dict[str, str]:
+    props = r.resolve(TEMPLATE["Resources"]["WatcherFunction"]["Properties"])
+    return props["Environment"]["Variables"]
+
+
+def load_event(name: str) -> dict:
+    return json.loads((EVENTS / name).read_text())
+
+
+def rust_const_strings(path, const: str) -> list[str]:
+    text = (ROOT / path).read_text()
+    match = re.search(rf"const {const}: &\[&str\] = &\[(.*?)\];", text, re.S)
+    if not match:
+        raise AssertionError(f"{path} no longer defines {const}; update this test's parser")
+    return re.findall(r'"([^"]+)"', match.group(1))
+
+
+class BuildMetadata(unittest.TestCase):
+    def test_every_function_builds_a_workspace_binary_with_cargo_lambda(self):
+        bins = workspace_binaries()
+        self.assertIn("health", bins, "crates/*/Cargo.toml declares no [[bin]] health")
+        self.assertIn("watcher", bins, "crates/*/Cargo.toml declares no [[bin]] watcher")
+        functions = resources("AWS::Serverless::Function")
+        self.assertEqual(set(functions), set(FUNCTIONS),
+                         "template functions changed: update FUNCTIONS and scripts/deploy-region.py")
+        for name, function in functions.items():
+            meta = function.get("Metadata", {})
+            self.assertEqual(meta.get("BuildMethod"), "rust-cargolambda",
+                             f"{name}: Metadata.BuildMethod must be rust-cargolambda")
+            binary = meta.get("BuildProperties", {}).get("Binary")
+            self.assertIn(binary, bins,
+                          f"{name}: BuildProperties.Binary {binary!r} is not a [[bin]] of the workspace ({sorted(bins)})")
+            self.assertEqual(binary, FUNCTIONS[name], f"{name} must ship the {FUNCTIONS[name]} binary, not {binary}")
+            code_uri = ROOT / function["Properties"]["CodeUri"]
+            with (code_uri / "Cargo.toml").open("rb") as f:
+                manifest = tomllib.load(f)
+            self.assertIn("workspace", manifest,
+                          f"{name}: CodeUri {function['Properties']['CodeUri']!r} is not the workspace root")
+            self.assertEqual(function["Properties"]["Runtime"], "provided.al2023", f"{name}: Runtime")
+            self.assertEqual(function["Properties"]["Handler"], "bootstrap", f"{name}: Handler")
+
+    def test_the_deploy_script_ships_the_same_binaries(self):
+        self.assertEqual(deploy_region_module().FUNCTION_BINARIES, FUNCTIONS,
+                         "scripts/deploy-region.py maps functions to other zips than the template's metadata")
+
+
+class LeastPrivilege(unittest.TestCase):
+    MODES = ("health-gate", "records")
+
+    def all_statements(self):
+        for mode in self.MODES:
+            r = resolver(Mode=mode)
+            for role_id in resources("AWS::IAM::Role"):
+                for statement in role_statements(role_id, r):
+                    yield mode, role_id, statement
+
+    def test_no_write_action_on_a_wildcard_resource(self):
+        for mode, role, statement in self.all_statements():
+            if statement.get("Effect") != "Allow":
+                continue
+            sid = statement.get("Sid", "(no Sid)")
+            for action in as_list(statement["Action"]):
+                self.assertNotIn("*", action, f"{role}/{sid}: wildcard action {action!r}")
+                if not is_write(action):
+                    continue
+                for arn in as_list(statement["Resource"]):
+                    if not is_wildcard_resource(arn):
+                        continue
+                    key = NO_RESOURCE_LEVEL.get(action)
+                    self.assertIsNotNone(
+                        key, f"{role}/{sid} ({mode}): write action {action} on wildcard resource {arn!r}")
+                    keys = {k for op in statement.get("Condition", {}).values() for k in op}
+                    self.assertIn(key, keys,
+                                  f"{role}/{sid}: {action} takes only Resource '*', so it needs a {key} condition")
+
+    def test_functions_use_explicit_roles_without_managed_policies(self):
+        for name, function in resources("AWS::Serverless::Function").items():
+            props = function["Properties"]
+            self.assertIn("Role", props, f"{name}: without Role, SAM attaches AWSLambdaBasicExecutionRole (logs on '*')")
+            self.assertNotIn("Policies", props, f"{name}: Policies would be ignored beside Role; put them on the role")
+        for name, role in resources("AWS::IAM::Role").items():
+            self.assertNotIn("ManagedPolicyArns", role["Properties"],
+                             f"{name}: managed policies are not least privilege; write the statements")
+
+    def test_logs_are_written_only_to_the_functions_own_log_groups(self):
+        r = resolver()
+        for name in FUNCTIONS:
+            role = function_role(name)
+            group = TEMPLATE["Resources"][name]["Properties"]["LoggingConfig"]["LogGroup"]["Ref"]
+            for statement in role_statements(role, r):
+                for action in as_list(statement["Action"]):
+                    if action.startswith("logs:"):
+                        self.assertTrue(is_write(action), f"{role}: why does it need {action}?")
+                        self.assertEqual(as_list(statement["Resource"]), [f"<{group}.Arn>"],
+                                         f"{role}: {action} must be on {group} only")
+
+    def test_the_health_function_may_only_write_its_logs(self):
+        for mode in self.MODES:
+            for statement in role_statements(function_role("HealthFunction"), resolver(Mode=mode)):
+                for action in as_list(statement["Action"]):
+                    self.assertTrue(action.startswith("logs:"),
+                                    f"HealthFunction's role grants {action}; the health endpoint makes no AWS call")
+
+    def actions(self, mode: str) -> dict[str, list[dict]]:
+        found: dict[str, list[dict]] = {}
+        for statement in role_statements("WatcherRole", resolver(Mode=mode)):
+            for action in as_list(statement["Action"]):
+                found.setdefault(action, []).append(statement)
+        return found
+
+    def test_health_gate_mode_grants_no_route53_access(self):
+        granted = [a for a in self.actions("health-gate") if a.startswith("route53:")]
+        self.assertEqual(granted, [], "health-gate mode makes no Route 53 call; drop these")
+
+    def test_records_mode_changes_only_the_failover_pair_and_state_in_the_zone(self):
+        env = overrides()
+        record, zone = env["RecordName"], env["HostedZoneId"]
+        actions = self.actions("records")
+        for action in ("route53:ListResourceRecordSets", "route53:ChangeResourceRecordSets"):
+            for statement in actions.get(action, []):
+                self.assertEqual(as_list(statement["Resource"]), [f"arn:aws:route53:::hostedzone/{zone}"],
+                                 f"{action} must be scoped to the hosted zone")
+        (change,) = actions["route53:ChangeResourceRecordSets"]
+        condition = change.get("Condition", {}).get("ForAllValues:StringEquals", {})
+        self.assertEqual(sorted(condition.get("route53:ChangeResourceRecordSetsNormalizedRecordNames", [])),
+                         sorted([record, f"_regionflip.{record}"]),
+                         "ChangeResourceRecordSets must be limited to the record and its _regionflip state record")
+        self.assertEqual(sorted(condition.get("route53:ChangeResourceRecordSetsRecordTypes", [])),
+                         sorted([env["RecordType"], "TXT"]), "record types the watcher writes")
+        self.assertEqual(sorted(condition.get("route53:ChangeResourceRecordSetsActions", [])),
+                         ["CREATE", "DELETE", "UPSERT"], "change actions the watcher uses")
+        (get_change,) = actions["route53:GetChange"]
+        self.assertEqual(as_list(get_change["Resource"]), ["arn:aws:route53:::change/*"])
+
+    def test_the_watcher_may_read_every_configured_alarm(self):
+        env = overrides()
+        slug = env["RecordName"].rstrip(".").replace(".", "-")  # crates/core/src/resources.rs
+        wanted = {f"regionflip-state-{slug}"}
+        for i in range(1, 5):
+            for key in (f"Region{i}Alarms", f"Region{i}Guards"):
+                wanted |= {a for a in env.get(key, "").split(",") if a}
+        (statement,) = self.actions("health-gate")["cloudwatch:DescribeAlarms"]
+        granted = set()
+        for arn in as_list(statement["Resource"]):
+            match = re.fullmatch(r"arn:aws:cloudwatch:\*:\*:alarm:(.+)", arn)
+            self.assertIsNotNone(match, f"DescribeAlarms resource {arn!r} is not an alarm ARN with a name")
+            granted.add(match.group(1))
+        self.assertLessEqual(wanted, granted, f"DescribeAlarms misses {sorted(wanted - granted)}")
+        self.assertEqual(granted - wanted, {"regionflip-empty-slot"},
+                         "DescribeAlarms grants alarms that are not configured")
+
+    def test_the_state_holder_is_the_only_alarm_the_watcher_writes(self):
+        slug = overrides()["RecordName"].replace(".", "-")
+        (statement,) = self.actions("health-gate")["cloudwatch:PutMetricAlarm"]
+        self.assertEqual(as_list(statement["Resource"]),
+                         [f"arn:aws:cloudwatch:*:{ACCOUNT}:alarm:regionflip-state-{slug}"],
+                         "PutMetricAlarm must name the state holder alarm of crates/core/src/resources.rs")
+        self.assertNotIn("cloudwatch:PutMetricAlarm", self.actions("records"),
+                         "records mode keeps its state in DNS; no alarm to write")
+
+    def test_metrics_are_published_only_in_the_configured_namespace(self):
+        (statement,) = self.actions("health-gate")["cloudwatch:PutMetricData"]
+        self.assertEqual(statement["Condition"]["StringEquals"]["cloudwatch:namespace"],
+                         overrides().get("MetricsNamespace", "RegionFlip"))
+
+
+class AlarmRule(unittest.TestCase):
+    def pattern(self, env: str = HOME) -> dict:
+        events = resolver(env).resolve(TEMPLATE["Resources"]["WatcherFunction"]["Properties"]["Events"])
+        (rule,) = [e for e in events.values() if e["Type"] == "EventBridgeRule"]
+        return rule["Properties"]["Pattern"]
+
+    def test_matches_the_configured_alarm_in_every_state(self):
+        pattern = self.pattern()
+        for name in ("watcher-alarm-alarm.json", "watcher-alarm-ok.json", "watcher-alarm-insufficient-data.json"):
+            self.assertTrue(event_pattern_matches(pattern, load_event(name)),
+                            f"the alarm rule {pattern} does not match events/{name}, so that change would "
+                            "wait for the next tick")
+
+    def test_matches_a_guard(self):
+        event = load_event("watcher-alarm-ok.json")
+        guard = overrides()["Region1Guards"].split(",")[0]
+        event["detail"]["alarmName"] = guard
+        self.assertTrue(event_pattern_matches(self.pattern(), event),
+                        f"a change of guard {guard} must trigger a pass (failback waits on guards)")
+
+    def test_ignores_an_unconfigured_alarm(self):
+        self.assertFalse(event_pattern_matches(self.pattern(), load_event("watcher-alarm-unconfigured.json")),
+                         "the alarm rule invokes the watcher for an alarm regionflip does not watch")
+
+    def test_ignores_another_account(self):
+        self.assertFalse(event_pattern_matches(self.pattern(), load_event("watcher-alarm-other-account.json")),
+                         "the alarm rule accepts events from another account")
+
+    def test_each_region_listens_for_its_own_alarms(self):
+        west = self.pattern("us-west-2")
+        event = load_event("watcher-alarm-alarm.json")
+        self.assertFalse(event_pattern_matches(west, event),
+                         "us-west-2's rule matches us-east-1's alarm: each region listens for its own")
+        mine = overrides("us-west-2")["Region2Alarms"]
+        event["detail"]["alarmName"] = mine
+        event["region"] = "us-west-2"
+        self.assertTrue(event_pattern_matches(west, event), f"us-west-2's rule misses its alarm {mine}")
+
+
+class WatcherConfiguration(unittest.TestCase):
+    def test_every_variable_is_one_the_watcher_reads(self):
+        top = {"REGIONFLIP_" + k.replace(".", "_").upper() for k in rust_const_strings("crates/core/src/config.rs", "TOP_KEYS")}
+        region_keys = [k.upper() for k in rust_const_strings("crates/core/src/config.rs", "REGION_KEYS")]
+        per_region = {f"REGIONFLIP_REGION_{i}_{k}" for i in range(1, 5) for k in region_keys}
+        watcher_knobs = {"REGIONFLIP_WATCHER_WAIT_IN_SYNC_SECS"}
+        main = (ROOT / "crates/watcher/src/main.rs").read_text()
+        for knob in watcher_knobs:
+            self.assertIn(knob, main, f"the watcher no longer reads {knob}; remove it from the template")
+        declared = set(TEMPLATE["Resources"]["WatcherFunction"]["Properties"]["Environment"]["Variables"])
+        unknown = {v for v in declared if v.startswith("REGIONFLIP_")} - top - per_region - watcher_knobs
+        self.assertEqual(unknown, set(), "the watcher rejects unknown REGIONFLIP_* variables at cold start")
+        self.assertEqual(top - declared, set(), "configuration keys the template does not pass to the watcher")
+        self.assertEqual(per_region - declared, set(), "region slots 1-4 must each carry every region key")
+
+    def test_two_regions_resolve_to_the_demo_configuration(self):
+        env = watcher_env(resolver())
+        self.assertEqual(env["REGIONFLIP_REGION_1_NAME"], "us-east-1")
+        self.assertEqual(env["REGIONFLIP_REGION_1_HEALTH_CHECK_ID"], "<EndpointHealthCheck>",
+                         "region 1's stack must hand its own endpoint check to its watcher")
+        self.assertEqual(env["REGIONFLIP_REGION_2_HEALTH_CHECK_ID"], "",
+                         "another region's check comes from its parameter (filled by the deploy), never from this stack")
+        self.assertEqual(env["REGIONFLIP_REGION_1_GUARDS"], "regionflip-demo-replication-lag-us-east-1")
+        self.assertFalse([k for k in env if k.startswith(("REGIONFLIP_REGION_3_", "REGIONFLIP_REGION_4_"))],
+                         "unused region slots must not appear in the environment (the watcher would count them)")
+        self.assertFalse([k for k in env if k.endswith("ALIAS_HOSTED_ZONE_ID")],
+                         "CNAME records: the watcher refuses ALIAS_HOSTED_ZONE_ID")
+        west = watcher_env(resolver("us-west-2"))
+        self.assertEqual(west["REGIONFLIP_REGION_2_HEALTH_CHECK_ID"], "<EndpointHealthCheck>")
+        shared = {k: v for k, v in env.items() if "HEALTH_CHECK_ID" not in k}
+        self.assertEqual(shared, {k: v for k, v in west.items() if "HEALTH_CHECK_ID" not in k},
+                         "both regions' watchers must run on the same configuration")
+
+    def test_a_third_region_and_alias_records(self):
+        r = resolver(RecordType="A", Region1AliasHostedZoneId="Z1UJRXOUMOOFQ8",
+                     Region2AliasHostedZoneId="Z2OJLYMUO9EFXC", Region3Name="eu-west-1",
+                     Region3Target="x1.execute-api.eu-west-1.amazonaws.com",
+                     Region3AliasHostedZoneId="ZLY8HYME6SFDD", Region3Alarms="api-errors-eu")
+        env = watcher_env(r)
+        self.assertEqual(env["REGIONFLIP_REGION_3_NAME"], "eu-west-1")
+        self.assertEqual(env["REGIONFLIP_REGION_3_ALIAS_HOSTED_ZONE_ID"], "ZLY8HYME6SFDD")
+        self.assertEqual(env["REGIONFLIP_REGION_3_HEALTH_CHECK_ID"], "")
+        self.assertFalse([k for k in env if k.startswith("REGIONFLIP_REGION_4_")])
+
+    def test_function_settings(self):
+        props = TEMPLATE["Resources"]["WatcherFunction"]["Properties"]
+        self.assertEqual(props["ReservedConcurrentExecutions"], 1, "one pass at a time per region")
+        for wait in TEMPLATE["Parameters"]["WatcherWaitInSyncSecs"]["AllowedValues"]:
+            timeout = int(resolver(WatcherWaitInSyncSecs=wait).resolve(props["Timeout"]))
+            self.assertGreaterEqual(timeout, 30 + int(wait),
+                                    f"timeout {timeout}s does not cover the SDK budget (30 s) plus a {wait}s INSYNC wait")
+        self.assertEqual(props["EventInvokeConfig"]["DestinationConfig"]["OnFailure"]["Type"], "SQS")
+        tick = resolver().resolve(props["Events"]["Tick"])
+        self.assertEqual(tick["Properties"]["Schedule"], "rate(1 minute)")
+
+
+class HealthEndpoint(unittest.TestCase):
+    def test_every_variable_is_one_the_health_binary_reads(self):
+        text = (ROOT / "crates/health/src/config.rs").read_text()
+        known = set(re.findall(r'pub const \w+_VAR: &str = "(REGIONFLIP_\w+)"', text))
+        self.assertTrue(known, "crates/health/src/config.rs declares no REGIONFLIP_* variables; update this test")
+        declared = TEMPLATE["Resources"]["HealthFunction"]["Properties"]["Environment"]["Variables"]
+        unknown = {v for v in declared if v.startswith("REGIONFLIP_")} - known
+        self.assertEqual(unknown, set(), "the health binary rejects unknown REGIONFLIP_HEALTH_* variables")
+
+    def check(self, r: Resolver, host: str, path: str):
+        env = r.resolve(TEMPLATE["Resources"]["HealthFunction"]["Properties"]["Environment"]["Variables"])
+        event = r.resolve(TEMPLATE["Resources"]["HealthFunction"]["Properties"]["Events"]["Health"])
+        check = r.resolve(TEMPLATE["Resources"]["EndpointHealthCheck"]["Properties"])
+        config = check["HealthCheckConfig"]
+        self.assertEqual(config["Type"], "HTTPS_STR_MATCH", "the endpoint check must match the body over HTTPS")
+        self.assertIs(config["EnableSNI"], True, "API Gateway needs SNI; without it the handshake fails")
+        self.assertEqual(config["FullyQualifiedDomainName"], host, "the check asks another host than the health API's")
+        self.assertEqual(config["ResourcePath"], path,
+                         "the check's path must carry the stage on the execute-api host and not on a custom domain")
+        self.assertTrue(path.endswith(env["REGIONFLIP_HEALTH_PATH"]),
+                        f"the check asks for {path} but the function answers {env['REGIONFLIP_HEALTH_PATH']}")
+        self.assertEqual(event["Properties"]["Path"], env["REGIONFLIP_HEALTH_PATH"],
+                         "the API route and REGIONFLIP_HEALTH_PATH differ")
+        self.assertEqual(config["SearchString"], env["REGIONFLIP_HEALTH_MATCH"],
+                         "the check searches for another string than the function writes")
+        tags = {t["Key"]: t["Value"] for t in check["HealthCheckTags"]}
+        discovery = "regionflip init and scripts/deploy-region.py find the endpoint check by this tag"
+        self.assertEqual(tags.get("regionflip:record"), overrides()["RecordName"], discovery)
+        self.assertEqual(tags.get("regionflip:region"), r.region, discovery)
+        self.assertEqual(tags.get("regionflip:kind"), "endpoint", discovery)
+
+    def test_check_on_the_execute_api_host(self):
+        r = resolver()
+        self.check(r, "<HealthApi>.execute-api.us-east-1.amazonaws.com", "/prod/health")
+        self.assertFalse(r.resource_exists("HealthDomain"))
+
+    def test_check_on_a_custom_domain(self):
+        r = resolver(HealthDomainName="health-us-east-1.regionflip-demo.example")
+        self.check(r, "<HealthDomainRecord>", "/health")
+        for name in ("HealthDomain", "HealthBasePathMapping", "HealthDomainRecord", "HealthCertificate"):
+            self.assertTrue(r.resource_exists(name), f"{name} missing with a custom domain")
+        arn = "arn:aws:acm:us-east-1:123456789012:certificate/abc"
+        self.assertFalse(resolver(HealthDomainName="h.regionflip-demo.example",
+                                  HealthCertificateArn=arn).resource_exists("HealthCertificate"),
+                         "a given certificate must not be requested again")
+
+    def test_stage_throttling_caps_the_cost_of_a_flood(self):
+        api = resolver().resolve(TEMPLATE["Resources"]["HealthApi"]["Properties"])
+        self.assertEqual(api["EndpointConfiguration"]["Type"], "REGIONAL")
+        (setting,) = api["MethodSettings"]
+        self.assertEqual((setting["ResourcePath"], setting["HttpMethod"]), ("/*", "*"))
+        self.assertGreater(int(setting["ThrottlingRateLimit"]), 0)
+        self.assertGreater(int(setting["ThrottlingBurstLimit"]), 0)
+
+
+class Ownership(unittest.TestCase):
+    """The stack never creates what `regionflip init` or the watcher own."""
+
+    def every_variant(self):
+        yield resolver()
+        yield resolver(HealthDomainName="health-us-east-1.regionflip-demo.example", Mode="records")
+
+    def test_no_failover_record_and_no_state_record(self):
+        record = overrides()["RecordName"]
+        owned = {record, record + ".", f"_regionflip.{record}", f"_regionflip.{record}."}
+        self.assertFalse(resources("AWS::Route53::RecordSetGroup"), "record set groups: keep records out of the stack")
+        self.assertFalse(resources("AWS::Route53::HostedZone"))
+        for r in self.every_variant():
+            for name, res in resources("AWS::Route53::RecordSet").items():
+                if r.resource_exists(name):
+                    value = r.resolve(res["Properties"]["Name"])
+                    self.assertNotIn(value, owned, f"{name} would own {value}, which regionflip init owns")
+
+    def test_no_gate_or_calculated_health_checks(self):
+        for name, res in resources("AWS::Route53::HealthCheck").items():
+            kind = res["Properties"]["HealthCheckConfig"]["Type"]
+            self.assertNotIn(kind, ("CALCULATED", "CLOUDWATCH_METRIC"),
+                             f"{name}: {kind} checks are created by regionflip init")
+
+    def test_no_gate_or_state_alarms(self):
+        for r in self.every_variant():
+            for name, res in resources("AWS::CloudWatch::Alarm").items():
+                props = r.resolve(res["Properties"])
+                self.assertFalse(props.get("AlarmName", "").startswith(("regionflip-gate-", "regionflip-state-")),
+                                 f"{name}: gate and state alarms belong to regionflip init and the watcher")
+                self.assertNotIn(props.get("MetricName"), ("GateOpen", "StateHolder"), f"{name}")
+
+    def test_log_groups_have_retention_and_functions_log_json(self):
+        groups = resources("AWS::Logs::LogGroup")
+        used = set()
+        for name, function in resources("AWS::Serverless::Function").items():
+            logging = function["Properties"].get("LoggingConfig", {})
+            self.assertEqual(logging.get("LogFormat"), "JSON", f"{name}: LogFormat")
+            used.add(logging.get("LogGroup", {}).get("Ref"))
+        self.assertEqual(used, set(groups), "every function logs to its own explicit log group, and only those exist")
+        for name, group in groups.items():
+            self.assertIn("RetentionInDays", group["Properties"], f"{name} keeps logs forever")
+
+
+class SamconfigExample(unittest.TestCase):
+    def test_environments_are_regions_that_agree_on_routing(self):
+        deploy = deploy_region_module()
+        with (ROOT / "samconfig.example.toml").open("rb") as f:
+            self.assertEqual(deploy.routing_disagreements(tomllib.load(f)), [])
+        self.assertEqual(sorted(ENVS), ["us-east-1", "us-west-2"])
+        for name, env in ENVS.items():
+            self.assertEqual(env["region"], name, f"environment {name} deploys to {env['region']}")
+            regions = [v for k, v in env["overrides"].items() if re.fullmatch(r"Region\dName", k)]
+            self.assertIn(name, regions, f"environment {name} is not one of its own regions")
+            Resolver(TEMPLATE, env["overrides"], region=name)  # raises on unknown or missing parameters
+
+    def test_matches_the_sample_watcher_configuration(self):
+        with (EVENTS / "watcher-config.toml").open("rb") as f:
+            sample = tomllib.load(f)
+        env = overrides()
+        self.assertEqual(env["HostedZoneId"], sample["hosted_zone_id"])
+        self.assertEqual(env["RecordName"], sample["record_name"])
+        for i, region in enumerate(sample["regions"], start=1):
+            self.assertEqual(env[f"Region{i}Name"], region["name"])
+            self.assertEqual(env[f"Region{i}Alarms"], ",".join(region["alarms"]))
+            self.assertEqual(env.get(f"Region{i}Guards", ""), ",".join(region["guards"]))
+
+
+if __name__ == "__main__":
+    unittest.main()
