@@ -10,9 +10,12 @@ SHELL := /bin/bash
 CARGO ?= cargo
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: all test fmt-check clippy unit deps drill bench build
+.PHONY: all test fmt-check clippy unit deps drill bench
 
 all: test
+
+# build, validate, deploy, cli-config: the SAM stack (mk/template.mk documents them).
+include mk/template.mk
 
 ## Tools the tests need: moto_server (the local AWS) and cargo-lambda (the local Lambda
 ## runtime API). Installed from PyPI when missing; already-present tools are kept.
@@ -20,7 +23,7 @@ deps:
 	@command -v moto_server >/dev/null || python3 -m pip install --quiet 'moto[server]>=5.2,<5.3'
 	@command -v cargo-lambda >/dev/null || python3 -m pip install --quiet 'cargo-lambda>=1.9,<2'
 
-test: deps fmt-check clippy unit
+test: deps fmt-check clippy unit validate
 
 fmt-check:
 	$(CARGO) fmt --all --check

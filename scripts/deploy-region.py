@@ -10,7 +10,7 @@ What it adds to a plain `sam deploy --config-env REGION`:
   template is written to target/template-tools/deploy/<region>/template.json with each
   function's CodeUri pointing at its bootstrap.zip.
 * It fills the other regions' RegionNHealthCheckId from their stacks' endpoint checks,
-  found by tag (regionflip:record, regionflip:region, regionflip:kind=endpoint), so no id
+  found by tag (regionflip:record, regionflip:region, regionflip:role=endpoint), so no id
   is copied by hand. While one cannot be found (that region is not deployed yet) the
   watcher is deployed with WatcherState=DISABLED: a watcher that cannot see every region's
   endpoint check could decide differently from the others. Deploy again once every region
@@ -152,7 +152,7 @@ def discover_endpoint_checks(record: str, regions: list[str], route53=None) -> d
             region = tags.get("regionflip:region")
             if (
                 tags.get("regionflip:record") == record
-                and tags.get("regionflip:kind") == "endpoint"
+                and tags.get("regionflip:role") == "endpoint"
                 and region in found
             ):
                 found[region].append(tag_set["ResourceId"])

@@ -10,5 +10,4 @@ command -v moto_server >/dev/null || [ -n "${AWS_ENDPOINT_URL:-}" ] || {
   exit 1
 }
 cargo build --locked --quiet -p regionflip-cli -p regionflip-health
-target_dir=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
-exec "$target_dir/debug/regionflip" drill "$@"
+exec "${CARGO_TARGET_DIR:-target}/debug/regionflip" drill "$@"

@@ -10,7 +10,9 @@ from contextlib import redirect_stderr
 from io import StringIO
 from pathlib import Path
 
-from cfn import ROOT, deploy_region_module
+import tomllib
+
+from cfn import ROOT, Resolver, deploy_region_module, load_template, samconfig_environments
 
 deploy = deploy_region_module()
 
@@ -48,8 +50,8 @@ class FakeRoute53:
         ]}
 
 
-def endpoint_tags(region: str, record: str = RECORD, kind: str = "endpoint") -> dict[str, str]:
-    return {"regionflip:record": record, "regionflip:region": region, "regionflip:kind": kind}
+def endpoint_tags(region: str, record: str = RECORD, role: str = "endpoint") -> dict[str, str]:
+    return {"regionflip:record": record, "regionflip:region": region, "regionflip:role": role}
 
 
 def two_regions(**extra: str) -> dict[str, str]:
@@ -85,7 +87,7 @@ class Overrides(unittest.TestCase):
 class Discovery(unittest.TestCase):
     def test_finds_each_regions_endpoint_check_by_tag(self):
         tags = {f"decoy-{i}": endpoint_tags("us-west-2", record="other.example") for i in range(12)}
-        tags["calc"] = endpoint_tags("us-west-2", kind="calculated")
+        tags["calc"] = endpoint_tags("us-west-2", role="calculated")
         tags[WEST_CHECK] = endpoint_tags("us-west-2")
         tags[EAST_CHECK] = endpoint_tags("us-east-1")
         route53 = FakeRoute53(tags)
@@ -161,6 +163,58 @@ class Deploy(unittest.TestCase):
             code = deploy.main(["--region", "us-east-1", "--config", "/nonexistent/samconfig.toml", "--dry-run"])
         self.assertEqual(code, 2)
         self.assertIn("copy samconfig.example.toml", err.getvalue())
+
+
+def to_env(cli: dict) -> dict[str, str]:
+    """crates/core/src/config.rs Config::to_env, for a TOML document as the CLI reads it."""
+    env = {
+        "HOSTED_ZONE_ID": cli["hosted_zone_id"],
+        "RECORD_NAME": cli["record_name"],
+        "RECORD_TYPE": cli["record_type"],
+        "TTL": str(cli["ttl"]),
+        "MODE": cli["mode"],
+        "METRICS_NAMESPACE": cli["metrics_namespace"],
+        "FAILBACK_MODE": cli["failback"]["mode"],
+        "FAILBACK_STABLE_FOR_SECS": str(cli["failback"]["stable_for_secs"]),
+        "FAILBACK_MIN_DWELL_SECS": str(cli["failback"]["min_dwell_secs"]),
+        "FAILBACK_MAX_FLIPS_PER_HOUR": str(cli["failback"]["max_flips_per_hour"]),
+        "FAILOVER_RESPECT_GUARDS": str(cli["failover"]["respect_guards"]).lower(),
+    }
+    for i, region in enumerate(cli["regions"], start=1):
+        env[f"REGION_{i}_NAME"] = region["name"]
+        env[f"REGION_{i}_TARGET"] = region["target"]
+        if "alias_hosted_zone_id" in region:
+            env[f"REGION_{i}_ALIAS_HOSTED_ZONE_ID"] = region["alias_hosted_zone_id"]
+        if "health_check_id" in region:
+            env[f"REGION_{i}_HEALTH_CHECK_ID"] = region["health_check_id"]
+        env[f"REGION_{i}_ALARMS"] = ",".join(region["alarms"])
+        env[f"REGION_{i}_GUARDS"] = ",".join(region["guards"])
+    return {f"REGIONFLIP_{k}": v for k, v in env.items()}
+
+
+class CliConfig(unittest.TestCase):
+    def test_the_cli_reads_the_configuration_the_watchers_run_on(self):
+        params = dict(samconfig_environments()["us-east-1"]["overrides"])
+        params["Region2HealthCheckId"] = WEST_CHECK  # what the deploy finds by tag
+        template = load_template()
+        variables = template["Resources"]["WatcherFunction"]["Properties"]["Environment"]["Variables"]
+        watcher = Resolver(template, params, region="us-east-1").resolve(variables)
+        self.assertEqual(watcher.pop("REGIONFLIP_REGION_1_HEALTH_CHECK_ID"), "<EndpointHealthCheck>")
+        watcher["REGIONFLIP_REGION_1_HEALTH_CHECK_ID"] = EAST_CHECK  # the stack's own check
+        watcher.pop("REGIONFLIP_WATCHER_WAIT_IN_SYNC_SECS")  # a Lambda knob, not configuration
+
+        cli = tomllib.loads(deploy.cli_config({**params, "Region1HealthCheckId": EAST_CHECK}))
+        self.assertEqual(to_env(cli), watcher,
+                         "regionflip.toml written for the CLI and the watcher's environment disagree")
+
+    def test_matches_the_sample_configuration(self):
+        with (ROOT / "events" / "watcher-config.toml").open("rb") as f:
+            sample = tomllib.load(f)
+        params = dict(samconfig_environments()["us-east-1"]["overrides"])
+        params.update(Region1HealthCheckId=EAST_CHECK, Region2HealthCheckId=WEST_CHECK)
+        cli = tomllib.loads(deploy.cli_config(params))
+        for key in ("hosted_zone_id", "record_name", "record_type", "ttl", "mode", "failback", "regions"):
+            self.assertEqual(cli[key], sample[key], f"{key}: samconfig.example.toml drifted from events/watcher-config.toml")
 
 
 if __name__ == "__main__":

@@ -383,7 +383,7 @@ class HealthEndpoint(unittest.TestCase):
         discovery = "regionflip init and scripts/deploy-region.py find the endpoint check by this tag"
         self.assertEqual(tags.get("regionflip:record"), overrides()["RecordName"], discovery)
         self.assertEqual(tags.get("regionflip:region"), r.region, discovery)
-        self.assertEqual(tags.get("regionflip:kind"), "endpoint", discovery)
+        self.assertEqual(tags.get("regionflip:role"), "endpoint", discovery)
 
     def test_check_on_the_execute_api_host(self):
         r = resolver()
@@ -451,6 +451,30 @@ class Ownership(unittest.TestCase):
         self.assertEqual(used, set(groups), "every function logs to its own explicit log group, and only those exist")
         for name, group in groups.items():
             self.assertIn("RetentionInDays", group["Properties"], f"{name} keeps logs forever")
+
+
+class Dashboard(unittest.TestCase):
+    def body(self) -> dict:
+        text = resolver().resolve(TEMPLATE["Resources"]["Dashboard"]["Properties"]["DashboardBody"])
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as e:
+            raise AssertionError(f"DashboardBody is not valid JSON once substituted: {e}") from None
+
+    def test_shows_every_metric_the_watcher_publishes(self):
+        table = (ROOT / "crates/watcher/src/metrics.rs").read_text()
+        published = set(re.findall(r"^//! \| `(\w+)`", table, re.M))
+        self.assertIn("ActiveRegion", published, "metrics.rs no longer has its metric table; update this test")
+        shown = json.dumps(self.body())
+        missing = {m for m in published if f'"{m}"' not in shown and f"MetricName=\\\"{m}\\\"" not in shown}
+        self.assertEqual(missing, set(), "metrics the watcher publishes but the dashboard does not show")
+
+    def test_shows_the_health_api_and_the_watcher_alarm(self):
+        shown = json.dumps(self.body())
+        for needle in ('"AWS/ApiGateway", "Latency"', '"AWS/ApiGateway", "5XXError"', "<WatcherErrorsAlarm.Arn>",
+                       '"AWS/Lambda", "Errors"'):
+            self.assertIn(needle, shown, f"the dashboard lacks {needle}")
+        self.assertIn("${PROP('Dim.Region')}", shown, "a ${!...} escape leaked into the dashboard")
 
 
 class SamconfigExample(unittest.TestCase):

@@ -26,7 +26,10 @@ fn health_bin() -> PathBuf {
         let profile_dir = regionflip.parent().unwrap();
         let mut build = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
         build.args(["build", "-p", "regionflip-health", "--bin", "health"]);
-        if profile_dir.file_name().is_some_and(|name| name == "release") {
+        if profile_dir
+            .file_name()
+            .is_some_and(|name| name == "release")
+        {
             build.arg("--release");
         }
         let status = build.status().unwrap();
@@ -38,8 +41,11 @@ fn health_bin() -> PathBuf {
 
 /// Runs a quick drill in `mode` and returns its JSON report and output directory.
 fn quick_drill(mode: &str) -> (Value, PathBuf) {
-    let _one = ONE_DRILL_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
-    let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("drill-{mode}-{}", std::process::id()));
+    let _one = ONE_DRILL_AT_A_TIME
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    let out =
+        Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("drill-{mode}-{}", std::process::id()));
     let output = Command::new(env!("CARGO_BIN_EXE_regionflip"))
         .args(["--json", "drill", "--quick", "--mode", mode, "--out"])
         .arg(&out)
@@ -84,15 +90,22 @@ fn check_report(report: &Value, out: &Path, mode: &str) {
     assert!(m["damped_passes"].as_u64().unwrap() > 0, "{m}");
     let stable = report["timings"]["stable_for_secs"].as_f64().unwrap();
     assert!(m["restore_stable"].as_f64().unwrap() >= stable - 1.0, "{m}");
-    assert!(m["recovery_failback"].as_f64().unwrap() >= stable - 1.0, "{m}");
+    assert!(
+        m["recovery_failback"].as_f64().unwrap() >= stable - 1.0,
+        "{m}"
+    );
     assert!(report["duration_secs"].as_f64().unwrap() < 60.0);
     assert!(!report["simulated"].as_array().unwrap().is_empty());
 
     let html = std::fs::read_to_string(out.join("timeline.html")).unwrap();
-    assert!(html.contains("<svg") && html.contains("DNS answer"), "timeline.html lacks the timeline");
+    assert!(
+        html.contains("<svg") && html.contains("DNS answer"),
+        "timeline.html lacks the timeline"
+    );
     let config = std::fs::read_to_string(out.join("regionflip.toml")).unwrap();
     assert!(config.contains(&format!("mode = \"{mode}\"")), "{config}");
-    let written: Value = serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+    let written: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
     assert_eq!(&written, report);
 }
 
@@ -123,7 +136,10 @@ fn a_missing_health_binary_is_explained() {
         .unwrap();
     assert_eq!(output.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("cargo build -p regionflip-health"), "{stderr}");
+    assert!(
+        stderr.contains("cargo build -p regionflip-health"),
+        "{stderr}"
+    );
 }
 
 #[test]

@@ -117,7 +117,12 @@ fn reason(verdict: &Value) -> &str {
 #[test]
 fn a_2xx_with_the_string_in_the_window_is_healthy_and_looks_like_route53() {
     let (port, server) = serve(1, |_, s| {
-        respond(s, "200 OK", "", br#"{"status":"ok","match":"regionflip-healthy"}"#);
+        respond(
+            s,
+            "200 OK",
+            "",
+            br#"{"status":"ok","match":"regionflip-healthy"}"#,
+        );
     });
     let url = format!("http://127.0.0.1:{port}/health?deep=1");
     let (output, report) = probe(&url, &["--search", "regionflip-healthy"]);
@@ -130,10 +135,16 @@ fn a_2xx_with_the_string_in_the_window_is_healthy_and_looks_like_route53() {
     assert!(verdict["first_byte_ms"].as_f64().unwrap() <= verdict["total_ms"].as_f64().unwrap());
     let seen = server.join().unwrap();
     assert_eq!(seen[0].request_line, "GET /health?deep=1 HTTP/1.1");
-    assert_eq!(seen[0].header("host"), Some(format!("127.0.0.1:{port}").as_str()));
+    assert_eq!(
+        seen[0].header("host"),
+        Some(format!("127.0.0.1:{port}").as_str())
+    );
     let agent = seen[0].header("user-agent").unwrap();
     assert!(agent.starts_with(ROUTE53_USER_AGENT_PREFIX), "{agent}");
-    assert!(agent.ends_with("; report http://amzn.to/1vsZADi)"), "{agent}");
+    assert!(
+        agent.ends_with("; report http://amzn.to/1vsZADi)"),
+        "{agent}"
+    );
 }
 
 #[test]
@@ -152,7 +163,10 @@ fn a_status_later_than_two_seconds_is_unhealthy() {
     let verdict = only_probe(&report);
     assert_eq!(verdict["healthy"], false);
     assert!(verdict["status"].is_null(), "{verdict}");
-    assert!(reason(verdict).contains("no HTTP status within 2 s"), "{verdict}");
+    assert!(
+        reason(verdict).contains("no HTTP status within 2 s"),
+        "{verdict}"
+    );
     let total = verdict["total_ms"].as_f64().unwrap();
     assert!((2000.0..4000.0).contains(&total), "{total} ms");
 }
@@ -174,7 +188,10 @@ fn a_body_later_than_two_seconds_fails_a_string_match() {
     assert_eq!(output.status.code(), Some(4), "{report}");
     let verdict = only_probe(&report);
     assert_eq!(verdict["status"], 200);
-    assert!(reason(verdict).contains("did not arrive within 2 s"), "{verdict}");
+    assert!(
+        reason(verdict).contains("did not arrive within 2 s"),
+        "{verdict}"
+    );
 }
 
 #[test]
@@ -198,13 +215,17 @@ fn the_search_string_counts_only_within_the_first_5120_bytes() {
     assert_eq!(inside.status.code(), Some(0), "{inside_report}");
     assert_eq!(beyond.status.code(), Some(4), "{beyond_report}");
     let verdict = only_probe(&beyond_report);
-    assert!(reason(verdict).contains("not in the first 5120 bytes"), "{verdict}");
+    assert!(
+        reason(verdict).contains("not in the first 5120 bytes"),
+        "{verdict}"
+    );
 }
 
 #[test]
 fn a_gzip_body_is_searched_after_decoding() {
     let mut gzip = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-    gzip.write_all(br#"{"status":"ok","match":"regionflip-healthy"}"#).unwrap();
+    gzip.write_all(br#"{"status":"ok","match":"regionflip-healthy"}"#)
+        .unwrap();
     let gzip = gzip.finish().unwrap();
     let (port, server) = serve(1, move |_, s| {
         respond(s, "200 OK", "Content-Encoding: gzip\r\n", &gzip);
@@ -220,7 +241,12 @@ fn a_gzip_body_is_searched_after_decoding() {
 #[test]
 fn a_redirect_is_healthy_and_not_followed() {
     let (port, server) = serve(1, |_, s| {
-        respond(s, "301 Moved Permanently", "Location: http://127.0.0.1:1/\r\n", b"");
+        respond(
+            s,
+            "301 Moved Permanently",
+            "Location: http://127.0.0.1:1/\r\n",
+            b"",
+        );
     });
     let (output, report) = probe(&format!("http://127.0.0.1:{port}/"), &[]);
     server.join().unwrap();
@@ -231,7 +257,12 @@ fn a_redirect_is_healthy_and_not_followed() {
 #[test]
 fn a_5xx_is_unhealthy() {
     let (port, server) = serve(1, |_, s| {
-        respond(s, "503 Service Unavailable", "", br#"{"status":"draining"}"#);
+        respond(
+            s,
+            "503 Service Unavailable",
+            "",
+            br#"{"status":"draining"}"#,
+        );
     });
     let (output, report) = probe(&format!("http://127.0.0.1:{port}/health"), &[]);
     server.join().unwrap();

@@ -42,6 +42,12 @@ use crate::names;
 
 /// Prefix of every environment variable the configuration reads.
 pub const ENV_PREFIX: &str = "REGIONFLIP_";
+/// Longest configuration document accepted. A real file is a few KiB; the limit keeps a
+/// wrong or runaway file (a log, a generated dump) from costing unbounded time.
+pub const MAX_CONFIG_BYTES: usize = 64 * 1024;
+/// Most regions a configuration may list. The environment form numbers them from 1 to
+/// this (`REGIONFLIP_REGION_64_NAME`); AWS has fewer regions than that.
+pub const MAX_REGIONS: usize = 64;
 
 /// A validated regionflip configuration. Only [`Config::from_toml_str`] and
 /// [`Config::from_env`] build one, so holding a `Config` means every rule below held.
@@ -149,6 +155,16 @@ impl Config {
 
     /// Parses and validates a TOML document.
     pub fn from_toml_str(text: &str) -> Result<Config, ConfigErrors> {
+        if text.len() > MAX_CONFIG_BYTES {
+            return Err(ConfigErrors(vec![ConfigError {
+                key: "(file)".into(),
+                problem: format!(
+                    "is {} bytes long, more than the {MAX_CONFIG_BYTES} a configuration may have",
+                    text.len()
+                ),
+                fix: "check that this is the right file; a configuration is a few KiB".into(),
+            }]));
+        }
         let table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
             ConfigErrors(vec![ConfigError {
                 key: "(file)".into(),
@@ -403,6 +419,17 @@ impl RawFields {
                             None => self.unknown(&dotted),
                         }
                     }
+                }
+                ("regions", toml::Value::Array(items)) if items.len() > MAX_REGIONS => {
+                    self.errors.push(ConfigError {
+                        key: name.clone(),
+                        problem: format!("lists {} regions, more than {MAX_REGIONS}", items.len()),
+                        fix: "list only the regions that serve the API".into(),
+                    });
+                    // Reported as a whole, so no region is validated (each would add its
+                    // own errors, and validation cost grows with their number).
+                    self.region_count = items.len();
+                    self.reported_regions.extend(0..items.len());
                 }
                 ("regions", toml::Value::Array(items)) => {
                     self.region_count = items.len();
@@ -937,7 +964,7 @@ fn parse_region_var(rest: &str) -> Option<(usize, &str)> {
     let rest = rest.strip_prefix("REGION_")?;
     let (index, sub) = rest.split_once('_')?;
     let index: usize = index.parse().ok()?;
-    (1..=64).contains(&index).then_some((index, sub))
+    (1..=MAX_REGIONS).contains(&index).then_some((index, sub))
 }
 
 fn from_toml(value: &toml::Value) -> RawValue {

@@ -1,6 +1,6 @@
 //! The regionflip health endpoint: a static answer for Route 53 health checkers.
 //!
-//! One pure handler, [`respond`], answers from responses precomputed at start
+//! One pure handler, [`respond()`], answers from responses precomputed at start
 //! ([`Prepared`]) and serves both under Lambda ([`lambda`]: API Gateway REST, HTTP API
 //! and function URL events) and as a plain local HTTP server ([`local`]). The
 //! configuration ([`Config`]) is read once from environment variables by a pure function

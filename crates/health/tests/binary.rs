@@ -1,7 +1,7 @@
 //! The built binary in local mode, probed exactly as a Route 53 `HTTP_STR_MATCH` checker
 //! probes it: TCP connect within 4 s, a 2xx/3xx status within 2 s, the search string in
-//! the first 5,120 bytes of the body. Also: bad configuration stops the start, and
-//! SIGTERM stops the server cleanly.
+//! the first 5,120 bytes of the body. Also: bad configuration and bad arguments stop the
+//! start, SIGTERM stops the server cleanly, and logging honours Lambda's log controls.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -71,6 +71,19 @@ impl Server {
 
     fn take_child(&mut self) -> Child {
         self.child.take().expect("child not taken yet")
+    }
+
+    /// Sends SIGTERM, waits (bounded) for the exit and returns its status and stderr.
+    fn terminate(&mut self) -> (ExitStatus, String) {
+        let child = self.take_child();
+        let sent = Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .expect("run kill");
+        assert!(sent.success());
+        let output = wait_bounded(child);
+        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        (output.status, stderr)
     }
 }
 
@@ -230,20 +243,7 @@ fn run_to_exit(args: &[&str], vars: &[(&str, &str)]) -> Output {
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn");
-    let pid = child.id();
-    let (sender, receiver) = mpsc::channel();
-    thread::spawn(move || {
-        let _ = sender.send(child.wait_with_output());
-    });
-    match receiver.recv_timeout(PROCESS_TIMEOUT) {
-        Ok(output) => output.expect("wait"),
-        Err(_) => {
-            let _ = Command::new("kill")
-                .args(["-KILL", &pid.to_string()])
-                .status();
-            panic!("the binary did not exit within {PROCESS_TIMEOUT:?}");
-        }
-    }
+    wait_bounded(child)
 }
 
 #[test]
@@ -284,14 +284,14 @@ fn bad_arguments_exit_2_with_usage() {
     assert!(String::from_utf8_lossy(&help.stdout).contains("--listen"));
 }
 
-fn wait_bounded(mut child: Child) -> ExitStatus {
+fn wait_bounded(child: Child) -> Output {
     let pid = child.id();
     let (sender, receiver) = mpsc::channel();
     thread::spawn(move || {
-        let _ = sender.send(child.wait());
+        let _ = sender.send(child.wait_with_output());
     });
     match receiver.recv_timeout(PROCESS_TIMEOUT) {
-        Ok(status) => status.expect("wait"),
+        Ok(output) => output.expect("wait"),
         Err(_) => {
             let _ = Command::new("kill")
                 .args(["-KILL", &pid.to_string()])
@@ -309,12 +309,59 @@ fn sigterm_stops_the_local_server_cleanly() {
             .expect("probe")
             .healthy_for(MATCH)
     );
-    let child = server.take_child();
-    let sent = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .expect("run kill");
-    assert!(sent.success());
-    let status = wait_bounded(child);
-    assert!(status.success(), "{status}");
+    let (status, stderr) = server.terminate();
+    assert!(status.success(), "{status}: {stderr}");
+    assert!(stderr.contains("shutting down"), "{stderr}");
+}
+
+#[test]
+fn by_default_the_configuration_is_logged_and_probes_are_not() {
+    let mut server = Server::start(&[("AWS_REGION", "eu-west-1")]);
+    for _ in 0..3 {
+        assert!(
+            route53_probe(server.addr, "/health")
+                .expect("probe")
+                .healthy_for(MATCH)
+        );
+    }
+    let (_, stderr) = server.terminate();
+    let configured = stderr
+        .lines()
+        .find(|line| line.contains("health endpoint configured"))
+        .unwrap_or_else(|| panic!("no configuration line in:\n{stderr}"));
+    assert!(configured.contains("INFO"), "{configured}");
+    assert!(configured.contains("region=eu-west-1"), "{configured}");
+    assert!(
+        configured.contains("match_string=regionflip-healthy"),
+        "{configured}"
+    );
+    assert!(
+        !stderr.contains("health request"),
+        "probe logged at info:\n{stderr}"
+    );
+}
+
+#[test]
+fn lambda_log_format_and_level_are_honoured() {
+    let mut server = Server::start(&[
+        ("AWS_LAMBDA_LOG_FORMAT", "JSON"),
+        ("AWS_LAMBDA_LOG_LEVEL", "DEBUG"),
+    ]);
+    assert!(
+        route53_probe(server.addr, "/health")
+            .expect("probe")
+            .healthy_for(MATCH)
+    );
+    let (_, stderr) = server.terminate();
+    let lines: Vec<serde_json::Value> = stderr
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}")))
+        .collect();
+    let probe = lines
+        .iter()
+        .find(|line| line["fields"]["message"] == "health request")
+        .unwrap_or_else(|| panic!("no probe line in:\n{stderr}"));
+    assert_eq!(probe["level"], "DEBUG");
+    assert_eq!(probe["fields"]["status"], 200);
+    assert_eq!(probe["fields"]["user_agent"], ROUTE53_USER_AGENT);
 }

@@ -5,8 +5,7 @@ use http_body_util::Full;
 use lambda_http::http::header::{ALLOW, CACHE_CONTROL, CONTENT_LENGTH, CONTENT_TYPE};
 use lambda_http::http::{Method, StatusCode};
 use regionflip_health::config::{
-    DRAIN_VAR, MATCH_VAR, PATH_VAR, REGION_VAR, ROUTE53_SEARCH_WINDOW_BYTES, SERVICE_NAME_VAR,
-    within_search_window,
+    DRAIN_VAR, MATCH_VAR, PATH_VAR, REGION_VAR, SERVICE_NAME_VAR, within_search_window,
 };
 use regionflip_health::{Config, HealthResponse, Prepared, respond};
 
@@ -93,11 +92,8 @@ fn even_the_largest_allowed_values_keep_the_match_in_route53s_search_window() {
     let body = body(&respond(&prepared, &Method::GET, "/health"));
     let text = std::str::from_utf8(&body).expect("UTF-8");
     assert!(within_search_window(text, &match_string));
-    assert!(
-        body.len() < ROUTE53_SEARCH_WINDOW_BYTES / 2,
-        "{} bytes",
-        body.len()
-    );
+    // README promises under 2 KB.
+    assert!(body.len() < 2048, "{} bytes", body.len());
 }
 
 #[test]
@@ -251,4 +247,14 @@ fn the_prepared_answer_is_exposed_for_logging_and_benchmarks() {
     assert!(healthy.health_body().starts_with(br#"{"status":"ok""#));
     let draining = prepared(&[(DRAIN_VAR, "1")]);
     assert_eq!(draining.health_status(), StatusCode::SERVICE_UNAVAILABLE);
+}
+
+#[test]
+fn bodies_are_shared_not_rebuilt_per_request() {
+    let prepared = prepared(&[]);
+    let first = body(&respond(&prepared, &Method::GET, "/health"));
+    let second = body(&respond(&prepared, &Method::GET, "/health"));
+    // Same bytes in memory as the prepared body: a reference-count increment, no copy.
+    assert_eq!(first.as_ptr(), prepared.health_body().as_ptr());
+    assert_eq!(second.as_ptr(), prepared.health_body().as_ptr());
 }

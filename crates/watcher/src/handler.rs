@@ -27,6 +27,7 @@ impl From<HandlerError> for Diagnostic {
         let error_type = match &error {
             HandlerError::Trigger(_) => "InvalidTrigger",
             HandlerError::Pass(PassError::Contended(_)) => "Contended",
+            HandlerError::Pass(PassError::OutOfTime { .. }) => "OutOfTime",
             HandlerError::Pass(_) => "ApplyFailed",
         };
         Diagnostic {
@@ -59,13 +60,28 @@ pub async fn handle<R: Route53Api, C: CloudWatchApi, J: Journal>(
     // Health probes and ticks arrive forever: the pass itself is logged only when it
     // changes something (the transition record) or fails.
     tracing::debug!(?relevant, "pass triggered");
-    let report = watcher.reconcile(&Request::Automatic, now, false).await?;
+    let report = watcher
+        .reconcile_before(&Request::Automatic, now, false, deadline_of(&event.context))
+        .await?;
     let mut summary =
         serde_json::to_value(&report).unwrap_or_else(|e| json!({ "error": e.to_string() }));
     if !ignored.is_empty() {
         summary["ignored"] = json!(ignored);
     }
     Ok(summary)
+}
+
+/// The invocation's deadline as an `Instant`. Lambda gives it in epoch milliseconds; a
+/// context without one (tests, local runs) has no deadline.
+fn deadline_of(context: &lambda_runtime::Context) -> Option<std::time::Instant> {
+    if context.deadline == 0 {
+        return None;
+    }
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+    let left = std::time::Duration::from_millis(context.deadline.saturating_sub(now_ms));
+    Some(std::time::Instant::now() + left)
 }
 
 /// The account id in a function ARN (`arn:aws:lambda:REGION:ACCOUNT:function:NAME`).

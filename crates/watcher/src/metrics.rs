@@ -55,22 +55,20 @@ pub fn pass_data(config: &Config, facts: &PassFacts<'_>, now: u64) -> Vec<Metric
         }
     };
     let mut data = Vec::new();
-    if facts.applied {
-        if let Some(event) = &facts.decision.event {
-            let name = match event.kind {
-                TransitionKind::Failover => "Failover",
-                TransitionKind::Failback => "Failback",
-                TransitionKind::Manual => "ManualTransition",
-            };
-            data.push(datum(name, 1.0, MetricUnit::Count, None));
-            if let Some(away) = event.time_in_failover_secs {
-                data.push(datum(
-                    "TimeInFailoverSeconds",
-                    away as f64,
-                    MetricUnit::Seconds,
-                    None,
-                ));
-            }
+    if let (true, Some(event)) = (facts.applied, &facts.decision.event) {
+        let name = match event.kind {
+            TransitionKind::Failover => "Failover",
+            TransitionKind::Failback => "Failback",
+            TransitionKind::Manual => "ManualTransition",
+        };
+        data.push(datum(name, 1.0, MetricUnit::Count, None));
+        if let Some(away) = event.time_in_failover_secs {
+            data.push(datum(
+                "TimeInFailoverSeconds",
+                away as f64,
+                MetricUnit::Seconds,
+                None,
+            ));
         }
     }
     if let Some(active) = facts.active_after {

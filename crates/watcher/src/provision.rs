@@ -586,6 +586,15 @@ pub fn plan(config: &Config, world: &World) -> Result<InitPlan, InitError> {
         problems: Vec::new(),
         initial_gates: Vec::new(),
     };
+    if config.mode == Mode::HealthGate && config.regions.len() > 2 {
+        // The static failover pair holds two regions; a gate closed on both would leave
+        // Route 53 answering PRIMARY ("all unhealthy counts as all healthy"), so a third
+        // region would be decided on but never served. Refuse rather than pretend.
+        planner.problems.push(format!(
+            "mode = \"health-gate\" routes through one static failover pair, so it serves two regions, and {} are configured; use mode = \"records\" for three or more regions, or list two",
+            config.regions.len()
+        ));
+    }
     let pair = planner.own_records(&world.records);
     match config.mode {
         Mode::Records => planner.records_mode(&world.records, pair),

@@ -13,7 +13,7 @@
 //! * **Recording never blocks routing**: the transition line is written after the apply;
 //!   metrics are published last and a failure to publish them is logged, not raised.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use futures_util::future::join_all;
 use regionflip_core::engine::Outcome;
@@ -35,6 +35,9 @@ pub struct WatcherSettings {
     pub max_attempts: u32,
     /// How long to wait for a Route 53 change to reach INSYNC (0: do not wait).
     pub wait_in_sync_secs: u64,
+    /// Time that must be left before the deadline to start applying a plan: one SDK
+    /// operation (5 s with its retries) for the write, and one for the metrics.
+    pub apply_reserve: Duration,
 }
 
 impl WatcherSettings {
@@ -44,6 +47,7 @@ impl WatcherSettings {
             metrics_region: region.to_string(),
             max_attempts: 3,
             wait_in_sync_secs: 0,
+            apply_reserve: Duration::from_secs(10),
         }
     }
 }
@@ -71,6 +75,16 @@ pub enum PassError {
     /// The gate-mode state could not be written to any region.
     #[error("the state could not be written to any region: {0}")]
     StateWrite(String),
+    /// Too little of the invocation's time was left to write safely; nothing was written.
+    #[error(
+        "only {left_ms} ms left of the invocation, an apply needs {needed_ms} ms; nothing written, the next tick retries"
+    )]
+    OutOfTime {
+        /// Time left when the pass gave up.
+        left_ms: u64,
+        /// The reserve an apply needs.
+        needed_ms: u64,
+    },
 }
 
 /// The JSON summary of a pass: what the Lambda returns and the CLI prints.
@@ -146,12 +160,41 @@ impl<R: Route53Api, C: CloudWatchApi, J: Journal> Watcher<R, C, J> {
         now: u64,
         dry_run: bool,
     ) -> Result<PassReport, PassError> {
+        self.reconcile_before(request, now, dry_run, None).await
+    }
+
+    /// One pass that must finish before `deadline` (the Lambda invocation's deadline).
+    /// A write is started only when at least [`WatcherSettings::apply_reserve`] is left,
+    /// so the invocation is never killed between a routing change and its record: a pass
+    /// that runs out of time writes nothing and the next tick starts afresh.
+    pub async fn reconcile_before(
+        &self,
+        request: &Request,
+        now: u64,
+        dry_run: bool,
+        deadline: Option<Instant>,
+    ) -> Result<PassReport, PassError> {
         let started = Instant::now();
         let mut conflicts = 0;
         let mut attempt = 0;
         loop {
             attempt += 1;
             let (_, decision) = self.observe_and_decide(request, now).await;
+            if let Some(deadline) = deadline {
+                let left = deadline.saturating_duration_since(Instant::now());
+                if !dry_run && decision.plan != Plan::Nothing && left < self.settings.apply_reserve
+                {
+                    tracing::error!(
+                        left_ms = left.as_millis() as u64,
+                        "too little time left to apply safely"
+                    );
+                    return Err(PassError::OutOfTime {
+                        left_ms: u64::try_from(left.as_millis()).unwrap_or(u64::MAX),
+                        needed_ms: u64::try_from(self.settings.apply_reserve.as_millis())
+                            .unwrap_or(u64::MAX),
+                    });
+                }
+            }
             if dry_run {
                 return Ok(self.report(
                     decision,

@@ -152,12 +152,12 @@ pub fn relevance(
             account,
             ..
         } => {
-            if let (Some(own), Some(theirs)) = (own_account, account.as_deref()) {
-                if own != theirs {
-                    return Err(format!(
-                        "event from account {theirs}, not this account ({own})"
-                    ));
-                }
+            if let (Some(own), Some(theirs)) = (own_account, account.as_deref())
+                && own != theirs
+            {
+                return Err(format!(
+                    "event from account {theirs}, not this account ({own})"
+                ));
             }
             let watched_in: Vec<&str> = config
                 .regions

@@ -439,3 +439,18 @@ async fn records_mode_routes_a_missing_primary_away_from_a_lone_secondary() {
         "the state names the region PRIMARY points at"
     );
 }
+
+#[tokio::test]
+async fn health_gate_mode_with_three_regions_is_refused_before_any_write() {
+    let mut world = World::new(Mode::HealthGate);
+    let mut third = world.config.regions[1].clone();
+    third.name = "eu-west-1".into();
+    third.target = "k1l2m3n4o5.execute-api.eu-west-1.amazonaws.com.".into();
+    third.alarms = vec!["regionflip-demo-api-errors-eu-west-1".into()];
+    world.config.regions.push(third);
+    let why = refusal(world.init(false).await);
+    assert!(why.contains("use mode = \"records\""), "{why}");
+    assert_eq!(world.route53.applied_changes(), 0);
+    assert!(world.checks.checks().is_empty());
+    assert!(world.state_holder(EAST).is_none());
+}

@@ -493,3 +493,40 @@ async fn one_region_s_cloudwatch_unreachable_is_unknown_not_a_failover() {
         report.reasons
     );
 }
+
+#[tokio::test]
+async fn a_pass_with_too_little_time_left_writes_nothing_and_says_so() {
+    let watcher = initialised(Mode::Records);
+    watcher
+        .cloudwatch
+        .set_alarm(EAST, EAST_ALARM, AlarmState::Alarm, T0);
+    keep_endpoints_reporting(&watcher, T0 + 10);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+    let error = watcher
+        .reconcile_before(&Request::Automatic, T0 + 10, false, Some(deadline))
+        .await
+        .expect_err("not enough time to apply");
+    assert!(matches!(error, PassError::OutOfTime { .. }), "{error}");
+    assert_eq!(watcher.route53.calls().change_records, 0);
+    assert!(watcher.journal.records().is_empty());
+
+    // With time to spare the same pass applies.
+    let later = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let report = watcher
+        .reconcile_before(&Request::Automatic, T0 + 10, false, Some(later))
+        .await
+        .expect("enough time");
+    assert_eq!(report.active_after.as_deref(), Some(WEST));
+}
+
+#[tokio::test]
+async fn a_steady_pass_needs_no_write_reserve() {
+    let watcher = initialised(Mode::Records);
+    keep_endpoints_reporting(&watcher, T0 + 10);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_millis(500);
+    let report = watcher
+        .reconcile_before(&Request::Automatic, T0 + 10, false, Some(deadline))
+        .await
+        .expect("nothing to write, nothing to reserve");
+    assert_eq!(report.active_after.as_deref(), Some(EAST));
+}

@@ -3,7 +3,7 @@
 //!
 //! Everything is read from the emulator as `init` left it and as the watcher changes it:
 //! the failover pair (`ListResourceRecordSets`, every round, so `records` mode flips are
-//! seen), and the health checks (`ListHealthChecks`, once). Evaluation follows Route 53:
+//! seen), and the health checks reachable from it (`GetHealthCheck`, once). Evaluation follows Route 53:
 //!
 //! | check type                        | healthy when                                   |
 //! |-----------------------------------|------------------------------------------------|
@@ -98,20 +98,6 @@ pub(crate) async fn discover(
             config.record_name
         )));
     }
-    let listed = clients
-        .route53
-        .client()
-        .list_health_checks()
-        .max_items(1000)
-        .send()
-        .await
-        .map_err(|e| CliError::Failed(format!("ListHealthChecks failed: {e}")))?;
-    let configs: BTreeMap<&str, &aws_sdk_route53::types::HealthCheckConfig> = listed
-        .health_checks()
-        .iter()
-        .filter_map(|c| c.health_check_config().map(|config| (c.id(), config)))
-        .collect();
-
     let mut discovered = Discovered {
         checks: BTreeMap::new(),
         endpoints: Vec::new(),
@@ -127,9 +113,25 @@ pub(crate) async fn discover(
             if discovered.checks.contains_key(&id) {
                 continue;
             }
-            let Some(settings) = configs.get(id.as_str()) else {
+            // One GetHealthCheck per check reachable from the pair: the emulator may
+            // hold any number of other checks (earlier runs, other users).
+            let found = clients
+                .route53
+                .client()
+                .get_health_check()
+                .health_check_id(&id)
+                .send()
+                .await
+                .map_err(|e| {
+                    CliError::Failed(format!(
+                        "GetHealthCheck {id} (of {}'s record) failed: {}",
+                        region.name,
+                        aws_sdk_route53::error::DisplayErrorContext(e)
+                    ))
+                })?;
+            let Some(settings) = found.health_check().and_then(|c| c.health_check_config()) else {
                 return Err(CliError::Failed(format!(
-                    "health check {id} of {}'s record does not exist",
+                    "health check {id} of {}'s record has no configuration",
                     region.name
                 )));
             };

@@ -49,7 +49,7 @@ use passes::DrillWatcher;
 use report::Report;
 use scenario::Scenario;
 use setup::{Layout, MATCH_STRING};
-use timeline::{Echo, Timeline};
+use timeline::{Echo, Record, Timeline};
 use timings::Timings;
 
 /// `regionflip drill`.
@@ -88,7 +88,10 @@ async fn drill(
         timeline.event("setup", format!("real: {real}"));
     }
     for simulated in report::SIMULATED {
-        timeline.event("setup", format!("SIMULATED (no Route 53 data plane in the emulator): {simulated}"));
+        timeline.event(
+            "setup",
+            format!("SIMULATED (no Route 53 data plane in the emulator): {simulated}"),
+        );
     }
 
     // The emulator: the user's, or our own moto for the length of the drill.
@@ -113,7 +116,7 @@ async fn drill(
     let layout = Layout::new(moto.is_none());
     let [home, standby] = [layout.regions[0].as_str(), layout.regions[1].as_str()];
     let mut home_endpoint = HealthEndpoint::start(health_bin, home, MATCH_STRING).await?;
-    let standby_endpoint = HealthEndpoint::start(health_bin, standby, MATCH_STRING).await?;
+    let mut standby_endpoint = HealthEndpoint::start(health_bin, standby, MATCH_STRING).await?;
     for (region, endpoint) in [(home, &home_endpoint), (standby, &standby_endpoint)] {
         timeline.event(
             "setup",
@@ -202,49 +205,50 @@ async fn drill(
 
     let metrics = report::read_back_metrics(&clients, &config, home, timeline.started_unix()).await;
     let journal = journal.records();
-    let report = timeline.read(|record| {
-        let (measurements, expectations) =
-            report::analyse(record, timings, home, &journal, &metrics, end);
-        let passed = expectations.iter().all(|e| e.passed);
-        let report = Report {
-            passed,
-            mode: mode.as_str(),
-            outage: match args.outage {
-                OutageKind::Stop => "stop",
-                OutageKind::Drain => "drain",
-            },
-            started_at: report::started_at(timeline.started_unix()),
-            duration_secs: end,
-            emulator: emulator.clone(),
-            regions: [home, standby],
-            timings,
-            real: report::REAL,
-            simulated: report::SIMULATED,
-            measurements,
-            expectations,
-            journal: journal.clone(),
-            metrics_read_back: metrics,
-            timeline: record,
-            config: &provisioned.toml,
-        };
-        let files = report.write(&args.out);
-        let json = global
-            .json
-            .then(|| serde_json::to_string_pretty(&report).unwrap_or_default());
-        (report.passed, report.summary(), json, files)
-    });
-    let (passed, summary, json, files) = report;
-    let files = files?;
-    match json {
-        Some(json) => {
-            eprint!("{summary}");
-            println!("{json}");
-        }
-        None => print!("{summary}"),
+    let record = timeline.read(Record::clone);
+    let (measurements, expectations) =
+        report::analyse(&record, timings, home, &journal, &metrics, end);
+    let report = Report {
+        passed: expectations.iter().all(|e| e.passed),
+        mode: mode.as_str(),
+        outage: match args.outage {
+            OutageKind::Stop => "stop",
+            OutageKind::Drain => "drain",
+        },
+        started_at: report::started_at(timeline.started_unix()),
+        duration_secs: end,
+        emulator: emulator.clone(),
+        regions: [home, standby],
+        timings,
+        real: report::REAL,
+        simulated: report::SIMULATED,
+        measurements,
+        expectations,
+        journal,
+        metrics_read_back: metrics,
+        timeline: &record,
+        config: &provisioned.toml,
+    };
+    // Stopped and reaped here on the way out; on an error or Ctrl-C, dropping them kills
+    // them instead.
+    home_endpoint.stop().await;
+    standby_endpoint.stop().await;
+    if let Some(moto) = moto {
+        moto.stop().await;
+    }
+    let json = serde_json::to_string_pretty(&report)
+        .map_err(|e| CliError::Failed(format!("cannot encode the report: {e}")))?;
+    let files = report.write(&args.out, &json)?;
+    let summary = report.summary();
+    if global.json {
+        eprint!("{summary}");
+        println!("{json}");
+    } else {
+        print!("{summary}");
     }
     let listed: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
     eprintln!("wrote {}", listed.join(", "));
-    if passed {
+    if report.passed {
         Ok(())
     } else {
         Err(CliError::CheckFailed(

@@ -28,7 +28,7 @@ const READY_PAUSE: Duration = Duration::from_millis(100);
 /// A running `moto_server`, killed on drop.
 #[derive(Debug)]
 pub(crate) struct MotoProcess {
-    _child: Child,
+    child: Child,
     port: u16,
 }
 
@@ -83,12 +83,14 @@ impl MotoProcess {
         };
         // Its request log keeps coming: drain it so the pipe never fills.
         tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-        let moto = MotoProcess {
-            _child: child,
-            port,
-        };
+        let moto = MotoProcess { child, port };
         moto.wait_until_ready().await?;
         Ok(moto)
+    }
+
+    /// Kills the server and waits for it to exit.
+    pub(crate) async fn stop(mut self) {
+        let _ = self.child.kill().await;
     }
 
     /// The endpoint URL for the SDK.

@@ -592,12 +592,11 @@ impl Report<'_> {
         out
     }
 
-    /// Writes `report.json`, `timeline.html` and `regionflip.toml` into `dir`.
-    pub(crate) fn write(&self, dir: &Path) -> Result<Vec<PathBuf>, CliError> {
-        let json = serde_json::to_string_pretty(self)
-            .map_err(|e| CliError::Failed(format!("cannot encode the report: {e}")))?;
+    /// Writes `report.json` (this report as `json`), `timeline.html` and
+    /// `regionflip.toml` into `dir`.
+    pub(crate) fn write(&self, dir: &Path, json: &str) -> Result<Vec<PathBuf>, CliError> {
         let files = [
-            (dir.join("report.json"), json),
+            (dir.join("report.json"), json.to_string()),
             (dir.join("timeline.html"), self.html()),
             (dir.join("regionflip.toml"), self.config.to_string()),
         ];
@@ -608,6 +607,34 @@ impl Report<'_> {
         Ok(files.into_iter().map(|(path, _)| path).collect())
     }
 
+    /// The lanes grouped by region (what was injected, then what each part of the
+    /// system saw), then the DNS answer and the watcher's routing.
+    fn lanes_in_order(&self) -> Vec<&super::timeline::Lane> {
+        const ORDER: [&str; 7] = [
+            TRUTH_SUFFIX,
+            " alarm ",
+            " endpoint check",
+            " gate",
+            " record health",
+            DNS_LANE,
+            super::passes::WATCHER_LANE,
+        ];
+        let mut lanes: Vec<_> = self.timeline.lanes.iter().collect();
+        lanes.sort_by_key(|lane| {
+            let region = self
+                .regions
+                .iter()
+                .position(|r| lane.name.starts_with(&format!("{r} ")))
+                .unwrap_or(self.regions.len());
+            let kind = ORDER
+                .iter()
+                .position(|part| lane.name.contains(part))
+                .unwrap_or(ORDER.len());
+            (region, kind)
+        });
+        lanes
+    }
+
     /// The timeline as a self-contained HTML page with an inline SVG.
     fn html(&self) -> String {
         let record = self.timeline;
@@ -616,7 +643,7 @@ impl Report<'_> {
         let x = |t: f64| left + t.clamp(0.0, duration) / duration * width;
         let mut svg = String::new();
         let lanes_top = 40.0;
-        let height = lanes_top + (record.lanes.len() as f64) * (lane_h + gap) + 50.0;
+        let height = lanes_top + (record.lanes.len() as f64) * (lane_h + gap) + 61.0;
         let _ = write!(
             svg,
             r#"<svg xmlns="http://www.w3.org/2000/svg" width="{}" height="{height}" font-family="sans-serif" font-size="11">"#,
@@ -635,7 +662,7 @@ impl Report<'_> {
                 escape(phase.name)
             );
         }
-        for (i, lane) in record.lanes.iter().enumerate() {
+        for (i, lane) in self.lanes_in_order().into_iter().enumerate() {
             let y = lanes_top + i as f64 * (lane_h + gap);
             let _ = write!(
                 svg,
@@ -658,16 +685,18 @@ impl Report<'_> {
             }
         }
         let bottom = lanes_top + record.lanes.len() as f64 * (lane_h + gap);
-        for transition in &record.transitions {
+        for (i, transition) in record.transitions.iter().enumerate() {
             let tx = x(transition.t);
+            // Alternate rows, so that close transitions do not print over each other.
             let _ = write!(
                 svg,
                 r##"<line x1="{tx:.1}" y1="20" x2="{tx:.1}" y2="{bottom:.1}" stroke="#222" stroke-dasharray="3,2"/><text x="{:.1}" y="{:.1}" font-weight="bold">{}</text>"##,
                 tx + 2.0,
-                bottom + 12.0,
+                bottom + 12.0 + (i % 2) as f64 * 11.0,
                 transition.kind
             );
         }
+        let bottom = bottom + 11.0;
         let step = if duration > 60.0 { 10.0 } else { 5.0 };
         let mut tick = 0.0;
         while tick <= duration {

@@ -111,7 +111,7 @@ pub(crate) struct Transition {
 }
 
 /// Everything recorded.
-#[derive(Debug, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub(crate) struct Record {
     /// The story, line by line.
     pub(crate) events: Vec<Event>,
