@@ -13,11 +13,10 @@ use std::convert::Infallible;
 use std::future::ready;
 use std::sync::Arc;
 
-use lambda_http::http::header::USER_AGENT;
 use lambda_http::request::RequestContext;
 use lambda_http::{Request, RequestExt, service_fn};
 
-use crate::respond::{Prepared, respond};
+use crate::respond::{Prepared, respond_logged};
 
 /// The path to route on for a Lambda HTTP event: the raw path, minus the stage prefix that
 /// HTTP API events on a named stage carry.
@@ -46,14 +45,11 @@ fn strip_stage<'a>(path: &'a str, stage: &str) -> &'a str {
 /// cannot fail).
 pub async fn run(prepared: Arc<Prepared>) -> Result<(), lambda_http::Error> {
     lambda_http::run(service_fn(move |request: Request| {
-        let path = route_path(&request);
-        let response = respond(&prepared, request.method(), path);
-        tracing::debug!(
-            method = %request.method(),
-            path,
-            status = response.status().as_u16(),
-            user_agent = request.headers().get(USER_AGENT).and_then(|v| v.to_str().ok()),
-            "health request"
+        let response = respond_logged(
+            &prepared,
+            request.method(),
+            route_path(&request),
+            request.headers(),
         );
         ready(Ok::<_, Infallible>(response))
     }))

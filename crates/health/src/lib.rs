@@ -12,6 +12,7 @@ pub mod body;
 pub mod config;
 pub mod lambda;
 pub mod local;
+pub mod logging;
 pub mod respond;
 
 pub use config::{Config, ConfigError, Mode, Problem};

@@ -14,14 +14,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use hyper::body::Incoming;
-use hyper::header::USER_AGENT;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 
-use crate::respond::{Prepared, respond};
+use crate::respond::{Prepared, respond_logged};
 
 /// Address served when `--listen` is not given.
 pub const DEFAULT_LISTEN: SocketAddr = SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::LOCALHOST, 8080));
@@ -129,14 +128,11 @@ pub async fn serve(
         let _ = stream.set_nodelay(true);
         let prepared = Arc::clone(&prepared);
         let service = service_fn(move |request: hyper::Request<Incoming>| {
-            let path = request.uri().path();
-            let response = respond(&prepared, request.method(), path);
-            tracing::debug!(
-                method = %request.method(),
-                path,
-                status = response.status().as_u16(),
-                user_agent = request.headers().get(USER_AGENT).and_then(|v| v.to_str().ok()),
-                "health request"
+            let response = respond_logged(
+                &prepared,
+                request.method(),
+                request.uri().path(),
+                request.headers(),
             );
             ready(Ok::<_, Infallible>(response))
         });

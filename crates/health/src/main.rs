@@ -4,8 +4,8 @@
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use lambda_http::tracing::{init_default_subscriber, init_default_subscriber_with_writer};
 use regionflip_health::local::{self, Command, USAGE};
+use regionflip_health::logging;
 use regionflip_health::{Config, Mode, Prepared, lambda};
 
 fn main() -> ExitCode {
@@ -29,11 +29,12 @@ fn main() -> ExitCode {
         }
     };
 
-    // Both honour AWS_LAMBDA_LOG_FORMAT (JSON or text) and AWS_LAMBDA_LOG_LEVEL (then
-    // RUST_LOG, then INFO). Locally, stdout is kept for the single "listening on" line.
+    // AWS_LAMBDA_LOG_FORMAT (JSON or text) and AWS_LAMBDA_LOG_LEVEL (then RUST_LOG,
+    // then INFO). Locally, stdout is kept for the single "listening on" line.
+    let (format, level) = logging::settings_from(std::env::vars_os());
     match config.mode {
-        Mode::Lambda => init_default_subscriber(),
-        Mode::Local => init_default_subscriber_with_writer(std::io::stderr),
+        Mode::Lambda => logging::init(format, level, std::io::stdout),
+        Mode::Local => logging::init(format, level, std::io::stderr),
     }
     tracing::info!(
         mode = ?config.mode,

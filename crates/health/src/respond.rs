@@ -125,3 +125,25 @@ pub fn respond(prepared: &Prepared, method: &Method, path: &str) -> HealthRespon
         _ => prepared.method_not_allowed.to_response(with_body),
     }
 }
+
+/// Answers one request and logs it at debug level: the one place both serving paths
+/// (Lambda and local) go through. Route 53 probes arrive more than once a second forever,
+/// so they are never logged above debug.
+pub fn respond_logged(
+    prepared: &Prepared,
+    method: &Method,
+    path: &str,
+    headers: &HeaderMap,
+) -> HealthResponse {
+    let response = respond(prepared, method, path);
+    tracing::debug!(
+        method = %method,
+        path,
+        status = response.status().as_u16(),
+        user_agent = headers
+            .get(lambda_http::http::header::USER_AGENT)
+            .and_then(|v| v.to_str().ok()),
+        "health request"
+    );
+    response
+}

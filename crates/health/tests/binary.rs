@@ -359,9 +359,9 @@ fn lambda_log_format_and_level_are_honoured() {
         .collect();
     let probe = lines
         .iter()
-        .find(|line| line["fields"]["message"] == "health request")
+        .find(|line| line["message"] == "health request")
         .unwrap_or_else(|| panic!("no probe line in:\n{stderr}"));
     assert_eq!(probe["level"], "DEBUG");
-    assert_eq!(probe["fields"]["status"], 200);
-    assert_eq!(probe["fields"]["user_agent"], ROUTE53_USER_AGENT);
+    assert_eq!(probe["status"], 200);
+    assert_eq!(probe["user_agent"], ROUTE53_USER_AGENT);
 }

@@ -80,7 +80,17 @@ fn deadline_of(context: &lambda_runtime::Context) -> Option<std::time::Instant> 
     let now_ms = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
-    let left = std::time::Duration::from_millis(context.deadline.saturating_sub(now_ms));
+    if context.deadline <= now_ms {
+        // Lambda always invokes with time left; a deadline already past is a local
+        // emulator's placeholder (cargo lambda watch sends one), not a real budget.
+        tracing::warn!(
+            deadline_ms = context.deadline,
+            now_ms,
+            "ignoring a deadline already past"
+        );
+        return None;
+    }
+    let left = std::time::Duration::from_millis(context.deadline - now_ms);
     Some(std::time::Instant::now() + left)
 }
 
@@ -104,4 +114,41 @@ fn json_size(value: &Value) -> usize {
     let mut counter = Counter(0);
     let _ = serde_json::to_writer(&mut counter, value);
     counter.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn context_with_deadline(deadline: u64) -> lambda_runtime::Context {
+        let mut context = lambda_runtime::Context::default();
+        context.deadline = deadline;
+        context
+    }
+
+    #[test]
+    fn a_real_deadline_bounds_the_pass() {
+        let in_a_minute = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as u64 + 60_000)
+            .unwrap_or(0);
+        let deadline = deadline_of(&context_with_deadline(in_a_minute)).expect("a deadline");
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        assert!(left > std::time::Duration::from_secs(50), "{left:?}");
+    }
+
+    #[test]
+    fn absent_or_past_deadlines_do_not_bound_the_pass() {
+        assert!(deadline_of(&context_with_deadline(0)).is_none());
+        assert!(deadline_of(&context_with_deadline(1_000)).is_none());
+    }
+
+    #[test]
+    fn account_comes_from_the_function_arn() {
+        assert_eq!(
+            account_of("arn:aws:lambda:us-east-1:123456789012:function:w"),
+            Some("123456789012")
+        );
+        assert_eq!(account_of(""), None);
+    }
 }

@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use futures_util::future::join_all;
 use regionflip_core::engine::Outcome;
-use regionflip_core::observe::Observations;
+use regionflip_core::observe::{Observations, StateObservation};
 use regionflip_core::{Command, Config, Decision, Plan, RegionHealth, decide, decide_command};
 use serde::Serialize;
 
@@ -36,7 +36,8 @@ pub struct WatcherSettings {
     /// How long to wait for a Route 53 change to reach INSYNC (0: do not wait).
     pub wait_in_sync_secs: u64,
     /// Time that must be left before the deadline to start applying a plan: one SDK
-    /// operation (5 s with its retries) for the write, and one for the metrics.
+    /// operation (5 s with its retries) for the write and a second for the journal line.
+    /// Metrics come after and are best effort.
     pub apply_reserve: Duration,
 }
 
@@ -47,7 +48,7 @@ impl WatcherSettings {
             metrics_region: region.to_string(),
             max_attempts: 3,
             wait_in_sync_secs: 0,
-            apply_reserve: Duration::from_secs(10),
+            apply_reserve: Duration::from_secs(6),
         }
     }
 }
@@ -85,6 +86,19 @@ pub enum PassError {
         /// The reserve an apply needs.
         needed_ms: u64,
     },
+}
+
+impl PassError {
+    /// Whether the write may have been applied although it reported an error: the
+    /// answer of a timed-out, disconnected or 5xx call can be lost after the service
+    /// committed it. A throttled call was refused and applied nothing.
+    fn may_have_been_applied(&self) -> bool {
+        match self {
+            PassError::Route53(AwsError::Throttled(_)) => false,
+            PassError::Route53(_) | PassError::StateWrite(_) => true,
+            PassError::Contended(_) | PassError::OutOfTime { .. } => false,
+        }
+    }
 }
 
 /// The JSON summary of a pass: what the Lambda returns and the CLI prints.
@@ -207,7 +221,12 @@ impl<R: Route53Api, C: CloudWatchApi, J: Journal> Watcher<R, C, J> {
                     None,
                 ));
             }
-            let outcome = self.apply(&decision.plan, now).await;
+            let outcome = match self.apply(&decision.plan, now).await {
+                Err(error) if error.may_have_been_applied() => {
+                    self.confirm_written(&decision.plan, error, now).await
+                }
+                outcome => outcome,
+            };
             let (change_id, mut warnings) = match outcome {
                 Ok(Applied::Done {
                     change_id,
@@ -366,6 +385,41 @@ impl<R: Route53Api, C: CloudWatchApi, J: Journal> Watcher<R, C, J> {
                     warnings,
                 })
             }
+        }
+    }
+
+    /// After a write whose outcome is unknown (its answer was lost: a timeout, a dropped
+    /// connection, a 5xx), reads the state back. Finding exactly the state this pass
+    /// wrote means the write was applied, and the transition must be recorded now: the
+    /// next pass would find the work done and record nothing. Anything else keeps the
+    /// error (the next tick retries).
+    ///
+    /// A writer that made the very same decision in the same second writes an identical
+    /// state; if its write won and this pass's answer was lost, the transition is
+    /// recorded twice. Recording once at least is the lesser evil than not at all.
+    async fn confirm_written(
+        &self,
+        plan: &Plan,
+        error: PassError,
+        now: u64,
+    ) -> Result<Applied, PassError> {
+        let Some(written) = plan.new_state() else {
+            return Err(error);
+        };
+        let observations = observe(&self.config, &self.route53, &self.cloudwatch, now).await;
+        match &observations.state {
+            StateObservation::Valid { state, .. } if state == written => {
+                let warning = format!(
+                    "{error}; but the state read back is the one this pass wrote (sequence {}), so the change was applied",
+                    written.sequence
+                );
+                tracing::warn!(%warning);
+                Ok(Applied::Done {
+                    change_id: None,
+                    warnings: vec![warning],
+                })
+            }
+            _ => Err(error),
         }
     }
 

@@ -8,13 +8,15 @@ use aws_sdk_route53::Client;
 use aws_sdk_route53::error::BuildError;
 use aws_sdk_route53::operation::change_resource_record_sets::ChangeResourceRecordSetsError;
 use aws_sdk_route53::types as sdk;
+use aws_smithy_runtime_api::client::interceptors::context::InterceptorContext;
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_runtime_api::client::retries::classifiers::{ClassifyRetry, RetryAction};
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use regionflip_core::plan::AliasTarget;
 use regionflip_core::{Change, ChangeAction, FailoverRole, RecordSet};
 
-use super::classify;
+use super::{THROTTLING_CODES, classify};
 use crate::ports::{AwsError, ChangeError, RecordPage, Route53Api};
 
 /// Route 53 through the SDK.
@@ -78,6 +80,10 @@ impl Route53Api for Route53Adapter {
             .change_resource_record_sets()
             .hosted_zone_id(zone)
             .change_batch(batch)
+            .customize()
+            .config_override(
+                aws_sdk_route53::config::Builder::default().retry_classifier(RetryOnlyRefusals),
+            )
             .send()
             .await
             .map_err(|err| change_error(&err))?;
@@ -95,6 +101,40 @@ impl Route53Api for Route53Adapter {
         Ok(output
             .change_info()
             .is_some_and(|info| *info.status() == sdk::ChangeStatus::Insync))
+    }
+}
+
+/// Lets the SDK retry a change batch only when Route 53 refused it outright (throttling,
+/// `PriorRequestNotComplete`, HTTP 429): then nothing was applied and sending it again is
+/// safe. After a timeout, a dropped connection or a 5xx the batch may have been applied;
+/// a retry would meet its own result as a compare-and-swap conflict, the pass would take
+/// that for another writer's change, and the transition would go unrecorded. Those
+/// outcomes reach the reconciler as they are, and it reads the state back instead.
+#[derive(Debug)]
+struct RetryOnlyRefusals;
+
+impl ClassifyRetry for RetryOnlyRefusals {
+    fn classify_retry(&self, ctx: &InterceptorContext) -> RetryAction {
+        let Some(Err(error)) = ctx.output_or_error() else {
+            return RetryAction::NoActionIndicated;
+        };
+        let code = error
+            .as_operation_error()
+            .and_then(|error| error.downcast_ref::<ChangeResourceRecordSetsError>())
+            .and_then(ProvideErrorMetadata::code);
+        let too_many_requests = ctx
+            .response()
+            .is_some_and(|response| response.status().as_u16() == 429);
+        if code.is_some_and(|code| THROTTLING_CODES.contains(&code)) || too_many_requests {
+            // The SDK's own classifiers retry it, within the budget.
+            RetryAction::NoActionIndicated
+        } else {
+            RetryAction::RetryForbidden
+        }
+    }
+
+    fn name(&self) -> &'static str {
+        "regionflip: retry a change batch only when it was refused"
     }
 }
 

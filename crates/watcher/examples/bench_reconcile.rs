@@ -1,0 +1,552 @@
+//! Times reconcile passes and counts the AWS calls each one makes, in both modes.
+//!
+//! Run by `make bench` (scripts/bench.sh) as
+//! `cargo run --release -p regionflip-watcher --example bench_reconcile -- --runs 50 --out F`.
+//!
+//! For each mode (`records`, `health-gate`) and each backend it runs, on the sample
+//! configuration (`events/watcher-config.toml`: two regions, one alarm each, a guard and
+//! an endpoint check):
+//!
+//! * warm-up passes, then `--runs` steady passes (everything healthy, traffic home);
+//! * `--runs` flip cycles: home's alarm to ALARM, a timed failover pass; the alarm back to
+//!   OK, a timed failback pass once the (shortened) stable window has passed.
+//!
+//! Backends:
+//!
+//! * **moto** (`moto_server` on a free loopback port, the production SDK adapters from
+//!   `AwsClients::for_endpoint`): the timings, and the call counts, taken by counting
+//!   wrappers around the adapters. What is timed is the whole `Watcher::reconcile` call,
+//!   network round trips to moto included; moto's own speed dominates it.
+//! * **memory** (the in-memory models): the watcher's own CPU per pass without any
+//!   network, and a cross-check of the counts against the models' `CallCounts`.
+//!
+//! The clock is injected (as in the tests): each flip cycle moves it forward, so the
+//! stable window, the dwell time and flap damping allow the next flip without sleeping.
+//! The failback timings use `stable_for_secs = min_dwell_secs = 60` and
+//! `max_flips_per_hour = 60`; everything else is the sample configuration.
+//!
+//! Also writes the watcher's `REGIONFLIP_*` environment for each mode into the output
+//! (`Config::to_env`), so the runtime-API harness can start the real bootstrap.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+#[path = "../tests/support/mod.rs"]
+mod support;
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
+
+use aws_sdk_cloudwatch::types::StateValue;
+use regionflip_core::plan::{failover_record, state_record};
+use regionflip_core::{
+    Change, ChangeAction, Config, EngineState, FailoverRole, Mode, TransitionKind,
+};
+use regionflip_watcher::aws::{AwsClients, SdkBudget};
+use regionflip_watcher::journal::MemoryJournal;
+use regionflip_watcher::memory::{CallCounts, MemoryCloudWatch, MemoryRoute53};
+use regionflip_watcher::ports::{
+    AlarmReading, AlarmState, AwsError, ChangeError, CloudWatchApi, HealthSample, MetricDatum,
+    RecordPage, Route53Api, StateAlarm,
+};
+use regionflip_watcher::{Request, Watcher, WatcherSettings};
+use serde_json::{Value, json};
+use support::{MotoServer, create_alarm, create_zone, now, publish_health_status};
+
+const HOME: &str = "us-east-1";
+const STANDBY: &str = "us-west-2";
+const HOME_ALARM: &str = "regionflip-demo-api-errors-us-east-1";
+const HOME_GUARD: &str = "regionflip-demo-replication-lag-us-east-1";
+const STANDBY_ALARM: &str = "regionflip-demo-api-errors-us-west-2";
+/// Shortened failback policy, so that a flip cycle needs little injected time.
+const STABLE_FOR_SECS: u64 = 60;
+const MIN_DWELL_SECS: u64 = 60;
+const MAX_FLIPS_PER_HOUR: u32 = 60;
+/// Injected time between a failover and its failback, and between cycles: 2 flips per
+/// 150 s is 48 an hour, under the damping limit of 60.
+const HALF_CYCLE_SECS: u64 = 75;
+const WARM_UP_PASSES: usize = 3;
+
+/// Counts every call of the Route 53 port.
+struct CountingRoute53<R> {
+    inner: R,
+    list_records: AtomicUsize,
+    change_records: AtomicUsize,
+    get_change: AtomicUsize,
+}
+
+impl<R> CountingRoute53<R> {
+    fn new(inner: R) -> Self {
+        Self {
+            inner,
+            list_records: AtomicUsize::new(0),
+            change_records: AtomicUsize::new(0),
+            get_change: AtomicUsize::new(0),
+        }
+    }
+}
+
+impl<R: Route53Api> Route53Api for CountingRoute53<R> {
+    async fn list_records(
+        &self,
+        zone: &str,
+        start: &str,
+        max: i32,
+    ) -> Result<RecordPage, AwsError> {
+        self.list_records.fetch_add(1, Ordering::SeqCst);
+        self.inner.list_records(zone, start, max).await
+    }
+    async fn change_records(
+        &self,
+        zone: &str,
+        changes: &[Change],
+        comment: &str,
+    ) -> Result<String, ChangeError> {
+        self.change_records.fetch_add(1, Ordering::SeqCst);
+        self.inner.change_records(zone, changes, comment).await
+    }
+    async fn change_in_sync(&self, id: &str) -> Result<bool, AwsError> {
+        self.get_change.fetch_add(1, Ordering::SeqCst);
+        self.inner.change_in_sync(id).await
+    }
+}
+
+/// Counts every call of the CloudWatch port (each port call is one API request).
+struct CountingCloudWatch<C> {
+    inner: C,
+    describe_alarms: AtomicUsize,
+    put_metric_data: AtomicUsize,
+    get_metric_data: AtomicUsize,
+    put_metric_alarm: AtomicUsize,
+}
+
+impl<C> CountingCloudWatch<C> {
+    fn new(inner: C) -> Self {
+        Self {
+            inner,
+            describe_alarms: AtomicUsize::new(0),
+            put_metric_data: AtomicUsize::new(0),
+            get_metric_data: AtomicUsize::new(0),
+            put_metric_alarm: AtomicUsize::new(0),
+        }
+    }
+}
+
+impl<C: CloudWatchApi> CloudWatchApi for CountingCloudWatch<C> {
+    async fn describe_alarms(
+        &self,
+        region: &str,
+        names: &[String],
+    ) -> Result<Vec<AlarmReading>, AwsError> {
+        self.describe_alarms.fetch_add(1, Ordering::SeqCst);
+        self.inner.describe_alarms(region, names).await
+    }
+    async fn put_metric_data(
+        &self,
+        region: &str,
+        namespace: &str,
+        data: &[MetricDatum],
+    ) -> Result<(), AwsError> {
+        self.put_metric_data.fetch_add(1, Ordering::SeqCst);
+        self.inner.put_metric_data(region, namespace, data).await
+    }
+    async fn health_check_status(
+        &self,
+        check_ids: &[String],
+        start: u64,
+        end: u64,
+    ) -> Result<BTreeMap<String, Vec<HealthSample>>, AwsError> {
+        self.get_metric_data.fetch_add(1, Ordering::SeqCst);
+        self.inner.health_check_status(check_ids, start, end).await
+    }
+    async fn put_state_alarm(&self, region: &str, alarm: &StateAlarm) -> Result<(), AwsError> {
+        self.put_metric_alarm.fetch_add(1, Ordering::SeqCst);
+        self.inner.put_state_alarm(region, alarm).await
+    }
+}
+
+type BenchWatcher<R, C> = Watcher<CountingRoute53<R>, CountingCloudWatch<C>, MemoryJournal>;
+
+/// Calls counted so far by the wrappers, in the models' `CallCounts` shape.
+fn counted<R, C>(watcher: &BenchWatcher<R, C>) -> CallCounts {
+    let r = &watcher.route53;
+    let c = &watcher.cloudwatch;
+    CallCounts {
+        list_records: r.list_records.load(Ordering::SeqCst),
+        change_records: r.change_records.load(Ordering::SeqCst),
+        get_change: r.get_change.load(Ordering::SeqCst),
+        describe_alarms: c.describe_alarms.load(Ordering::SeqCst),
+        put_metric_data: c.put_metric_data.load(Ordering::SeqCst),
+        get_metric_data: c.get_metric_data.load(Ordering::SeqCst),
+        put_metric_alarm: c.put_metric_alarm.load(Ordering::SeqCst),
+    }
+}
+
+fn difference(after: &CallCounts, before: &CallCounts) -> CallCounts {
+    CallCounts {
+        list_records: after.list_records - before.list_records,
+        change_records: after.change_records - before.change_records,
+        get_change: after.get_change - before.get_change,
+        describe_alarms: after.describe_alarms - before.describe_alarms,
+        put_metric_data: after.put_metric_data - before.put_metric_data,
+        get_metric_data: after.get_metric_data - before.get_metric_data,
+        put_metric_alarm: after.put_metric_alarm - before.put_metric_alarm,
+    }
+}
+
+fn counts_json(calls: &CallCounts) -> Value {
+    json!({
+        "route53": calls.route53(),
+        "cloudwatch": calls.cloudwatch(),
+        "ListResourceRecordSets": calls.list_records,
+        "ChangeResourceRecordSets": calls.change_records,
+        "GetChange": calls.get_change,
+        "DescribeAlarms": calls.describe_alarms,
+        "PutMetricData": calls.put_metric_data,
+        "GetMetricData": calls.get_metric_data,
+        "PutMetricAlarm": calls.put_metric_alarm,
+    })
+}
+
+/// The sample configuration in `mode`, with the shortened failback policy.
+fn bench_config(mode: Mode) -> Config {
+    let mut config = Config::from_toml_str(include_str!("../../../events/watcher-config.toml"))
+        .expect("events/watcher-config.toml is valid");
+    config.mode = mode;
+    config.failback.stable_for_secs = STABLE_FOR_SECS;
+    config.failback.min_dwell_secs = MIN_DWELL_SECS;
+    config.failback.max_flips_per_hour = MAX_FLIPS_PER_HOUR;
+    config
+}
+
+/// What `regionflip init` leaves: traffic on home, state sequence 1.
+fn initial_state() -> EngineState {
+    EngineState {
+        sequence: 1,
+        ..EngineState::initial(HOME)
+    }
+}
+
+fn initial_records(config: &Config) -> Vec<Change> {
+    [
+        state_record(config, &initial_state()),
+        failover_record(config, &config.regions[0], FailoverRole::Primary),
+        failover_record(config, &config.regions[1], FailoverRole::Secondary),
+    ]
+    .into_iter()
+    .map(|record| Change {
+        action: ChangeAction::Create,
+        record,
+    })
+    .collect()
+}
+
+/// How the benchmark changes the home alarm on each backend.
+enum Backend {
+    Moto(AwsClients),
+    Memory(MemoryCloudWatch),
+}
+
+impl Backend {
+    async fn set_home_alarm(&self, alarm: bool, at: u64) {
+        match self {
+            Backend::Moto(clients) => {
+                let state = if alarm {
+                    StateValue::Alarm
+                } else {
+                    StateValue::Ok
+                };
+                support::set_alarm_state(clients, HOME, HOME_ALARM, state).await;
+            }
+            Backend::Memory(cloudwatch) => {
+                let state = if alarm {
+                    AlarmState::Alarm
+                } else {
+                    AlarmState::Ok
+                };
+                cloudwatch.set_alarm(HOME, HOME_ALARM, state, at);
+            }
+        }
+    }
+}
+
+/// Pass durations in milliseconds, with the calls each kind of pass made.
+#[derive(Default)]
+struct Series {
+    millis: Vec<f64>,
+    calls: Vec<CallCounts>,
+}
+
+impl Series {
+    fn json(&self) -> Value {
+        let mut sorted = self.millis.clone();
+        sorted.sort_by(f64::total_cmp);
+        let at = |q: f64| sorted[((sorted.len() - 1) as f64 * q).round() as usize];
+        let first = self.calls.first().cloned().unwrap_or_default();
+        // The counts are a property of the code path: every pass of a kind must agree.
+        let constant = self.calls.iter().all(|c| *c == first);
+        json!({
+            "runs": sorted.len(),
+            "p50_ms": at(0.5),
+            "p90_ms": at(0.9),
+            "p99_ms": at(0.99),
+            "min_ms": sorted[0],
+            "max_ms": sorted[sorted.len() - 1],
+            "mean_ms": sorted.iter().sum::<f64>() / sorted.len() as f64,
+            "calls": counts_json(&first),
+            "calls_constant": constant,
+            "calls_max": counts_json(&self.calls.iter().fold(CallCounts::default(), |a, c| CallCounts {
+                list_records: a.list_records.max(c.list_records),
+                change_records: a.change_records.max(c.change_records),
+                get_change: a.get_change.max(c.get_change),
+                describe_alarms: a.describe_alarms.max(c.describe_alarms),
+                put_metric_data: a.put_metric_data.max(c.put_metric_data),
+                get_metric_data: a.get_metric_data.max(c.get_metric_data),
+                put_metric_alarm: a.put_metric_alarm.max(c.put_metric_alarm),
+            })),
+        })
+    }
+}
+
+/// One timed pass; checks that it made the expected transition (or none).
+async fn timed_pass<R: Route53Api, C: CloudWatchApi>(
+    watcher: &BenchWatcher<R, C>,
+    at: u64,
+    expected: Option<TransitionKind>,
+    series: &mut Series,
+) {
+    let before = counted(watcher);
+    let started = Instant::now();
+    let report = watcher
+        .reconcile(&Request::Automatic, at, false)
+        .await
+        .unwrap_or_else(|e| panic!("pass failed: {e}"));
+    let elapsed = started.elapsed();
+    let made = report.decision.event.as_ref().map(|e| e.kind);
+    assert_eq!(made, expected, "unexpected outcome: {:?}", report.reasons);
+    assert!(
+        report.warnings.is_empty(),
+        "warnings: {:?}",
+        report.warnings
+    );
+    series.millis.push(elapsed.as_secs_f64() * 1000.0);
+    series.calls.push(difference(&counted(watcher), &before));
+}
+
+/// Steady passes, then flip cycles, from injected time `start`.
+async fn measure<R: Route53Api, C: CloudWatchApi>(
+    watcher: &BenchWatcher<R, C>,
+    backend: &Backend,
+    start: u64,
+    runs: usize,
+) -> Value {
+    let mut clock = start;
+    let mut warm_up = Series::default();
+    for _ in 0..WARM_UP_PASSES {
+        timed_pass(watcher, clock, None, &mut warm_up).await;
+    }
+    let mut steady = Series::default();
+    for _ in 0..runs {
+        clock += 1;
+        timed_pass(watcher, clock, None, &mut steady).await;
+    }
+    let (mut failover, mut failback) = (Series::default(), Series::default());
+    for _ in 0..runs {
+        clock += 1;
+        backend.set_home_alarm(true, clock).await;
+        timed_pass(
+            watcher,
+            clock,
+            Some(TransitionKind::Failover),
+            &mut failover,
+        )
+        .await;
+        backend.set_home_alarm(false, clock).await;
+        clock += HALF_CYCLE_SECS;
+        timed_pass(
+            watcher,
+            clock,
+            Some(TransitionKind::Failback),
+            &mut failback,
+        )
+        .await;
+        clock += HALF_CYCLE_SECS;
+    }
+    json!({
+        "first_pass_ms": warm_up.millis[0],
+        "steady": steady.json(),
+        "failover": failover.json(),
+        "failback": failback.json(),
+    })
+}
+
+fn watcher<R, C>(config: &Config, route53: R, cloudwatch: C) -> BenchWatcher<R, C> {
+    Watcher {
+        config: config.clone(),
+        route53: CountingRoute53::new(route53),
+        cloudwatch: CountingCloudWatch::new(cloudwatch),
+        journal: MemoryJournal::default(),
+        settings: WatcherSettings::for_region(HOME),
+    }
+}
+
+/// The sample world in moto: zone, alarms, minute samples of healthy endpoints from ten
+/// minutes ago until after the injected clock's last flip, and what init leaves.
+async fn moto_run(moto: &MotoServer, mode: Mode, runs: usize) -> Value {
+    moto.reset();
+    let mut config = bench_config(mode);
+    let regions: Vec<String> = config.regions.iter().map(|r| r.name.clone()).collect();
+    let clients = AwsClients::for_endpoint(&moto.endpoint(), &regions, SdkBudget::default()).await;
+    config.hosted_zone_id = create_zone(&clients, "regionflip-demo.example").await;
+    for (region, alarm) in [
+        (HOME, HOME_ALARM),
+        (HOME, HOME_GUARD),
+        (STANDBY, STANDBY_ALARM),
+    ] {
+        create_alarm(&clients, region, alarm).await;
+    }
+    let start = now();
+    let horizon = start + injected_span(runs) + 600;
+    for region in &config.regions {
+        let check = region
+            .health_check_id
+            .as_deref()
+            .expect("sample has checks");
+        let minutes: Vec<(u64, f64)> = (start / 60 * 60 - 600..=horizon)
+            .step_by(60)
+            .map(|at| (at, 1.0))
+            .collect();
+        // PutMetricData takes at most 1000 values per call.
+        for chunk in minutes.chunks(1000) {
+            publish_health_status(&clients, check, chunk).await;
+        }
+    }
+    match mode {
+        Mode::Records => {
+            clients
+                .route53
+                .change_records(&config.hosted_zone_id, &initial_records(&config), "init")
+                .await
+                .expect("initial records");
+        }
+        Mode::HealthGate => {
+            for region in [HOME, STANDBY] {
+                let holder = StateAlarm {
+                    name: config.state_alarm_name(),
+                    namespace: config.metrics_namespace.clone(),
+                    description: initial_state().encode(),
+                };
+                clients
+                    .cloudwatch
+                    .put_state_alarm(region, &holder)
+                    .await
+                    .expect("state holder");
+            }
+        }
+    }
+    let watcher = watcher(&config, clients.route53.clone(), clients.cloudwatch.clone());
+    measure(&watcher, &Backend::Moto(clients), start, runs).await
+}
+
+/// The same world in the in-memory models; also checks the wrappers' counts against the
+/// models' own `CallCounts`.
+async fn memory_run(mode: Mode, runs: usize) -> Value {
+    let config = bench_config(mode);
+    let route53 = MemoryRoute53::with_zone(&config.hosted_zone_id);
+    let cloudwatch = MemoryCloudWatch::default();
+    // 2026-11-24T05:00:00Z, as in the tests.
+    let start: u64 = 1_795_496_400;
+    match mode {
+        Mode::Records => {
+            for change in initial_records(&config) {
+                route53.put_record(&config.hosted_zone_id, change.record);
+            }
+        }
+        Mode::HealthGate => {
+            for region in [HOME, STANDBY] {
+                cloudwatch.set_description(
+                    region,
+                    &config.state_alarm_name(),
+                    &initial_state().encode(),
+                );
+            }
+        }
+    }
+    let since = start - 3600;
+    for (region, alarm) in [
+        (HOME, HOME_ALARM),
+        (HOME, HOME_GUARD),
+        (STANDBY, STANDBY_ALARM),
+    ] {
+        cloudwatch.set_alarm(region, alarm, AlarmState::Ok, since);
+    }
+    for region in &config.regions {
+        let check = region
+            .health_check_id
+            .as_deref()
+            .expect("sample has checks");
+        let samples: Vec<HealthSample> = (since..=start + injected_span(runs) + 600)
+            .step_by(60)
+            .map(|at| HealthSample { at, value: 1.0 })
+            .collect();
+        cloudwatch.add_health_samples(check, &samples);
+    }
+    let watcher = watcher(&config, route53.clone(), cloudwatch.clone());
+    let result = measure(&watcher, &Backend::Memory(cloudwatch.clone()), start, runs).await;
+    let wrapped = counted(&watcher);
+    let models = CallCounts {
+        list_records: route53.calls().list_records,
+        change_records: route53.calls().change_records,
+        get_change: route53.calls().get_change,
+        ..cloudwatch.calls()
+    };
+    assert_eq!(wrapped, models, "the wrappers and the models disagree");
+    result
+}
+
+/// Injected seconds the measurement walks through.
+fn injected_span(runs: usize) -> u64 {
+    (WARM_UP_PASSES + runs) as u64 + runs as u64 * (2 * HALF_CYCLE_SECS + 1)
+}
+
+fn main() {
+    let mut runs = 50;
+    let mut out = None;
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--runs" => runs = args.next().and_then(|v| v.parse().ok()).expect("--runs N"),
+            "--out" => out = Some(args.next().expect("--out FILE")),
+            other => panic!("unknown argument {other:?}; usage: --runs N --out FILE"),
+        }
+    }
+    assert!(runs > 0, "--runs must be at least 1");
+    // A multi-threaded runtime, as the Lambda's `#[tokio::main]`.
+    let runtime = tokio::runtime::Runtime::new().expect("tokio runtime");
+    let result = runtime.block_on(async {
+        let moto = MotoServer::start();
+        let mut modes = serde_json::Map::new();
+        for mode in [Mode::Records, Mode::HealthGate] {
+            eprintln!("bench_reconcile: {} mode, {runs} runs, moto", mode.as_str());
+            let on_moto = moto_run(&moto, mode, runs).await;
+            eprintln!("bench_reconcile: {} mode, {runs} runs, memory", mode.as_str());
+            let in_memory = memory_run(mode, runs).await;
+            let env: BTreeMap<String, String> = bench_config(mode).to_env().into_iter().collect();
+            modes.insert(
+                mode.as_str().to_string(),
+                json!({ "moto": on_moto, "memory": in_memory, "watcher_env": env }),
+            );
+        }
+        json!({
+            "runs": runs,
+            "warm_up_passes": WARM_UP_PASSES,
+            "config": "events/watcher-config.toml (2 regions); failback stable_for 60 s, min_dwell 60 s, max 60 flips/h",
+            "modes": modes,
+        })
+    });
+    let text = serde_json::to_string_pretty(&result).expect("JSON");
+    match out {
+        Some(path) => std::fs::write(&path, text + "\n").expect("write --out"),
+        None => println!("{text}"),
+    }
+}
