@@ -5,7 +5,7 @@
 #   make soak          races over SOAK_RACE_SEEDS seeds, the fuzz properties with
 #                      SOAK_PROPTEST_CASES cases each, the fault and concurrent-CLI tests,
 #                      then 30 s of wrk at saturation on the health endpoint (its figures
-#                      are written into docs/reliability.md). About 15 minutes on 2 cores.
+#                      are written into docs/reliability.md). About 10 minutes on 2 cores.
 #   make soak-short    the 3 s load run alone, on the debug build: what `make test` runs.
 #
 # `make test` already runs every one of these tests at its short size (200 seeds, 2,000

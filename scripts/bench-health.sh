@@ -11,7 +11,8 @@
 # <!-- health:end --> in docs/benchmarks.md, and exits 1 when any budget is missed.
 #
 # Environment: WRK_SECONDS (10), WRK_CONNECTIONS (16), START_RUNS (50),
-# SKIP_LAMBDA_BUILD=1 to reuse an existing bootstrap, NO_DOCS=1 to leave docs alone.
+# SKIP_LAMBDA_BUILD=1 to reuse an existing bootstrap, NO_DOCS=1 to leave docs alone,
+# RESULTS_JSON=FILE to also write every measurement there (scripts/bench.sh reads it).
 # Needs cargo, cargo-lambda, wrk, python3. All traffic stays on 127.0.0.1.
 set -euo pipefail
 
@@ -169,6 +170,23 @@ text = re.sub(r"<!-- health:begin -->.*?<!-- health:end -->", lambda _: block, t
 open(path, "w").write(text)
 PY
     echo "updated ${docs#"$root"/}" >&2
+fi
+
+if [[ -n "${RESULTS_JSON:-}" ]]; then
+    python3 - "$RESULTS_JSON" "${failures[@]}" <<PY
+import json, sys
+json.dump({
+    "handler_ns": $handler_ns, "lambda_handler_ns": $lambda_handler_ns,
+    "start_ms": {"median": $start_median_ms, "min": $start_min_ms, "p90": $start_p90_ms,
+                 "runs": $start_runs},
+    "idle_rss_kib": $idle_rss_kb, "peak_rss_kib": $peak_rss_kb,
+    "wrk": {"seconds": $wrk_seconds, "connections": $wrk_connections,
+            "requests_per_s": $requests_per_s,
+            "p50_ms": $p50_ms, "p90_ms": $p90_ms, "p99_ms": $p99_ms},
+    "bootstrap_bytes": $bootstrap_bytes,
+    "failures": sys.argv[2:],
+}, open(sys.argv[1], "w"), indent=1)
+PY
 fi
 
 if ((${#failures[@]})); then

@@ -132,6 +132,63 @@ pub fn decide_command(
     Pass::new(config, observations, now).command(command)
 }
 
+/// The region whose watcher carries out automatic transitions in `health-gate` mode: the
+/// most preferred region not known unhealthy.
+///
+/// Gate mode has no compare-and-swap (its state lives in CloudWatch alarm descriptions),
+/// and a watcher runs in every region. Every watcher observes the same signals, so they
+/// agree on this region without talking to each other, and only its watcher records a
+/// transition: one real change of health, one transition record. The region chosen is
+/// one that is not failing, so its watcher is the one most likely to be able to act.
+pub fn duty_region(regions: &[RegionHealth]) -> Option<&str> {
+    regions
+        .iter()
+        .find(|h| h.health != Health::Unhealthy)
+        .map(|h| h.region.as_str())
+}
+
+/// An automatic decision as the watcher running in `own_region` must carry it out.
+///
+/// In `health-gate` mode a watcher that is not on duty ([`duty_region`]) leaves an
+/// automatic transition to the duty region's watcher: it keeps republishing the gates of
+/// the current routing and writes no state. Operator moves, `records` mode (whose
+/// compare-and-swap already lets exactly one writer win) and non-transitions pass through
+/// unchanged.
+pub fn for_watcher_in(config: &Config, decision: Decision, own_region: &str) -> Decision {
+    let automatic = matches!(
+        &decision.outcome,
+        Outcome::Transition { kind, .. } if *kind != TransitionKind::Manual
+    );
+    if config.mode != Mode::HealthGate || !automatic {
+        return decision;
+    }
+    let Some(duty) = duty_region(&decision.regions).map(str::to_string) else {
+        return decision;
+    };
+    let Some(active) = decision.active.clone() else {
+        return decision;
+    };
+    if duty == own_region {
+        return decision;
+    }
+    let mut reasons = decision.reasons;
+    reasons.push(Reason::NotOnDuty {
+        region: own_region.to_string(),
+        duty,
+    });
+    Decision {
+        outcome: Outcome::NoChange,
+        reasons,
+        plan: Plan::Gates {
+            gates: gates_for(config, &active, &decision.regions),
+            state: None,
+        },
+        event: None,
+        active: Some(active),
+        regions: decision.regions,
+    }
+}
+
 /// The context of one decision.
 struct Pass<'a> {
     config: &'a Config,

@@ -16,7 +16,7 @@ pub mod resources;
 pub mod state;
 
 pub use config::{Config, ConfigError, ConfigErrors, FailbackMode, Mode, RecordType, RegionConfig};
-pub use engine::{Command, Decision, Outcome, decide, decide_command};
+pub use engine::{Command, Decision, Outcome, decide, decide_command, duty_region, for_watcher_in};
 pub use event::{TransitionEvent, TransitionKind};
 pub use observe::{
     Health, Observations, RegionHealth, RegionObservation, RoutingObservation, SignalReading,

@@ -124,6 +124,13 @@ pub enum Reason {
         /// Why.
         why: String,
     },
+    /// In gate mode, another region's watcher carries out this automatic transition.
+    NotOnDuty {
+        /// The region this watcher runs in.
+        region: String,
+        /// The region whose watcher is on duty.
+        duty: String,
+    },
     /// Traffic moves.
     Moving {
         /// From.
@@ -216,6 +223,10 @@ impl fmt::Display for Reason {
                 write!(f, "forced by operator ({region} is {health:?})")
             }
             Reason::Refused { why } => write!(f, "refused: {why}"),
+            Reason::NotOnDuty { region, duty } => write!(
+                f,
+                "the watcher in {duty} carries out this transition; the one in {region} keeps the gates as they are"
+            ),
             Reason::Moving { from, to } => write!(f, "moving traffic from {from} to {to}"),
         }
     }

@@ -1,7 +1,8 @@
 //! Times reconcile passes and counts the AWS calls each one makes, in both modes.
 //!
-//! Run by `make bench` (scripts/bench.sh) as
-//! `cargo run --release -p regionflip-watcher --example bench_reconcile -- --runs 50 --out F`.
+//! Run by `make bench` (scripts/bench.sh) in a release build, as
+//! `cargo run --release -p regionflip-watcher --example bench_reconcile -- --runs 50 --out F`
+//! would; it starts its own `moto_server` (reusing the tests' `MotoServer`).
 //!
 //! For each mode (`records`, `health-gate`) and each backend it runs, on the sample
 //! configuration (`events/watcher-config.toml`: two regions, one alarm each, a guard and
@@ -350,6 +351,11 @@ async fn measure<R: Route53Api, C: CloudWatchApi>(
         clock += 1;
         timed_pass(watcher, clock, None, &mut steady).await;
     }
+    // What a month of steady ticks is billed for (the in-memory model records every datum).
+    let steady_series = match backend {
+        Backend::Memory(cloudwatch) => metric_series(&cloudwatch.published()),
+        Backend::Moto(_) => Value::Null,
+    };
     let (mut failover, mut failback) = (Series::default(), Series::default());
     for _ in 0..runs {
         clock += 1;
@@ -377,6 +383,7 @@ async fn measure<R: Route53Api, C: CloudWatchApi>(
         "steady": steady.json(),
         "failover": failover.json(),
         "failback": failback.json(),
+        "steady_metric_series": steady_series,
     })
 }
 
@@ -492,7 +499,8 @@ async fn memory_run(mode: Mode, runs: usize) -> Value {
         cloudwatch.add_health_samples(check, &samples);
     }
     let watcher = watcher(&config, route53.clone(), cloudwatch.clone());
-    let result = measure(&watcher, &Backend::Memory(cloudwatch.clone()), start, runs).await;
+    let mut result = measure(&watcher, &Backend::Memory(cloudwatch.clone()), start, runs).await;
+    result["metric_series"] = metric_series(&cloudwatch.published());
     let wrapped = counted(&watcher);
     let models = CallCounts {
         list_records: route53.calls().list_records,
@@ -502,6 +510,27 @@ async fn memory_run(mode: Mode, runs: usize) -> Value {
     };
     assert_eq!(wrapped, models, "the wrappers and the models disagree");
     result
+}
+
+/// Distinct custom metric series (what CloudWatch bills per month) published into each
+/// region: those every steady pass publishes, and all, including those only a transition
+/// publishes.
+fn metric_series(published: &[(String, String, MetricDatum)]) -> Value {
+    let mut by_region: BTreeMap<&str, std::collections::BTreeSet<String>> = BTreeMap::new();
+    for (region, namespace, datum) in published {
+        let mut dimensions = datum.dimensions.clone();
+        dimensions.sort();
+        by_region
+            .entry(region)
+            .or_default()
+            .insert(format!("{namespace}/{}{dimensions:?}", datum.name));
+    }
+    let counts: BTreeMap<&str, usize> = by_region.iter().map(|(r, s)| (*r, s.len())).collect();
+    let names: BTreeMap<&str, Vec<&String>> = by_region
+        .iter()
+        .map(|(r, s)| (*r, s.iter().collect()))
+        .collect();
+    json!({ "per_region": counts, "series": names })
 }
 
 /// Injected seconds the measurement walks through.

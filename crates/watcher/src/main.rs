@@ -28,6 +28,8 @@ async fn main() -> Result<(), Error> {
     })?;
     let region = std::env::var("AWS_REGION").unwrap_or_else(|_| config.home().name.clone());
     let mut settings = WatcherSettings::for_region(&region);
+    // One watcher runs in every region; in gate mode only the duty region's acts.
+    settings.runs_in = Some(region.clone());
     if let Ok(secs) = std::env::var("REGIONFLIP_WATCHER_WAIT_IN_SYNC_SECS") {
         settings.wait_in_sync_secs = secs.parse().map_err(|_| {
             format!("REGIONFLIP_WATCHER_WAIT_IN_SYNC_SECS is {secs:?}; set it to a whole number of seconds")

@@ -10,6 +10,10 @@
 //!   and records nothing, so one real change of health yields one transition record.
 //! * **Any other apply failure** ends the pass with an error (the Lambda reports it; the
 //!   next tick tries again). Nothing is recorded as a transition that did not happen.
+//!   A timeout, a dropped connection or a 5xx may hide a write that was applied: then
+//!   the pass reads the state back, and finding the state it wrote, records the
+//!   transition after all, since the next pass would find the work done and record
+//!   nothing.
 //! * **Recording never blocks routing**: the transition line is written after the apply;
 //!   metrics are published last and a failure to publish them is logged, not raised.
 
@@ -18,7 +22,9 @@ use std::time::{Duration, Instant};
 use futures_util::future::join_all;
 use regionflip_core::engine::Outcome;
 use regionflip_core::observe::{Observations, StateObservation};
-use regionflip_core::{Command, Config, Decision, Plan, RegionHealth, decide, decide_command};
+use regionflip_core::{
+    Command, Config, Decision, Plan, RegionHealth, decide, decide_command, for_watcher_in,
+};
 use serde::Serialize;
 
 use crate::journal::{Journal, TransitionRecord, rfc3339};
@@ -35,6 +41,11 @@ pub struct WatcherSettings {
     pub max_attempts: u32,
     /// How long to wait for a Route 53 change to reach INSYNC (0: do not wait).
     pub wait_in_sync_secs: u64,
+    /// The region this watcher Lambda runs in. In `health-gate` mode only the duty
+    /// region's watcher carries out automatic transitions
+    /// ([`regionflip_core::for_watcher_in`]). `None` for the CLI and the drill, whose
+    /// passes always act.
+    pub runs_in: Option<String>,
     /// Time that must be left before the deadline to start applying a plan: one SDK
     /// operation (5 s with its retries) for the write and a second for the journal line.
     /// Metrics come after and are best effort.
@@ -48,6 +59,7 @@ impl WatcherSettings {
             metrics_region: region.to_string(),
             max_attempts: 3,
             wait_in_sync_secs: 0,
+            runs_in: None,
             apply_reserve: Duration::from_secs(6),
         }
     }
@@ -159,9 +171,16 @@ impl<R: Route53Api, C: CloudWatchApi, J: Journal> Watcher<R, C, J> {
         now: u64,
     ) -> (Observations, Decision) {
         let observations = observe(&self.config, &self.route53, &self.cloudwatch, now).await;
-        let decision = match request {
-            Request::Automatic => decide(&self.config, &observations, now),
-            Request::Command(command) => decide_command(&self.config, &observations, now, command),
+        let decision = match (request, &self.settings.runs_in) {
+            (Request::Automatic, Some(region)) => for_watcher_in(
+                &self.config,
+                decide(&self.config, &observations, now),
+                region,
+            ),
+            (Request::Automatic, None) => decide(&self.config, &observations, now),
+            (Request::Command(command), _) => {
+                decide_command(&self.config, &observations, now, command)
+            }
         };
         (observations, decision)
     }

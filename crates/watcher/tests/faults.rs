@@ -48,7 +48,7 @@ use lambda_runtime::{Context, Diagnostic, LambdaEvent};
 use regionflip_core::plan::state_record;
 use regionflip_core::resources::GATE_METRIC;
 use regionflip_core::{
-    Change, ChangeAction, Config, EngineState, FailoverRole, Mode, RecordSet, StateObservation,
+    Change, ChangeAction, EngineState, FailoverRole, Mode, RecordSet, StateObservation,
 };
 use regionflip_watcher::aws::{AwsClients, CloudWatchAdapter, Route53Adapter, SdkBudget};
 use regionflip_watcher::handler::{HandlerError, handle};
@@ -1384,7 +1384,7 @@ async fn a_nearly_spent_time_budget_writes_nothing() {
 /// warning; Route 53 is never called.
 #[tokio::test]
 async fn home_region_unreachable_through_the_sdk_moves_nothing() {
-    let config: Config = sample_config(Mode::HealthGate);
+    let config = sample_config(Mode::HealthGate);
     let budget = SdkBudget::default();
     let state = EngineState {
         sequence: 1,
@@ -1427,7 +1427,7 @@ async fn home_region_unreachable_through_the_sdk_moves_nothing() {
     };
 
     let report = watcher
-        .reconcile(&Request::Automatic, common::T0, false)
+        .reconcile(&Request::Automatic, T0, false)
         .await
         .expect("the pass succeeds");
     assert!(report.transition.is_none(), "{:?}", report.reasons);

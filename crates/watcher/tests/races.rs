@@ -532,8 +532,7 @@ fn seeds_drive_the_interleaving() {
                 }
             });
             join_all(tasks).await;
-            let order = order.lock().unwrap().clone();
-            order
+            order.lock().unwrap().clone()
         })
     };
     assert_eq!(order_of(7), order_of(7));

@@ -530,3 +530,74 @@ async fn a_steady_pass_needs_no_write_reserve() {
         .expect("nothing to write, nothing to reserve");
     assert_eq!(report.active_after.as_deref(), Some(EAST));
 }
+
+/// The watchers of both regions in gate mode, on one shared (in-memory) AWS.
+fn watchers_in_both_regions() -> (MemoryWatcher, MemoryWatcher) {
+    let east = initialised(Mode::HealthGate);
+    let mut west = Watcher {
+        config: east.config.clone(),
+        route53: east.route53.clone(),
+        cloudwatch: east.cloudwatch.clone(),
+        journal: regionflip_watcher::journal::MemoryJournal::default(),
+        settings: east.settings.clone(),
+    };
+    west.settings.runs_in = Some(WEST.into());
+    west.settings.metrics_region = WEST.into();
+    let mut east = east;
+    east.settings.runs_in = Some(EAST.into());
+    (east, west)
+}
+
+#[tokio::test]
+async fn in_gate_mode_only_the_duty_region_s_watcher_records_a_transition() {
+    let (east, west) = watchers_in_both_regions();
+    east.cloudwatch
+        .set_alarm(EAST, EAST_ALARM, AlarmState::Alarm, T0);
+    // Both watchers tick at the same moment; us-east-1 is failing, so us-west-2 is on
+    // duty, whichever runs first.
+    let from_east = tick(&east, T0 + 10).await;
+    assert!(from_east.transition.is_none(), "{:?}", from_east.reasons);
+    assert!(
+        from_east
+            .reasons
+            .iter()
+            .any(|r| r.contains("the watcher in us-west-2 carries out"))
+    );
+    let from_west = tick(&west, T0 + 10).await;
+    assert_eq!(from_west.active_after.as_deref(), Some(WEST));
+    tick(&east, T0 + 20).await;
+    assert_eq!(
+        (east.journal.records().len(), west.journal.records().len()),
+        (0, 1)
+    );
+
+    // Recovery: us-east-1 is the most preferred region not failing, so its watcher fails
+    // back, and us-west-2's leaves it alone.
+    east.cloudwatch
+        .set_alarm(EAST, EAST_ALARM, AlarmState::Ok, T0 + 30);
+    let later = T0 + 30 + 300;
+    let west_pass = tick(&west, later).await;
+    assert!(west_pass.transition.is_none(), "{:?}", west_pass.reasons);
+    let east_pass = tick(&east, later).await;
+    assert_eq!(
+        east_pass.active_after.as_deref(),
+        Some(EAST),
+        "{:?}",
+        east_pass.reasons
+    );
+    assert_eq!(
+        (east.journal.records().len(), west.journal.records().len()),
+        (1, 1)
+    );
+    assert_eq!(stored_state(&east).sequence, 3);
+}
+
+#[tokio::test]
+async fn a_watcher_off_duty_keeps_the_gates_of_the_current_routing() {
+    let (east, _west) = watchers_in_both_regions();
+    east.cloudwatch
+        .set_alarm(EAST, EAST_ALARM, AlarmState::Alarm, T0);
+    tick(&east, T0 + 10).await;
+    // Routing has not moved (the duty watcher has not run yet): both gates stay open.
+    assert_eq!((last_gate(&east, EAST), last_gate(&east, WEST)), (1.0, 1.0));
+}
