@@ -28,7 +28,7 @@ fn the_duty_region_is_the_most_preferred_one_not_failing() {
         ("east=alarm west=alarm eu=alarm", None),
     ] {
         let decision = decide(&config, &observations(&config, health, &state), T);
-        let expected = duty.map(|d| region(d));
+        let expected = duty.map(region);
         assert_eq!(duty_region(&decision.regions), expected, "{health}");
     }
 }

@@ -60,8 +60,15 @@ pub async fn handle<R: Route53Api, C: CloudWatchApi, J: Journal>(
     // Health probes and ticks arrive forever: the pass itself is logged only when it
     // changes something (the transition record) or fails.
     tracing::debug!(?relevant, "pass triggered");
+    // An alarm event reaches only the watcher of the alarm's region: it acts at once. A
+    // tick reaches every region's watcher: only the duty region's acts on it.
+    let request = if relevant.iter().all(|t| **t == Trigger::Tick) {
+        Request::Tick
+    } else {
+        Request::Automatic
+    };
     let report = watcher
-        .reconcile_before(&Request::Automatic, now, false, deadline_of(&event.context))
+        .reconcile_before(&request, now, false, deadline_of(&event.context))
         .await?;
     let mut summary =
         serde_json::to_value(&report).unwrap_or_else(|e| json!({ "error": e.to_string() }));

@@ -42,8 +42,8 @@ pub struct WatcherSettings {
     /// How long to wait for a Route 53 change to reach INSYNC (0: do not wait).
     pub wait_in_sync_secs: u64,
     /// The region this watcher Lambda runs in. In `health-gate` mode only the duty
-    /// region's watcher carries out automatic transitions
-    /// ([`regionflip_core::for_watcher_in`]). `None` for the CLI and the drill, whose
+    /// region's watcher carries out a transition on a tick ([`Request::Tick`],
+    /// [`regionflip_core::for_watcher_in`]). `None` for the CLI and the drill, whose
     /// passes always act.
     pub runs_in: Option<String>,
     /// Time that must be left before the deadline to start applying a plan: one SDK
@@ -68,8 +68,14 @@ impl WatcherSettings {
 /// What a pass is asked to do.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Request {
-    /// Apply the rules (alarm event, tick, CLI `reconcile`).
+    /// Apply the rules, woken by an alarm event or an operator's `reconcile`: this
+    /// watcher acts on what it decides.
     Automatic,
+    /// Apply the rules on the periodic tick. In `health-gate` mode only the duty region's
+    /// watcher carries out a transition on a tick ([`regionflip_core::for_watcher_in`]):
+    /// every region's watcher ticks at the same moment, while an alarm event reaches only
+    /// the watcher of the alarm's region, which must act on it at once.
+    Tick,
     /// Carry out an operator's command.
     Command(Command),
 }
@@ -172,12 +178,12 @@ impl<R: Route53Api, C: CloudWatchApi, J: Journal> Watcher<R, C, J> {
     ) -> (Observations, Decision) {
         let observations = observe(&self.config, &self.route53, &self.cloudwatch, now).await;
         let decision = match (request, &self.settings.runs_in) {
-            (Request::Automatic, Some(region)) => for_watcher_in(
+            (Request::Tick, Some(region)) => for_watcher_in(
                 &self.config,
                 decide(&self.config, &observations, now),
                 region,
             ),
-            (Request::Automatic, None) => decide(&self.config, &observations, now),
+            (Request::Tick | Request::Automatic, _) => decide(&self.config, &observations, now),
             (Request::Command(command), _) => {
                 decide_command(&self.config, &observations, now, command)
             }

@@ -531,6 +531,15 @@ async fn a_steady_pass_needs_no_write_reserve() {
     assert_eq!(report.active_after.as_deref(), Some(EAST));
 }
 
+/// A scheduled tick, as the Lambda runs it: in gate mode only the duty watcher acts.
+async fn duty_tick(watcher: &MemoryWatcher, now: u64) -> regionflip_watcher::PassReport {
+    keep_endpoints_reporting(watcher, now);
+    watcher
+        .reconcile(&Request::Tick, now, false)
+        .await
+        .expect("pass succeeds")
+}
+
 /// The watchers of both regions in gate mode, on one shared (in-memory) AWS.
 fn watchers_in_both_regions() -> (MemoryWatcher, MemoryWatcher) {
     let east = initialised(Mode::HealthGate);
@@ -549,13 +558,13 @@ fn watchers_in_both_regions() -> (MemoryWatcher, MemoryWatcher) {
 }
 
 #[tokio::test]
-async fn in_gate_mode_only_the_duty_region_s_watcher_records_a_transition() {
+async fn on_ticks_in_gate_mode_only_the_duty_region_s_watcher_records_a_transition() {
     let (east, west) = watchers_in_both_regions();
     east.cloudwatch
         .set_alarm(EAST, EAST_ALARM, AlarmState::Alarm, T0);
     // Both watchers tick at the same moment; us-east-1 is failing, so us-west-2 is on
     // duty, whichever runs first.
-    let from_east = tick(&east, T0 + 10).await;
+    let from_east = duty_tick(&east, T0 + 10).await;
     assert!(from_east.transition.is_none(), "{:?}", from_east.reasons);
     assert!(
         from_east
@@ -563,9 +572,9 @@ async fn in_gate_mode_only_the_duty_region_s_watcher_records_a_transition() {
             .iter()
             .any(|r| r.contains("the watcher in us-west-2 carries out"))
     );
-    let from_west = tick(&west, T0 + 10).await;
+    let from_west = duty_tick(&west, T0 + 10).await;
     assert_eq!(from_west.active_after.as_deref(), Some(WEST));
-    tick(&east, T0 + 20).await;
+    duty_tick(&east, T0 + 20).await;
     assert_eq!(
         (east.journal.records().len(), west.journal.records().len()),
         (0, 1)
@@ -576,9 +585,9 @@ async fn in_gate_mode_only_the_duty_region_s_watcher_records_a_transition() {
     east.cloudwatch
         .set_alarm(EAST, EAST_ALARM, AlarmState::Ok, T0 + 30);
     let later = T0 + 30 + 300;
-    let west_pass = tick(&west, later).await;
+    let west_pass = duty_tick(&west, later).await;
     assert!(west_pass.transition.is_none(), "{:?}", west_pass.reasons);
-    let east_pass = tick(&east, later).await;
+    let east_pass = duty_tick(&east, later).await;
     assert_eq!(
         east_pass.active_after.as_deref(),
         Some(EAST),
@@ -597,7 +606,30 @@ async fn a_watcher_off_duty_keeps_the_gates_of_the_current_routing() {
     let (east, _west) = watchers_in_both_regions();
     east.cloudwatch
         .set_alarm(EAST, EAST_ALARM, AlarmState::Alarm, T0);
-    tick(&east, T0 + 10).await;
+    duty_tick(&east, T0 + 10).await;
     // Routing has not moved (the duty watcher has not run yet): both gates stay open.
     assert_eq!((last_gate(&east, EAST), last_gate(&east, WEST)), (1.0, 1.0));
+}
+
+#[tokio::test]
+async fn an_alarm_event_is_acted_on_by_the_watcher_it_reaches_even_off_duty() {
+    // EventBridge delivers us-east-1's alarm only to us-east-1's watcher; waiting for the
+    // duty watcher's tick would delay a gray-failure failover by up to a minute.
+    let (east, west) = watchers_in_both_regions();
+    east.cloudwatch
+        .set_alarm(EAST, EAST_ALARM, AlarmState::Alarm, T0);
+    let report = tick(&east, T0 + 10).await;
+    assert_eq!(
+        report.active_after.as_deref(),
+        Some(WEST),
+        "{:?}",
+        report.reasons
+    );
+    // The duty watcher's next tick finds the work done.
+    let later = duty_tick(&west, T0 + 60).await;
+    assert!(later.transition.is_none());
+    assert_eq!(
+        (east.journal.records().len(), west.journal.records().len()),
+        (1, 0)
+    );
 }

@@ -234,7 +234,7 @@ async fn drill(
     home_endpoint.stop().await;
     standby_endpoint.stop().await;
     if let Some(moto) = moto {
-        moto.stop().await;
+        moto.stop();
     }
     let json = serde_json::to_string_pretty(&report)
         .map_err(|e| CliError::Failed(format!("cannot encode the report: {e}")))?;
