@@ -26,78 +26,21 @@ mod support;
 mod harness;
 
 use aws_sdk_cloudwatch::types::StateValue;
-use harness::{ConfigFile, Run, regionflip, shared_moto};
+use harness::Run;
+use harness::records::{HOME, RecordsSetup, region_of_target};
 use regionflip_core::{EngineState, FailoverRole, RecordSet, StateObservation};
-use regionflip_watcher::aws::AwsClients;
-use regionflip_watcher::ports::Route53Api;
-use support::{MotoServer, OTHER_REGION};
+use support::OTHER_REGION;
 
-const HOME: &str = "us-east-1";
 /// Rounds of "change the alarm, run two passes at once".
 const ROUNDS: usize = 4;
 
-/// A `records` configuration that fails back as soon as home is healthy again, so every
-/// round moves traffic.
-fn config_text(zone_id: &str, record: &str, alarm_prefix: &str) -> String {
-    format!(
-        r#"
-hosted_zone_id = "{zone_id}"
-record_name = "{record}"
-mode = "records"
+/// Fail back as soon as home is healthy again, so every round moves traffic.
+const FAILBACK_AT_ONCE: &str =
+    "[failback]\nstable_for_secs = 0\nmin_dwell_secs = 0\nmax_flips_per_hour = 60\n";
 
-[failback]
-stable_for_secs = 0
-min_dwell_secs = 0
-max_flips_per_hour = 60
+type Setup = RecordsSetup;
 
-[[regions]]
-name = "{HOME}"
-target = "east.{record}.backend.example"
-alarms = ["{alarm_prefix}-errors-{HOME}"]
-
-[[regions]]
-name = "{OTHER_REGION}"
-target = "west.{record}.backend.example"
-alarms = ["{alarm_prefix}-errors-{OTHER_REGION}"]
-"#
-    )
-}
-
-struct Setup {
-    moto: std::sync::Arc<MotoServer>,
-    aws: AwsClients,
-    zone: String,
-    record: String,
-    config: ConfigFile,
-    alarm: String,
-}
-
-impl Setup {
-    async fn new(name: &str) -> Setup {
-        let moto = shared_moto();
-        let aws = support::clients(&moto).await;
-        let zone_name = format!("{name}.regionflip.test");
-        let zone = support::create_zone(&aws, &zone_name).await;
-        let record = format!("api.{zone_name}");
-        let prefix = format!("{name}-api");
-        for region in [HOME, OTHER_REGION] {
-            support::create_alarm(&aws, region, &format!("{prefix}-errors-{region}")).await;
-        }
-        let config = ConfigFile::new(name, &config_text(&zone, &record, &prefix));
-        Setup {
-            moto,
-            aws,
-            zone,
-            record,
-            config,
-            alarm: format!("{prefix}-errors-{HOME}"),
-        }
-    }
-
-    fn run(&self, args: &[&str]) -> Run {
-        regionflip(Some(&self.moto), self.config.path(), args)
-    }
-
+impl RecordsSetup {
     /// Runs `regionflip reconcile` twice at the same time.
     fn two_passes_at_once(&self) -> [Run; 2] {
         std::thread::scope(|scope| {
@@ -105,23 +48,6 @@ impl Setup {
             let second = scope.spawn(|| self.run(&["reconcile", "--json"]));
             [first.join().unwrap(), second.join().unwrap()]
         })
-    }
-
-    /// Every record under the record's name and the state record's name.
-    async fn records(&self) -> Vec<RecordSet> {
-        let name = format!("{}.", self.record);
-        let state_name = format!("_regionflip.{name}");
-        // moto never reports NextRecordIdentifier; one page holds this zone.
-        let page = self
-            .aws
-            .route53
-            .list_records(&self.zone, &name, 100)
-            .await
-            .unwrap();
-        page.records
-            .into_iter()
-            .filter(|r| r.name == name || r.name == state_name)
-            .collect()
     }
 
     /// Checks the zone is well formed and returns the state and the PRIMARY's region.
@@ -144,12 +70,7 @@ impl Setup {
                 1,
                 "round {round}: {role:?} records {records:#?}"
             );
-            let target = &found[0].values[0];
-            if target.starts_with("east.") {
-                HOME.to_owned()
-            } else {
-                OTHER_REGION.to_owned()
-            }
+            region_of_target(&found[0].values[0]).to_owned()
         };
         let primary = role(FailoverRole::Primary);
         let secondary = role(FailoverRole::Secondary);
@@ -171,7 +92,7 @@ fn transition_lines(run: &Run) -> usize {
 
 #[tokio::test]
 async fn two_reconciles_at_once_leave_one_state_and_one_pair() {
-    let setup = Setup::new("concurrent").await;
+    let setup = Setup::new("concurrent", FAILBACK_AT_ONCE).await;
     setup.run(&["init"]).expect_code(0);
     setup.check_zone(0).await;
 
@@ -185,7 +106,7 @@ async fn two_reconciles_at_once_leave_one_state_and_one_pair() {
         } else {
             StateValue::Ok
         };
-        support::set_alarm_state(&setup.aws, HOME, &setup.alarm, state).await;
+        support::set_alarm_state(&setup.aws, HOME, &setup.alarm(HOME), state).await;
 
         let runs = setup.two_passes_at_once();
         for run in &runs {

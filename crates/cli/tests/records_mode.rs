@@ -17,90 +17,17 @@ use aws_sdk_cloudwatch::types::{DimensionFilter, StateValue};
 use aws_sdk_route53::types::{
     Change, ChangeAction, ChangeBatch, ResourceRecord, ResourceRecordSet, RrType,
 };
-use harness::{ConfigFile, Run, regionflip, shared_moto};
-use regionflip_core::{EngineState, FailoverRole, RecordSet, StateObservation};
-use regionflip_watcher::aws::AwsClients;
-use regionflip_watcher::ports::Route53Api;
+use harness::records::{HOME, RecordsSetup, records_config, region_of_target};
+use harness::{ConfigFile, regionflip};
+use regionflip_core::{EngineState, FailoverRole, StateObservation};
 use serde_json::Value;
-use support::{MotoServer, OTHER_REGION};
+use support::OTHER_REGION;
 
-const HOME: &str = "us-east-1";
+type Setup = RecordsSetup;
 
-/// A `records` configuration for `record` in `zone`, one alarm per region.
-fn records_config(zone_id: &str, record: &str, alarm_prefix: &str) -> String {
-    format!(
-        r#"
-hosted_zone_id = "{zone_id}"
-record_name = "{record}"
-mode = "records"
-
-[[regions]]
-name = "{HOME}"
-target = "east.{record}.backend.example"
-alarms = ["{alarm_prefix}-errors-{HOME}"]
-
-[[regions]]
-name = "{OTHER_REGION}"
-target = "west.{record}.backend.example"
-alarms = ["{alarm_prefix}-errors-{OTHER_REGION}"]
-"#
-    )
-}
-
-struct Setup {
-    moto: std::sync::Arc<MotoServer>,
-    aws: AwsClients,
-    zone: String,
-    record: String,
-    config: ConfigFile,
-    alarm_prefix: String,
-}
-
-impl Setup {
-    /// A zone of its own and the two regions' alarms, all OK.
-    async fn new(name: &str) -> Setup {
-        let moto = shared_moto();
-        let aws = support::clients(&moto).await;
-        let zone_name = format!("{name}.regionflip.test");
-        let zone = support::create_zone(&aws, &zone_name).await;
-        let record = format!("api.{zone_name}");
-        let alarm_prefix = format!("{name}-api");
-        for region in [HOME, OTHER_REGION] {
-            support::create_alarm(&aws, region, &format!("{alarm_prefix}-errors-{region}")).await;
-        }
-        let config = ConfigFile::new(name, &records_config(&zone, &record, &alarm_prefix));
-        Setup {
-            moto,
-            aws,
-            zone,
-            record,
-            config,
-            alarm_prefix,
-        }
-    }
-
-    fn run(&self, args: &[&str]) -> Run {
-        regionflip(Some(&self.moto), self.config.path(), args)
-    }
-
+impl RecordsSetup {
     async fn set_alarm(&self, region: &str, state: StateValue) {
-        let name = format!("{}-errors-{region}", self.alarm_prefix);
-        support::set_alarm_state(&self.aws, region, &name, state).await;
-    }
-
-    /// The records regionflip manages: the pair and the state record.
-    async fn records(&self) -> Vec<RecordSet> {
-        let state_name = format!("_regionflip.{}.", self.record);
-        let page = self
-            .aws
-            .route53
-            .list_records(&self.zone, &format!("{}.", self.record), 100)
-            .await
-            .unwrap();
-        page.records
-            .into_iter()
-            .filter(|r| r.name == format!("{}.", self.record) || r.name == state_name)
-            .collect()
+        support::set_alarm_state(&self.aws, region, &self.alarm(region), state).await;
     }
 
     /// The region the PRIMARY record points at.
@@ -110,14 +37,7 @@ impl Setup {
             .iter()
             .find(|r| r.failover == Some(FailoverRole::Primary))
             .expect("a PRIMARY record");
-        let target = primary.values[0].clone();
-        if target.starts_with("east.") {
-            HOME.into()
-        } else if target.starts_with("west.") {
-            OTHER_REGION.into()
-        } else {
-            panic!("PRIMARY points at {target}")
-        }
+        region_of_target(&primary.values[0]).into()
     }
 
     async fn state(&self) -> EngineState {
@@ -139,7 +59,7 @@ fn outcome(report: &Value) -> &str {
 
 #[tokio::test]
 async fn every_command_in_records_mode() {
-    let setup = Setup::new("records").await;
+    let setup = Setup::new("records", "").await;
 
     // init --dry-run says what it would create and writes nothing.
     let dry = setup.run(&["init", "--dry-run"]).expect_code(0);
@@ -312,7 +232,7 @@ async fn every_command_in_records_mode() {
 
 #[tokio::test]
 async fn init_refuses_a_record_it_did_not_create() {
-    let setup = Setup::new("foreign").await;
+    let setup = Setup::new("foreign", "").await;
     let name = format!("{}.", setup.record);
     let cname = ResourceRecordSet::builder()
         .name(&name)
@@ -371,7 +291,7 @@ async fn init_refuses_a_record_it_did_not_create() {
 fn a_bad_configuration_exits_2_naming_the_key() {
     let config = ConfigFile::new(
         "bad-config",
-        &records_config("Z0123456789ABCDEFGHIJ", "api.bad.example", "bad")
+        &records_config("Z0123456789ABCDEFGHIJ", "api.bad.example", "bad", "")
             .replace("mode = \"records\"", "mode = \"records\"\nttl = 99999"),
     );
     for args in [&["status"][..], &["init"], &["reconcile"], &["pause"]] {

@@ -15,6 +15,8 @@ use std::sync::{Arc, Mutex, Weak};
 
 use crate::support::MotoServer;
 
+pub mod records;
+
 /// One moto for the tests of this binary that run at the same time: started by the first
 /// that needs it, stopped (by `Drop`) when the last holder finishes. A static would keep
 /// the process alive after the tests, since statics are never dropped.

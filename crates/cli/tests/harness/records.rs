@@ -1,0 +1,111 @@
+//! A `records`-mode world for CLI tests: a hosted zone of the test's own in the shared
+//! moto, one alarm per region (all OK), and a configuration file naming them.
+
+use std::sync::Arc;
+
+use regionflip_core::RecordSet;
+use regionflip_watcher::aws::AwsClients;
+use regionflip_watcher::ports::Route53Api;
+
+use super::{ConfigFile, Run, regionflip, shared_moto};
+use crate::support::{self, MotoServer, OTHER_REGION};
+
+/// The home region of every CLI test configuration.
+pub const HOME: &str = "us-east-1";
+
+/// A `records` configuration for `record` in `zone`, one alarm per region; `failback`
+/// is a `[failback]` table or empty for the defaults.
+pub fn records_config(zone_id: &str, record: &str, alarm_prefix: &str, failback: &str) -> String {
+    format!(
+        r#"
+hosted_zone_id = "{zone_id}"
+record_name = "{record}"
+mode = "records"
+{failback}
+[[regions]]
+name = "{HOME}"
+target = "east.{record}.backend.example"
+alarms = ["{alarm_prefix}-errors-{HOME}"]
+
+[[regions]]
+name = "{OTHER_REGION}"
+target = "west.{record}.backend.example"
+alarms = ["{alarm_prefix}-errors-{OTHER_REGION}"]
+"#
+    )
+}
+
+/// One test's zone, alarms and configuration file.
+pub struct RecordsSetup {
+    pub moto: Arc<MotoServer>,
+    pub aws: AwsClients,
+    pub zone: String,
+    pub record: String,
+    pub config: ConfigFile,
+    pub alarm_prefix: String,
+}
+
+impl RecordsSetup {
+    /// A zone named after `name` and the two regions' alarms, all OK.
+    pub async fn new(name: &str, failback: &str) -> RecordsSetup {
+        let moto = shared_moto();
+        let aws = support::clients(&moto).await;
+        let zone_name = format!("{name}.regionflip.test");
+        let zone = support::create_zone(&aws, &zone_name).await;
+        let record = format!("api.{zone_name}");
+        let alarm_prefix = format!("{name}-api");
+        for region in [HOME, OTHER_REGION] {
+            support::create_alarm(&aws, region, &format!("{alarm_prefix}-errors-{region}")).await;
+        }
+        let config = ConfigFile::new(
+            name,
+            &records_config(&zone, &record, &alarm_prefix, failback),
+        );
+        RecordsSetup {
+            moto,
+            aws,
+            zone,
+            record,
+            config,
+            alarm_prefix,
+        }
+    }
+
+    /// Runs the binary with this setup's configuration.
+    pub fn run(&self, args: &[&str]) -> Run {
+        regionflip(Some(&self.moto), self.config.path(), args)
+    }
+
+    /// The name of `region`'s alarm.
+    pub fn alarm(&self, region: &str) -> String {
+        format!("{}-errors-{region}", self.alarm_prefix)
+    }
+
+    /// Every record under the record's name and the state record's name (moto never
+    /// reports NextRecordIdentifier; one page holds this zone).
+    pub async fn records(&self) -> Vec<RecordSet> {
+        let name = format!("{}.", self.record);
+        let state_name = format!("_regionflip.{name}");
+        let page = self
+            .aws
+            .route53
+            .list_records(&self.zone, &name, 100)
+            .await
+            .expect("ListResourceRecordSets");
+        page.records
+            .into_iter()
+            .filter(|r| r.name == name || r.name == state_name)
+            .collect()
+    }
+}
+
+/// The region a record of this world points at.
+pub fn region_of_target(target: &str) -> &'static str {
+    if target.starts_with("east.") {
+        HOME
+    } else if target.starts_with("west.") {
+        OTHER_REGION
+    } else {
+        panic!("a record points at {target}, no configured region")
+    }
+}
