@@ -47,9 +47,7 @@ use common::*;
 use lambda_runtime::{Context, Diagnostic, LambdaEvent};
 use regionflip_core::plan::state_record;
 use regionflip_core::resources::GATE_METRIC;
-use regionflip_core::{
-    Change, ChangeAction, EngineState, FailoverRole, Mode, RecordSet, StateObservation,
-};
+use regionflip_core::{Change, ChangeAction, EngineState, Mode, RecordSet};
 use regionflip_watcher::aws::{AwsClients, CloudWatchAdapter, Route53Adapter, SdkBudget};
 use regionflip_watcher::handler::{HandlerError, handle};
 use regionflip_watcher::journal::MemoryJournal;
@@ -827,69 +825,25 @@ fn alarm(watcher: &FaultyWatcher, region: &str, state: AlarmState, since: u64) {
 }
 
 fn primary_region(watcher: &FaultyWatcher) -> String {
-    let records = watcher
-        .route53
-        .inner
-        .records(&watcher.config.hosted_zone_id);
-    let primary = records
-        .iter()
-        .find(|r| r.failover == Some(FailoverRole::Primary))
-        .expect("a PRIMARY record");
-    regionflip_core::plan::region_of_record(&watcher.config, primary)
-        .expect("PRIMARY points at a configured region")
-        .name
-        .clone()
+    common::primary_region(&watcher.config, &watcher.route53.inner)
 }
 
 /// The state as the watcher would read it (records: the TXT record; gates: the newest
-/// copy), and in gate mode each region's copy.
+/// copy).
 fn stored_state(watcher: &FaultyWatcher) -> EngineState {
-    let config = &watcher.config;
-    match config.mode {
-        Mode::Records => {
-            let record = watcher
-                .route53
-                .inner
-                .records(&config.hosted_zone_id)
-                .into_iter()
-                .find(|r| r.name == config.state_record_name())
-                .expect("a state record");
-            match StateObservation::from_state_record(record) {
-                StateObservation::Valid { state, .. } => state,
-                other => panic!("state record unreadable: {other:?}"),
-            }
-        }
-        Mode::HealthGate => [EAST, WEST]
-            .iter()
-            .map(|region| state_copy(watcher, region))
-            .max_by_key(|state| state.sequence)
-            .expect("two copies"),
-    }
+    common::stored_state(
+        &watcher.config,
+        &watcher.route53.inner,
+        &watcher.cloudwatch.inner,
+    )
 }
 
 fn state_copy(watcher: &FaultyWatcher, region: &str) -> EngineState {
-    let text = watcher
-        .cloudwatch
-        .inner
-        .alarm_description(region, &watcher.config.state_alarm_name())
-        .expect("a state copy");
-    EngineState::decode(&text).unwrap()
+    common::state_copy(&watcher.config, &watcher.cloudwatch.inner, region)
 }
 
 fn last_gate(watcher: &FaultyWatcher, region: &str) -> Option<f64> {
-    let host = watcher.config.gate_host_region(region).to_owned();
-    watcher
-        .cloudwatch
-        .inner
-        .values_of(&host, GATE_METRIC)
-        .iter()
-        .rev()
-        .find(|d| {
-            d.dimensions
-                .iter()
-                .any(|(k, v)| k == "Region" && v == region)
-        })
-        .map(|d| d.value)
+    common::last_gate(&watcher.config, &watcher.cloudwatch.inner, region)
 }
 
 /// Whether the report says `text`: in a reason, or in a region's evidence.

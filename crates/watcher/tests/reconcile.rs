@@ -6,11 +6,8 @@
 mod common;
 
 use common::*;
-use regionflip_core::plan::region_of_record;
 use regionflip_core::resources::GATE_METRIC;
-use regionflip_core::{
-    Change, Command, EngineState, FailoverRole, Mode, RecordSet, StateObservation,
-};
+use regionflip_core::{Change, Command, EngineState, Mode, RecordSet};
 use regionflip_watcher::memory::MemoryRoute53;
 use regionflip_watcher::ports::{AlarmState, AwsError, ChangeError, RecordPage, Route53Api};
 use regionflip_watcher::{PassError, Request, Watcher};
@@ -40,56 +37,15 @@ fn keep_endpoints_reporting(watcher: &MemoryWatcher, now: u64) {
 }
 
 fn primary_region(watcher: &MemoryWatcher) -> String {
-    let records = watcher.route53.records(&watcher.config.hosted_zone_id);
-    let primary = records
-        .iter()
-        .find(|r| r.failover == Some(FailoverRole::Primary))
-        .expect("a PRIMARY record");
-    region_of_record(&watcher.config, primary)
-        .expect("PRIMARY points at a configured region")
-        .name
-        .clone()
+    common::primary_region(&watcher.config, &watcher.route53)
 }
 
 fn stored_state(watcher: &MemoryWatcher) -> EngineState {
-    match watcher.config.mode {
-        Mode::Records => {
-            let name = watcher.config.state_record_name();
-            let record = watcher
-                .route53
-                .records(&watcher.config.hosted_zone_id)
-                .into_iter()
-                .find(|r| r.name == name)
-                .expect("state record");
-            match StateObservation::from_state_record(record) {
-                StateObservation::Valid { state, .. } => state,
-                other => panic!("state record unreadable: {other:?}"),
-            }
-        }
-        Mode::HealthGate => {
-            let text = watcher
-                .cloudwatch
-                .alarm_description(EAST, &watcher.config.state_alarm_name())
-                .expect("state holder");
-            EngineState::decode(&text).expect("valid state")
-        }
-    }
+    common::stored_state(&watcher.config, &watcher.route53, &watcher.cloudwatch)
 }
 
 fn last_gate(watcher: &MemoryWatcher, region: &str) -> f64 {
-    let host = watcher.config.gate_host_region(region).to_string();
-    watcher
-        .cloudwatch
-        .values_of(&host, GATE_METRIC)
-        .iter()
-        .rev()
-        .find(|d| {
-            d.dimensions
-                .iter()
-                .any(|(k, v)| k == "Region" && v == region)
-        })
-        .map(|d| d.value)
-        .expect("gate published")
+    common::last_gate(&watcher.config, &watcher.cloudwatch, region).expect("gate published")
 }
 
 fn metric_values(watcher: &MemoryWatcher, name: &str) -> Vec<f64> {

@@ -90,3 +90,68 @@ pub fn endpoint_healthy_between(
         .collect();
     cloudwatch.add_health_samples(check, &samples);
 }
+
+// ------------------------------------------------------------------ reading the world back
+
+/// The region the PRIMARY record points at.
+pub fn primary_region(config: &Config, route53: &MemoryRoute53) -> String {
+    let records = route53.records(&config.hosted_zone_id);
+    let primary = records
+        .iter()
+        .find(|r| r.failover == Some(FailoverRole::Primary))
+        .expect("a PRIMARY record");
+    regionflip_core::plan::region_of_record(config, primary)
+        .expect("PRIMARY points at a configured region")
+        .name
+        .clone()
+}
+
+/// The state as a watcher would read it: the TXT record (`records`) or the newest of the
+/// regions' copies (`health-gate`).
+pub fn stored_state(
+    config: &Config,
+    route53: &MemoryRoute53,
+    cloudwatch: &MemoryCloudWatch,
+) -> EngineState {
+    match config.mode {
+        Mode::Records => {
+            let record = route53
+                .records(&config.hosted_zone_id)
+                .into_iter()
+                .find(|r| r.name == config.state_record_name())
+                .expect("a state record");
+            match regionflip_core::StateObservation::from_state_record(record) {
+                regionflip_core::StateObservation::Valid { state, .. } => state,
+                other => panic!("state record unreadable: {other:?}"),
+            }
+        }
+        Mode::HealthGate => [EAST, WEST]
+            .iter()
+            .map(|region| state_copy(config, cloudwatch, region))
+            .max_by_key(|state| state.sequence)
+            .expect("two copies"),
+    }
+}
+
+/// One region's copy of the gate-mode state.
+pub fn state_copy(config: &Config, cloudwatch: &MemoryCloudWatch, region: &str) -> EngineState {
+    let text = cloudwatch
+        .alarm_description(region, &config.state_alarm_name())
+        .expect("a state copy");
+    EngineState::decode(&text).expect("a valid state copy")
+}
+
+/// The last value published for `region`'s gate, in the region that hosts it.
+pub fn last_gate(config: &Config, cloudwatch: &MemoryCloudWatch, region: &str) -> Option<f64> {
+    let host = config.gate_host_region(region).to_owned();
+    cloudwatch
+        .values_of(&host, regionflip_core::resources::GATE_METRIC)
+        .iter()
+        .rev()
+        .find(|d| {
+            d.dimensions
+                .iter()
+                .any(|(k, v)| k == "Region" && v == region)
+        })
+        .map(|d| d.value)
+}
