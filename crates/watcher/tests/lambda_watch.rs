@@ -50,8 +50,18 @@ struct LambdaWatch {
 
 impl Drop for LambdaWatch {
     fn drop(&mut self) {
+        // The whole group: cargo-lambda, and the watcher process it runs. TERM first so
+        // it can stop its function; KILL what is still there after a bounded wait.
         let group = format!("-{}", self.child.id());
         let _ = Command::new("kill").args(["-TERM", "--", &group]).status();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
         let _ = self.child.wait();
     }
 }
