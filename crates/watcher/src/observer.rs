@@ -32,6 +32,17 @@ const HEALTH_HISTORY_MARGIN_SECS: u64 = 600;
 /// room for a few neighbours.
 const LIST_PAGE_SIZE: i32 = 10;
 
+/// What a pass read, with what only the watcher (not the engine) needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Observed {
+    /// The engine's input.
+    pub observations: Observations,
+    /// Gate mode: regions whose state copy is missing, unreadable as a state, or older
+    /// than the newest one, while their CloudWatch answered. The pass rewrites them, so
+    /// one failed copy write does not leave a region behind until the next transition.
+    pub stale_state_copies: Vec<String>,
+}
+
 /// Reads everything one pass needs.
 pub async fn observe<R: Route53Api, C: CloudWatchApi>(
     config: &Config,
@@ -39,6 +50,18 @@ pub async fn observe<R: Route53Api, C: CloudWatchApi>(
     cloudwatch: &C,
     now: u64,
 ) -> Observations {
+    observe_in_detail(config, route53, cloudwatch, now)
+        .await
+        .observations
+}
+
+/// Reads everything one pass needs, and which gate-mode state copies are stale.
+pub async fn observe_in_detail<R: Route53Api, C: CloudWatchApi>(
+    config: &Config,
+    route53: &R,
+    cloudwatch: &C,
+    now: u64,
+) -> Observed {
     let alarms = read_alarms(config, cloudwatch);
     let endpoints = read_endpoints(config, cloudwatch, now);
     let routing = async {
@@ -72,13 +95,16 @@ pub async fn observe<R: Route53Api, C: CloudWatchApi>(
                 },
             }
         };
-        state_holders.push(match &readings {
-            Ok(found) => Ok(found
-                .iter()
-                .find(|a| a.name == config.state_alarm_name())
-                .and_then(|a| a.description.clone())),
-            Err(why) => Err(why.clone()),
-        });
+        state_holders.push((
+            region.name.clone(),
+            match &readings {
+                Ok(found) => Ok(found
+                    .iter()
+                    .find(|a| a.name == config.state_alarm_name())
+                    .and_then(|a| a.description.clone())),
+                Err(why) => Err(why.clone()),
+            },
+        ));
         regions.push(RegionObservation {
             region: region.name.clone(),
             alarms: region.alarms.iter().map(reading).collect(),
@@ -90,14 +116,20 @@ pub async fn observe<R: Route53Api, C: CloudWatchApi>(
         });
     }
 
-    let state = match config.mode {
-        Mode::Records => records_state.unwrap_or(StateObservation::Missing),
+    let (state, stale_state_copies) = match config.mode {
+        Mode::Records => (
+            records_state.unwrap_or(StateObservation::Missing),
+            Vec::new(),
+        ),
         Mode::HealthGate => newest_state(&state_holders),
     };
-    Observations {
-        regions,
-        routing,
-        state,
+    Observed {
+        observations: Observations {
+            regions,
+            routing,
+            state,
+        },
+        stale_state_copies,
     }
 }
 
@@ -256,26 +288,42 @@ async fn read_records<R: Route53Api>(
 }
 
 /// Gate mode keeps a copy of the state in every region; the newest valid copy wins, so
-/// losing a region (or a write to it) loses nothing.
-fn newest_state(holders: &[Result<Option<String>, String>]) -> StateObservation {
+/// losing a region (or a write to it) loses nothing. Also returns the regions whose copy
+/// is behind the newest (missing, garbled or older) while their CloudWatch answered.
+fn newest_state(
+    holders: &[(String, Result<Option<String>, String>)],
+) -> (StateObservation, Vec<String>) {
     let mut newest: Option<EngineState> = None;
     let mut corrupt = None;
     let mut unreadable = Vec::new();
-    for holder in holders {
+    let mut sequences: Vec<(&str, Option<u64>)> = Vec::new();
+    for (region, holder) in holders {
         match holder {
             Ok(Some(text)) => match StateObservation::from_text(text) {
                 StateObservation::Valid { state, .. } => {
+                    sequences.push((region, Some(state.sequence)));
                     if newest.as_ref().is_none_or(|n| state.sequence > n.sequence) {
                         newest = Some(state);
                     }
                 }
-                other => corrupt = Some(other),
+                other => {
+                    sequences.push((region, None));
+                    corrupt = Some(other);
+                }
             },
-            Ok(None) => {}
+            Ok(None) => sequences.push((region, None)),
             Err(why) => unreadable.push(why.clone()),
         }
     }
-    match (newest, corrupt) {
+    let stale = match &newest {
+        Some(newest) => sequences
+            .iter()
+            .filter(|(_, sequence)| *sequence != Some(newest.sequence))
+            .map(|(region, _)| (*region).to_string())
+            .collect(),
+        None => Vec::new(),
+    };
+    let state = match (newest, corrupt) {
         (Some(state), _) => StateObservation::Valid {
             state,
             record: None,
@@ -285,5 +333,6 @@ fn newest_state(holders: &[Result<Option<String>, String>]) -> StateObservation 
             StateObservation::Unreadable(unreadable.join("; "))
         }
         (None, None) => StateObservation::Missing,
-    }
+    };
+    (state, stale)
 }

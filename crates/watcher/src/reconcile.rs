@@ -29,7 +29,7 @@ use serde::Serialize;
 
 use crate::journal::{Journal, TransitionRecord, rfc3339};
 use crate::metrics::{PassFacts, gate_data, pass_data};
-use crate::observer::observe;
+use crate::observer::{Observed, observe, observe_in_detail};
 use crate::ports::{AwsError, ChangeError, CloudWatchApi, Route53Api, StateAlarm};
 
 /// Knobs of the watcher that are not part of the engine's configuration.
@@ -176,19 +176,30 @@ impl<R: Route53Api, C: CloudWatchApi, J: Journal> Watcher<R, C, J> {
         request: &Request,
         now: u64,
     ) -> (Observations, Decision) {
-        let observations = observe(&self.config, &self.route53, &self.cloudwatch, now).await;
+        let (observed, decision) = self.observe_in_detail_and_decide(request, now).await;
+        (observed.observations, decision)
+    }
+
+    /// [`Self::observe_and_decide`], keeping what only the watcher needs.
+    async fn observe_in_detail_and_decide(
+        &self,
+        request: &Request,
+        now: u64,
+    ) -> (Observed, Decision) {
+        let observed = observe_in_detail(&self.config, &self.route53, &self.cloudwatch, now).await;
+        let observations = &observed.observations;
         let decision = match (request, &self.settings.runs_in) {
             (Request::Tick, Some(region)) => for_watcher_in(
                 &self.config,
-                decide(&self.config, &observations, now),
+                decide(&self.config, observations, now),
                 region,
             ),
-            (Request::Tick | Request::Automatic, _) => decide(&self.config, &observations, now),
+            (Request::Tick | Request::Automatic, _) => decide(&self.config, observations, now),
             (Request::Command(command), _) => {
-                decide_command(&self.config, &observations, now, command)
+                decide_command(&self.config, observations, now, command)
             }
         };
-        (observations, decision)
+        (observed, decision)
     }
 
     /// One pass. `now` is the wall clock in Unix seconds (injected so tests need no
@@ -218,7 +229,7 @@ impl<R: Route53Api, C: CloudWatchApi, J: Journal> Watcher<R, C, J> {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let (_, decision) = self.observe_and_decide(request, now).await;
+            let (observed, decision) = self.observe_in_detail_and_decide(request, now).await;
             if let Some(deadline) = deadline {
                 let left = deadline.saturating_duration_since(Instant::now());
                 if !dry_run && decision.plan != Plan::Nothing && left < self.settings.apply_reserve
@@ -255,8 +266,11 @@ impl<R: Route53Api, C: CloudWatchApi, J: Journal> Watcher<R, C, J> {
             let (change_id, mut warnings) = match outcome {
                 Ok(Applied::Done {
                     change_id,
-                    warnings,
-                }) => (change_id, warnings),
+                    mut warnings,
+                }) => {
+                    warnings.extend(self.repair_state_copies(&observed, &decision.plan).await);
+                    (change_id, warnings)
+                }
                 Ok(Applied::Conflict(why)) => {
                     conflicts += 1;
                     tracing::warn!(attempt, %why, "compare-and-swap conflict; reading again");
@@ -446,6 +460,35 @@ impl<R: Route53Api, C: CloudWatchApi, J: Journal> Watcher<R, C, J> {
             }
             _ => Err(error),
         }
+    }
+
+    /// Gate mode: rewrites the state copies that are behind the newest one, when this
+    /// pass wrote no state itself (a transition writes every copy anyway). Failures are
+    /// warnings; the next pass tries again.
+    async fn repair_state_copies(&self, observed: &Observed, plan: &Plan) -> Vec<String> {
+        let (Plan::Gates { state: None, .. }, StateObservation::Valid { state, .. }) =
+            (plan, &observed.observations.state)
+        else {
+            return Vec::new();
+        };
+        let alarm = StateAlarm {
+            name: self.config.state_alarm_name(),
+            namespace: self.config.metrics_namespace.clone(),
+            description: state.encode(),
+        };
+        let writes = observed.stale_state_copies.iter().map(|region| {
+            let alarm = &alarm;
+            async move {
+                match self.cloudwatch.put_state_alarm(region, alarm).await {
+                    Ok(()) => {
+                        tracing::info!(%region, sequence = state.sequence, "stale state copy rewritten");
+                        None
+                    }
+                    Err(e) => Some(format!("stale state copy in {region} not rewritten: {e}")),
+                }
+            }
+        });
+        join_all(writes).await.into_iter().flatten().collect()
     }
 
     /// Waits for INSYNC when asked to, within the configured bound.

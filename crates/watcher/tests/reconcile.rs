@@ -589,3 +589,30 @@ async fn an_alarm_event_is_acted_on_by_the_watcher_it_reaches_even_off_duty() {
         (1, 0)
     );
 }
+
+#[tokio::test]
+async fn a_stale_or_missing_state_copy_is_rewritten_by_the_next_steady_pass() {
+    let watcher = initialised(Mode::HealthGate);
+    let name = watcher.config.state_alarm_name();
+    // us-west-2 missed the last write (an older state) ...
+    let older = EngineState::initial(EAST);
+    watcher
+        .cloudwatch
+        .set_description(WEST, &name, &older.encode());
+    let report = tick(&watcher, T0 + 10).await;
+    assert!(report.warnings.is_empty(), "{:?}", report.warnings);
+    let copy = |region| {
+        EngineState::decode(
+            &watcher
+                .cloudwatch
+                .alarm_description(region, &name)
+                .expect("copy"),
+        )
+        .expect("valid copy")
+    };
+    assert_eq!((copy(EAST).sequence, copy(WEST).sequence), (1, 1));
+    // ... and once repaired, steady passes write nothing more.
+    let writes = watcher.cloudwatch.calls().put_metric_alarm;
+    tick(&watcher, T0 + 70).await;
+    assert_eq!(watcher.cloudwatch.calls().put_metric_alarm, writes);
+}
