@@ -23,7 +23,8 @@ use futures_util::future::join_all;
 use regionflip_core::engine::Outcome;
 use regionflip_core::observe::{Observations, StateObservation};
 use regionflip_core::{
-    Command, Config, Decision, Plan, RegionHealth, decide, decide_command, for_watcher_in,
+    Command, Config, Decision, EngineState, Plan, RegionHealth, decide, decide_command,
+    for_watcher_in,
 };
 use serde::Serialize;
 
@@ -392,25 +393,13 @@ impl<R: Route53Api, C: CloudWatchApi, J: Journal> Watcher<R, C, J> {
                     .filter_map(Result::err)
                     .collect();
                 if let Some(write) = state {
-                    let alarm = StateAlarm {
-                        name: self.config.state_alarm_name(),
-                        namespace: namespace.clone(),
-                        description: write.new.encode(),
-                    };
-                    let writes = self.config.regions.iter().map(|region| {
-                        let alarm = &alarm;
-                        async move {
-                            self.cloudwatch
-                                .put_state_alarm(&region.name, alarm)
-                                .await
-                                .map_err(|e| format!("state copy in {} failed: {e}", region.name))
-                        }
-                    });
-                    let failures: Vec<String> = join_all(writes)
-                        .await
-                        .into_iter()
-                        .filter_map(Result::err)
+                    let every_region: Vec<&str> = self
+                        .config
+                        .regions
+                        .iter()
+                        .map(|r| r.name.as_str())
                         .collect();
+                    let failures = self.write_state_copies(&every_region, &write.new).await;
                     if failures.len() == self.config.regions.len() {
                         return Err(PassError::StateWrite(failures.join("; ")));
                     }
@@ -471,24 +460,43 @@ impl<R: Route53Api, C: CloudWatchApi, J: Journal> Watcher<R, C, J> {
         else {
             return Vec::new();
         };
+        let stale: Vec<&str> = observed
+            .stale_state_copies
+            .iter()
+            .map(String::as_str)
+            .collect();
+        if !stale.is_empty() {
+            tracing::info!(
+                ?stale,
+                sequence = state.sequence,
+                "rewriting stale state copies"
+            );
+        }
+        self.write_state_copies(&stale, state).await
+    }
+
+    /// Writes `state` into the state holder alarm of each of `regions`, all at once;
+    /// returns one message per failed copy.
+    async fn write_state_copies(&self, regions: &[&str], state: &EngineState) -> Vec<String> {
         let alarm = StateAlarm {
             name: self.config.state_alarm_name(),
             namespace: self.config.metrics_namespace.clone(),
             description: state.encode(),
         };
-        let writes = observed.stale_state_copies.iter().map(|region| {
+        let writes = regions.iter().map(|region| {
             let alarm = &alarm;
             async move {
-                match self.cloudwatch.put_state_alarm(region, alarm).await {
-                    Ok(()) => {
-                        tracing::info!(%region, sequence = state.sequence, "stale state copy rewritten");
-                        None
-                    }
-                    Err(e) => Some(format!("stale state copy in {region} not rewritten: {e}")),
-                }
+                self.cloudwatch
+                    .put_state_alarm(region, alarm)
+                    .await
+                    .map_err(|e| format!("state copy in {region} failed: {e}"))
             }
         });
-        join_all(writes).await.into_iter().flatten().collect()
+        join_all(writes)
+            .await
+            .into_iter()
+            .filter_map(Result::err)
+            .collect()
     }
 
     /// Waits for INSYNC when asked to, within the configured bound.
