@@ -158,17 +158,7 @@ docs="$root/docs/benchmarks.md"
 if [[ "${NO_DOCS:-0}" != 1 ]]; then
     mkdir -p "$(dirname "$docs")"
     [[ -f "$docs" ]] || printf '# Benchmarks\n' >"$docs"
-    if ! grep -q '<!-- health:begin -->' "$docs"; then
-        printf '\n## Health endpoint\n\n<!-- health:begin -->\n<!-- health:end -->\n' >>"$docs"
-    fi
-    TABLE="$table" python3 - "$docs" <<'PY'
-import os, re, sys
-path = sys.argv[1]
-text = open(path).read()
-block = "<!-- health:begin -->\n" + os.environ["TABLE"] + "\n<!-- health:end -->"
-text = re.sub(r"<!-- health:begin -->.*?<!-- health:end -->", lambda _: block, text, flags=re.S)
-open(path, "w").write(text)
-PY
+    printf '%s\n' "$table" | python3 "$root/scripts/lib/docblock.py" "$docs" health "## Health endpoint"
     echo "updated ${docs#"$root"/}" >&2
 fi
 

@@ -136,17 +136,7 @@ echo "$summary"
 
 if ((! short)) && [[ "${NO_DOCS:-0}" != 1 ]] && ((${#failures[@]} == 0)); then
     docs="$root/docs/reliability.md"
-    if ! grep -q '<!-- soak:begin -->' "$docs"; then
-        printf '\n<!-- soak:begin -->\n<!-- soak:end -->\n' >>"$docs"
-    fi
-    SUMMARY="$summary" python3 - "$docs" <<'PY'
-import os, re, sys
-path = sys.argv[1]
-text = open(path).read()
-block = "<!-- soak:begin -->\n" + os.environ["SUMMARY"] + "\n<!-- soak:end -->"
-text = re.sub(r"<!-- soak:begin -->.*?<!-- soak:end -->", lambda _: block, text, flags=re.S)
-open(path, "w").write(text)
-PY
+    printf '%s\n' "$summary" | python3 "$root/scripts/lib/docblock.py" "$docs" soak
     echo "updated ${docs#"$root"/}" >&2
 fi
 

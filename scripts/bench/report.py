@@ -25,8 +25,10 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 import budgets  # noqa: E402
 import cost  # noqa: E402
+from docblock import replace_block  # noqa: E402
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 MODES = ("records", "health-gate")
@@ -331,18 +333,6 @@ def durations_section(results):
     return "## Where the time went\n\n" + table(["step", "seconds"], rows) + "\n"
 
 
-def replace_block(path, name, body, header):
-    begin, end = f"<!-- {name}:begin -->", f"<!-- {name}:end -->"
-    text = open(path).read() if os.path.exists(path) else header
-    block = f"{begin}\n{body.rstrip()}\n{end}"
-    if begin in text:
-        text = re.sub(re.escape(begin) + r".*?" + re.escape(end), lambda _: block, text,
-                      flags=re.S)
-    else:
-        text = text.rstrip() + "\n\n" + block + "\n"
-    open(path, "w").write(text)
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--results", required=True, help="the suite's output directory")
@@ -361,11 +351,11 @@ def main():
     suite = "\n".join([summary_section(results, rows), runtimes_section(results),
                        watcher_section(results), engine_section(results),
                        drill_section(results), durations_section(results)])
-    replace_block(os.path.join(ROOT, "docs", "benchmarks.md"), "suite", suite, "# Benchmarks\n")
+    replace_block(os.path.join(ROOT, "docs", "benchmarks.md"), "suite", suite, new_file_text="# Benchmarks\n")
     m = results["machine"]
     cost_body = (f"Generated from the run of {m['date']} (`make bench`); prices as listed at "
                  f"the end of this block.\n\n{cost_markdown}")
-    replace_block(os.path.join(ROOT, "docs", "cost.md"), "cost", cost_body, "# Cost\n")
+    replace_block(os.path.join(ROOT, "docs", "cost.md"), "cost", cost_body, new_file_text="# Cost\n")
     print("report: wrote docs/benchmarks.md, docs/cost.md and "
           f"{os.path.relpath(os.path.join(directory, 'results.json'), ROOT)}", file=sys.stderr)
 

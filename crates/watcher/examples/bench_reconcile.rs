@@ -35,7 +35,6 @@
 mod support;
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use aws_sdk_cloudwatch::types::StateValue;
@@ -44,11 +43,11 @@ use regionflip_core::{
     Change, ChangeAction, Config, EngineState, FailoverRole, Mode, TransitionKind,
 };
 use regionflip_watcher::aws::{AwsClients, SdkBudget};
+use regionflip_watcher::counting::{CallCounts, Counting};
 use regionflip_watcher::journal::MemoryJournal;
-use regionflip_watcher::memory::{CallCounts, MemoryCloudWatch, MemoryRoute53};
+use regionflip_watcher::memory::{MemoryCloudWatch, MemoryRoute53};
 use regionflip_watcher::ports::{
-    AlarmReading, AlarmState, AwsError, ChangeError, CloudWatchApi, HealthSample, MetricDatum,
-    RecordPage, Route53Api, StateAlarm,
+    AlarmState, CloudWatchApi, HealthSample, MetricDatum, Route53Api, StateAlarm,
 };
 use regionflip_watcher::{Request, Watcher, WatcherSettings};
 use serde_json::{Value, json};
@@ -68,131 +67,15 @@ const MAX_FLIPS_PER_HOUR: u32 = 60;
 const HALF_CYCLE_SECS: u64 = 75;
 const WARM_UP_PASSES: usize = 3;
 
-/// Counts every call of the Route 53 port.
-struct CountingRoute53<R> {
-    inner: R,
-    list_records: AtomicUsize,
-    change_records: AtomicUsize,
-    get_change: AtomicUsize,
-}
+type BenchWatcher<R, C> = Watcher<Counting<R>, Counting<C>, MemoryJournal>;
 
-impl<R> CountingRoute53<R> {
-    fn new(inner: R) -> Self {
-        Self {
-            inner,
-            list_records: AtomicUsize::new(0),
-            change_records: AtomicUsize::new(0),
-            get_change: AtomicUsize::new(0),
-        }
-    }
-}
-
-impl<R: Route53Api> Route53Api for CountingRoute53<R> {
-    async fn list_records(
-        &self,
-        zone: &str,
-        start: &str,
-        max: i32,
-    ) -> Result<RecordPage, AwsError> {
-        self.list_records.fetch_add(1, Ordering::SeqCst);
-        self.inner.list_records(zone, start, max).await
-    }
-    async fn change_records(
-        &self,
-        zone: &str,
-        changes: &[Change],
-        comment: &str,
-    ) -> Result<String, ChangeError> {
-        self.change_records.fetch_add(1, Ordering::SeqCst);
-        self.inner.change_records(zone, changes, comment).await
-    }
-    async fn change_in_sync(&self, id: &str) -> Result<bool, AwsError> {
-        self.get_change.fetch_add(1, Ordering::SeqCst);
-        self.inner.change_in_sync(id).await
-    }
-}
-
-/// Counts every call of the CloudWatch port (each port call is one API request).
-struct CountingCloudWatch<C> {
-    inner: C,
-    describe_alarms: AtomicUsize,
-    put_metric_data: AtomicUsize,
-    get_metric_data: AtomicUsize,
-    put_metric_alarm: AtomicUsize,
-}
-
-impl<C> CountingCloudWatch<C> {
-    fn new(inner: C) -> Self {
-        Self {
-            inner,
-            describe_alarms: AtomicUsize::new(0),
-            put_metric_data: AtomicUsize::new(0),
-            get_metric_data: AtomicUsize::new(0),
-            put_metric_alarm: AtomicUsize::new(0),
-        }
-    }
-}
-
-impl<C: CloudWatchApi> CloudWatchApi for CountingCloudWatch<C> {
-    async fn describe_alarms(
-        &self,
-        region: &str,
-        names: &[String],
-    ) -> Result<Vec<AlarmReading>, AwsError> {
-        self.describe_alarms.fetch_add(1, Ordering::SeqCst);
-        self.inner.describe_alarms(region, names).await
-    }
-    async fn put_metric_data(
-        &self,
-        region: &str,
-        namespace: &str,
-        data: &[MetricDatum],
-    ) -> Result<(), AwsError> {
-        self.put_metric_data.fetch_add(1, Ordering::SeqCst);
-        self.inner.put_metric_data(region, namespace, data).await
-    }
-    async fn health_check_status(
-        &self,
-        check_ids: &[String],
-        start: u64,
-        end: u64,
-    ) -> Result<BTreeMap<String, Vec<HealthSample>>, AwsError> {
-        self.get_metric_data.fetch_add(1, Ordering::SeqCst);
-        self.inner.health_check_status(check_ids, start, end).await
-    }
-    async fn put_state_alarm(&self, region: &str, alarm: &StateAlarm) -> Result<(), AwsError> {
-        self.put_metric_alarm.fetch_add(1, Ordering::SeqCst);
-        self.inner.put_state_alarm(region, alarm).await
-    }
-}
-
-type BenchWatcher<R, C> = Watcher<CountingRoute53<R>, CountingCloudWatch<C>, MemoryJournal>;
-
-/// Calls counted so far by the wrappers, in the models' `CallCounts` shape.
+/// Calls counted so far by the wrappers: each wrapper counts only its own service's
+/// calls, so the two sets add up to the pass's.
 fn counted<R, C>(watcher: &BenchWatcher<R, C>) -> CallCounts {
-    let r = &watcher.route53;
-    let c = &watcher.cloudwatch;
-    CallCounts {
-        list_records: r.list_records.load(Ordering::SeqCst),
-        change_records: r.change_records.load(Ordering::SeqCst),
-        get_change: r.get_change.load(Ordering::SeqCst),
-        describe_alarms: c.describe_alarms.load(Ordering::SeqCst),
-        put_metric_data: c.put_metric_data.load(Ordering::SeqCst),
-        get_metric_data: c.get_metric_data.load(Ordering::SeqCst),
-        put_metric_alarm: c.put_metric_alarm.load(Ordering::SeqCst),
-    }
-}
-
-fn difference(after: &CallCounts, before: &CallCounts) -> CallCounts {
-    CallCounts {
-        list_records: after.list_records - before.list_records,
-        change_records: after.change_records - before.change_records,
-        get_change: after.get_change - before.get_change,
-        describe_alarms: after.describe_alarms - before.describe_alarms,
-        put_metric_data: after.put_metric_data - before.put_metric_data,
-        get_metric_data: after.get_metric_data - before.get_metric_data,
-        put_metric_alarm: after.put_metric_alarm - before.put_metric_alarm,
-    }
+    watcher
+        .route53
+        .calls()
+        .zip_with(&watcher.cloudwatch.calls(), |a, b| a + b)
 }
 
 fn counts_json(calls: &CallCounts) -> Value {
@@ -296,15 +179,12 @@ impl Series {
             "mean_ms": sorted.iter().sum::<f64>() / sorted.len() as f64,
             "calls": counts_json(&first),
             "calls_constant": constant,
-            "calls_max": counts_json(&self.calls.iter().fold(CallCounts::default(), |a, c| CallCounts {
-                list_records: a.list_records.max(c.list_records),
-                change_records: a.change_records.max(c.change_records),
-                get_change: a.get_change.max(c.get_change),
-                describe_alarms: a.describe_alarms.max(c.describe_alarms),
-                put_metric_data: a.put_metric_data.max(c.put_metric_data),
-                get_metric_data: a.get_metric_data.max(c.get_metric_data),
-                put_metric_alarm: a.put_metric_alarm.max(c.put_metric_alarm),
-            })),
+            "calls_max": counts_json(
+                &self
+                    .calls
+                    .iter()
+                    .fold(CallCounts::default(), |a, c| a.zip_with(c, usize::max))
+            ),
         })
     }
 }
@@ -331,7 +211,7 @@ async fn timed_pass<R: Route53Api, C: CloudWatchApi>(
         report.warnings
     );
     series.millis.push(elapsed.as_secs_f64() * 1000.0);
-    series.calls.push(difference(&counted(watcher), &before));
+    series.calls.push(counted(watcher).since(&before));
 }
 
 /// Steady passes, then flip cycles, from injected time `start`.
@@ -390,8 +270,8 @@ async fn measure<R: Route53Api, C: CloudWatchApi>(
 fn watcher<R, C>(config: &Config, route53: R, cloudwatch: C) -> BenchWatcher<R, C> {
     Watcher {
         config: config.clone(),
-        route53: CountingRoute53::new(route53),
-        cloudwatch: CountingCloudWatch::new(cloudwatch),
+        route53: Counting::new(route53),
+        cloudwatch: Counting::new(cloudwatch),
         journal: MemoryJournal::default(),
         settings: WatcherSettings::for_region(HOME),
     }

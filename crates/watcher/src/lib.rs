@@ -6,6 +6,7 @@
 //! `reconcile` is exactly one [`Watcher::reconcile`] call, the call the Lambda makes.
 
 pub mod aws;
+pub mod counting;
 pub mod emulator;
 pub mod handler;
 pub mod journal;

@@ -24,36 +24,7 @@ use crate::ports::{
     RecordPage, Route53Api, StateAlarm,
 };
 
-/// Counts of calls made, by operation.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct CallCounts {
-    /// `ListResourceRecordSets`.
-    pub list_records: usize,
-    /// `ChangeResourceRecordSets`, including refused ones.
-    pub change_records: usize,
-    /// `GetChange`.
-    pub get_change: usize,
-    /// `DescribeAlarms`.
-    pub describe_alarms: usize,
-    /// `PutMetricData`.
-    pub put_metric_data: usize,
-    /// `GetMetricData`.
-    pub get_metric_data: usize,
-    /// `PutMetricAlarm`.
-    pub put_metric_alarm: usize,
-}
-
-impl CallCounts {
-    /// Calls that reach the Route 53 API (and its 5 requests/s account quota).
-    pub fn route53(&self) -> usize {
-        self.list_records + self.change_records + self.get_change
-    }
-
-    /// Calls that reach CloudWatch.
-    pub fn cloudwatch(&self) -> usize {
-        self.describe_alarms + self.put_metric_data + self.get_metric_data + self.put_metric_alarm
-    }
-}
+pub use crate::counting::CallCounts;
 
 /// Route 53 in memory: one hosted zone's records.
 #[derive(Debug, Clone, Default)]

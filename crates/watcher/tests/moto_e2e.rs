@@ -9,16 +9,15 @@
 
 mod support;
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-
 use aws_sdk_cloudwatch::types::{Dimension, StateValue, Statistic};
 use aws_smithy_types::DateTime;
 use regionflip_core::plan::{failover_record, region_of_record, state_record};
 use regionflip_core::{Change, ChangeAction, Config, EngineState, FailoverRole, Mode};
 use regionflip_watcher::aws::{AwsClients, CloudWatchAdapter, SdkBudget};
+use regionflip_watcher::counting::Counting;
 use regionflip_watcher::journal::MemoryJournal;
 use regionflip_watcher::memory::MemoryRoute53;
-use regionflip_watcher::ports::{AwsError, ChangeError, RecordPage, Route53Api, StateAlarm};
+use regionflip_watcher::ports::{Route53Api, StateAlarm};
 use regionflip_watcher::{Request, Watcher, WatcherSettings};
 use support::{MotoServer, create_alarm, create_zone, now, publish_health_status, set_alarm_state};
 
@@ -27,37 +26,6 @@ const WEST: &str = "us-west-2";
 const EAST_ALARM: &str = "regionflip-demo-api-errors-us-east-1";
 const EAST_GUARD: &str = "regionflip-demo-replication-lag-us-east-1";
 const WEST_ALARM: &str = "regionflip-demo-api-errors-us-west-2";
-
-/// Route 53 adapter wrapper that counts calls, so "no Route 53 write" is measured.
-struct Counting<R> {
-    inner: R,
-    lists: AtomicUsize,
-    changes: AtomicUsize,
-}
-
-impl<R: Route53Api> Route53Api for Counting<R> {
-    async fn list_records(
-        &self,
-        zone: &str,
-        start: &str,
-        max: i32,
-    ) -> Result<RecordPage, AwsError> {
-        self.lists.fetch_add(1, Ordering::SeqCst);
-        self.inner.list_records(zone, start, max).await
-    }
-    async fn change_records(
-        &self,
-        zone: &str,
-        changes: &[Change],
-        comment: &str,
-    ) -> Result<String, ChangeError> {
-        self.changes.fetch_add(1, Ordering::SeqCst);
-        self.inner.change_records(zone, changes, comment).await
-    }
-    async fn change_in_sync(&self, id: &str) -> Result<bool, AwsError> {
-        self.inner.change_in_sync(id).await
-    }
-}
 
 struct World {
     _moto: MotoServer,
@@ -220,11 +188,8 @@ impl World {
 async fn records_mode_fails_over_and_back_through_moto() {
     let world = world(Mode::Records).await;
     world.initialise().await;
-    let route53 = Counting {
-        inner: world.clients.route53.clone(),
-        lists: AtomicUsize::new(0),
-        changes: AtomicUsize::new(0),
-    };
+    // Counted, so "no Route 53 write" is measured, not assumed.
+    let route53 = Counting::new(world.clients.route53.clone());
     let watcher = world.watcher(route53);
     let t0 = now();
 
@@ -239,9 +204,9 @@ async fn records_mode_fails_over_and_back_through_moto() {
         "{:?}",
         steady.reasons
     );
-    assert_eq!(watcher.route53.changes.load(Ordering::SeqCst), 0);
+    assert_eq!(watcher.route53.calls().change_records, 0);
     assert_eq!(
-        watcher.route53.lists.load(Ordering::SeqCst),
+        watcher.route53.calls().list_records,
         1,
         "pair and state in one page"
     );
@@ -254,7 +219,7 @@ async fn records_mode_fails_over_and_back_through_moto() {
         .expect("pass");
     assert!(failover.change_id.is_some(), "{:?}", failover.reasons);
     assert_eq!(world.primary_region().await, WEST);
-    assert_eq!(watcher.route53.changes.load(Ordering::SeqCst), 1);
+    assert_eq!(watcher.route53.calls().change_records, 1);
 
     // Recovery: moto stamps the alarm's OK with the wall clock; the injected clock then
     // walks through the 300 s stable window without waiting for it.
