@@ -176,7 +176,7 @@ def markdown(results):
         add(f"| watcher CloudWatch requests per steady pass, `{mode}` | "
             f"{w['requests_per_pass']} (DescribeAlarms, PutMetricData) + "
             f"{w['calls']['GetMetricData']} GetMetricData of {regions} metrics; "
-            f"Route 53: {w['calls']['route53']} | counting wrappers |")
+            f"Route 53: {w['calls']['route53']} | `Counting` wrappers |")
         add(f"| custom metric series per region, `{mode}` | {w['metric_series']} every month "
             f"(+ {w['transition_series']} only in months with a transition) | in-memory model |")
     add(f"| watcher peak RSS / start to ready | {m['watcher_rss_mib']:.1f} MiB / "

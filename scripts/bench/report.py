@@ -239,7 +239,7 @@ def watcher_section(results):
         "time; real AWS adds cross-region round trips instead). **in memory**: the in-memory "
         "models, i.e. the watcher's own CPU per pass. A flip cycle sets the home alarm to "
         "ALARM (failover pass), then back to OK (failback pass once the shortened stable "
-        "window has passed on the injected clock). **Calls are counted by counting wrappers "
+        "window has passed on the injected clock). **Calls are counted by `regionflip_watcher::counting::Counting` wrapped "
         "around the SDK adapters** on the moto run, and cross-checked against the in-memory "
         "models' own `CallCounts` (identical on every pass of a kind, or the run fails).\n")
     rows = []
