@@ -58,13 +58,13 @@ pub(crate) async fn load_watcher(global: &GlobalArgs) -> Result<CliWatcher, CliE
 /// operator's AWS configuration names (AWS_REGION), else in the home region.
 pub(crate) fn watcher_on(config: Config, clients: AwsClients) -> CliWatcher {
     let metrics_region = std::env::var("AWS_REGION").unwrap_or_else(|_| config.home().name.clone());
-    Watcher {
+    Watcher::new(
         config,
-        route53: clients.route53,
-        cloudwatch: clients.cloudwatch,
-        journal: StderrJournal,
-        settings: WatcherSettings::for_region(&metrics_region),
-    }
+        clients.route53,
+        clients.cloudwatch,
+        StderrJournal,
+        WatcherSettings::for_region(&metrics_region),
+    )
 }
 
 /// The wall clock in Unix seconds: the `now` every pass and report is decided at.

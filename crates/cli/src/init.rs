@@ -1,7 +1,7 @@
 //! `regionflip init [--dry-run]`: creates what regionflip owns, idempotently, and refuses
 //! to overwrite what it does not own.
 //!
-//! The work is [`regionflip_watcher::provision`] (which documents what init creates and
+//! The work is [`regionflip_provision`] (which documents what init creates and
 //! what the SAM stack creates); this module runs it on the SDK clients and prints the
 //! result. Exit codes: 0 initialised or already initialised (or a dry run), 1 an AWS
 //! call failed (the message lists what was created before it; running init again
@@ -10,7 +10,7 @@
 
 use std::fmt::Write;
 
-use regionflip_watcher::provision::{self, InitError, InitReport};
+use regionflip_provision::{self as provision, InitError, InitReport};
 use serde::Serialize;
 
 use crate::args::GlobalArgs;
@@ -21,10 +21,10 @@ use crate::error::CliError;
 pub(crate) async fn run(global: &GlobalArgs, dry_run: bool) -> Result<(), CliError> {
     let watcher = load_watcher(global).await?;
     let result = provision::init(
-        &watcher.config,
-        &watcher.route53,
-        &watcher.route53,
-        &watcher.cloudwatch,
+        watcher.config(),
+        watcher.route53(),
+        watcher.route53(),
+        watcher.cloudwatch(),
         unix_now(),
         dry_run,
     )
@@ -34,7 +34,7 @@ pub(crate) async fn run(global: &GlobalArgs, dry_run: bool) -> Result<(), CliErr
             if global.json {
                 print_json(&report)
             } else {
-                print!("{}", render(&report, watcher.config.record_name.as_str()));
+                print!("{}", render(&report, watcher.config().record_name.as_str()));
                 Ok(())
             }
         }

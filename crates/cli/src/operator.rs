@@ -53,9 +53,9 @@ async fn pass(global: &GlobalArgs, request: Request, dry_run: bool) -> Result<()
     let watcher = load_watcher(global).await?;
     if let Request::Command(Command::FailoverTo { region, .. }) = &request {
         // A typo is a usage error, caught before anything is read.
-        if watcher.config.region(region).is_none() {
+        if watcher.config().region(region).is_none() {
             let known: Vec<&str> = watcher
-                .config
+                .config()
                 .regions
                 .iter()
                 .map(|r| r.name.as_str())

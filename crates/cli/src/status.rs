@@ -26,7 +26,7 @@ pub(crate) async fn run(global: &GlobalArgs) -> Result<(), CliError> {
     let watcher = load_watcher(global).await?;
     let now = unix_now();
     let (observations, decision) = watcher.observe_and_decide(&Request::Automatic, now).await;
-    let status = Status::new(&watcher.config, &observations, &decision, now);
+    let status = Status::new(watcher.config(), &observations, &decision, now);
     if global.json {
         print_json(&status)
     } else {

@@ -20,16 +20,13 @@
 
 #![allow(clippy::unwrap_used)]
 
-#[path = "../../watcher/tests/support/mod.rs"]
-mod support;
-
 mod harness;
 
 use aws_sdk_cloudwatch::types::StateValue;
 use harness::Run;
 use harness::records::{HOME, RecordsSetup, region_of_target};
 use regionflip_core::{EngineState, FailoverRole, RecordSet, StateObservation};
-use support::OTHER_REGION;
+use regionflip_local_aws::seed::OTHER_REGION;
 
 /// Rounds of "change the alarm, run two passes at once".
 const ROUNDS: usize = 4;
@@ -106,7 +103,8 @@ async fn two_reconciles_at_once_leave_one_state_and_one_pair() {
         } else {
             StateValue::Ok
         };
-        support::set_alarm_state(&setup.aws, HOME, &setup.alarm(HOME), state).await;
+        regionflip_local_aws::seed::set_alarm_state(&setup.aws, HOME, &setup.alarm(HOME), state)
+            .await;
 
         let runs = setup.two_passes_at_once();
         for run in &runs {

@@ -8,9 +8,6 @@
 
 #![allow(clippy::unwrap_used)]
 
-#[path = "../../watcher/tests/support/mod.rs"]
-mod support;
-
 mod harness;
 
 use std::collections::BTreeMap;
@@ -20,10 +17,11 @@ use aws_sdk_route53::types::{HealthCheckConfig, HealthCheckType, TagResourceType
 use aws_smithy_types::DateTime;
 use harness::{ConfigFile, Run, regionflip, shared_moto};
 use regionflip_core::{EngineState, FailoverRole, RecordSet};
+use regionflip_local_aws::moto::MotoServer;
+use regionflip_local_aws::seed::OTHER_REGION;
 use regionflip_watcher::aws::AwsClients;
 use regionflip_watcher::ports::Route53Api;
 use serde_json::Value;
-use support::{MotoServer, OTHER_REGION};
 
 const HOME: &str = "us-east-1";
 
@@ -40,13 +38,18 @@ struct Setup {
 impl Setup {
     async fn new(name: &str) -> Setup {
         let moto = shared_moto();
-        let aws = support::clients(&moto).await;
+        let aws = regionflip_local_aws::seed::clients(&moto).await;
         let zone_name = format!("{name}.regionflip.test");
-        let zone = support::create_zone(&aws, &zone_name).await;
+        let zone = regionflip_local_aws::seed::create_zone(&aws, &zone_name).await;
         let record = format!("api.{zone_name}");
         let mut endpoint_checks = Vec::new();
         for region in [HOME, OTHER_REGION] {
-            support::create_alarm(&aws, region, &format!("{name}-errors-{region}")).await;
+            regionflip_local_aws::seed::create_alarm(
+                &aws,
+                region,
+                &format!("{name}-errors-{region}"),
+            )
+            .await;
             // What each region's SAM stack creates: an HTTPS string-match check.
             let check = aws
                 .route53
@@ -102,9 +105,10 @@ alarms = ["{name}-errors-{OTHER_REGION}"]
         };
         // Both endpoints healthy for the last few minutes.
         for check in &setup.endpoint_checks {
-            let reports: Vec<(u64, f64)> =
-                (0..3).map(|m| (support::minute_start(m), 1.0)).collect();
-            support::publish_health_status(&setup.aws, check, &reports).await;
+            let reports: Vec<(u64, f64)> = (0..3)
+                .map(|m| (regionflip_local_aws::seed::minute_start(m), 1.0))
+                .collect();
+            regionflip_local_aws::seed::publish_health_status(&setup.aws, check, &reports).await;
         }
         setup
     }
@@ -115,7 +119,7 @@ alarms = ["{name}-errors-{OTHER_REGION}"]
 
     async fn set_alarm(&self, region: &str, state: StateValue) {
         let name = format!("{}-{region}", self.alarm_prefix);
-        support::set_alarm_state(&self.aws, region, &name, state).await;
+        regionflip_local_aws::seed::set_alarm_state(&self.aws, region, &name, state).await;
     }
 
     async fn pair(&self) -> Vec<RecordSet> {
@@ -166,7 +170,7 @@ alarms = ["{name}-errors-{OTHER_REGION}"]
 
     /// The lowest `GateOpen` value of `gated`'s gate published in the last ten minutes.
     async fn lowest_gate_value(&self, gated: &str, host: &str) -> Option<f64> {
-        let now = support::now();
+        let now = regionflip_local_aws::seed::now();
         let stats = self
             .aws
             .cloudwatch
@@ -385,10 +389,10 @@ async fn every_command_in_gate_mode() {
     assert_eq!(status["state"]["paused"], false);
 
     // The standby's endpoint check fails: status says so, from HealthCheckStatus.
-    support::publish_health_status(
+    regionflip_local_aws::seed::publish_health_status(
         &setup.aws,
         &setup.endpoint_checks[1],
-        &[(support::minute_start(0), 0.0)],
+        &[(regionflip_local_aws::seed::minute_start(0), 0.0)],
     )
     .await;
     let status = setup.run(&["status", "--json"]).expect_code(0).json();

@@ -8,9 +8,6 @@
 
 #![allow(clippy::unwrap_used)]
 
-#[path = "../../watcher/tests/support/mod.rs"]
-mod support;
-
 mod harness;
 
 use aws_sdk_cloudwatch::types::{DimensionFilter, StateValue};
@@ -20,14 +17,15 @@ use aws_sdk_route53::types::{
 use harness::records::{HOME, RecordsSetup, records_config, region_of_target};
 use harness::{ConfigFile, regionflip};
 use regionflip_core::{EngineState, FailoverRole, StateObservation};
+use regionflip_local_aws::seed::OTHER_REGION;
 use serde_json::Value;
-use support::OTHER_REGION;
 
 type Setup = RecordsSetup;
 
 impl RecordsSetup {
     async fn set_alarm(&self, region: &str, state: StateValue) {
-        support::set_alarm_state(&self.aws, region, &self.alarm(region), state).await;
+        regionflip_local_aws::seed::set_alarm_state(&self.aws, region, &self.alarm(region), state)
+            .await;
     }
 
     /// The region the PRIMARY record points at.

@@ -46,13 +46,14 @@ pub async fn handle<R: Route53Api, C: CloudWatchApi, J: Journal>(
     let size = json_size(&event.payload);
     let triggers = trigger::parse(&event.payload, size)?;
     let own_account = account_of(&event.context.invoked_function_arn);
-    let (relevant, ignored): (Vec<&Trigger>, Vec<&Trigger>) = triggers
-        .iter()
-        .partition(|t| trigger::relevance(t, &watcher.config, own_account).is_ok());
-    let ignored: Vec<String> = ignored
-        .iter()
-        .filter_map(|t| trigger::relevance(t, &watcher.config, own_account).err())
-        .collect();
+    let mut relevant: Vec<&Trigger> = Vec::new();
+    let mut ignored: Vec<String> = Vec::new();
+    for t in &triggers {
+        match trigger::relevance(t, watcher.config(), own_account) {
+            Ok(()) => relevant.push(t),
+            Err(why) => ignored.push(why),
+        }
+    }
     if relevant.is_empty() {
         tracing::info!(?ignored, "trigger ignored; nothing read, nothing written");
         return Ok(json!({ "ignored": ignored }));

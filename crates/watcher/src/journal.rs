@@ -6,7 +6,6 @@
 //! Logs Insights parses it as is (`filter message = "regionflip transition"`).
 
 use std::io::Write;
-use std::sync::{Arc, Mutex};
 
 use aws_smithy_types::DateTime;
 use aws_smithy_types::date_time::Format;
@@ -70,29 +69,6 @@ impl Journal for StdoutJournal {
             // A failed write to stdout has nowhere better to be reported.
             let _ = writeln!(out, "{line}");
         }
-    }
-}
-
-/// Keeps records in memory, for tests and the drill.
-#[derive(Debug, Default, Clone)]
-pub struct MemoryJournal {
-    records: Arc<Mutex<Vec<TransitionRecord>>>,
-}
-
-impl MemoryJournal {
-    /// Everything recorded so far.
-    pub fn records(&self) -> Vec<TransitionRecord> {
-        self.records
-            .lock()
-            .map(|r| r.clone())
-            .unwrap_or_else(|e| e.into_inner().clone())
-    }
-}
-
-impl Journal for MemoryJournal {
-    fn record(&self, record: &TransitionRecord) {
-        let mut records = self.records.lock().unwrap_or_else(|e| e.into_inner());
-        records.push(record.clone());
     }
 }
 

@@ -39,13 +39,13 @@ async fn main() -> Result<(), Error> {
     let clients = load_clients(&regions, SdkBudget::default()).await;
     tracing::info!(record = %config.record_name, mode = config.mode.as_str(), %region, "watcher ready");
 
-    let watcher = Watcher {
+    let watcher = Watcher::new(
         config,
-        route53: clients.route53,
-        cloudwatch: clients.cloudwatch,
-        journal: StdoutJournal,
+        clients.route53,
+        clients.cloudwatch,
+        StdoutJournal,
         settings,
-    };
+    );
     let watcher = &watcher;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
         handle(watcher, event, unix_now()).await

@@ -25,7 +25,7 @@ use regionflip_core::{Config, EngineState, Mode, RecordSet};
 use crate::ports::{AlarmReading, AlarmState, CloudWatchApi, HealthSample, Route53Api};
 
 /// A `HealthCheckStatus` datapoint older than this does not describe the endpoint now.
-pub const HEALTH_SAMPLE_MAX_AGE_SECS: u64 = 180;
+pub(crate) const HEALTH_SAMPLE_MAX_AGE_SECS: u64 = 180;
 /// How much history to read beyond the failback stable window.
 const HEALTH_HISTORY_MARGIN_SECS: u64 = 600;
 /// Records to ask for in one `ListResourceRecordSets`: the pair, the state record and
@@ -34,7 +34,7 @@ const LIST_PAGE_SIZE: i32 = 10;
 
 /// What a pass read, with what only the watcher (not the engine) needs.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Observed {
+pub(crate) struct Observed {
     /// The engine's input.
     pub observations: Observations,
     /// Gate mode: regions whose state copy is missing, unreadable as a state, or older
@@ -44,7 +44,7 @@ pub struct Observed {
 }
 
 /// Reads everything one pass needs.
-pub async fn observe<R: Route53Api, C: CloudWatchApi>(
+pub(crate) async fn observe<R: Route53Api, C: CloudWatchApi>(
     config: &Config,
     route53: &R,
     cloudwatch: &C,
@@ -56,7 +56,7 @@ pub async fn observe<R: Route53Api, C: CloudWatchApi>(
 }
 
 /// Reads everything one pass needs, and which gate-mode state copies are stale.
-pub async fn observe_in_detail<R: Route53Api, C: CloudWatchApi>(
+pub(crate) async fn observe_in_detail<R: Route53Api, C: CloudWatchApi>(
     config: &Config,
     route53: &R,
     cloudwatch: &C,
@@ -195,7 +195,11 @@ async fn read_endpoints<C: CloudWatchApi>(
 
 /// The endpoint's status from its `HealthCheckStatus` history: the latest datapoint
 /// decides, and the run of equal datapoints before it says since when.
-pub fn endpoint_signal(check_id: &str, history: &EndpointHistory, now: u64) -> SignalReading {
+pub(crate) fn endpoint_signal(
+    check_id: &str,
+    history: &EndpointHistory,
+    now: u64,
+) -> SignalReading {
     let unknown = |why: String| SignalReading {
         name: check_id.to_string(),
         status: SignalStatus::Unknown(why),

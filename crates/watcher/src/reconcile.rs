@@ -149,16 +149,62 @@ pub struct PassReport {
 
 /// The watcher: configuration and adapters, built once per cold start.
 pub struct Watcher<R, C, J> {
-    /// The validated configuration.
-    pub config: Config,
-    /// Route 53.
-    pub route53: R,
-    /// CloudWatch in every region.
-    pub cloudwatch: C,
-    /// Where transition records go.
-    pub journal: J,
-    /// Watcher knobs.
-    pub settings: WatcherSettings,
+    config: Config,
+    route53: R,
+    cloudwatch: C,
+    journal: J,
+    settings: WatcherSettings,
+}
+
+impl<R, C, J> Watcher<R, C, J> {
+    /// A watcher on a validated configuration (the only way settings enter) and the
+    /// adapters it reaches AWS through.
+    pub fn new(
+        config: Config,
+        route53: R,
+        cloudwatch: C,
+        journal: J,
+        settings: WatcherSettings,
+    ) -> Self {
+        Watcher {
+            config,
+            route53,
+            cloudwatch,
+            journal,
+            settings,
+        }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The Route 53 adapter.
+    pub fn route53(&self) -> &R {
+        &self.route53
+    }
+
+    /// The CloudWatch adapter.
+    pub fn cloudwatch(&self) -> &C {
+        &self.cloudwatch
+    }
+
+    /// The journal.
+    pub fn journal(&self) -> &J {
+        &self.journal
+    }
+
+    /// The watcher knobs.
+    pub fn settings(&self) -> &WatcherSettings {
+        &self.settings
+    }
+
+    /// The watcher knobs, to change before the first pass (a watcher in another region,
+    /// a shorter apply reserve in a test).
+    pub fn settings_mut(&mut self) -> &mut WatcherSettings {
+        &mut self.settings
+    }
 }
 
 /// Result of applying one plan.

@@ -10,8 +10,6 @@
 //! these tests check what moto does model; CAS semantics are tested against the
 //! in-memory model.
 
-mod support;
-
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -30,12 +28,13 @@ use regionflip_core::plan::{
 };
 use regionflip_core::resources::STATE_METRIC;
 use regionflip_core::{Change, ChangeAction, FailoverRole, RecordSet};
+use regionflip_local_aws::moto::MotoServer;
+use regionflip_local_aws::seed::OTHER_REGION;
 use regionflip_watcher::aws::{CloudWatchAdapter, Route53Adapter, SdkBudget};
 use regionflip_watcher::ports::{
     AlarmState, AwsError, ChangeError, CloudWatchApi, HealthSample, MetricDatum, MetricUnit,
     Route53Api, StateAlarm,
 };
-use support::{MotoServer, OTHER_REGION};
 
 const RECORD: &str = "api.example.com.";
 const STATE_RECORD: &str = "_regionflip.api.example.com.";
@@ -109,9 +108,9 @@ fn the_pair_and_state(seq: u32) -> Vec<RecordSet> {
 
 #[tokio::test]
 async fn failover_pair_and_state_record_round_trip_through_route53() {
-    let moto = MotoServer::start();
-    let aws = support::clients(&moto).await;
-    let zone = support::create_zone(&aws, "example.com.").await;
+    let moto = MotoServer::start_or_panic();
+    let aws = regionflip_local_aws::seed::clients(&moto).await;
+    let zone = regionflip_local_aws::seed::create_zone(&aws, "example.com.").await;
     let planned = the_pair_and_state(1);
 
     let change_id = aws
@@ -145,9 +144,9 @@ async fn failover_pair_and_state_record_round_trip_through_route53() {
 
 #[tokio::test]
 async fn alias_records_round_trip_and_a_short_page_is_truncated() {
-    let moto = MotoServer::start();
-    let aws = support::clients(&moto).await;
-    let zone = support::create_zone(&aws, "example.com.").await;
+    let moto = MotoServer::start_or_panic();
+    let aws = regionflip_local_aws::seed::clients(&moto).await;
+    let zone = regionflip_local_aws::seed::create_zone(&aws, "example.com.").await;
     let alias = |role, set_id: &str, dns_name: &str| RecordSet {
         name: "alias.example.com.".into(),
         record_type: "A".into(),
@@ -198,9 +197,9 @@ async fn alias_records_round_trip_and_a_short_page_is_truncated() {
 /// state record in the page rather than assume its position.
 #[tokio::test]
 async fn one_list_call_reads_the_pair_then_its_state_record() {
-    let moto = MotoServer::start();
-    let aws = support::clients(&moto).await;
-    let zone = support::create_zone(&aws, "example.com.").await;
+    let moto = MotoServer::start_or_panic();
+    let aws = regionflip_local_aws::seed::clients(&moto).await;
+    let zone = regionflip_local_aws::seed::create_zone(&aws, "example.com.").await;
     let neighbours = [
         plain_cname("a.example.com."),
         plain_cname("api-v2.example.com."),
@@ -240,9 +239,9 @@ async fn one_list_call_reads_the_pair_then_its_state_record() {
 
 #[tokio::test]
 async fn deleting_a_state_value_that_is_not_there_is_a_conflict() {
-    let moto = MotoServer::start();
-    let aws = support::clients(&moto).await;
-    let zone = support::create_zone(&aws, "example.com.").await;
+    let moto = MotoServer::start_or_panic();
+    let aws = regionflip_local_aws::seed::clients(&moto).await;
+    let zone = regionflip_local_aws::seed::create_zone(&aws, "example.com.").await;
     aws.route53
         .change_records(
             &zone,
@@ -302,13 +301,14 @@ async fn deleting_a_state_value_that_is_not_there_is_a_conflict() {
 
 #[tokio::test]
 async fn alarm_states_are_read_from_their_region() {
-    let moto = MotoServer::start();
-    let aws = support::clients(&moto).await;
-    support::create_alarm(&aws, OTHER_REGION, "gate-a").await;
-    support::create_alarm(&aws, OTHER_REGION, "gate-b").await;
-    let before = support::now();
-    support::set_alarm_state(&aws, OTHER_REGION, "gate-a", StateValue::Alarm).await;
-    let after = support::now();
+    let moto = MotoServer::start_or_panic();
+    let aws = regionflip_local_aws::seed::clients(&moto).await;
+    regionflip_local_aws::seed::create_alarm(&aws, OTHER_REGION, "gate-a").await;
+    regionflip_local_aws::seed::create_alarm(&aws, OTHER_REGION, "gate-b").await;
+    let before = regionflip_local_aws::seed::now();
+    regionflip_local_aws::seed::set_alarm_state(&aws, OTHER_REGION, "gate-a", StateValue::Alarm)
+        .await;
+    let after = regionflip_local_aws::seed::now();
 
     let names = ["gate-a", "gate-b", "never-created"].map(String::from);
     let mut readings = aws
@@ -344,9 +344,9 @@ async fn alarm_states_are_read_from_their_region() {
 
 #[tokio::test]
 async fn published_metrics_are_readable_with_get_metric_statistics() {
-    let moto = MotoServer::start();
-    let aws = support::clients(&moto).await;
-    let minute = support::minute_start(2);
+    let moto = MotoServer::start_or_panic();
+    let aws = regionflip_local_aws::seed::clients(&moto).await;
+    let minute = regionflip_local_aws::seed::minute_start(2);
     let dimensions = vec![
         ("Record".to_owned(), "api-example-com".to_owned()),
         ("Region".to_owned(), "us-east-1".to_owned()),
@@ -396,18 +396,23 @@ async fn published_metrics_are_readable_with_get_metric_statistics() {
 
 #[tokio::test]
 async fn health_check_status_reads_route53_metrics_in_us_east_1() {
-    let moto = MotoServer::start();
-    let aws = support::clients(&moto).await;
-    let start = support::minute_start(5);
+    let moto = MotoServer::start_or_panic();
+    let aws = regionflip_local_aws::seed::clients(&moto).await;
+    let start = regionflip_local_aws::seed::minute_start(5);
     // Check "a": healthy in the first minute; in the second, one checker of two says
     // unhealthy, so the minute's Minimum is 0.
-    support::publish_health_status(
+    regionflip_local_aws::seed::publish_health_status(
         &aws,
         "0a000000-check-a",
         &[(start + 10, 1.0), (start + 70, 1.0), (start + 75, 0.0)],
     )
     .await;
-    support::publish_health_status(&aws, "0b000000-check-b", &[(start + 20, 0.0)]).await;
+    regionflip_local_aws::seed::publish_health_status(
+        &aws,
+        "0b000000-check-b",
+        &[(start + 20, 0.0)],
+    )
+    .await;
 
     let checks = ["0a000000-check-a", "0b000000-check-b", "0c000000-no-data"].map(String::from);
     let statuses = aws
@@ -442,8 +447,8 @@ async fn health_check_status_reads_route53_metrics_in_us_east_1() {
 
 #[tokio::test]
 async fn the_state_alarm_holds_the_state_in_its_description() {
-    let moto = MotoServer::start();
-    let aws = support::clients(&moto).await;
+    let moto = MotoServer::start_or_panic();
+    let aws = regionflip_local_aws::seed::clients(&moto).await;
     let mut alarm = StateAlarm {
         name: "regionflip-state-api-example-com".into(),
         namespace: "regionflip".into(),
@@ -494,10 +499,10 @@ async fn the_state_alarm_holds_the_state_in_its_description() {
 
 #[tokio::test]
 async fn a_reset_wipes_moto() {
-    let moto = MotoServer::start();
-    let aws = support::clients(&moto).await;
-    support::create_alarm(&aws, OTHER_REGION, "gate-a").await;
-    moto.reset();
+    let moto = MotoServer::start_or_panic();
+    let aws = regionflip_local_aws::seed::clients(&moto).await;
+    regionflip_local_aws::seed::create_alarm(&aws, OTHER_REGION, "gate-a").await;
+    moto.reset().expect("moto resets");
     let readings = aws
         .cloudwatch
         .describe_alarms(OTHER_REGION, &["gate-a".to_owned()])

@@ -27,9 +27,7 @@
 
 #![allow(clippy::unwrap_used)]
 
-mod common;
-
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -43,18 +41,19 @@ use aws_smithy_mocks::{MockResponseInterceptor, Rule, RuleMode, create_mock_http
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::http::StatusCode;
 use aws_smithy_types::body::SdkBody;
-use common::*;
 use lambda_runtime::{Context, Diagnostic, LambdaEvent};
 use regionflip_core::plan::state_record;
 use regionflip_core::resources::GATE_METRIC;
 use regionflip_core::{Change, ChangeAction, EngineState, Mode, RecordSet};
+use regionflip_local_aws::fixtures::*;
+use regionflip_local_aws::hooked::Operation;
+use regionflip_local_aws::hooks::Faults;
+use regionflip_local_aws::journal::MemoryJournal;
 use regionflip_watcher::aws::{AwsClients, CloudWatchAdapter, Route53Adapter, SdkBudget};
 use regionflip_watcher::handler::{HandlerError, handle};
-use regionflip_watcher::journal::MemoryJournal;
-use regionflip_watcher::memory::{MemoryCloudWatch, MemoryRoute53};
 use regionflip_watcher::ports::{
-    AlarmReading, AlarmState, AwsError, ChangeError, CloudWatchApi, HealthSample, MetricDatum,
-    MetricUnit, RecordPage, Route53Api, StateAlarm,
+    AlarmState, AwsError, ChangeError, CloudWatchApi, MetricDatum, MetricUnit, Route53Api,
+    StateAlarm,
 };
 use regionflip_watcher::{PassError, PassReport, Request, Watcher, WatcherSettings};
 use tokio::net::TcpListener;
@@ -582,228 +581,20 @@ async fn hanging_apis_time_out_within_the_operation_timeout() {
 // =======================================================================================
 // Reconcile passes over the in-memory models, with aimed faults.
 
-/// Which API call a fault is aimed at.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Api {
-    ListRecords,
-    ChangeRecords,
-    DescribeAlarms,
-    GetMetricData,
-    PutMetricData,
-    PutMetricAlarm,
-}
+type FaultyWatcher = MemoryWatcher;
 
-#[derive(Debug, Clone)]
-struct Aimed {
-    api: Api,
-    /// `None`: any region (Route 53 has none).
-    region: Option<String>,
-    error: AwsError,
-    /// How many calls it hits; `None`: every call.
-    remaining: Option<usize>,
-    /// The call is carried out, then answered with the error: the answer is lost.
-    after_applying: bool,
-}
-
-/// Faults aimed at calls, shared by the Route 53 and CloudWatch wrappers.
-#[derive(Debug, Clone, Default)]
-struct Faults(Arc<Mutex<VecDeque<Aimed>>>);
-
-impl Faults {
-    fn aim(&self, api: Api, region: Option<&str>, error: AwsError, remaining: Option<usize>) {
-        self.push(api, region, error, remaining, false);
-    }
-
-    /// The call is carried out and then answered with `error`, `remaining` times.
-    fn lose_answer(&self, api: Api, region: Option<&str>, error: AwsError, remaining: usize) {
-        self.push(api, region, error, Some(remaining), true);
-    }
-
-    fn push(
-        &self,
-        api: Api,
-        region: Option<&str>,
-        error: AwsError,
-        remaining: Option<usize>,
-        after_applying: bool,
-    ) {
-        self.0.lock().unwrap().push_back(Aimed {
-            api,
-            region: region.map(str::to_owned),
-            error,
-            remaining,
-            after_applying,
-        });
-    }
-
-    fn clear(&self) {
-        self.0.lock().unwrap().clear();
-    }
-
-    /// The fault for this call, if one is aimed at it: (error, after applying).
-    fn take(&self, api: Api, region: Option<&str>) -> Option<(AwsError, bool)> {
-        let mut faults = self.0.lock().unwrap();
-        let index = faults
-            .iter()
-            .position(|f| f.api == api && (f.region.is_none() || f.region.as_deref() == region))?;
-        let fault = &mut faults[index];
-        let hit = (fault.error.clone(), fault.after_applying);
-        if let Some(remaining) = &mut fault.remaining {
-            *remaining -= 1;
-            if *remaining == 0 {
-                faults.remove(index);
-            }
-        }
-        Some(hit)
-    }
-}
-
-#[derive(Debug, Clone)]
-struct FaultyRoute53 {
-    inner: MemoryRoute53,
-    faults: Faults,
-}
-
-impl Route53Api for FaultyRoute53 {
-    async fn list_records(
-        &self,
-        zone: &str,
-        start_name: &str,
-        max_items: i32,
-    ) -> Result<RecordPage, AwsError> {
-        let fault = self.faults.take(Api::ListRecords, None);
-        let result = self.inner.list_records(zone, start_name, max_items).await;
-        match fault {
-            Some((error, _)) => Err(error),
-            None => result,
-        }
-    }
-
-    async fn change_records(
-        &self,
-        zone: &str,
-        changes: &[Change],
-        comment: &str,
-    ) -> Result<String, ChangeError> {
-        match self.faults.take(Api::ChangeRecords, None) {
-            Some((error, true)) => {
-                self.inner.change_records(zone, changes, comment).await?;
-                Err(ChangeError::Aws(error))
-            }
-            Some((error, false)) => Err(ChangeError::Aws(error)),
-            None => self.inner.change_records(zone, changes, comment).await,
-        }
-    }
-
-    async fn change_in_sync(&self, change_id: &str) -> Result<bool, AwsError> {
-        self.inner.change_in_sync(change_id).await
-    }
-}
-
-#[derive(Debug, Clone)]
-struct FaultyCloudWatch {
-    inner: MemoryCloudWatch,
-    faults: Faults,
-}
-
-impl FaultyCloudWatch {
-    /// Runs `call` unless a fault is aimed at it; with a lost answer, runs it and fails.
-    async fn guarded<T>(
-        &self,
-        api: Api,
-        region: &str,
-        call: impl std::future::Future<Output = Result<T, AwsError>>,
-    ) -> Result<T, AwsError> {
-        match self.faults.take(api, Some(region)) {
-            Some((error, true)) => {
-                call.await?;
-                Err(error)
-            }
-            Some((error, false)) => Err(error),
-            None => call.await,
-        }
-    }
-}
-
-impl CloudWatchApi for FaultyCloudWatch {
-    async fn describe_alarms(
-        &self,
-        region: &str,
-        names: &[String],
-    ) -> Result<Vec<AlarmReading>, AwsError> {
-        self.guarded(
-            Api::DescribeAlarms,
-            region,
-            self.inner.describe_alarms(region, names),
-        )
-        .await
-    }
-
-    async fn put_metric_data(
-        &self,
-        region: &str,
-        namespace: &str,
-        data: &[MetricDatum],
-    ) -> Result<(), AwsError> {
-        self.guarded(
-            Api::PutMetricData,
-            region,
-            self.inner.put_metric_data(region, namespace, data),
-        )
-        .await
-    }
-
-    async fn health_check_status(
-        &self,
-        check_ids: &[String],
-        start: u64,
-        end: u64,
-    ) -> Result<BTreeMap<String, Vec<HealthSample>>, AwsError> {
-        self.guarded(
-            Api::GetMetricData,
-            EAST,
-            self.inner.health_check_status(check_ids, start, end),
-        )
-        .await
-    }
-
-    async fn put_state_alarm(&self, region: &str, alarm: &StateAlarm) -> Result<(), AwsError> {
-        self.guarded(
-            Api::PutMetricAlarm,
-            region,
-            self.inner.put_state_alarm(region, alarm),
-        )
-        .await
-    }
-}
-
-type FaultyWatcher = Watcher<FaultyRoute53, FaultyCloudWatch, MemoryJournal>;
-
-/// The common initialised world (traffic on us-east-1, all healthy), behind the fault
-/// wrappers.
+/// The common initialised world (traffic on us-east-1, all healthy), and the fault queue
+/// its Route 53 and CloudWatch models share.
 fn faulty(mode: Mode) -> (FaultyWatcher, Faults) {
-    let world = initialised(mode);
-    let faults = Faults::default();
-    let watcher = Watcher {
-        config: world.config,
-        route53: FaultyRoute53 {
-            inner: world.route53,
-            faults: faults.clone(),
-        },
-        cloudwatch: FaultyCloudWatch {
-            inner: world.cloudwatch,
-            faults: faults.clone(),
-        },
-        journal: world.journal,
-        settings: world.settings,
-    };
+    let watcher = initialised(mode);
+    let faults = watcher.route53().faults().clone();
     (watcher, faults)
 }
 
 /// Route 53 keeps publishing `HealthCheckStatus` every minute up to `now`.
 fn keep_endpoints_reporting(watcher: &FaultyWatcher, now: u64) {
     for check in [EAST_CHECK, WEST_CHECK] {
-        endpoint_healthy_between(&watcher.cloudwatch.inner, check, T0, now, true);
+        endpoint_healthy_between(watcher.cloudwatch().inner(), check, T0, now, true);
     }
 }
 
@@ -818,32 +609,37 @@ fn alarm(watcher: &FaultyWatcher, region: &str, state: AlarmState, since: u64) {
     } else {
         WEST_ALARM
     };
-    watcher
-        .cloudwatch
-        .inner
-        .set_alarm(region, name, state, since);
+    watcher.cloudwatch().set_alarm(region, name, state, since);
 }
 
 fn primary_region(watcher: &FaultyWatcher) -> String {
-    common::primary_region(&watcher.config, &watcher.route53.inner)
+    regionflip_local_aws::fixtures::primary_region(watcher.config(), watcher.route53().inner())
 }
 
 /// The state as the watcher would read it (records: the TXT record; gates: the newest
 /// copy).
 fn stored_state(watcher: &FaultyWatcher) -> EngineState {
-    common::stored_state(
-        &watcher.config,
-        &watcher.route53.inner,
-        &watcher.cloudwatch.inner,
+    regionflip_local_aws::fixtures::stored_state(
+        watcher.config(),
+        watcher.route53().inner(),
+        watcher.cloudwatch().inner(),
     )
 }
 
 fn state_copy(watcher: &FaultyWatcher, region: &str) -> EngineState {
-    common::state_copy(&watcher.config, &watcher.cloudwatch.inner, region)
+    regionflip_local_aws::fixtures::state_copy(
+        watcher.config(),
+        watcher.cloudwatch().inner(),
+        region,
+    )
 }
 
 fn last_gate(watcher: &FaultyWatcher, region: &str) -> Option<f64> {
-    common::last_gate(&watcher.config, &watcher.cloudwatch.inner, region)
+    regionflip_local_aws::fixtures::last_gate(
+        watcher.config(),
+        watcher.cloudwatch().inner(),
+        region,
+    )
 }
 
 /// Whether the report says `text`: in a reason, or in a region's evidence.
@@ -919,7 +715,12 @@ async fn unreadable_records_are_unknown_and_move_nothing() {
     for error in every_error_kind() {
         let (watcher, faults) = faulty(Mode::Records);
         alarm(&watcher, EAST, AlarmState::Alarm, T0);
-        faults.aim(Api::ListRecords, None, error.clone(), Some(1));
+        faults.aim(
+            Operation::ListResourceRecordSets,
+            None,
+            error.clone(),
+            Some(1),
+        );
 
         let report = pass(&watcher, T0 + 10)
             .await
@@ -933,13 +734,13 @@ async fn unreadable_records_are_unknown_and_move_nothing() {
             "{error}: {:?}",
             report.reasons
         );
-        assert_eq!(watcher.route53.inner.calls().change_records, 0, "{error}");
-        assert!(watcher.journal.records().is_empty(), "{error}");
+        assert_eq!(watcher.route53().calls().change_records, 0, "{error}");
+        assert!(watcher.journal().records().is_empty(), "{error}");
 
         let next = pass(&watcher, T0 + 70).await.expect("healed");
         assert_eq!(next.active_after.as_deref(), Some(WEST), "{error}");
         pass(&watcher, T0 + 130).await.expect("steady");
-        assert_eq!(watcher.journal.records().len(), 1, "{error}");
+        assert_eq!(watcher.journal().records().len(), 1, "{error}");
     }
 }
 
@@ -956,7 +757,12 @@ async fn a_refused_change_fails_the_pass_and_the_next_pass_records_once() {
         let logs = Logs::capture();
         let (watcher, faults) = faulty(Mode::Records);
         alarm(&watcher, EAST, AlarmState::Alarm, T0);
-        faults.aim(Api::ChangeRecords, None, error.clone(), Some(1));
+        faults.aim(
+            Operation::ChangeResourceRecordSets,
+            None,
+            error.clone(),
+            Some(1),
+        );
 
         let failed = pass(&watcher, T0 + 10).await.expect_err("the apply fails");
         assert_eq!(failed, PassError::Route53(error.clone()));
@@ -964,8 +770,8 @@ async fn a_refused_change_fails_the_pass_and_the_next_pass_records_once() {
         assert!(logs.text().contains("apply failed"), "{}", logs.text());
         assert_eq!(primary_region(&watcher), EAST, "{error}");
         assert_eq!(stored_state(&watcher).sequence, 1, "{error}");
-        assert!(watcher.journal.records().is_empty(), "{error}");
-        let reads = watcher.route53.inner.calls().list_records;
+        assert!(watcher.journal().records().is_empty(), "{error}");
+        let reads = watcher.route53().calls().list_records;
         let ambiguous = !matches!(error, AwsError::Throttled(_));
         assert_eq!(reads, if ambiguous { 2 } else { 1 }, "{error}: reads");
 
@@ -974,7 +780,7 @@ async fn a_refused_change_fails_the_pass_and_the_next_pass_records_once() {
             .expect("the next pass applies");
         pass(&watcher, T0 + 130).await.expect("steady");
         assert_eq!(primary_region(&watcher), WEST, "{error}");
-        assert_eq!(watcher.journal.records().len(), 1, "{error}");
+        assert_eq!(watcher.journal().records().len(), 1, "{error}");
         assert_eq!(stored_state(&watcher).sequence, 2, "{error}");
     }
 }
@@ -993,7 +799,7 @@ async fn a_change_whose_answer_is_lost_is_recorded_exactly_once() {
     {
         let (watcher, faults) = faulty(Mode::Records);
         alarm(&watcher, EAST, AlarmState::Alarm, T0);
-        faults.lose_answer(Api::ChangeRecords, None, error.clone(), 1);
+        faults.lose_answer(Operation::ChangeResourceRecordSets, None, error.clone(), 1);
 
         let report = pass(&watcher, T0 + 10)
             .await
@@ -1016,7 +822,7 @@ async fn a_change_whose_answer_is_lost_is_recorded_exactly_once() {
         for minute in 2..5 {
             pass(&watcher, T0 + 60 * minute).await.expect("steady");
         }
-        assert_eq!(watcher.journal.records().len(), 1, "{error}");
+        assert_eq!(watcher.journal().records().len(), 1, "{error}");
         assert_eq!(stored_state(&watcher).sequence, 2, "{error}");
     }
 }
@@ -1029,7 +835,7 @@ async fn gate_mode_state_writes_whose_answers_are_lost_are_recorded_exactly_once
     let (watcher, faults) = faulty(Mode::HealthGate);
     alarm(&watcher, EAST, AlarmState::Alarm, T0);
     let timeout = AwsError::Timeout("attempt timeout occurred after 2s".into());
-    faults.lose_answer(Api::PutMetricAlarm, None, timeout, 2);
+    faults.lose_answer(Operation::PutMetricAlarm, None, timeout, 2);
 
     let report = pass(&watcher, T0 + 10)
         .await
@@ -1039,7 +845,7 @@ async fn gate_mode_state_writes_whose_answers_are_lost_are_recorded_exactly_once
     for minute in 2..5 {
         pass(&watcher, T0 + 60 * minute).await.expect("steady");
     }
-    assert_eq!(watcher.journal.records().len(), 1);
+    assert_eq!(watcher.journal().records().len(), 1);
     assert_eq!(stored_state(&watcher).active, WEST);
 }
 
@@ -1056,7 +862,7 @@ async fn alarms_unreadable_in_one_region_are_unknown_not_a_failover() {
         let (watcher, faults) = faulty(Mode::Records);
         alarm(&watcher, EAST, AlarmState::Alarm, T0);
         let throttled = AwsError::Throttled("Throttling: Rate exceeded".into());
-        faults.aim(Api::DescribeAlarms, Some(unread), throttled, None);
+        faults.aim(Operation::DescribeAlarms, Some(unread), throttled, None);
 
         let report = pass(&watcher, T0 + 10).await.expect("pass");
         assert!(
@@ -1078,7 +884,7 @@ async fn alarms_unreadable_in_one_region_are_unknown_not_a_failover() {
         pass(&watcher, T0 + 70).await.expect("pass");
         pass(&watcher, T0 + 130).await.expect("pass");
         assert_eq!(primary_region(&watcher), WEST, "{unread}");
-        assert_eq!(watcher.journal.records().len(), 1, "{unread}");
+        assert_eq!(watcher.journal().records().len(), 1, "{unread}");
     }
 }
 
@@ -1093,7 +899,7 @@ async fn health_status_unreadable_in_us_east_1_leaves_no_known_target() {
     let (watcher, faults) = faulty(Mode::HealthGate);
     alarm(&watcher, EAST, AlarmState::Alarm, T0);
     let timeout = AwsError::Timeout("operation timeout occurred".into());
-    faults.aim(Api::GetMetricData, Some(EAST), timeout, None);
+    faults.aim(Operation::GetMetricData, Some(EAST), timeout, None);
 
     let report = pass(&watcher, T0 + 10).await.expect("pass");
     assert!(report.transition.is_none(), "{:?}", report.reasons);
@@ -1108,7 +914,7 @@ async fn health_status_unreadable_in_us_east_1_leaves_no_known_target() {
     let report = pass(&watcher, T0 + 70).await.expect("pass");
     assert_eq!(report.active_after.as_deref(), Some(WEST));
     pass(&watcher, T0 + 130).await.expect("pass");
-    assert_eq!(watcher.journal.records().len(), 1);
+    assert_eq!(watcher.journal().records().len(), 1);
 }
 
 /// **Fault:** on a gate-mode failover, `PutMetricData` of gates fails in one host
@@ -1121,9 +927,9 @@ async fn health_status_unreadable_in_us_east_1_leaves_no_known_target() {
 async fn a_gate_that_fails_to_publish_is_a_warning_and_the_next_pass_publishes_it() {
     let (watcher, faults) = faulty(Mode::HealthGate);
     alarm(&watcher, EAST, AlarmState::Alarm, T0);
-    assert_eq!(watcher.config.gate_host_region(EAST), WEST);
+    assert_eq!(watcher.config().gate_host_region(EAST), WEST);
     let throttled = AwsError::Throttled("Throttling: Rate exceeded".into());
-    faults.aim(Api::PutMetricData, Some(WEST), throttled, Some(1));
+    faults.aim(Operation::PutMetricData, Some(WEST), throttled, Some(1));
 
     let report = pass(&watcher, T0 + 10).await.expect("pass");
     assert!(report.transition.is_some());
@@ -1148,7 +954,7 @@ async fn a_gate_that_fails_to_publish_is_a_warning_and_the_next_pass_publishes_i
     let next = pass(&watcher, T0 + 70).await.expect("pass");
     assert!(next.transition.is_none());
     assert_eq!(last_gate(&watcher, EAST), Some(0.0));
-    assert_eq!(watcher.journal.records().len(), 1);
+    assert_eq!(watcher.journal().records().len(), 1);
 }
 
 /// **Fault:** on a gate-mode failover, `PutMetricAlarm` of the state copy fails in one
@@ -1163,7 +969,12 @@ async fn state_copies_failing_to_write() {
     let (watcher, faults) = faulty(Mode::HealthGate);
     alarm(&watcher, EAST, AlarmState::Alarm, T0);
     let timeout = AwsError::Timeout("attempt timeout occurred".into());
-    faults.aim(Api::PutMetricAlarm, Some(EAST), timeout.clone(), Some(1));
+    faults.aim(
+        Operation::PutMetricAlarm,
+        Some(EAST),
+        timeout.clone(),
+        Some(1),
+    );
     let report = pass(&watcher, T0 + 10).await.expect("pass");
     assert!(report.transition.is_some());
     assert!(
@@ -1180,18 +991,18 @@ async fn state_copies_failing_to_write() {
         let steady = pass(&watcher, T0 + 60 * minute).await.expect("pass");
         assert_eq!(steady.active_after.as_deref(), Some(WEST));
     }
-    assert_eq!(watcher.journal.records().len(), 1);
+    assert_eq!(watcher.journal().records().len(), 1);
 
     let (watcher, faults) = faulty(Mode::HealthGate);
     alarm(&watcher, EAST, AlarmState::Alarm, T0);
-    faults.aim(Api::PutMetricAlarm, None, timeout, Some(2));
+    faults.aim(Operation::PutMetricAlarm, None, timeout, Some(2));
     let failed = pass(&watcher, T0 + 10).await.expect_err("no copy written");
     assert!(matches!(failed, PassError::StateWrite(_)), "{failed}");
-    assert!(watcher.journal.records().is_empty());
+    assert!(watcher.journal().records().is_empty());
     assert_eq!(stored_state(&watcher).sequence, 1);
     pass(&watcher, T0 + 70).await.expect("pass");
     pass(&watcher, T0 + 130).await.expect("pass");
-    assert_eq!(watcher.journal.records().len(), 1);
+    assert_eq!(watcher.journal().records().len(), 1);
     assert_eq!(stored_state(&watcher).active, WEST);
 }
 
@@ -1203,9 +1014,14 @@ async fn state_copies_failing_to_write() {
 async fn routing_applied_but_metrics_failed() {
     for mode in [Mode::Records, Mode::HealthGate] {
         let (mut watcher, faults) = faulty(mode);
-        watcher.settings.metrics_region = "eu-west-1".into();
+        watcher.settings_mut().metrics_region = "eu-west-1".into();
         let unreachable = AwsError::Unreachable("monitoring.eu-west-1: connection refused".into());
-        faults.aim(Api::PutMetricData, Some("eu-west-1"), unreachable, None);
+        faults.aim(
+            Operation::PutMetricData,
+            Some("eu-west-1"),
+            unreachable,
+            None,
+        );
         alarm(&watcher, EAST, AlarmState::Alarm, T0);
 
         let report = pass(&watcher, T0 + 10).await.expect("pass");
@@ -1221,7 +1037,7 @@ async fn routing_applied_but_metrics_failed() {
         );
         pass(&watcher, T0 + 70).await.expect("pass");
         assert_eq!(stored_state(&watcher).active, WEST, "{mode:?}");
-        assert_eq!(watcher.journal.records().len(), 1, "{mode:?}");
+        assert_eq!(watcher.journal().records().len(), 1, "{mode:?}");
     }
 }
 
@@ -1238,11 +1054,20 @@ async fn a_whole_region_unreachable_moves_nothing() {
             let (watcher, faults) = faulty(mode);
             let unreachable =
                 AwsError::Unreachable(format!("monitoring.{down}.amazonaws.com did not answer"));
-            for api in [Api::DescribeAlarms, Api::PutMetricData, Api::PutMetricAlarm] {
+            for api in [
+                Operation::DescribeAlarms,
+                Operation::PutMetricData,
+                Operation::PutMetricAlarm,
+            ] {
                 faults.aim(api, Some(down), unreachable.clone(), None);
             }
             if down == EAST {
-                faults.aim(Api::GetMetricData, Some(EAST), unreachable.clone(), None);
+                faults.aim(
+                    Operation::GetMetricData,
+                    Some(EAST),
+                    unreachable.clone(),
+                    None,
+                );
             }
             for minute in 0..3 {
                 let report = pass(&watcher, T0 + 60 * minute).await.expect("pass");
@@ -1260,8 +1085,8 @@ async fn a_whole_region_unreachable_moves_nothing() {
                     assert!(!report.warnings.is_empty(), "{mode:?} {down}");
                 }
             }
-            assert!(watcher.journal.records().is_empty(), "{mode:?} {down}");
-            assert_eq!(watcher.route53.inner.calls().change_records, 0);
+            assert!(watcher.journal().records().is_empty(), "{mode:?} {down}");
+            assert_eq!(watcher.route53().calls().change_records, 0);
         }
     }
 }
@@ -1313,16 +1138,16 @@ async fn a_nearly_spent_time_budget_writes_nothing() {
         "{}",
         logs.text()
     );
-    let calls = watcher.cloudwatch.inner.calls();
+    let calls = watcher.cloudwatch().calls();
     assert_eq!((calls.put_metric_data, calls.put_metric_alarm), (0, 0));
-    assert!(watcher.journal.records().is_empty());
+    assert!(watcher.journal().records().is_empty());
     assert_eq!(stored_state(&watcher).active, EAST);
 
     let summary = handle(&watcher, event(Duration::from_secs(60)), T0 + 11)
         .await
         .expect("enough time");
     assert_eq!(summary["transition"]["to"], WEST);
-    assert_eq!(watcher.journal.records().len(), 1);
+    assert_eq!(watcher.journal().records().len(), 1);
 }
 
 // =======================================================================================
@@ -1366,19 +1191,19 @@ async fn home_region_unreachable_through_the_sdk_moves_nothing() {
     let east =
         AwsClients::for_endpoint(&closed_port_endpoint().await, &[EAST.to_owned()], budget).await;
     let west = mocked_cloudwatch_client(WEST, &[&west_alarms, &west_puts], budget);
-    let watcher = Watcher {
+    let watcher = Watcher::new(
         config,
-        route53: mocked_route53(&[&route53_rule], budget),
-        cloudwatch: CloudWatchAdapter::new(BTreeMap::from([
+        mocked_route53(&[&route53_rule], budget),
+        CloudWatchAdapter::new(BTreeMap::from([
             (
                 EAST.to_owned(),
                 east.cloudwatch.client(EAST).unwrap().clone(),
             ),
             (WEST.to_owned(), west),
         ])),
-        journal: MemoryJournal::default(),
-        settings: WatcherSettings::for_region(WEST),
-    };
+        MemoryJournal::default(),
+        WatcherSettings::for_region(WEST),
+    );
 
     let report = watcher
         .reconcile(&Request::Automatic, T0, false)
@@ -1408,5 +1233,5 @@ async fn home_region_unreachable_through_the_sdk_moves_nothing() {
     // us-east-1's gate (hosted in us-west-2) and the pass's metrics (us-west-2).
     assert_eq!(west_puts.num_calls(), 2);
     assert_eq!(route53_rule.num_calls(), 0);
-    assert!(watcher.journal.records().is_empty());
+    assert!(watcher.journal().records().is_empty());
 }

@@ -3,11 +3,9 @@
 //! alarm state decides), that irrelevant or foreign events read and write nothing, and
 //! that a malformed payload is refused with a message saying what is wrong.
 
-mod common;
-
-use common::*;
 use lambda_runtime::{Context, LambdaEvent};
 use regionflip_core::Mode;
+use regionflip_local_aws::fixtures::*;
 use regionflip_watcher::handler::{HandlerError, handle};
 use regionflip_watcher::ports::AlarmState;
 use serde_json::Value;
@@ -36,14 +34,14 @@ async fn alarm_event_with_the_alarm_really_in_alarm_fails_over() {
     for mode in [Mode::HealthGate, Mode::Records] {
         let watcher = initialised(mode);
         watcher
-            .cloudwatch
+            .cloudwatch()
             .set_alarm(EAST, EAST_ALARM, AlarmState::Alarm, T0 - 60);
         let summary = run(&watcher, "watcher-alarm-alarm.json")
             .await
             .expect("handled");
         assert_eq!(transition_to(&summary), Some(WEST), "{mode:?}: {summary:#}");
         assert_eq!(summary["transition"]["kind"], "failover");
-        assert_eq!(watcher.journal.records().len(), 1);
+        assert_eq!(watcher.journal().records().len(), 1);
     }
 }
 
@@ -55,8 +53,8 @@ async fn alarm_event_that_contradicts_the_real_alarm_state_changes_nothing() {
         .await
         .expect("handled");
     assert_eq!(transition_to(&summary), None, "{summary:#}");
-    assert_eq!(watcher.route53.calls().change_records, 0);
-    assert!(watcher.journal.records().is_empty());
+    assert_eq!(watcher.route53().calls().change_records, 0);
+    assert!(watcher.journal().records().is_empty());
 }
 
 #[tokio::test]
@@ -67,14 +65,14 @@ async fn alarm_ok_event_in_steady_state_writes_nothing_to_route53() {
         .expect("handled");
     assert_eq!(summary["applied"], true);
     assert_eq!(transition_to(&summary), None);
-    assert_eq!(watcher.route53.calls().change_records, 0);
+    assert_eq!(watcher.route53().calls().change_records, 0);
 }
 
 #[tokio::test]
 async fn insufficient_data_never_fails_over_by_itself() {
     let watcher = initialised(Mode::HealthGate);
     watcher
-        .cloudwatch
+        .cloudwatch()
         .set_alarm(EAST, EAST_ALARM, AlarmState::InsufficientData, T0 - 60);
     let summary = run(&watcher, "watcher-alarm-insufficient-data.json")
         .await
@@ -94,7 +92,7 @@ async fn scheduled_tick_runs_a_pass_and_steady_state_makes_no_route53_write() {
         .await
         .expect("handled");
     assert_eq!(summary["active_after"], EAST);
-    let calls = watcher.route53.calls();
+    let calls = watcher.route53().calls();
     assert_eq!((calls.list_records, calls.change_records), (1, 0));
 }
 
@@ -102,7 +100,7 @@ async fn scheduled_tick_runs_a_pass_and_steady_state_makes_no_route53_write() {
 async fn sns_wrapped_alarm_notification_triggers_a_pass() {
     let watcher = initialised(Mode::HealthGate);
     watcher
-        .cloudwatch
+        .cloudwatch()
         .set_alarm(EAST, EAST_ALARM, AlarmState::Alarm, T0 - 60);
     let summary = run(&watcher, "watcher-sns-alarm.json")
         .await
@@ -122,15 +120,15 @@ async fn alarm_outside_the_configuration_reads_and_writes_nothing() {
             .unwrap_or("")
             .contains("not configured")
     );
-    assert_eq!(watcher.route53.calls().route53(), 0);
-    assert_eq!(watcher.cloudwatch.calls().cloudwatch(), 0);
+    assert_eq!(watcher.route53().calls().route53(), 0);
+    assert_eq!(watcher.cloudwatch().calls().cloudwatch(), 0);
 }
 
 #[tokio::test]
 async fn alarm_event_from_another_account_reads_and_writes_nothing() {
     let watcher = initialised(Mode::HealthGate);
     watcher
-        .cloudwatch
+        .cloudwatch()
         .set_alarm(EAST, EAST_ALARM, AlarmState::Alarm, T0 - 60);
     let summary = run(&watcher, "watcher-alarm-other-account.json")
         .await
@@ -141,8 +139,8 @@ async fn alarm_event_from_another_account_reads_and_writes_nothing() {
             .unwrap_or("")
             .contains("999999999999")
     );
-    assert_eq!(watcher.cloudwatch.calls().cloudwatch(), 0);
-    assert!(watcher.journal.records().is_empty());
+    assert_eq!(watcher.cloudwatch().calls().cloudwatch(), 0);
+    assert!(watcher.journal().records().is_empty());
 }
 
 #[tokio::test]
@@ -153,8 +151,8 @@ async fn malformed_event_is_refused_with_what_is_wrong_and_changes_nothing() {
         .expect_err("malformed payloads are errors");
     let message = error.to_string();
     assert!(message.contains("alarmName"), "{message}");
-    assert_eq!(watcher.route53.calls().route53(), 0);
-    assert_eq!(watcher.cloudwatch.calls().cloudwatch(), 0);
+    assert_eq!(watcher.route53().calls().route53(), 0);
+    assert_eq!(watcher.cloudwatch().calls().cloudwatch(), 0);
 }
 
 #[tokio::test]

@@ -18,17 +18,15 @@
 
 #![allow(clippy::unwrap_used)]
 
-mod common;
-
 use std::sync::OnceLock;
 
-use common::*;
 use lambda_runtime::{Context, LambdaEvent};
 use proptest::collection::{btree_map, vec};
 use proptest::prelude::*;
 use regionflip_core::plan::{quote_txt, state_record};
 use regionflip_core::resources::GATE_METRIC;
 use regionflip_core::{EngineState, FailoverRole, Health, Mode, RecordSet};
+use regionflip_local_aws::fixtures::*;
 use regionflip_watcher::handler::{HandlerError, handle};
 use regionflip_watcher::ports::AlarmState;
 use regionflip_watcher::trigger::{self, MAX_PAYLOAD_BYTES, TriggerError};
@@ -356,8 +354,8 @@ proptest! {
         let mode = if gate_mode { Mode::HealthGate } else { Mode::Records };
         let watcher = initialised(mode);
         let result = run_handler(&watcher, payload, T0);
-        prop_assert_eq!(watcher.route53.calls().change_records, 0);
-        prop_assert!(watcher.journal.records().is_empty(), "{:?}", result);
+        prop_assert_eq!(watcher.route53().calls().change_records, 0);
+        prop_assert!(watcher.journal().records().is_empty(), "{:?}", result);
         if let Ok(summary) = &result {
             prop_assert!(summary["transition"].is_null(), "{}", summary);
         }
@@ -368,12 +366,12 @@ proptest! {
     #[test]
     fn no_payload_chooses_where_traffic_goes(payload in any_payload()) {
         let watcher = initialised(Mode::Records);
-        watcher.cloudwatch.set_alarm(EAST, EAST_ALARM, AlarmState::Alarm, T0 - 60);
+        watcher.cloudwatch().set_alarm(EAST, EAST_ALARM, AlarmState::Alarm, T0 - 60);
         let _ = run_handler(&watcher, payload, T0);
-        for record in watcher.journal.records() {
+        for record in watcher.journal().records() {
             prop_assert_eq!((record.from.as_str(), record.to.as_str()), (EAST, WEST));
         }
-        prop_assert!(watcher.journal.records().len() <= 1);
+        prop_assert!(watcher.journal().records().len() <= 1);
     }
 }
 
@@ -447,9 +445,9 @@ fn sns_notification(alarms: &[(&str, &str, &str, &str)]) -> Value {
 fn assert_ignored_without_a_call(watcher: &MemoryWatcher, summary: &Value, why: &str) {
     let ignored = summary["ignored"].to_string();
     assert!(ignored.contains(why), "{why}: {summary:#}");
-    assert_eq!(watcher.route53.calls().route53(), 0, "{why}");
-    assert_eq!(watcher.cloudwatch.calls().cloudwatch(), 0, "{why}");
-    assert!(watcher.journal.records().is_empty(), "{why}");
+    assert_eq!(watcher.route53().calls().route53(), 0, "{why}");
+    assert_eq!(watcher.cloudwatch().calls().cloudwatch(), 0, "{why}");
+    assert!(watcher.journal().records().is_empty(), "{why}");
 }
 
 /// **Forged:** the home alarm's event, from this account, claiming another region
@@ -459,7 +457,7 @@ fn assert_ignored_without_a_call(watcher: &MemoryWatcher, summary: &Value, why: 
 async fn an_alarm_event_from_the_wrong_region_is_ignored() {
     let watcher = initialised(Mode::Records);
     watcher
-        .cloudwatch
+        .cloudwatch()
         .set_alarm(EAST, EAST_ALARM, AlarmState::Alarm, T0 - 60);
     let mut payload = fixture("watcher-alarm-alarm.json");
     payload["region"] = json!(WEST);
@@ -551,10 +549,14 @@ async fn relevant_forged_alarm_claims_change_nothing_when_the_alarms_are_ok() {
                 "{what} {mode:?}: {summary:#}"
             );
             assert_eq!(summary["active_after"], EAST, "{what} {mode:?}");
-            assert_eq!(watcher.route53.calls().change_records, 0, "{what} {mode:?}");
+            assert_eq!(
+                watcher.route53().calls().change_records,
+                0,
+                "{what} {mode:?}"
+            );
             // One pass per invocation, however many records claimed ALARM.
             assert_eq!(
-                watcher.cloudwatch.calls().get_metric_data,
+                watcher.cloudwatch().calls().get_metric_data,
                 1,
                 "{what} {mode:?}"
             );
@@ -569,7 +571,7 @@ async fn relevant_forged_alarm_claims_change_nothing_when_the_alarms_are_ok() {
 async fn an_ok_claim_does_not_hide_a_real_alarm() {
     let watcher = initialised(Mode::Records);
     watcher
-        .cloudwatch
+        .cloudwatch()
         .set_alarm(EAST, EAST_ALARM, AlarmState::Alarm, T0 - 60);
     let summary = handle(&watcher, lambda_event(fixture("watcher-alarm-ok.json")), T0)
         .await
@@ -615,8 +617,8 @@ async fn oversized_payloads_are_refused_before_anything_is_read() {
             error.to_string().contains("exceeds the 65536-byte limit"),
             "{error}"
         );
-        assert_eq!(watcher.cloudwatch.calls().cloudwatch(), 0);
-        assert_eq!(watcher.route53.calls().route53(), 0);
+        assert_eq!(watcher.cloudwatch().calls().cloudwatch(), 0);
+        assert_eq!(watcher.route53().calls().route53(), 0);
     }
     let watcher = initialised(Mode::Records);
     handle(&watcher, lambda_event(padded(MAX_PAYLOAD_BYTES)), T0)
@@ -649,7 +651,7 @@ fn garbage_states() -> Vec<String> {
 /// Puts `text` where the state lives, as a person editing it by hand would: records mode
 /// gets it as the TXT value (quoted, or raw when `raw`); gate mode in both holders.
 fn corrupt_state(watcher: &MemoryWatcher, text: &str, raw: bool) {
-    let config = &watcher.config;
+    let config = &watcher.config();
     match config.mode {
         Mode::Records => {
             let mut record: RecordSet = state_record(config, &EngineState::initial(EAST));
@@ -658,12 +660,12 @@ fn corrupt_state(watcher: &MemoryWatcher, text: &str, raw: bool) {
             } else {
                 quote_txt(&[text])
             }];
-            watcher.route53.put_record(&config.hosted_zone_id, record);
+            watcher.route53().put_record(&config.hosted_zone_id, record);
         }
         Mode::HealthGate => {
             for region in [EAST, WEST] {
                 watcher
-                    .cloudwatch
+                    .cloudwatch()
                     .set_description(region, &config.state_alarm_name(), text);
             }
         }
@@ -680,17 +682,19 @@ fn set_health(watcher: &MemoryWatcher, east_healthy: bool, west_healthy: bool) {
         } else {
             AlarmState::Alarm
         };
-        watcher.cloudwatch.set_alarm(region, alarm, state, T0 - 60);
+        watcher
+            .cloudwatch()
+            .set_alarm(region, alarm, state, T0 - 60);
     }
 }
 
 fn primary(watcher: &MemoryWatcher) -> String {
-    let records = watcher.route53.records(&watcher.config.hosted_zone_id);
+    let records = watcher.route53().records(&watcher.config().hosted_zone_id);
     let primary = records
         .iter()
         .find(|r| r.failover == Some(FailoverRole::Primary))
         .unwrap();
-    regionflip_core::plan::region_of_record(&watcher.config, primary)
+    regionflip_core::plan::region_of_record(watcher.config(), primary)
         .unwrap()
         .name
         .clone()
@@ -699,7 +703,7 @@ fn primary(watcher: &MemoryWatcher) -> String {
 /// The gates this pass opened, by region.
 fn gates_opened(watcher: &MemoryWatcher) -> Vec<String> {
     watcher
-        .cloudwatch
+        .cloudwatch()
         .published()
         .iter()
         .filter(|(_, _, datum)| datum.name == GATE_METRIC && datum.value >= 1.0)
@@ -745,7 +749,7 @@ fn check_corrupt_pass(
             transition.to
         );
     }
-    match watcher.config.mode {
+    match watcher.config().mode {
         Mode::Records => {
             let routed = primary(watcher);
             // PRIMARY only changes by a transition, and then onto a healthy region.

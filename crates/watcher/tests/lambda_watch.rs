@@ -6,8 +6,6 @@
 //! environment configuration). cargo-lambda must be installed (`make test` and `.ci/run`
 //! install it); when it is missing the test fails and says so rather than pass silently.
 
-mod support;
-
 use std::io::{BufRead, BufReader};
 use std::net::{TcpListener, TcpStream};
 use std::os::unix::process::CommandExt;
@@ -17,9 +15,12 @@ use std::time::{Duration, Instant};
 
 use aws_sdk_cloudwatch::types::StateValue;
 use regionflip_core::{Config, EngineState, Mode};
+use regionflip_local_aws::moto::MotoServer;
+use regionflip_local_aws::seed::{
+    create_alarm, create_zone, now, publish_health_status, set_alarm_state,
+};
 use regionflip_watcher::aws::{AwsClients, SdkBudget};
 use regionflip_watcher::ports::{CloudWatchApi, StateAlarm};
-use support::{MotoServer, create_alarm, create_zone, now, publish_health_status, set_alarm_state};
 
 const EAST: &str = "us-east-1";
 const WEST: &str = "us-west-2";
@@ -139,7 +140,7 @@ impl LambdaWatch {
 #[tokio::test(flavor = "multi_thread")]
 async fn watcher_binary_under_cargo_lambda_watch_fails_over_on_an_alarm_event() {
     require_cargo_lambda();
-    let moto = MotoServer::start();
+    let moto = MotoServer::start_or_panic();
     let regions = [EAST.to_string(), WEST.to_string()];
     let clients = AwsClients::for_endpoint(&moto.endpoint(), &regions, SdkBudget::default()).await;
     let mut config = Config::from_toml_str(include_str!("../../../events/watcher-config.toml"))

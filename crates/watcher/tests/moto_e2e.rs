@@ -7,19 +7,20 @@
 //! moto cannot show compare-and-swap, concurrent watchers or unhealthy checkers; those
 //! are in `reconcile.rs` against the in-memory model.
 
-mod support;
-
 use aws_sdk_cloudwatch::types::{Dimension, StateValue, Statistic};
 use aws_smithy_types::DateTime;
 use regionflip_core::plan::{failover_record, region_of_record, state_record};
 use regionflip_core::{Change, ChangeAction, Config, EngineState, FailoverRole, Mode};
+use regionflip_local_aws::hooks::Counting;
+use regionflip_local_aws::journal::MemoryJournal;
+use regionflip_local_aws::memory::MemoryRoute53;
+use regionflip_local_aws::moto::MotoServer;
+use regionflip_local_aws::seed::{
+    create_alarm, create_zone, now, publish_health_status, set_alarm_state,
+};
 use regionflip_watcher::aws::{AwsClients, CloudWatchAdapter, SdkBudget};
-use regionflip_watcher::counting::Counting;
-use regionflip_watcher::journal::MemoryJournal;
-use regionflip_watcher::memory::MemoryRoute53;
 use regionflip_watcher::ports::{Route53Api, StateAlarm};
 use regionflip_watcher::{Request, Watcher, WatcherSettings};
-use support::{MotoServer, create_alarm, create_zone, now, publish_health_status, set_alarm_state};
 
 const EAST: &str = "us-east-1";
 const WEST: &str = "us-west-2";
@@ -37,7 +38,7 @@ struct World {
 /// `HealthCheckStatus` for both endpoint checks, plus six minutes into the future for the
 /// injected clock to walk through.
 async fn world(mode: Mode) -> World {
-    let moto = MotoServer::start();
+    let moto = MotoServer::start_or_panic();
     let regions = [EAST.to_string(), WEST.to_string()];
     let clients = AwsClients::for_endpoint(&moto.endpoint(), &regions, SdkBudget::default()).await;
     let mut config = Config::from_toml_str(include_str!("../../../events/watcher-config.toml"))
@@ -112,13 +113,13 @@ impl World {
     }
 
     fn watcher<R: Route53Api>(&self, route53: R) -> Watcher<R, CloudWatchAdapter, MemoryJournal> {
-        Watcher {
-            config: self.config.clone(),
+        Watcher::new(
+            self.config.clone(),
             route53,
-            cloudwatch: self.clients.cloudwatch.clone(),
-            journal: MemoryJournal::default(),
-            settings: WatcherSettings::for_region(EAST),
-        }
+            self.clients.cloudwatch.clone(),
+            MemoryJournal::default(),
+            WatcherSettings::for_region(EAST),
+        )
     }
 
     async fn primary_region(&self) -> String {
@@ -189,7 +190,7 @@ async fn records_mode_fails_over_and_back_through_moto() {
     let world = world(Mode::Records).await;
     world.initialise().await;
     // Counted, so "no Route 53 write" is measured, not assumed.
-    let route53 = Counting::new(world.clients.route53.clone());
+    let route53 = Counting::counting(world.clients.route53.clone());
     let watcher = world.watcher(route53);
     let t0 = now();
 
@@ -204,9 +205,9 @@ async fn records_mode_fails_over_and_back_through_moto() {
         "{:?}",
         steady.reasons
     );
-    assert_eq!(watcher.route53.calls().change_records, 0);
+    assert_eq!(watcher.route53().calls().change_records, 0);
     assert_eq!(
-        watcher.route53.calls().list_records,
+        watcher.route53().calls().list_records,
         1,
         "pair and state in one page"
     );
@@ -219,7 +220,7 @@ async fn records_mode_fails_over_and_back_through_moto() {
         .expect("pass");
     assert!(failover.change_id.is_some(), "{:?}", failover.reasons);
     assert_eq!(world.primary_region().await, WEST);
-    assert_eq!(watcher.route53.calls().change_records, 1);
+    assert_eq!(watcher.route53().calls().change_records, 1);
 
     // Recovery: moto stamps the alarm's OK with the wall clock; the injected clock then
     // walks through the 300 s stable window without waiting for it.
@@ -252,7 +253,7 @@ async fn records_mode_fails_over_and_back_through_moto() {
     assert_eq!(world.primary_region().await, EAST);
 
     let kinds: Vec<&str> = watcher
-        .journal
+        .journal()
         .records()
         .iter()
         .map(|r| r.kind.as_str())
@@ -277,7 +278,7 @@ async fn health_gate_mode_fails_over_by_gates_alone() {
     let world = world(Mode::HealthGate).await;
     world.initialise().await;
     // Route 53 is the in-memory model here only to count: gate mode must not call it.
-    let route53 = MemoryRoute53::default();
+    let route53 = Counting::counting(MemoryRoute53::default());
     let watcher = world.watcher(route53);
     let t0 = now();
 
@@ -326,7 +327,7 @@ async fn health_gate_mode_fails_over_by_gates_alone() {
             "{region}: {description}"
         );
     }
-    assert_eq!(watcher.route53.calls().route53(), 0);
+    assert_eq!(watcher.route53().calls().route53(), 0);
     assert_eq!(
         world
             .statistic(EAST, "Failover", None, Statistic::Sum)

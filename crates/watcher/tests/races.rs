@@ -28,24 +28,21 @@
 
 #![allow(clippy::unwrap_used)]
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Mutex};
 
-use common::*;
 use futures_util::future::join_all;
 use regionflip_core::plan::region_of_record;
 use regionflip_core::{
-    Change, ChangeAction, Command, Config, EngineState, FailoverRole, Mode, StateObservation,
+    ChangeAction, Command, Config, EngineState, FailoverRole, Mode, StateObservation,
 };
-use regionflip_watcher::journal::MemoryJournal;
-use regionflip_watcher::memory::{MemoryCloudWatch, MemoryRoute53};
-use regionflip_watcher::ports::{
-    AlarmReading, AlarmState, AwsError, ChangeError, CloudWatchApi, HealthSample, MetricDatum,
-    RecordPage, Route53Api, StateAlarm,
-};
+use regionflip_local_aws::fixtures::*;
+use regionflip_local_aws::hooked::{Before, Call, Hook, Hooked, Reply};
+use regionflip_local_aws::hooks::Interleaving;
+use regionflip_local_aws::journal::MemoryJournal;
+use regionflip_local_aws::memory::{MemoryCloudWatch, MemoryRoute53};
+use regionflip_watcher::ports::AlarmState;
 use regionflip_watcher::{PassError, PassReport, Request, Watcher, WatcherSettings};
 
 /// Seeds `make test` runs.
@@ -56,146 +53,34 @@ const MAX_WATCHERS: u64 = 8;
 /// Most yields before or after one call.
 const MAX_YIELDS: u64 = 4;
 
-/// xorshift64*: small, fast, and the same sequence on every platform.
-#[derive(Debug)]
-struct Rng(u64);
-
-impl Rng {
-    fn new(seed: u64) -> Rng {
-        // Any seed, zero included, gives a non-zero state.
-        Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
-    }
-
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    /// A number in `0..n`.
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
+/// Keeps every state an applied change batch wrote, in the order applied. It runs before
+/// the interleaving's turns after the call, so nothing runs between an apply and its entry.
+#[derive(Debug, Clone)]
+struct History {
+    state_name: String,
+    states: Arc<Mutex<Vec<EngineState>>>,
 }
 
-/// Hands the scheduler a seeded number of turns.
-#[derive(Debug, Clone)]
-struct Interleaver(Arc<Mutex<Rng>>);
-
-impl Interleaver {
-    async fn shuffle(&self) {
-        let turns = self.0.lock().unwrap().below(MAX_YIELDS + 1);
-        for _ in 0..turns {
-            tokio::task::yield_now().await;
+impl Hook for History {
+    async fn after(&self, call: &Call<'_>, reply: Reply<'_>) {
+        let (Call::ChangeRecords { changes, .. }, Reply::Change(Ok(_))) = (call, reply) else {
+            return;
+        };
+        let created = changes
+            .iter()
+            .find(|c| c.action == ChangeAction::Create && c.record.name == self.state_name)
+            .expect("every batch creates the next state record");
+        match StateObservation::from_state_record(created.record.clone()) {
+            StateObservation::Valid { state, .. } => self.states.lock().unwrap().push(state),
+            other => panic!("a batch wrote an unreadable state: {other:?}"),
         }
-    }
-
-    fn below(&self, n: u64) -> u64 {
-        self.0.lock().unwrap().below(n)
     }
 }
 
 /// Route 53 with seeded interleaving, keeping the history of applied states.
-#[derive(Debug, Clone)]
-struct RacingRoute53 {
-    inner: MemoryRoute53,
-    interleaver: Interleaver,
-    state_name: String,
-    /// Every state an applied change batch wrote, in the order applied.
-    history: Arc<Mutex<Vec<EngineState>>>,
-}
-
-impl Route53Api for RacingRoute53 {
-    async fn list_records(
-        &self,
-        zone: &str,
-        start_name: &str,
-        max_items: i32,
-    ) -> Result<RecordPage, AwsError> {
-        self.interleaver.shuffle().await;
-        let result = self.inner.list_records(zone, start_name, max_items).await;
-        self.interleaver.shuffle().await;
-        result
-    }
-
-    async fn change_records(
-        &self,
-        zone: &str,
-        changes: &[Change],
-        comment: &str,
-    ) -> Result<String, ChangeError> {
-        self.interleaver.shuffle().await;
-        let result = self.inner.change_records(zone, changes, comment).await;
-        if result.is_ok() {
-            // No await between the apply and this: the history is in apply order.
-            let created = changes
-                .iter()
-                .find(|c| c.action == ChangeAction::Create && c.record.name == self.state_name)
-                .expect("every batch creates the next state record");
-            match StateObservation::from_state_record(created.record.clone()) {
-                StateObservation::Valid { state, .. } => self.history.lock().unwrap().push(state),
-                other => panic!("a batch wrote an unreadable state: {other:?}"),
-            }
-        }
-        self.interleaver.shuffle().await;
-        result
-    }
-
-    async fn change_in_sync(&self, change_id: &str) -> Result<bool, AwsError> {
-        self.inner.change_in_sync(change_id).await
-    }
-}
-
+type RacingRoute53 = Hooked<MemoryRoute53, (History, Interleaving)>;
 /// CloudWatch with seeded interleaving.
-#[derive(Debug, Clone)]
-struct RacingCloudWatch {
-    inner: MemoryCloudWatch,
-    interleaver: Interleaver,
-}
-
-impl RacingCloudWatch {
-    async fn around<T>(&self, call: impl std::future::Future<Output = T>) -> T {
-        self.interleaver.shuffle().await;
-        let result = call.await;
-        self.interleaver.shuffle().await;
-        result
-    }
-}
-
-impl CloudWatchApi for RacingCloudWatch {
-    async fn describe_alarms(
-        &self,
-        region: &str,
-        names: &[String],
-    ) -> Result<Vec<AlarmReading>, AwsError> {
-        self.around(self.inner.describe_alarms(region, names)).await
-    }
-
-    async fn put_metric_data(
-        &self,
-        region: &str,
-        namespace: &str,
-        data: &[MetricDatum],
-    ) -> Result<(), AwsError> {
-        self.around(self.inner.put_metric_data(region, namespace, data))
-            .await
-    }
-
-    async fn health_check_status(
-        &self,
-        check_ids: &[String],
-        start: u64,
-        end: u64,
-    ) -> Result<BTreeMap<String, Vec<HealthSample>>, AwsError> {
-        self.around(self.inner.health_check_status(check_ids, start, end))
-            .await
-    }
-
-    async fn put_state_alarm(&self, region: &str, alarm: &StateAlarm) -> Result<(), AwsError> {
-        self.around(self.inner.put_state_alarm(region, alarm)).await
-    }
-}
+type RacingCloudWatch = Hooked<MemoryCloudWatch, Interleaving>;
 
 type RacingWatcher = Watcher<RacingRoute53, RacingCloudWatch, MemoryJournal>;
 
@@ -206,7 +91,7 @@ struct World {
     cloudwatch: MemoryCloudWatch,
     journal: MemoryJournal,
     history: Arc<Mutex<Vec<EngineState>>>,
-    interleaver: Interleaver,
+    interleaver: Interleaving,
     watchers: Vec<RacingWatcher>,
     /// Transitions recorded before the current step.
     recorded: usize,
@@ -218,34 +103,35 @@ struct World {
 impl World {
     fn new(seed: u64) -> World {
         let initial = initialised(Mode::Records);
-        let interleaver = Interleaver(Arc::new(Mutex::new(Rng::new(seed))));
+        let interleaver = Interleaving::new(seed, MAX_YIELDS);
         let history = Arc::new(Mutex::new(vec![EngineState {
             sequence: 1,
             ..EngineState::initial(EAST)
         }]));
         let watchers = (0..MAX_WATCHERS)
-            .map(|slot| Watcher {
-                config: initial.config.clone(),
-                route53: RacingRoute53 {
-                    inner: initial.route53.clone(),
-                    interleaver: interleaver.clone(),
-                    state_name: initial.config.state_record_name(),
-                    history: history.clone(),
-                },
-                cloudwatch: RacingCloudWatch {
-                    inner: initial.cloudwatch.clone(),
-                    interleaver: interleaver.clone(),
-                },
-                journal: initial.journal.clone(),
-                // Half run in each region, and publish their metrics there.
-                settings: WatcherSettings::for_region(if slot % 2 == 0 { EAST } else { WEST }),
+            .map(|slot| {
+                let history = History {
+                    state_name: initial.config().state_record_name(),
+                    states: history.clone(),
+                };
+                Watcher::new(
+                    initial.config().clone(),
+                    Hooked::new(
+                        initial.route53().inner().clone(),
+                        (history, interleaver.clone()),
+                    ),
+                    Hooked::new(initial.cloudwatch().inner().clone(), interleaver.clone()),
+                    initial.journal().clone(),
+                    // Half run in each region, and publish their metrics there.
+                    WatcherSettings::for_region(if slot % 2 == 0 { EAST } else { WEST }),
+                )
             })
             .collect();
         World {
-            config: initial.config,
-            route53: initial.route53,
-            cloudwatch: initial.cloudwatch,
-            journal: initial.journal,
+            config: initial.config().clone(),
+            route53: initial.route53().inner().clone(),
+            cloudwatch: initial.cloudwatch().inner().clone(),
+            journal: initial.journal().clone(),
             history,
             interleaver,
             watchers,
@@ -520,7 +406,7 @@ fn seeds_drive_the_interleaving() {
             .build()
             .unwrap();
         runtime.block_on(async {
-            let interleaver = Interleaver(Arc::new(Mutex::new(Rng::new(seed))));
+            let interleaver = Interleaving::new(seed, MAX_YIELDS);
             let order = Arc::new(Mutex::new(Vec::new()));
             let tasks = (0..MAX_WATCHERS).map(|id| {
                 let (interleaver, order) = (interleaver.clone(), order.clone());
@@ -561,28 +447,17 @@ fn a_pass_that_keeps_losing_gives_up_after_max_attempts() {
         // Before each of its writes, another writer rewrites the state (a stream of
         // operator pauses and resumes elsewhere).
         struct Overtaken {
-            inner: RacingRoute53,
+            model: MemoryRoute53,
             config: Config,
         }
-        impl Route53Api for Overtaken {
-            async fn list_records(
-                &self,
-                zone: &str,
-                start: &str,
-                max: i32,
-            ) -> Result<RecordPage, AwsError> {
-                self.inner.list_records(zone, start, max).await
-            }
-            async fn change_records(
-                &self,
-                zone: &str,
-                changes: &[Change],
-                comment: &str,
-            ) -> Result<String, ChangeError> {
+        impl Hook for Overtaken {
+            async fn before(&self, call: &Call<'_>) -> Before {
+                let Call::ChangeRecords { zone, .. } = call else {
+                    return Before::Proceed;
+                };
                 let name = self.config.state_record_name();
                 let current = self
-                    .inner
-                    .inner
+                    .model
                     .records(zone)
                     .into_iter()
                     .find(|r| r.name == name)
@@ -596,32 +471,32 @@ fn a_pass_that_keeps_losing_gives_up_after_max_attempts() {
                     sequence: state.sequence + 1,
                     ..state
                 };
-                self.inner.inner.put_record(
+                self.model.put_record(
                     zone,
                     regionflip_core::plan::state_record(&self.config, &next),
                 );
-                self.inner.change_records(zone, changes, comment).await
-            }
-            async fn change_in_sync(&self, id: &str) -> Result<bool, AwsError> {
-                self.inner.change_in_sync(id).await
+                Before::Proceed
             }
         }
         let base = &world.watchers[0];
-        let watcher = Watcher {
-            config: base.config.clone(),
-            route53: Overtaken {
-                inner: base.route53.clone(),
-                config: base.config.clone(),
-            },
-            cloudwatch: base.cloudwatch.clone(),
-            journal: base.journal.clone(),
-            settings: base.settings.clone(),
-        };
+        let watcher = Watcher::new(
+            base.config().clone(),
+            Hooked::new(
+                base.route53().clone(),
+                Overtaken {
+                    model: world.route53.clone(),
+                    config: base.config().clone(),
+                },
+            ),
+            base.cloudwatch().clone(),
+            base.journal().clone(),
+            base.settings().clone(),
+        );
         let error = watcher
             .reconcile(&Request::Automatic, T0 + 10, false)
             .await
             .expect_err("always overtaken");
-        assert_eq!(error, PassError::Contended(watcher.settings.max_attempts));
+        assert_eq!(error, PassError::Contended(watcher.settings().max_attempts));
         assert!(world.journal.records().is_empty());
     });
 }

@@ -3,13 +3,12 @@
 //! sleeps), gates, compare-and-swap conflicts, concurrent watchers, unhealthy endpoint
 //! checks, and the rule that recording never blocks or undoes routing.
 
-mod common;
-
-use common::*;
 use regionflip_core::resources::GATE_METRIC;
-use regionflip_core::{Change, Command, EngineState, Mode, RecordSet};
-use regionflip_watcher::memory::MemoryRoute53;
-use regionflip_watcher::ports::{AlarmState, AwsError, ChangeError, RecordPage, Route53Api};
+use regionflip_core::{Command, EngineState, Mode, RecordSet};
+use regionflip_local_aws::fixtures::*;
+use regionflip_local_aws::hooked::{Before, Call, Hook, Hooked, Operation};
+use regionflip_local_aws::memory::MemoryRoute53;
+use regionflip_watcher::ports::{AlarmState, AwsError, ChangeError, Route53Api};
 use regionflip_watcher::{PassError, Request, Watcher};
 
 async fn tick(watcher: &MemoryWatcher, now: u64) -> regionflip_watcher::PassReport {
@@ -27,7 +26,7 @@ fn keep_endpoints_reporting(watcher: &MemoryWatcher, now: u64) {
         let minutes: Vec<u64> = (T0..=now).step_by(60).collect();
         let last_minute = minutes.last().copied().unwrap_or(T0);
         endpoint_healthy_between(
-            &watcher.cloudwatch,
+            watcher.cloudwatch(),
             check,
             last_minute.saturating_sub(60 * 10).max(T0),
             last_minute,
@@ -37,20 +36,25 @@ fn keep_endpoints_reporting(watcher: &MemoryWatcher, now: u64) {
 }
 
 fn primary_region(watcher: &MemoryWatcher) -> String {
-    common::primary_region(&watcher.config, &watcher.route53)
+    regionflip_local_aws::fixtures::primary_region(watcher.config(), watcher.route53())
 }
 
 fn stored_state(watcher: &MemoryWatcher) -> EngineState {
-    common::stored_state(&watcher.config, &watcher.route53, &watcher.cloudwatch)
+    regionflip_local_aws::fixtures::stored_state(
+        watcher.config(),
+        watcher.route53(),
+        watcher.cloudwatch(),
+    )
 }
 
 fn last_gate(watcher: &MemoryWatcher, region: &str) -> f64 {
-    common::last_gate(&watcher.config, &watcher.cloudwatch, region).expect("gate published")
+    regionflip_local_aws::fixtures::last_gate(watcher.config(), watcher.cloudwatch(), region)
+        .expect("gate published")
 }
 
 fn metric_values(watcher: &MemoryWatcher, name: &str) -> Vec<f64> {
     watcher
-        .cloudwatch
+        .cloudwatch()
         .values_of(EAST, name)
         .iter()
         .map(|d| d.value)
@@ -61,16 +65,16 @@ fn metric_values(watcher: &MemoryWatcher, name: &str) -> Vec<f64> {
 async fn records_mode_failover_rewrites_the_pair_and_the_state_in_one_batch() {
     let watcher = initialised(Mode::Records);
     watcher
-        .cloudwatch
+        .cloudwatch()
         .set_alarm(EAST, EAST_ALARM, AlarmState::Alarm, T0);
     let report = tick(&watcher, T0 + 10).await;
     assert!(report.applied);
     assert_eq!(primary_region(&watcher), WEST);
     assert_eq!(stored_state(&watcher).active, WEST);
     assert_eq!(stored_state(&watcher).sequence, 2);
-    assert_eq!(watcher.route53.calls().change_records, 1);
+    assert_eq!(watcher.route53().calls().change_records, 1);
     assert_eq!(metric_values(&watcher, "Failover"), vec![1.0]);
-    let records = watcher.journal.records();
+    let records = watcher.journal().records();
     assert_eq!(records.len(), 1);
     assert_eq!(
         (records[0].from.as_str(), records[0].to.as_str()),
@@ -84,14 +88,14 @@ async fn failback_waits_for_the_stable_window_then_happens_on_a_tick() {
     for mode in [Mode::Records, Mode::HealthGate] {
         let watcher = initialised(mode);
         watcher
-            .cloudwatch
+            .cloudwatch()
             .set_alarm(EAST, EAST_ALARM, AlarmState::Alarm, T0);
         tick(&watcher, T0).await;
         assert_eq!(stored_state(&watcher).active, WEST);
 
         // Recovered at T0+120: stable_for_secs = 300, so eligible at T0+420.
         watcher
-            .cloudwatch
+            .cloudwatch()
             .set_alarm(EAST, EAST_ALARM, AlarmState::Ok, T0 + 120);
         let pending = tick(&watcher, T0 + 130).await;
         assert_eq!(pending.decision.eligible_at(), Some(T0 + 420), "{mode:?}");
@@ -105,7 +109,7 @@ async fn failback_waits_for_the_stable_window_then_happens_on_a_tick() {
             "{mode:?}: {:?}",
             back.reasons
         );
-        let records = watcher.journal.records();
+        let records = watcher.journal().records();
         assert_eq!(records.len(), 2, "{mode:?}");
         assert_eq!(records[1].time_in_failover_secs, Some(420));
         assert_eq!(
@@ -126,7 +130,7 @@ async fn gate_mode_failover_closes_the_home_gate_and_makes_no_route53_call() {
     );
 
     watcher
-        .cloudwatch
+        .cloudwatch()
         .set_alarm(EAST, EAST_ALARM, AlarmState::Alarm, T0 + 30);
     tick(&watcher, T0 + 60).await;
     assert_eq!(
@@ -134,15 +138,15 @@ async fn gate_mode_failover_closes_the_home_gate_and_makes_no_route53_call() {
         (0.0, 1.0)
     );
     // Each gate lives in the other region, and the state is copied to both.
-    assert_eq!(watcher.config.gate_host_region(EAST), WEST);
+    assert_eq!(watcher.config().gate_host_region(EAST), WEST);
     for region in [EAST, WEST] {
         let text = watcher
-            .cloudwatch
-            .alarm_description(region, &watcher.config.state_alarm_name())
+            .cloudwatch()
+            .alarm_description(region, &watcher.config().state_alarm_name())
             .expect("state copy");
         assert!(text.contains("active=us-west-2"), "{region}: {text}");
     }
-    assert_eq!(watcher.route53.calls().route53(), 0);
+    assert_eq!(watcher.route53().calls().route53(), 0);
 }
 
 #[tokio::test]
@@ -152,21 +156,21 @@ async fn steady_ticks_republish_gates_and_write_nothing_else() {
         let report = tick(&watcher, T0 + 60 * minute).await;
         assert!(report.transition.is_none());
     }
-    let host = watcher.config.gate_host_region(EAST).to_string();
-    assert_eq!(watcher.cloudwatch.values_of(&host, GATE_METRIC).len(), 5);
+    let host = watcher.config().gate_host_region(EAST).to_string();
+    assert_eq!(watcher.cloudwatch().values_of(&host, GATE_METRIC).len(), 5);
     assert_eq!(
-        watcher.cloudwatch.calls().put_metric_alarm,
+        watcher.cloudwatch().calls().put_metric_alarm,
         0,
         "no state rewrite"
     );
-    assert_eq!(watcher.route53.calls().route53(), 0);
+    assert_eq!(watcher.route53().calls().route53(), 0);
     assert_eq!(stored_state(&watcher).sequence, 1);
 }
 
 #[tokio::test]
 async fn unhealthy_endpoint_check_fails_over_with_the_check_as_evidence() {
     let watcher = initialised(Mode::Records);
-    endpoint_healthy_between(&watcher.cloudwatch, EAST_CHECK, T0 + 60, T0 + 60, false);
+    endpoint_healthy_between(watcher.cloudwatch(), EAST_CHECK, T0 + 60, T0 + 60, false);
     let report = watcher
         .reconcile(&Request::Automatic, T0 + 60, false)
         .await
@@ -183,47 +187,34 @@ async fn unhealthy_endpoint_check_fails_over_with_the_check_as_evidence() {
 async fn no_healthy_target_changes_nothing_and_is_counted() {
     let watcher = initialised(Mode::Records);
     watcher
-        .cloudwatch
+        .cloudwatch()
         .set_alarm(EAST, EAST_ALARM, AlarmState::Alarm, T0);
     watcher
-        .cloudwatch
+        .cloudwatch()
         .set_alarm(WEST, WEST_ALARM, AlarmState::Alarm, T0);
     let report = tick(&watcher, T0 + 10).await;
     assert_eq!(report.active_after.as_deref(), Some(EAST));
-    assert_eq!(watcher.route53.calls().change_records, 0);
+    assert_eq!(watcher.route53().calls().change_records, 0);
     assert_eq!(metric_values(&watcher, "NoHealthyTarget"), vec![1.0]);
     assert_eq!(metric_values(&watcher, "RegionHealthy"), vec![0.0, 0.0]);
 }
 
-/// Route 53 that lets another writer in between a watcher's read and its write.
-struct RacingRoute53<F: Fn(&MemoryRoute53) + Send + Sync> {
-    inner: MemoryRoute53,
-    before_first_change: F,
+/// Lets another writer in once, between a watcher's read and its first change batch.
+struct RaceBeforeFirstChange<F> {
+    /// The model the other writer writes to.
+    model: MemoryRoute53,
+    race: F,
     raced: std::sync::atomic::AtomicBool,
 }
 
-impl<F: Fn(&MemoryRoute53) + Send + Sync> Route53Api for RacingRoute53<F> {
-    async fn list_records(
-        &self,
-        zone: &str,
-        start: &str,
-        max: i32,
-    ) -> Result<RecordPage, AwsError> {
-        self.inner.list_records(zone, start, max).await
-    }
-    async fn change_records(
-        &self,
-        zone: &str,
-        changes: &[Change],
-        comment: &str,
-    ) -> Result<String, ChangeError> {
-        if !self.raced.swap(true, std::sync::atomic::Ordering::SeqCst) {
-            (self.before_first_change)(&self.inner);
+impl<F: Fn(&MemoryRoute53) + Send + Sync> Hook for RaceBeforeFirstChange<F> {
+    async fn before(&self, call: &Call<'_>) -> Before {
+        if matches!(call, Call::ChangeRecords { .. })
+            && !self.raced.swap(true, std::sync::atomic::Ordering::SeqCst)
+        {
+            (self.race)(&self.model);
         }
-        self.inner.change_records(zone, changes, comment).await
-    }
-    async fn change_in_sync(&self, id: &str) -> Result<bool, AwsError> {
-        self.inner.change_in_sync(id).await
+        Before::Proceed
     }
 }
 
@@ -231,23 +222,19 @@ impl<F: Fn(&MemoryRoute53) + Send + Sync> Route53Api for RacingRoute53<F> {
 async fn a_stale_writer_meets_a_conflict_rereads_and_records_nothing_twice() {
     let first = initialised(Mode::Records);
     first
-        .cloudwatch
+        .cloudwatch()
         .set_alarm(EAST, EAST_ALARM, AlarmState::Alarm, T0);
     keep_endpoints_reporting(&first, T0 + 10);
     // The second watcher shares the same Route 53 and CloudWatch, and its first write
     // is preceded by the first watcher's complete pass.
-    let shared = first.route53.clone();
-    let second = Watcher {
-        config: first.config.clone(),
-        route53: RacingRoute53 {
-            inner: shared,
-            before_first_change: |_: &MemoryRoute53| {},
-            raced: Default::default(),
-        },
-        cloudwatch: first.cloudwatch.clone(),
-        journal: regionflip_watcher::journal::MemoryJournal::default(),
-        settings: first.settings.clone(),
-    };
+    let shared = first.route53().clone();
+    let second = Watcher::new(
+        first.config().clone(),
+        shared,
+        first.cloudwatch().clone(),
+        regionflip_local_aws::journal::MemoryJournal::default(),
+        first.settings().clone(),
+    );
     // Both decide on the same observations; the first applies; the second's batch
     // carries the old state record as its precondition.
     let (_, stale) = second
@@ -258,8 +245,8 @@ async fn a_stale_writer_meets_a_conflict_rereads_and_records_nothing_twice() {
         panic!("expected a change batch, got {:?}", stale.plan);
     };
     let refused = second
-        .route53
-        .change_records(&first.config.hosted_zone_id, changes, "stale")
+        .route53()
+        .change_records(&first.config().hosted_zone_id, changes, "stale")
         .await;
     assert!(
         matches!(refused, Err(ChangeError::Conflict(_))),
@@ -273,7 +260,7 @@ async fn a_stale_writer_meets_a_conflict_rereads_and_records_nothing_twice() {
         .expect("pass");
     assert!(report.transition.is_none());
     assert_eq!(
-        first.journal.records().len() + second.journal.records().len(),
+        first.journal().records().len() + second.journal().records().len(),
         1
     );
     assert_eq!(stored_state(&first).sequence, 2);
@@ -283,36 +270,39 @@ async fn a_stale_writer_meets_a_conflict_rereads_and_records_nothing_twice() {
 async fn a_conflict_inside_a_pass_is_retried_on_fresh_observations() {
     let watcher = initialised(Mode::Records);
     watcher
-        .cloudwatch
+        .cloudwatch()
         .set_alarm(EAST, EAST_ALARM, AlarmState::Alarm, T0);
     keep_endpoints_reporting(&watcher, T0 + 10);
-    let config = watcher.config.clone();
+    let config = watcher.config().clone();
     // Just before this watcher writes, an operator pauses automation elsewhere: the
     // state record changes, so the batch must be refused and the pass must re-decide.
-    let racing = Watcher {
-        config: config.clone(),
-        route53: RacingRoute53 {
-            inner: watcher.route53.clone(),
-            before_first_change: move |r53: &MemoryRoute53| {
-                let zone = &config.hosted_zone_id;
-                let name = config.state_record_name();
-                let old: RecordSet = r53
-                    .records(zone)
-                    .into_iter()
-                    .find(|r| r.name == name)
-                    .expect("state record");
-                let mut paused = EngineState::initial(EAST);
-                paused.sequence = 2;
-                paused.paused = true;
-                r53.put_record(zone, regionflip_core::plan::state_record(&config, &paused));
-                assert_ne!(old, regionflip_core::plan::state_record(&config, &paused));
+    let racing = Watcher::new(
+        config.clone(),
+        Hooked::new(
+            watcher.route53().clone(),
+            RaceBeforeFirstChange {
+                model: watcher.route53().inner().clone(),
+                race: move |r53: &MemoryRoute53| {
+                    let zone = &config.hosted_zone_id;
+                    let name = config.state_record_name();
+                    let old: RecordSet = r53
+                        .records(zone)
+                        .into_iter()
+                        .find(|r| r.name == name)
+                        .expect("state record");
+                    let mut paused = EngineState::initial(EAST);
+                    paused.sequence = 2;
+                    paused.paused = true;
+                    r53.put_record(zone, regionflip_core::plan::state_record(&config, &paused));
+                    assert_ne!(old, regionflip_core::plan::state_record(&config, &paused));
+                },
+                raced: Default::default(),
             },
-            raced: Default::default(),
-        },
-        cloudwatch: watcher.cloudwatch.clone(),
-        journal: regionflip_watcher::journal::MemoryJournal::default(),
-        settings: watcher.settings.clone(),
-    };
+        ),
+        watcher.cloudwatch().clone(),
+        regionflip_local_aws::journal::MemoryJournal::default(),
+        watcher.settings().clone(),
+    );
     let report = racing
         .reconcile(&Request::Automatic, T0 + 10, false)
         .await
@@ -320,7 +310,7 @@ async fn a_conflict_inside_a_pass_is_retried_on_fresh_observations() {
     assert_eq!(report.conflicts, 1);
     assert_eq!(report.attempts, 2);
     assert!(report.transition.is_none(), "paused: no failover");
-    assert!(racing.journal.records().is_empty());
+    assert!(racing.journal().records().is_empty());
     assert_eq!(primary_region(&watcher), EAST);
     assert_eq!(metric_values(&watcher, "ApplyConflicts"), vec![1.0]);
 }
@@ -329,16 +319,18 @@ async fn a_conflict_inside_a_pass_is_retried_on_fresh_observations() {
 async fn eight_watchers_on_one_alarm_record_exactly_one_transition() {
     let first = initialised(Mode::Records);
     first
-        .cloudwatch
+        .cloudwatch()
         .set_alarm(EAST, EAST_ALARM, AlarmState::Alarm, T0);
     keep_endpoints_reporting(&first, T0 + 5);
     let watchers: Vec<MemoryWatcher> = (0..8)
-        .map(|_| Watcher {
-            config: first.config.clone(),
-            route53: first.route53.clone(),
-            cloudwatch: first.cloudwatch.clone(),
-            journal: first.journal.clone(),
-            settings: first.settings.clone(),
+        .map(|_| {
+            Watcher::new(
+                first.config().clone(),
+                first.route53().clone(),
+                first.cloudwatch().clone(),
+                first.journal().clone(),
+                first.settings().clone(),
+            )
         })
         .collect();
     let passes = watchers
@@ -347,8 +339,8 @@ async fn eight_watchers_on_one_alarm_record_exactly_one_transition() {
     for result in futures_util::future::join_all(passes).await {
         result.expect("every pass ends cleanly");
     }
-    assert_eq!(first.journal.records().len(), 1);
-    assert_eq!(first.route53.applied_changes(), 1);
+    assert_eq!(first.journal().records().len(), 1);
+    assert_eq!(first.route53().applied_changes(), 1);
     assert_eq!(primary_region(&first), WEST);
 }
 
@@ -356,14 +348,15 @@ async fn eight_watchers_on_one_alarm_record_exactly_one_transition() {
 async fn throttled_route53_fails_the_pass_and_records_no_transition() {
     let watcher = initialised(Mode::Records);
     watcher
-        .cloudwatch
+        .cloudwatch()
         .set_alarm(EAST, EAST_ALARM, AlarmState::Alarm, T0);
     keep_endpoints_reporting(&watcher, T0 + 10);
-    watcher
-        .route53
-        .fail_next_change(ChangeError::Aws(AwsError::Throttled(
-            "Rate exceeded".into(),
-        )));
+    watcher.route53().faults().aim(
+        Operation::ChangeResourceRecordSets,
+        None,
+        AwsError::Throttled("Rate exceeded".into()),
+        Some(1),
+    );
     let error = watcher
         .reconcile(&Request::Automatic, T0 + 10, false)
         .await
@@ -372,25 +365,25 @@ async fn throttled_route53_fails_the_pass_and_records_no_transition() {
         matches!(error, PassError::Route53(AwsError::Throttled(_))),
         "{error}"
     );
-    assert!(watcher.journal.records().is_empty());
+    assert!(watcher.journal().records().is_empty());
     assert_eq!(primary_region(&watcher), EAST);
     // The next tick succeeds and records the failover once.
     tick(&watcher, T0 + 70).await;
-    assert_eq!(watcher.journal.records().len(), 1);
+    assert_eq!(watcher.journal().records().len(), 1);
 }
 
 #[tokio::test]
 async fn failed_metrics_never_block_or_undo_the_routing_change() {
     let mut watcher = initialised(Mode::Records);
-    watcher.settings.metrics_region = "eu-west-1".into();
-    watcher.cloudwatch.set_unreachable("eu-west-1", true);
+    watcher.settings_mut().metrics_region = "eu-west-1".into();
+    watcher.cloudwatch().set_unreachable("eu-west-1", true);
     watcher
-        .cloudwatch
+        .cloudwatch()
         .set_alarm(EAST, EAST_ALARM, AlarmState::Alarm, T0);
     let report = tick(&watcher, T0 + 10).await;
     assert!(report.applied);
     assert_eq!(primary_region(&watcher), WEST);
-    assert_eq!(watcher.journal.records().len(), 1);
+    assert_eq!(watcher.journal().records().len(), 1);
     assert!(
         report
             .warnings
@@ -405,7 +398,7 @@ async fn failed_metrics_never_block_or_undo_the_routing_change() {
 async fn dry_run_decides_but_writes_nothing() {
     let watcher = initialised(Mode::Records);
     watcher
-        .cloudwatch
+        .cloudwatch()
         .set_alarm(EAST, EAST_ALARM, AlarmState::Alarm, T0);
     keep_endpoints_reporting(&watcher, T0 + 10);
     let report = watcher
@@ -414,9 +407,9 @@ async fn dry_run_decides_but_writes_nothing() {
         .expect("pass");
     assert!(report.decision.is_transition());
     assert!(!report.applied);
-    assert_eq!(watcher.route53.calls().change_records, 0);
-    assert_eq!(watcher.cloudwatch.calls().put_metric_data, 0);
-    assert!(watcher.journal.records().is_empty());
+    assert_eq!(watcher.route53().calls().change_records, 0);
+    assert_eq!(watcher.cloudwatch().calls().put_metric_data, 0);
+    assert!(watcher.journal().records().is_empty());
 }
 
 #[tokio::test]
@@ -429,7 +422,7 @@ async fn operator_failover_is_recorded_as_a_manual_transition() {
     });
     let report = watcher.reconcile(&command, T0, false).await.expect("pass");
     assert_eq!(report.active_after.as_deref(), Some(WEST));
-    assert_eq!(watcher.journal.records()[0].kind.as_str(), "manual");
+    assert_eq!(watcher.journal().records()[0].kind.as_str(), "manual");
     assert_eq!(metric_values(&watcher, "ManualTransition"), vec![1.0]);
     assert!(stored_state(&watcher).hold_failback);
 }
@@ -437,7 +430,7 @@ async fn operator_failover_is_recorded_as_a_manual_transition() {
 #[tokio::test]
 async fn one_region_s_cloudwatch_unreachable_is_unknown_not_a_failover() {
     let watcher = initialised(Mode::HealthGate);
-    watcher.cloudwatch.set_unreachable(EAST, true);
+    watcher.cloudwatch().set_unreachable(EAST, true);
     let report = tick(&watcher, T0 + 10).await;
     assert!(report.transition.is_none(), "{:?}", report.reasons);
     assert!(
@@ -454,7 +447,7 @@ async fn one_region_s_cloudwatch_unreachable_is_unknown_not_a_failover() {
 async fn a_pass_with_too_little_time_left_writes_nothing_and_says_so() {
     let watcher = initialised(Mode::Records);
     watcher
-        .cloudwatch
+        .cloudwatch()
         .set_alarm(EAST, EAST_ALARM, AlarmState::Alarm, T0);
     keep_endpoints_reporting(&watcher, T0 + 10);
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
@@ -463,8 +456,8 @@ async fn a_pass_with_too_little_time_left_writes_nothing_and_says_so() {
         .await
         .expect_err("not enough time to apply");
     assert!(matches!(error, PassError::OutOfTime { .. }), "{error}");
-    assert_eq!(watcher.route53.calls().change_records, 0);
-    assert!(watcher.journal.records().is_empty());
+    assert_eq!(watcher.route53().calls().change_records, 0);
+    assert!(watcher.journal().records().is_empty());
 
     // With time to spare the same pass applies.
     let later = std::time::Instant::now() + std::time::Duration::from_secs(60);
@@ -499,24 +492,24 @@ async fn duty_tick(watcher: &MemoryWatcher, now: u64) -> regionflip_watcher::Pas
 /// The watchers of both regions in gate mode, on one shared (in-memory) AWS.
 fn watchers_in_both_regions() -> (MemoryWatcher, MemoryWatcher) {
     let east = initialised(Mode::HealthGate);
-    let mut west = Watcher {
-        config: east.config.clone(),
-        route53: east.route53.clone(),
-        cloudwatch: east.cloudwatch.clone(),
-        journal: regionflip_watcher::journal::MemoryJournal::default(),
-        settings: east.settings.clone(),
-    };
-    west.settings.runs_in = Some(WEST.into());
-    west.settings.metrics_region = WEST.into();
+    let mut west = Watcher::new(
+        east.config().clone(),
+        east.route53().clone(),
+        east.cloudwatch().clone(),
+        regionflip_local_aws::journal::MemoryJournal::default(),
+        east.settings().clone(),
+    );
+    west.settings_mut().runs_in = Some(WEST.into());
+    west.settings_mut().metrics_region = WEST.into();
     let mut east = east;
-    east.settings.runs_in = Some(EAST.into());
+    east.settings_mut().runs_in = Some(EAST.into());
     (east, west)
 }
 
 #[tokio::test]
 async fn on_ticks_in_gate_mode_only_the_duty_region_s_watcher_records_a_transition() {
     let (east, west) = watchers_in_both_regions();
-    east.cloudwatch
+    east.cloudwatch()
         .set_alarm(EAST, EAST_ALARM, AlarmState::Alarm, T0);
     // Both watchers tick at the same moment; us-east-1 is failing, so us-west-2 is on
     // duty, whichever runs first.
@@ -532,13 +525,16 @@ async fn on_ticks_in_gate_mode_only_the_duty_region_s_watcher_records_a_transiti
     assert_eq!(from_west.active_after.as_deref(), Some(WEST));
     duty_tick(&east, T0 + 20).await;
     assert_eq!(
-        (east.journal.records().len(), west.journal.records().len()),
+        (
+            east.journal().records().len(),
+            west.journal().records().len()
+        ),
         (0, 1)
     );
 
     // Recovery: us-east-1 is the most preferred region not failing, so its watcher fails
     // back, and us-west-2's leaves it alone.
-    east.cloudwatch
+    east.cloudwatch()
         .set_alarm(EAST, EAST_ALARM, AlarmState::Ok, T0 + 30);
     let later = T0 + 30 + 300;
     let west_pass = duty_tick(&west, later).await;
@@ -551,7 +547,10 @@ async fn on_ticks_in_gate_mode_only_the_duty_region_s_watcher_records_a_transiti
         east_pass.reasons
     );
     assert_eq!(
-        (east.journal.records().len(), west.journal.records().len()),
+        (
+            east.journal().records().len(),
+            west.journal().records().len()
+        ),
         (1, 1)
     );
     assert_eq!(stored_state(&east).sequence, 3);
@@ -560,7 +559,7 @@ async fn on_ticks_in_gate_mode_only_the_duty_region_s_watcher_records_a_transiti
 #[tokio::test]
 async fn a_watcher_off_duty_keeps_the_gates_of_the_current_routing() {
     let (east, _west) = watchers_in_both_regions();
-    east.cloudwatch
+    east.cloudwatch()
         .set_alarm(EAST, EAST_ALARM, AlarmState::Alarm, T0);
     duty_tick(&east, T0 + 10).await;
     // Routing has not moved (the duty watcher has not run yet): both gates stay open.
@@ -572,7 +571,7 @@ async fn an_alarm_event_is_acted_on_by_the_watcher_it_reaches_even_off_duty() {
     // EventBridge delivers us-east-1's alarm only to us-east-1's watcher; waiting for the
     // duty watcher's tick would delay a gray-failure failover by up to a minute.
     let (east, west) = watchers_in_both_regions();
-    east.cloudwatch
+    east.cloudwatch()
         .set_alarm(EAST, EAST_ALARM, AlarmState::Alarm, T0);
     let report = tick(&east, T0 + 10).await;
     assert_eq!(
@@ -585,7 +584,10 @@ async fn an_alarm_event_is_acted_on_by_the_watcher_it_reaches_even_off_duty() {
     let later = duty_tick(&west, T0 + 60).await;
     assert!(later.transition.is_none());
     assert_eq!(
-        (east.journal.records().len(), west.journal.records().len()),
+        (
+            east.journal().records().len(),
+            west.journal().records().len()
+        ),
         (1, 0)
     );
 }
@@ -593,18 +595,18 @@ async fn an_alarm_event_is_acted_on_by_the_watcher_it_reaches_even_off_duty() {
 #[tokio::test]
 async fn a_stale_or_missing_state_copy_is_rewritten_by_the_next_steady_pass() {
     let watcher = initialised(Mode::HealthGate);
-    let name = watcher.config.state_alarm_name();
+    let name = watcher.config().state_alarm_name();
     // us-west-2 missed the last write (an older state) ...
     let older = EngineState::initial(EAST);
     watcher
-        .cloudwatch
+        .cloudwatch()
         .set_description(WEST, &name, &older.encode());
     let report = tick(&watcher, T0 + 10).await;
     assert!(report.warnings.is_empty(), "{:?}", report.warnings);
     let copy = |region| {
         EngineState::decode(
             &watcher
-                .cloudwatch
+                .cloudwatch()
                 .alarm_description(region, &name)
                 .expect("copy"),
         )
@@ -612,7 +614,7 @@ async fn a_stale_or_missing_state_copy_is_rewritten_by_the_next_steady_pass() {
     };
     assert_eq!((copy(EAST).sequence, copy(WEST).sequence), (1, 1));
     // ... and once repaired, steady passes write nothing more.
-    let writes = watcher.cloudwatch.calls().put_metric_alarm;
+    let writes = watcher.cloudwatch().calls().put_metric_alarm;
     tick(&watcher, T0 + 70).await;
-    assert_eq!(watcher.cloudwatch.calls().put_metric_alarm, writes);
+    assert_eq!(watcher.cloudwatch().calls().put_metric_alarm, writes);
 }

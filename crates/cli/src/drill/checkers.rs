@@ -2,7 +2,7 @@
 //!
 //! Every endpoint check the drill finds in the emulator gets its own fleet of checkers
 //! (eight by default, named after Route 53's checker regions). Each checker probes the
-//! check's endpoint over real HTTP with [`crate::probe::probe`], the same function as
+//! check's endpoint over real HTTP with [`regionflip_probe::probe`], the same function as
 //! `regionflip probe`, at the drill's compressed interval and at its own phase, so the
 //! endpoint sees uncoordinated requests as it would from Route 53. Route 53's rules
 //! decide the verdicts:
@@ -24,7 +24,7 @@ use tokio::task::JoinSet;
 use tokio::time::MissedTickBehavior;
 
 use super::timeline::{Timeline, unix_now_f64};
-use crate::probe::{ProbeLimits, ProbeTarget, ProbeVerdict, probe};
+use regionflip_probe::{ProbeLimits, ProbeTarget, ProbeVerdict, probe};
 
 /// Route 53's checker regions (field facts); more checkers than these get numbers.
 const CHECKER_REGIONS: [&str; 8] = [

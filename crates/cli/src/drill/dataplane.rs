@@ -44,7 +44,7 @@ use tokio::time::MissedTickBehavior;
 use super::checkers::{EndpointSpec, Fleet};
 use super::timeline::{Timeline, unix_now};
 use crate::error::CliError;
-use crate::probe::ProbeTarget;
+use regionflip_probe::ProbeTarget;
 
 /// Records asked for when reading the failover pair.
 const PAIR_PAGE: i32 = 10;

@@ -22,7 +22,6 @@ mod checkers;
 mod cloudwatch;
 mod dataplane;
 mod endpoint;
-mod moto;
 mod passes;
 mod report;
 mod scenario;
@@ -33,19 +32,19 @@ mod timings;
 use std::sync::Arc;
 
 use regionflip_core::Mode;
+use regionflip_local_aws::journal::MemoryJournal;
 use regionflip_watcher::WatcherSettings;
 use regionflip_watcher::aws::{AwsClients, SdkBudget};
-use regionflip_watcher::journal::MemoryJournal;
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 
 use crate::args::{DrillArgs, DrillMode, GlobalArgs, OutageKind};
 use crate::error::CliError;
 use checkers::Fleet;
-use cloudwatch::DrillCloudWatch;
+use cloudwatch::{CheckersAnswer, DrillCloudWatch};
 use endpoint::HealthEndpoint;
-use moto::MotoProcess;
 use passes::DrillWatcher;
+use regionflip_local_aws::moto::MotoServer;
 use report::Report;
 use scenario::Scenario;
 use setup::{Layout, MATCH_STRING};
@@ -104,7 +103,7 @@ async fn drill(
             (None, url)
         }
         None => {
-            let moto = MotoProcess::start().await?;
+            let moto = start_moto().await?;
             let url = moto.endpoint();
             timeline.event(
                 "setup",
@@ -165,16 +164,16 @@ async fn drill(
         Arc::clone(timeline),
     );
     let journal = MemoryJournal::default();
-    let watcher: DrillWatcher = regionflip_watcher::Watcher {
-        config: config.clone(),
-        route53: clients.route53.clone(),
-        cloudwatch: DrillCloudWatch {
-            emulator: clients.cloudwatch.clone(),
-            checkers: Arc::clone(&fleet),
-        },
-        journal: journal.clone(),
-        settings: WatcherSettings::for_region(home),
-    };
+    let watcher: DrillWatcher = regionflip_watcher::Watcher::new(
+        config.clone(),
+        clients.route53.clone(),
+        DrillCloudWatch::new(
+            clients.cloudwatch.clone(),
+            CheckersAnswer(Arc::clone(&fleet)),
+        ),
+        journal.clone(),
+        WatcherSettings::for_region(home),
+    );
 
     let (alarm_changes, alarm_events) = mpsc::unbounded_channel();
     let mut tasks = JoinSet::new();
@@ -233,9 +232,7 @@ async fn drill(
     // them instead.
     home_endpoint.stop().await;
     standby_endpoint.stop().await;
-    if let Some(moto) = moto {
-        moto.stop();
-    }
+    drop(moto);
     let json = serde_json::to_string_pretty(&report)
         .map_err(|e| CliError::Failed(format!("cannot encode the report: {e}")))?;
     let files = report.write(&args.out, &json)?;
@@ -255,4 +252,18 @@ async fn drill(
             "the drill failed expectations (see FAIL above and report.json)".into(),
         ))
     }
+}
+
+/// Starts the drill's own moto and returns once it answers HTTP. Starting blocks (a
+/// process, its startup line, a readiness poll), so it runs on the blocking pool; the
+/// process is killed when the handle is dropped, also when Ctrl-C drops the drill.
+async fn start_moto() -> Result<MotoServer, CliError> {
+    let started = tokio::task::spawn_blocking(MotoServer::start)
+        .await
+        .map_err(|e| CliError::Failed(format!("starting moto failed: {e}")))?;
+    started.map_err(|why| {
+        CliError::Failed(format!(
+            "{why}; or point AWS_ENDPOINT_URL at a running emulator"
+        ))
+    })
 }

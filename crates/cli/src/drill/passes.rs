@@ -5,8 +5,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use regionflip_local_aws::journal::MemoryJournal;
 use regionflip_watcher::aws::Route53Adapter;
-use regionflip_watcher::journal::MemoryJournal;
 use regionflip_watcher::{PassReport, Request, Watcher};
 use tokio::sync::mpsc;
 use tokio::time::MissedTickBehavior;

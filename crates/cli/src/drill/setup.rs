@@ -1,6 +1,6 @@
 //! Sets the emulator up the way a real deployment is set up.
 //!
-//! A deployment has two creators (see `regionflip_watcher::provision`): each region's SAM
+//! A deployment has two creators (see `regionflip_provision`): each region's SAM
 //! stack creates what belongs to that region — its health endpoint, the endpoint's
 //! `HTTPS_STR_MATCH` check and the API's alarms — and `regionflip init` creates what
 //! spans regions: the failover pair, the state, the gates and their checks. The drill
@@ -11,8 +11,8 @@
 use aws_sdk_cloudwatch::types::{ComparisonOperator, Statistic};
 use aws_sdk_route53::types::{HealthCheckConfig, HealthCheckType};
 use regionflip_core::{Config, Mode};
+use regionflip_provision as provision;
 use regionflip_watcher::aws::AwsClients;
-use regionflip_watcher::provision;
 
 use super::endpoint::{HEALTH_PATH, HealthEndpoint};
 use super::timeline::{Timeline, unix_now};

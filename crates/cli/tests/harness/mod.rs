@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::{Arc, Mutex, Weak};
 
-use crate::support::MotoServer;
+use regionflip_local_aws::moto::MotoServer;
 
 pub mod records;
 
@@ -26,7 +26,7 @@ pub fn shared_moto() -> Arc<MotoServer> {
     if let Some(server) = slot.upgrade() {
         return server;
     }
-    let server = Arc::new(MotoServer::start());
+    let server = Arc::new(MotoServer::start_or_panic());
     *slot = Arc::downgrade(&server);
     server
 }

@@ -8,7 +8,8 @@ use regionflip_watcher::aws::AwsClients;
 use regionflip_watcher::ports::Route53Api;
 
 use super::{ConfigFile, Run, regionflip, shared_moto};
-use crate::support::{self, MotoServer, OTHER_REGION};
+use regionflip_local_aws::moto::MotoServer;
+use regionflip_local_aws::seed::OTHER_REGION;
 
 /// The home region of every CLI test configuration.
 pub const HOME: &str = "us-east-1";
@@ -49,13 +50,18 @@ impl RecordsSetup {
     /// A zone named after `name` and the two regions' alarms, all OK.
     pub async fn new(name: &str, failback: &str) -> RecordsSetup {
         let moto = shared_moto();
-        let aws = support::clients(&moto).await;
+        let aws = regionflip_local_aws::seed::clients(&moto).await;
         let zone_name = format!("{name}.regionflip.test");
-        let zone = support::create_zone(&aws, &zone_name).await;
+        let zone = regionflip_local_aws::seed::create_zone(&aws, &zone_name).await;
         let record = format!("api.{zone_name}");
         let alarm_prefix = format!("{name}-api");
         for region in [HOME, OTHER_REGION] {
-            support::create_alarm(&aws, region, &format!("{alarm_prefix}-errors-{region}")).await;
+            regionflip_local_aws::seed::create_alarm(
+                &aws,
+                region,
+                &format!("{alarm_prefix}-errors-{region}"),
+            )
+            .await;
         }
         let config = ConfigFile::new(
             name,

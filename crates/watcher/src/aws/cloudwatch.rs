@@ -18,14 +18,14 @@ use crate::ports::{
 };
 
 /// Most values `PutMetricData` accepts in one request.
-pub const MAX_DATA_PER_PUT: usize = 1000;
+pub(crate) const MAX_DATA_PER_PUT: usize = 1000;
 
 /// Namespace where Route 53 publishes health-check metrics.
-pub const ROUTE53_NAMESPACE: &str = "AWS/Route53";
+pub(crate) const ROUTE53_NAMESPACE: &str = "AWS/Route53";
 /// Route 53's per-check health metric: 1 healthy, 0 unhealthy, per checker report.
-pub const HEALTH_CHECK_STATUS_METRIC: &str = "HealthCheckStatus";
+pub(crate) const HEALTH_CHECK_STATUS_METRIC: &str = "HealthCheckStatus";
 /// Its dimension naming the health check.
-pub const HEALTH_CHECK_ID_DIMENSION: &str = "HealthCheckId";
+pub(crate) const HEALTH_CHECK_ID_DIMENSION: &str = "HealthCheckId";
 
 /// Route 53 publishes health-check metrics once a minute.
 const HEALTH_PERIOD_SECONDS: i32 = 60;

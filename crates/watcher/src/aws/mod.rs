@@ -14,9 +14,8 @@
 //! by both adapters, so "throttled", "timed out" and "unreachable" mean the same thing
 //! whichever service answered.
 
-pub mod cloudwatch;
-pub mod provision;
-pub mod route53;
+mod cloudwatch;
+mod route53;
 
 use std::collections::BTreeMap;
 use std::time::Duration;

@@ -214,7 +214,7 @@ fn change_batch(changes: &[Change], comment: &str) -> Result<sdk::ChangeBatch, B
 /// The SDK record for a core record. Alias targets are written with
 /// `EvaluateTargetHealth = false`: the failover pair's health comes from the records'
 /// own health checks, never from the alias target.
-pub fn record_to_sdk(record: &RecordSet) -> Result<sdk::ResourceRecordSet, BuildError> {
+pub(crate) fn record_to_sdk(record: &RecordSet) -> Result<sdk::ResourceRecordSet, BuildError> {
     let resource_records = record
         .values
         .iter()
@@ -249,7 +249,7 @@ pub fn record_to_sdk(record: &RecordSet) -> Result<sdk::ResourceRecordSet, Build
 /// The core record for an SDK record. Routing policies regionflip does not write
 /// (weighted, latency, …) keep their name, type and values but lose the policy, which
 /// is enough for the engine to see that the record is not its failover pair.
-pub fn record_from_sdk(record: &sdk::ResourceRecordSet) -> RecordSet {
+pub(crate) fn record_from_sdk(record: &sdk::ResourceRecordSet) -> RecordSet {
     RecordSet {
         name: record.name().to_owned(),
         record_type: record.r#type().as_str().to_owned(),

@@ -7,7 +7,9 @@
 //! killed when the [`MotoServer`] is dropped — at the end, on an error, on a panic — and
 //! its log is drained so a full pipe never stalls it.
 //!
-//! Nothing in the Lambda binaries uses this module; the drill and the tests do.
+//! Nothing in the Lambda binaries uses this module; the drill and the tests do. Tests
+//! call [`MotoServer::start_or_panic`], so a missing or broken moto fails them loudly with
+//! the install instructions (they never skip).
 
 use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpStream};
@@ -82,6 +84,15 @@ impl MotoServer {
         let server = Self { child, port };
         server.wait_until_ready()?;
         Ok(server)
+    }
+
+    /// [`MotoServer::start`] for tests.
+    ///
+    /// # Panics
+    ///
+    /// When `moto_server` is not installed (with instructions), or does not start.
+    pub fn start_or_panic() -> Self {
+        Self::start().unwrap_or_else(|why| panic!("{why}"))
     }
 
     /// The endpoint URL for the SDK (`AWS_ENDPOINT_URL`).

@@ -1,33 +1,49 @@
-//! Shared set-up for the watcher's tests against the in-memory models: the sample
-//! configuration from `events/`, a zone initialised the way `regionflip init` leaves it,
-//! and alarms and health checks in a chosen state.
-#![allow(dead_code, unreachable_pub, missing_docs)]
+//! The sample deployment the watcher's and `init`'s tests start from: the configuration
+//! in `events/watcher-config.toml` (us-east-1 home, us-west-2 standby), a zone initialised
+//! the way `regionflip init` leaves it, alarms and endpoint checks in a chosen state, and
+//! helpers that read the world back as a watcher would.
+//!
+//! Every helper panics when the world is not as a test set it up: a fixture that cannot
+//! hold is a broken test, not a result.
 
 use regionflip_core::plan::{failover_record, state_record};
 use regionflip_core::{Config, EngineState, FailoverRole, Mode};
-use regionflip_watcher::journal::MemoryJournal;
-use regionflip_watcher::memory::{MemoryCloudWatch, MemoryRoute53};
 use regionflip_watcher::ports::{AlarmState, HealthSample};
 use regionflip_watcher::{Watcher, WatcherSettings};
 
+use crate::hooked::Hooked;
+use crate::hooks::{CallCounter, Faults, Instrumented};
+use crate::journal::MemoryJournal;
+use crate::memory::{MemoryCloudWatch, MemoryRoute53};
+
+/// The sample's home region.
 pub const EAST: &str = "us-east-1";
+/// The sample's standby region.
 pub const WEST: &str = "us-west-2";
+/// us-east-1's application alarm.
 pub const EAST_ALARM: &str = "regionflip-demo-api-errors-us-east-1";
+/// us-west-2's application alarm.
 pub const WEST_ALARM: &str = "regionflip-demo-api-errors-us-west-2";
+/// us-east-1's data guard (a replication-lag alarm).
 pub const EAST_GUARD: &str = "regionflip-demo-replication-lag-us-east-1";
+/// us-east-1's endpoint health check id.
 pub const EAST_CHECK: &str = "0f7c4c1e-1111-4a4a-8b8b-000000000001";
+/// us-west-2's endpoint health check id.
 pub const WEST_CHECK: &str = "0f7c4c1e-2222-4a4a-8b8b-000000000002";
 /// An arbitrary fixed "now" for the start of each test: 2026-11-24T05:00:00Z.
 pub const T0: u64 = 1_795_496_400;
 
+/// `events/watcher-config.toml` in `mode`.
 pub fn sample_config(mode: Mode) -> Config {
-    let mut config = Config::from_toml_str(include_str!("../../../../events/watcher-config.toml"))
+    let mut config = Config::from_toml_str(include_str!("../../../events/watcher-config.toml"))
         .expect("events/watcher-config.toml is valid");
     config.mode = mode;
     config
 }
 
-pub type MemoryWatcher = Watcher<MemoryRoute53, MemoryCloudWatch, MemoryJournal>;
+/// A watcher on the in-memory models, its calls counted and open to injected faults.
+pub type MemoryWatcher =
+    Watcher<Instrumented<MemoryRoute53>, Instrumented<MemoryCloudWatch>, MemoryJournal>;
 
 /// A watcher on fresh in-memory AWS, initialised with traffic on us-east-1 and every
 /// alarm OK and every endpoint healthy since an hour before `T0`.
@@ -35,6 +51,7 @@ pub fn initialised(mode: Mode) -> MemoryWatcher {
     let config = sample_config(mode);
     let route53 = MemoryRoute53::with_zone(&config.hosted_zone_id);
     let cloudwatch = MemoryCloudWatch::default();
+    let faults = Faults::default();
     let state = EngineState {
         sequence: 1,
         ..EngineState::initial(EAST)
@@ -64,13 +81,14 @@ pub fn initialised(mode: Mode) -> MemoryWatcher {
     cloudwatch.set_alarm(WEST, WEST_ALARM, AlarmState::Ok, since);
     endpoint_healthy_between(&cloudwatch, EAST_CHECK, since, T0, true);
     endpoint_healthy_between(&cloudwatch, WEST_CHECK, since, T0, true);
-    Watcher {
+    Watcher::new(
         config,
-        route53,
-        cloudwatch,
-        journal: MemoryJournal::default(),
-        settings: WatcherSettings::for_region(EAST),
-    }
+        // One fault queue for both services: a test aims every fault in one place.
+        Hooked::new(route53, (CallCounter::default(), faults.clone())),
+        Hooked::new(cloudwatch, (CallCounter::default(), faults)),
+        MemoryJournal::default(),
+        WatcherSettings::for_region(EAST),
+    )
 }
 
 /// Publishes one `HealthCheckStatus` sample a minute in `[from, to]`.

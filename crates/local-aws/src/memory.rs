@@ -10,21 +10,24 @@
 //! * DELETE must match the stored record exactly (name, type, set identifier, TTL,
 //!   values, alias, health check); CREATE of an existing record fails;
 //! * records list in Route 53's order (labels reversed, then type, then set identifier);
-//! * every call is counted, and faults can be queued per operation and per region.
+//! * a whole region's CloudWatch can be made unreachable, as in a regional event.
+//!
+//! Counting calls and injecting faults are hooks ([`crate::hooks`]), not part of the models.
 //!
 //! The drill and the tests use them; nothing in production does.
 
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use regionflip_core::{Change, ChangeAction, RecordSet};
 
-use crate::ports::{
+use regionflip_provision::{
+    CheckConfig, GateAlarm, GateAlarmApi, HealthCheckApi, HealthCheckInfo, NewHealthCheck,
+};
+use regionflip_watcher::ports::{
     AlarmReading, AlarmState, AwsError, ChangeError, CloudWatchApi, HealthSample, MetricDatum,
     RecordPage, Route53Api, StateAlarm,
 };
-
-pub use crate::counting::CallCounts;
 
 /// Route 53 in memory: one hosted zone's records.
 #[derive(Debug, Clone, Default)]
@@ -36,9 +39,6 @@ pub struct MemoryRoute53 {
 struct Route53State {
     zones: BTreeMap<String, BTreeMap<RecordKey, RecordSet>>,
     changes: usize,
-    list_faults: VecDeque<AwsError>,
-    change_faults: VecDeque<ChangeError>,
-    calls: CallCounts,
 }
 
 /// Route 53 identifies a record set by name, type and set identifier; the key orders
@@ -102,21 +102,6 @@ impl MemoryRoute53 {
             .entry(zone.to_string())
             .or_default()
             .insert(RecordKey::of(&record), record);
-    }
-
-    /// Makes the next `ListResourceRecordSets` fail with `error`.
-    pub fn fail_next_list(&self, error: AwsError) {
-        lock(&self.inner).list_faults.push_back(error);
-    }
-
-    /// Makes the next `ChangeResourceRecordSets` fail with `error` (nothing is applied).
-    pub fn fail_next_change(&self, error: ChangeError) {
-        lock(&self.inner).change_faults.push_back(error);
-    }
-
-    /// Calls made so far.
-    pub fn calls(&self) -> CallCounts {
-        lock(&self.inner).calls.clone()
     }
 
     /// Number of change batches applied.
@@ -197,11 +182,7 @@ impl Route53Api for MemoryRoute53 {
         start_name: &str,
         max_items: i32,
     ) -> Result<RecordPage, AwsError> {
-        let mut state = lock(&self.inner);
-        state.calls.list_records += 1;
-        if let Some(error) = state.list_faults.pop_front() {
-            return Err(error);
-        }
+        let state = lock(&self.inner);
         let Some(records) = state.zones.get(zone) else {
             return Err(AwsError::Service {
                 code: "NoSuchHostedZone".into(),
@@ -228,10 +209,6 @@ impl Route53Api for MemoryRoute53 {
         _comment: &str,
     ) -> Result<String, ChangeError> {
         let mut state = lock(&self.inner);
-        state.calls.change_records += 1;
-        if let Some(error) = state.change_faults.pop_front() {
-            return Err(error);
-        }
         let Some(records) = state.zones.get_mut(zone) else {
             return Err(ChangeError::Aws(AwsError::Service {
                 code: "NoSuchHostedZone".into(),
@@ -244,7 +221,6 @@ impl Route53Api for MemoryRoute53 {
     }
 
     async fn change_in_sync(&self, _change_id: &str) -> Result<bool, AwsError> {
-        lock(&self.inner).calls.get_change += 1;
         Ok(true)
     }
 }
@@ -261,8 +237,6 @@ struct CloudWatchState {
     metrics: Vec<(String, String, MetricDatum)>,
     health: BTreeMap<String, Vec<HealthSample>>,
     unreachable: BTreeSet<String>,
-    faults: VecDeque<AwsError>,
-    calls: CallCounts,
 }
 
 impl MemoryCloudWatch {
@@ -316,11 +290,6 @@ impl MemoryCloudWatch {
         }
     }
 
-    /// Makes the next call (any operation) fail with `error`.
-    pub fn fail_next(&self, error: AwsError) {
-        lock(&self.inner).faults.push_back(error);
-    }
-
     /// Every value published, as (region, namespace, datum).
     pub fn published(&self) -> Vec<(String, String, MetricDatum)> {
         lock(&self.inner).metrics.clone()
@@ -344,15 +313,7 @@ impl MemoryCloudWatch {
             .and_then(|a| a.description.clone())
     }
 
-    /// Calls made so far.
-    pub fn calls(&self) -> CallCounts {
-        lock(&self.inner).calls.clone()
-    }
-
-    fn check(inner: &mut CloudWatchState, region: &str) -> Result<(), AwsError> {
-        if let Some(error) = inner.faults.pop_front() {
-            return Err(error);
-        }
+    fn check(inner: &CloudWatchState, region: &str) -> Result<(), AwsError> {
         if inner.unreachable.contains(region) {
             return Err(AwsError::Unreachable(format!(
                 "monitoring.{region}.amazonaws.com did not answer"
@@ -368,9 +329,8 @@ impl CloudWatchApi for MemoryCloudWatch {
         region: &str,
         names: &[String],
     ) -> Result<Vec<AlarmReading>, AwsError> {
-        let mut inner = lock(&self.inner);
-        inner.calls.describe_alarms += 1;
-        MemoryCloudWatch::check(&mut inner, region)?;
+        let inner = lock(&self.inner);
+        MemoryCloudWatch::check(&inner, region)?;
         Ok(names
             .iter()
             .filter_map(|n| inner.alarms.get(&(region.to_string(), n.clone())).cloned())
@@ -384,8 +344,7 @@ impl CloudWatchApi for MemoryCloudWatch {
         data: &[MetricDatum],
     ) -> Result<(), AwsError> {
         let mut inner = lock(&self.inner);
-        inner.calls.put_metric_data += 1;
-        MemoryCloudWatch::check(&mut inner, region)?;
+        MemoryCloudWatch::check(&inner, region)?;
         for datum in data {
             inner
                 .metrics
@@ -400,9 +359,8 @@ impl CloudWatchApi for MemoryCloudWatch {
         start: u64,
         end: u64,
     ) -> Result<BTreeMap<String, Vec<HealthSample>>, AwsError> {
-        let mut inner = lock(&self.inner);
-        inner.calls.get_metric_data += 1;
-        MemoryCloudWatch::check(&mut inner, "us-east-1")?;
+        let inner = lock(&self.inner);
+        MemoryCloudWatch::check(&inner, "us-east-1")?;
         Ok(check_ids
             .iter()
             .filter_map(|id| {
@@ -420,8 +378,7 @@ impl CloudWatchApi for MemoryCloudWatch {
 
     async fn put_state_alarm(&self, region: &str, alarm: &StateAlarm) -> Result<(), AwsError> {
         let mut inner = lock(&self.inner);
-        inner.calls.put_metric_alarm += 1;
-        MemoryCloudWatch::check(&mut inner, region)?;
+        MemoryCloudWatch::check(&inner, region)?;
         let key = (region.to_string(), alarm.name.clone());
         let entry = inner.alarms.entry(key).or_insert_with(|| AlarmReading {
             name: alarm.name.clone(),
@@ -435,12 +392,8 @@ impl CloudWatchApi for MemoryCloudWatch {
 }
 
 // ---------------------------------------------------------------------------------------
-// `regionflip init`'s ports (crate::provision): Route 53 health checks with Route 53's
+// `regionflip init`'s ports (regionflip-provision): Route 53 health checks with Route 53's
 // caller-reference semantics, and gate alarms.
-
-use crate::provision::{
-    CheckConfig, GateAlarm, GateAlarmApi, HealthCheckApi, HealthCheckInfo, NewHealthCheck,
-};
 
 /// Route 53 health checks in memory, with real Route 53's idempotency: a
 /// `CreateHealthCheck` with a caller reference used before returns the existing check
@@ -455,7 +408,6 @@ pub struct MemoryHealthChecks {
 struct HealthCheckState {
     checks: Vec<(String, NewHealthCheck)>,
     tags: BTreeMap<String, BTreeMap<String, String>>,
-    creates: usize,
 }
 
 impl MemoryHealthChecks {
@@ -482,11 +434,6 @@ impl MemoryHealthChecks {
     pub fn clear_tags(&self, id: &str) {
         lock(&self.inner).tags.remove(id);
     }
-
-    /// `CreateHealthCheck` calls made, including those that returned an existing check.
-    pub fn create_calls(&self) -> usize {
-        lock(&self.inner).creates
-    }
 }
 
 impl HealthCheckApi for MemoryHealthChecks {
@@ -503,7 +450,6 @@ impl HealthCheckApi for MemoryHealthChecks {
 
     async fn create_health_check(&self, check: &NewHealthCheck) -> Result<String, AwsError> {
         let mut state = lock(&self.inner);
-        state.creates += 1;
         if let Some((id, existing)) = state
             .checks
             .iter()
@@ -561,8 +507,7 @@ impl HealthCheckApi for MemoryHealthChecks {
 impl GateAlarmApi for MemoryCloudWatch {
     async fn put_gate_alarm(&self, region: &str, alarm: &GateAlarm) -> Result<(), AwsError> {
         let mut inner = lock(&self.inner);
-        inner.calls.put_metric_alarm += 1;
-        MemoryCloudWatch::check(&mut inner, region)?;
+        MemoryCloudWatch::check(&inner, region)?;
         // Rewriting an alarm keeps its state, as PutMetricAlarm does.
         let entry = inner
             .alarms

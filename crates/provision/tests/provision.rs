@@ -5,34 +5,35 @@
 
 #![allow(clippy::unwrap_used)]
 
-mod common;
-
-use common::{EAST, EAST_CHECK, WEST, WEST_CHECK, sample_config};
 use regionflip_core::plan::{failover_record, state_record};
 use regionflip_core::resources::GATE_METRIC;
 use regionflip_core::{Config, EngineState, FailoverRole, Mode, RecordSet, StateObservation};
-use regionflip_watcher::memory::{MemoryCloudWatch, MemoryHealthChecks, MemoryRoute53};
-use regionflip_watcher::ports::{AwsError, ChangeError};
-use regionflip_watcher::provision::{
+use regionflip_local_aws::fixtures::{EAST, EAST_CHECK, WEST, WEST_CHECK, sample_config};
+use regionflip_local_aws::hooked::Operation;
+use regionflip_local_aws::hooks::Instrumented;
+use regionflip_local_aws::memory::{MemoryCloudWatch, MemoryHealthChecks, MemoryRoute53};
+use regionflip_provision::{
     CheckConfig, InitError, InitReport, TAG_RECORD, TAG_REGION, TAG_ROLE, init,
 };
+use regionflip_watcher::ports::AwsError;
 
 const NOW: u64 = 1_795_496_400;
 
+/// The in-memory models, their calls counted and open to injected faults.
 struct World {
     config: Config,
-    route53: MemoryRoute53,
-    checks: MemoryHealthChecks,
-    cloudwatch: MemoryCloudWatch,
+    route53: Instrumented<MemoryRoute53>,
+    checks: Instrumented<MemoryHealthChecks>,
+    cloudwatch: Instrumented<MemoryCloudWatch>,
 }
 
 impl World {
     fn new(mode: Mode) -> World {
         let config = sample_config(mode);
         World {
-            route53: MemoryRoute53::with_zone(&config.hosted_zone_id),
-            checks: MemoryHealthChecks::default(),
-            cloudwatch: MemoryCloudWatch::default(),
+            route53: Instrumented::instrumented(MemoryRoute53::with_zone(&config.hosted_zone_id)),
+            checks: Instrumented::instrumented(MemoryHealthChecks::default()),
+            cloudwatch: Instrumented::instrumented(MemoryCloudWatch::default()),
             config,
         }
     }
@@ -313,7 +314,7 @@ async fn gate_mode_creates_state_gates_checks_and_the_pair_then_nothing() {
     let writes_before = (
         world.cloudwatch.calls().put_metric_alarm,
         world.cloudwatch.calls().put_metric_data,
-        world.checks.create_calls(),
+        world.checks.calls().create_health_check,
         world.route53.applied_changes(),
     );
     let again = world.init(false).await.unwrap();
@@ -321,7 +322,7 @@ async fn gate_mode_creates_state_gates_checks_and_the_pair_then_nothing() {
     let writes_after = (
         world.cloudwatch.calls().put_metric_alarm,
         world.cloudwatch.calls().put_metric_data,
-        world.checks.create_calls(),
+        world.checks.calls().create_health_check,
         world.route53.applied_changes(),
     );
     assert_eq!(writes_before, writes_after, "the second run writes nothing");
@@ -384,11 +385,12 @@ async fn gate_mode_refuses_a_pair_on_other_health_checks() {
 #[tokio::test]
 async fn an_interrupted_gate_init_continues_without_duplicates() {
     let world = World::new(Mode::HealthGate);
-    world
-        .route53
-        .fail_next_change(ChangeError::Aws(AwsError::Throttled(
-            "Rate exceeded".into(),
-        )));
+    world.route53.faults().aim(
+        Operation::ChangeResourceRecordSets,
+        None,
+        AwsError::Throttled("Rate exceeded".into()),
+        Some(1),
+    );
     let error = world.init(false).await.unwrap_err();
     let InitError::Apply { done, .. } = &error else {
         panic!("expected an apply error, got {error:?}");

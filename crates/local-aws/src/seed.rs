@@ -1,14 +1,9 @@
-//! Test support: a local AWS (moto) and set-up helpers that go through the SDK.
+//! Seeding moto through the SDK: hosted zones, alarms, alarm states and `AWS/Route53`
+//! datapoints that in real AWS only Route 53 would publish.
 //!
-//! Integration tests build [`AwsClients`] against their own [`MotoServer`] exactly as
-//! the watcher builds them in production (only the endpoint and the dummy credentials
-//! differ), and prepare the world with plain SDK calls: hosted zones, alarms, alarm
-//! states and `AWS/Route53` datapoints that in real AWS only Route 53 would publish.
-
-// Each integration test binary compiles this module and uses a subset of it.
-#![allow(dead_code)]
-
-mod moto;
+//! Tests build [`AwsClients`] against their own [`MotoServer`] exactly as the watcher
+//! builds them in production (only the endpoint and the dummy credentials differ).
+//! Every helper panics on failure: it is set-up, and a test cannot go on without it.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -16,21 +11,21 @@ use aws_sdk_cloudwatch::types::{Dimension, MetricDatum, StandardUnit, StateValue
 use aws_smithy_types::DateTime;
 use regionflip_watcher::aws::{AwsClients, ROUTE53_HOME_REGION, SdkBudget};
 
-pub(crate) use moto::MotoServer;
+use crate::moto::MotoServer;
 
 /// A second region, so tests can tell regional clients apart.
-pub(crate) const OTHER_REGION: &str = "eu-west-1";
+pub const OTHER_REGION: &str = "eu-west-1";
 
 /// Clients against `server` for us-east-1 and [`OTHER_REGION`], with dummy credentials
 /// and the production budget.
-pub(crate) async fn clients(server: &MotoServer) -> AwsClients {
+pub async fn clients(server: &MotoServer) -> AwsClients {
     let regions = [ROUTE53_HOME_REGION.to_owned(), OTHER_REGION.to_owned()];
     AwsClients::for_endpoint(&server.endpoint(), &regions, SdkBudget::default()).await
 }
 
 /// Creates a public hosted zone for `name` and returns its id without the
 /// `/hostedzone/` prefix, the form a configuration holds.
-pub(crate) async fn create_zone(clients: &AwsClients, name: &str) -> String {
+pub async fn create_zone(clients: &AwsClients, name: &str) -> String {
     let output = clients
         .route53
         .client()
@@ -45,7 +40,7 @@ pub(crate) async fn create_zone(clients: &AwsClients, name: &str) -> String {
 }
 
 /// Creates a metric alarm `name` in `region`, on a test metric nobody publishes.
-pub(crate) async fn create_alarm(clients: &AwsClients, region: &str, name: &str) {
+pub async fn create_alarm(clients: &AwsClients, region: &str, name: &str) {
     clients
         .cloudwatch
         .client(region)
@@ -67,12 +62,7 @@ pub(crate) async fn create_alarm(clients: &AwsClients, region: &str, name: &str)
 }
 
 /// Forces an alarm's state (moto never evaluates alarms).
-pub(crate) async fn set_alarm_state(
-    clients: &AwsClients,
-    region: &str,
-    name: &str,
-    state: StateValue,
-) {
+pub async fn set_alarm_state(clients: &AwsClients, region: &str, name: &str, state: StateValue) {
     clients
         .cloudwatch
         .client(region)
@@ -88,11 +78,7 @@ pub(crate) async fn set_alarm_state(
 
 /// Publishes `AWS/Route53 HealthCheckStatus` values for `check_id` in us-east-1, as
 /// Route 53's checkers would: `(unix seconds, 1.0 healthy or 0.0 unhealthy)`.
-pub(crate) async fn publish_health_status(
-    clients: &AwsClients,
-    check_id: &str,
-    reports: &[(u64, f64)],
-) {
+pub async fn publish_health_status(clients: &AwsClients, check_id: &str, reports: &[(u64, f64)]) {
     let data = reports
         .iter()
         .map(|(at, value)| {
@@ -127,7 +113,7 @@ pub(crate) async fn publish_health_status(
 /// The start of the minute `minutes_ago` minutes before now, in Unix seconds. Tests
 /// publish into whole minutes in the recent past, where CloudWatch (and moto) bucket
 /// per-minute statistics.
-pub(crate) fn minute_start(minutes_ago: u64) -> u64 {
+pub fn minute_start(minutes_ago: u64) -> u64 {
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .expect("the clock is after 1970")
@@ -136,7 +122,7 @@ pub(crate) fn minute_start(minutes_ago: u64) -> u64 {
 }
 
 /// Now, in Unix seconds.
-pub(crate) fn now() -> u64 {
+pub fn now() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .expect("the clock is after 1970")

@@ -11,9 +11,10 @@ use aws_sdk_route53::types as r53;
 use aws_smithy_types::error::display::DisplayErrorContext;
 use regionflip_core::resources::GATE_METRIC;
 
-use super::{CloudWatchAdapter, Route53Adapter, classify};
-use crate::ports::AwsError;
-use crate::provision::{
+use regionflip_watcher::aws::{CloudWatchAdapter, Route53Adapter, classify};
+use regionflip_watcher::ports::AwsError;
+
+use crate::ports::{
     CheckConfig, GateAlarm, GateAlarmApi, HealthCheckApi, HealthCheckInfo, MAX_TAGGED_PER_CALL,
     NewHealthCheck,
 };

@@ -1,0 +1,159 @@
+//! `regionflip init`: creating what regionflip owns, idempotently, never overwriting what
+//! it does not own.
+//!
+//! # Who creates what
+//!
+//! Every resource has exactly one creator:
+//!
+//! | resource                                                      | created by            |
+//! |---------------------------------------------------------------|-----------------------|
+//! | each region's health API (the `health` Lambda)                | SAM stack, per region |
+//! | each region's endpoint check (`HTTPS_STR_MATCH`)              | SAM stack, per region |
+//! | each region's watcher Lambda, its schedule and rules          | SAM stack, per region |
+//! | the dashboard                                                 | SAM stack, per region |
+//! | the failover pair `<record>` PRIMARY / SECONDARY              | `init`                |
+//! | `records`: the TXT state record `_regionflip.<record>`        | `init`                |
+//! | `health-gate`: the state holder alarm, in every region        | `init`                |
+//! | `health-gate`: each region's gate alarm (in the next region)  | `init`                |
+//! | `health-gate`: each region's gate check (`CLOUDWATCH_METRIC`) | `init`                |
+//! | `health-gate`: each region's `CALCULATED` check               | `init`                |
+//!
+//! The stack creates what belongs to one region; `init` creates everything that spans
+//! regions (state, gates and the records that tie the regions together), so no stack
+//! depends on another region's stack and no resource is created twice.
+//!
+//! # How init stays idempotent
+//!
+//! Init first reads everything it would create ([`read_world`]), then plans ([`plan`],
+//! pure) and only then writes ([`apply`]). What exists as init would create it is left
+//! alone; what is missing is created; what exists *differently*, or was not created by
+//! regionflip, stops init before its first write ([`InitError::Refused`]), naming the
+//! resource and the fix. So a second run writes nothing, and a run interrupted half-way
+//! continues where it stopped.
+//!
+//! * **Records** are created in one change batch of CREATEs: a concurrent init, or records
+//!   that appeared since they were read, make the whole batch fail instead of mixing two
+//!   inits' records. In `records` mode the watcher owns the pair after init (it moves
+//!   PRIMARY), so any arrangement of regionflip's pair over configured regions counts as
+//!   initialised; in `health-gate` mode the pair never changes after init and must match
+//!   exactly. That pair is home (PRIMARY) and the next region (SECONDARY), so in
+//!   `health-gate` mode a third region is never routed to.
+//! * **State** is never reset: in `health-gate` mode the state holders are written only
+//!   when no region holds a valid state (a region that lacks its copy gets the newest
+//!   valid one), and the initial gates (all open) are published only then.
+//! * **Health checks** are found again by their `CallerReference`, which is derived from
+//!   the record, the region, the role and the check's settings
+//!   (`regionflip-gate-us-east-1-<hash>`): real Route 53 answers a repeated
+//!   `CreateHealthCheck` with the same reference and settings with the existing check, so
+//!   even two inits racing create one check. (moto creates a second one; init lists
+//!   first, so only a race would show it.) Checks are tagged `regionflip:record`,
+//!   `regionflip:region` and `regionflip:role` for people and for cost reports; missing
+//!   tags are added again.
+//! * **Gate alarms** carry a fingerprint of their settings in their description; an alarm
+//!   whose fingerprint differs is rewritten (it is regionflip's by its name), one whose
+//!   fingerprint matches is left alone.
+
+mod apply;
+mod aws;
+mod plan;
+mod ports;
+mod read;
+mod resources;
+mod show;
+
+use regionflip_core::Config;
+use regionflip_watcher::ports::{CloudWatchApi, Route53Api};
+use serde::Serialize;
+
+pub use apply::apply;
+pub use plan::{CheckRef, CheckRole, InitPlan, PlannedCheck, PlannedRecord, Step, World, plan};
+pub use ports::{
+    CheckConfig, GateAlarm, GateAlarmApi, HealthCheckApi, HealthCheckInfo, MAX_TAGGED_PER_CALL,
+    NewHealthCheck,
+};
+pub use read::read_world;
+pub use resources::{caller_reference, check_tags, gate_alarm};
+pub use show::describe_record;
+
+/// Tag naming the record a health check belongs to (without the trailing dot).
+pub const TAG_RECORD: &str = "regionflip:record";
+/// Tag naming the region a health check describes.
+pub const TAG_REGION: &str = "regionflip:region";
+/// Tag naming the check's role: `gate` or `calculated`.
+pub const TAG_ROLE: &str = "regionflip:role";
+
+/// What an init run did (or, on a dry run, would do).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct InitReport {
+    /// Nothing was written.
+    pub dry_run: bool,
+    /// Everything existed already; nothing was (or would be) written.
+    pub already_initialised: bool,
+    /// What existed already.
+    pub existing: Vec<String>,
+    /// The planned writes.
+    pub steps: Vec<Step>,
+    /// What was created, with the ids AWS gave it (empty on a dry run).
+    pub created: Vec<String>,
+}
+
+/// Why init stopped.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InitError {
+    /// Something exists that regionflip did not create, or not as init would create it.
+    /// Nothing was written.
+    #[error("{}", .0.join("\n"))]
+    Refused(Vec<String>),
+    /// What exists could not be read. Nothing was written.
+    #[error("could not read what exists, nothing was written: {0}")]
+    Read(String),
+    /// A write failed.
+    #[error("{error}{}", done_so_far(.done))]
+    Apply {
+        /// What failed.
+        error: String,
+        /// What was created before it.
+        done: Vec<String>,
+    },
+}
+
+fn done_so_far(done: &[String]) -> String {
+    if done.is_empty() {
+        "; nothing was written".into()
+    } else {
+        format!(
+            "; created before the failure: {}. Run init again: it continues where it stopped",
+            done.join("; ")
+        )
+    }
+}
+
+/// Reads, plans and (unless `dry_run`, or nothing is missing) applies.
+pub async fn init<R, H, C>(
+    config: &Config,
+    route53: &R,
+    checks: &H,
+    cloudwatch: &C,
+    now: u64,
+    dry_run: bool,
+) -> Result<InitReport, InitError>
+where
+    R: Route53Api,
+    H: HealthCheckApi,
+    C: CloudWatchApi + GateAlarmApi,
+{
+    let world = read_world(config, route53, checks, cloudwatch).await?;
+    let plan = plan(config, &world)?;
+    let created = if dry_run || plan.steps.is_empty() {
+        Vec::new()
+    } else {
+        apply(config, route53, checks, cloudwatch, &plan, now).await?
+    };
+    Ok(InitReport {
+        dry_run,
+        already_initialised: plan.steps.is_empty(),
+        existing: plan.existing,
+        steps: plan.steps,
+        created,
+    })
+}

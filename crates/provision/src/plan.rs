@@ -1,0 +1,564 @@
+//! The plan: what `init` would write, from what it read. Pure: no I/O, no clock.
+
+use std::collections::BTreeMap;
+
+use crate::InitError;
+use crate::ports::GateAlarm;
+use crate::ports::HealthCheckInfo;
+use crate::resources::check_slots;
+use crate::resources::check_tags;
+use crate::resources::gate_alarm;
+use crate::show::describe_record;
+use crate::show::kind_of_record;
+use crate::show::record_target;
+use regionflip_core::plan::{
+    PRIMARY_SET_ID, SECONDARY_SET_ID, failover_record, region_of_record, state_record,
+};
+use regionflip_core::{
+    Config, EngineState, FailoverRole, GateSetting, Mode, RecordSet, StateObservation,
+};
+use serde::Serialize;
+
+// ------------------------------------------------------------------------- the plan
+
+/// The two health checks init creates per region in `health-gate` mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CheckRole {
+    /// `CLOUDWATCH_METRIC` on the region's gate alarm.
+    Gate,
+    /// `CALCULATED`: the endpoint check and the gate check.
+    Calculated,
+}
+
+impl CheckRole {
+    /// The spelling in tags and caller references.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CheckRole::Gate => "gate",
+            CheckRole::Calculated => "calculated",
+        }
+    }
+}
+
+/// A health check that exists, or one this plan creates.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "check", rename_all = "kebab-case")]
+pub enum CheckRef {
+    /// An existing check.
+    Existing {
+        /// Its id.
+        id: String,
+    },
+    /// The check of `role` for `region` that an earlier step of the plan creates.
+    New {
+        /// Its region.
+        region: String,
+        /// Its role.
+        role: CheckRole,
+    },
+}
+
+/// A health check's settings before the ids of checks still to be created are known.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "type", rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum PlannedCheck {
+    /// See [`CheckConfig::CloudwatchMetric`].
+    CloudwatchMetric {
+        /// Region of the alarm.
+        alarm_region: String,
+        /// Name of the alarm.
+        alarm_name: String,
+    },
+    /// See [`CheckConfig::Calculated`].
+    Calculated {
+        /// The children.
+        children: Vec<CheckRef>,
+        /// How many must be healthy.
+        health_threshold: u32,
+    },
+}
+
+/// A failover record to create, whose health check may not exist yet.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PlannedRecord {
+    /// The record (its `health_check_id` is filled in from `health_check` when applied).
+    pub record: RecordSet,
+    /// Its health check, when it is one init creates or found.
+    pub health_check: Option<CheckRef>,
+}
+
+/// One write of the plan, in the order they are applied.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "step", rename_all = "kebab-case")]
+pub enum Step {
+    /// Writes the engine state into the state holder alarm of `region`.
+    PutStateAlarm {
+        /// The region.
+        region: String,
+        /// The alarm.
+        alarm_name: String,
+        /// The state, in its text form.
+        state: String,
+    },
+    /// Creates (or rewrites, when its settings changed) a gate alarm.
+    PutGateAlarm {
+        /// The region hosting the alarm.
+        region: String,
+        /// The region it gates.
+        gated_region: String,
+        /// The alarm.
+        alarm: GateAlarm,
+        /// It exists with other settings and is rewritten.
+        rewrite: bool,
+    },
+    /// Publishes gate values in their host region.
+    PublishGates {
+        /// The host region.
+        region: String,
+        /// The gates hosted there.
+        gates: Vec<GateSetting>,
+    },
+    /// Creates a health check and tags it.
+    CreateHealthCheck {
+        /// The region it describes.
+        region: String,
+        /// Its role.
+        role: CheckRole,
+        /// Its settings.
+        check: PlannedCheck,
+    },
+    /// Adds missing tags to a check init created earlier.
+    TagHealthCheck {
+        /// The check.
+        id: String,
+        /// The tags.
+        tags: BTreeMap<String, String>,
+    },
+    /// Creates records in one change batch of CREATEs.
+    CreateRecords {
+        /// The records.
+        records: Vec<PlannedRecord>,
+    },
+}
+
+/// What init would do, and what already exists.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct InitPlan {
+    /// The writes, in order. Empty: already initialised.
+    pub steps: Vec<Step>,
+    /// What exists already as init would create it, as sentences.
+    pub existing: Vec<String>,
+}
+
+/// Everything init reads before it plans.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct World {
+    /// Records named like the record or the state record.
+    pub records: Vec<RecordSet>,
+    /// `health-gate`: per configured region, the state holder's description if the alarm
+    /// exists.
+    pub state_holders: Vec<(String, Option<String>)>,
+    /// `health-gate`: per configured region (the gated one), its gate alarm's description
+    /// if the alarm exists.
+    pub gate_alarms: Vec<(String, Option<String>)>,
+    /// `health-gate`: every health check of the account.
+    pub health_checks: Vec<HealthCheckInfo>,
+    /// `health-gate`: the tags of the checks that init would create and that exist.
+    pub check_tags: BTreeMap<String, BTreeMap<String, String>>,
+}
+
+// ------------------------------------------------------------------------ planning
+
+/// Plans init from what exists. Pure: the same world always gives the same plan. Every
+/// problem is collected before refusing, so one run names them all.
+pub fn plan(config: &Config, world: &World) -> Result<InitPlan, InitError> {
+    let mut planner = Planner {
+        config,
+        steps: Vec::new(),
+        existing: Vec::new(),
+        problems: Vec::new(),
+        initial_gates: Vec::new(),
+    };
+    if config.mode == Mode::HealthGate && config.regions.len() > 2 {
+        // The static failover pair holds two regions; a gate closed on both would leave
+        // Route 53 answering PRIMARY ("all unhealthy counts as all healthy"), so a third
+        // region would be decided on but never served. Refuse rather than pretend.
+        planner.problems.push(format!(
+            "mode = \"health-gate\" routes through one static failover pair, so it serves two regions, and {} are configured; use mode = \"records\" for three or more regions, or list two",
+            config.regions.len()
+        ));
+    }
+    let pair = planner.own_records(&world.records);
+    match config.mode {
+        Mode::Records => planner.records_mode(&world.records, pair),
+        Mode::HealthGate => planner.gate_mode(world, pair),
+    }
+    if planner.problems.is_empty() {
+        Ok(InitPlan {
+            steps: planner.steps,
+            existing: planner.existing,
+        })
+    } else {
+        Err(InitError::Refused(planner.problems))
+    }
+}
+
+struct Planner<'c> {
+    config: &'c Config,
+    steps: Vec<Step>,
+    existing: Vec<String>,
+    problems: Vec<String>,
+    /// Initial gate values by host region, published once the gate alarms exist.
+    initial_gates: Vec<(String, Vec<GateSetting>)>,
+}
+
+/// regionflip's failover pair as found.
+#[derive(Default)]
+struct OwnPair {
+    primary: Option<RecordSet>,
+    secondary: Option<RecordSet>,
+}
+
+impl Planner<'_> {
+    /// Sorts the records at the record name into regionflip's pair and records it does
+    /// not own; the latter are problems.
+    fn own_records(&mut self, records: &[RecordSet]) -> OwnPair {
+        let config = self.config;
+        let mut pair = OwnPair::default();
+        // Types that would mix with the pair: the same type, a CNAME (which excludes
+        // every other type), and for A records an AAAA, whose answers would bypass the
+        // failover.
+        let conflicting = |t: &str| {
+            t == config.record_type.as_str()
+                || t == "CNAME"
+                || (config.record_type.as_str() == "A" && t == "AAAA")
+        };
+        for record in records.iter().filter(|r| r.name == config.record_name) {
+            let role = match record.set_identifier.as_deref() {
+                Some(PRIMARY_SET_ID) => Some(FailoverRole::Primary),
+                Some(SECONDARY_SET_ID) => Some(FailoverRole::Secondary),
+                _ => None,
+            };
+            let ours = record.record_type == config.record_type.as_str()
+                && role.is_some()
+                && record.failover == role;
+            match (ours, role) {
+                (true, Some(FailoverRole::Primary)) => pair.primary = Some(record.clone()),
+                (true, Some(FailoverRole::Secondary)) => pair.secondary = Some(record.clone()),
+                _ if conflicting(&record.record_type) => self.problems.push(format!(
+                    "{} already has {} that regionflip did not create; init never overwrites \
+                     it. Delete it (regionflip then creates its failover pair there) or choose \
+                     another record_name",
+                    config.record_name,
+                    kind_of_record(record)
+                )),
+                _ => {}
+            }
+        }
+        for record in [&pair.primary, &pair.secondary].into_iter().flatten() {
+            if region_of_record(config, record).is_none() {
+                self.problems.push(format!(
+                    "{} points at {}, which is no configured region; init does not touch it. \
+                     Add that region to the configuration, or delete the record",
+                    describe_record(record),
+                    record_target(record)
+                ));
+            }
+        }
+        pair
+    }
+
+    fn records_mode(&mut self, records: &[RecordSet], pair: OwnPair) {
+        let config = self.config;
+        let state_name = config.state_record_name();
+        let mut state = None;
+        for record in records.iter().filter(|r| r.name == state_name) {
+            match StateObservation::from_state_record(record.clone()) {
+                StateObservation::Valid { state: found, .. } if record.record_type == "TXT" => {
+                    self.existing.push(format!(
+                        "state record {state_name} (sequence {}, active {})",
+                        found.sequence, found.active
+                    ));
+                    state = Some(found);
+                }
+                StateObservation::Corrupt { error, .. } if record.record_type == "TXT" => {
+                    self.problems.push(format!(
+                        "{state_name} holds a TXT record regionflip cannot read ({error}); init \
+                         never resets a state. If nothing else uses it, delete it and run init \
+                         again"
+                    ));
+                }
+                _ => self.problems.push(format!(
+                    "{state_name} already has {} that regionflip did not create; delete it so \
+                     that init can create the state record there",
+                    kind_of_record(record)
+                )),
+            }
+        }
+        let region_of = |record: &Option<RecordSet>| {
+            record
+                .as_ref()
+                .and_then(|r| region_of_record(config, r))
+                .map(|r| r.name.clone())
+        };
+        let (routed_primary, routed_secondary) =
+            (region_of(&pair.primary), region_of(&pair.secondary));
+        if routed_primary.is_some() && routed_primary == routed_secondary {
+            self.problems.push(format!(
+                "regionflip's PRIMARY and SECONDARY records of {} both point at {}; delete one \
+                 of them and run init again",
+                config.record_name,
+                routed_primary.as_deref().unwrap_or_default()
+            ));
+        }
+        if !self.problems.is_empty() {
+            return;
+        }
+        // DNS is what users get: a PRIMARY that exists decides where traffic is; else the
+        // state, else home (but never the region a lone SECONDARY already points at).
+        let other_than = |taken: Option<&str>| {
+            config
+                .regions
+                .iter()
+                .find(|r| Some(r.name.as_str()) != taken)
+                .map(|r| r.name.clone())
+        };
+        let active = routed_primary.clone().unwrap_or_else(|| {
+            let wanted = state
+                .as_ref()
+                .map(|s| s.active.clone())
+                .filter(|a| config.region(a).is_some())
+                .unwrap_or_else(|| config.home().name.clone());
+            if Some(&wanted) == routed_secondary.as_ref() {
+                other_than(routed_secondary.as_deref()).unwrap_or(wanted)
+            } else {
+                wanted
+            }
+        });
+        let standby = routed_secondary
+            .clone()
+            .or_else(|| other_than(Some(&active)))
+            .unwrap_or_else(|| config.home().name.clone());
+        let mut creates = Vec::new();
+        for (found, role, region) in [
+            (&pair.primary, FailoverRole::Primary, &active),
+            (&pair.secondary, FailoverRole::Secondary, &standby),
+        ] {
+            match (found, config.region(region)) {
+                (Some(record), _) => self.existing.push(format!(
+                    "{} → {}",
+                    describe_record(record),
+                    region_of_record(config, record).map_or("?", |r| r.name.as_str())
+                )),
+                (None, Some(region)) => creates.push(PlannedRecord {
+                    record: failover_record(config, region, role),
+                    health_check: None,
+                }),
+                // Every name above comes from the configuration.
+                (None, None) => {}
+            }
+        }
+        if state.is_none() {
+            let initial = EngineState {
+                sequence: 1,
+                ..EngineState::initial(&active)
+            };
+            creates.push(PlannedRecord {
+                record: state_record(config, &initial),
+                health_check: None,
+            });
+        }
+        if !creates.is_empty() {
+            self.steps.push(Step::CreateRecords { records: creates });
+        }
+    }
+
+    fn gate_mode(&mut self, world: &World, pair: OwnPair) {
+        let config = self.config;
+        self.gate_state(world);
+        for region in &config.regions {
+            let wanted = gate_alarm(config, &region.name);
+            let host = config.gate_host_region(&region.name).to_string();
+            let found = world
+                .gate_alarms
+                .iter()
+                .find(|(gated, _)| *gated == region.name)
+                .map(|(_, description)| description);
+            match found {
+                Some(Some(description)) if *description == wanted.description => self
+                    .existing
+                    .push(format!("gate alarm {} in {host}", wanted.name)),
+                found => self.steps.push(Step::PutGateAlarm {
+                    region: host,
+                    gated_region: region.name.clone(),
+                    rewrite: matches!(found, Some(Some(_))),
+                    alarm: wanted,
+                }),
+            }
+        }
+        for (host, gates) in std::mem::take(&mut self.initial_gates) {
+            self.steps.push(Step::PublishGates {
+                region: host,
+                gates,
+            });
+        }
+        let slots = check_slots(config, &world.health_checks);
+        for slot in &slots {
+            match &slot.existing {
+                Some(id) => {
+                    self.existing.push(format!(
+                        "{} check {id} of {}",
+                        slot.role.as_str(),
+                        slot.region
+                    ));
+                    let wanted = check_tags(config, &slot.region, slot.role);
+                    let tags = world.check_tags.get(id);
+                    if wanted
+                        .iter()
+                        .any(|(k, v)| tags.and_then(|t| t.get(k)) != Some(v))
+                    {
+                        self.steps.push(Step::TagHealthCheck {
+                            id: id.clone(),
+                            tags: wanted,
+                        });
+                    }
+                }
+                None => self.steps.push(Step::CreateHealthCheck {
+                    region: slot.region.clone(),
+                    role: slot.role,
+                    check: slot.planned.clone(),
+                }),
+            }
+        }
+        // The pair: home PRIMARY, the next region SECONDARY, each on its CALCULATED check.
+        let mut creates = Vec::new();
+        for (found, region, role) in [
+            (&pair.primary, &config.regions[0], FailoverRole::Primary),
+            (&pair.secondary, &config.regions[1], FailoverRole::Secondary),
+        ] {
+            let Some(calculated) = slots
+                .iter()
+                .find(|s| s.region == region.name && s.role == CheckRole::Calculated)
+            else {
+                continue;
+            };
+            let check = calculated.reference();
+            let mut wanted = failover_record(config, region, role);
+            wanted.health_check_id = match &check {
+                CheckRef::Existing { id } => Some(id.clone()),
+                CheckRef::New { .. } => None,
+            };
+            match found {
+                Some(record) if wanted.health_check_id.is_some() && *record == wanted => {
+                    self.existing
+                        .push(format!("{} → {}", describe_record(record), region.name));
+                }
+                Some(record) => self.problems.push(format!(
+                    "{} exists but differs from what init creates ({}); in health-gate mode \
+                     regionflip never rewrites the failover records. Delete it and run init \
+                     again",
+                    describe_record(record),
+                    match &check {
+                        CheckRef::Existing { id } =>
+                            format!("{} on health check {id}", region.target),
+                        CheckRef::New { .. } => format!(
+                            "its health check would be a new CALCULATED check of {}, not {}",
+                            region.name,
+                            record.health_check_id.as_deref().unwrap_or("none")
+                        ),
+                    }
+                )),
+                None => creates.push(PlannedRecord {
+                    record: wanted,
+                    health_check: Some(check),
+                }),
+            }
+        }
+        if !creates.is_empty() {
+            self.steps.push(Step::CreateRecords { records: creates });
+        }
+    }
+
+    /// The state holders: written only when no region holds a valid state; a region
+    /// without its copy gets the newest valid one; a state is never reset.
+    fn gate_state(&mut self, world: &World) {
+        let config = self.config;
+        let alarm_name = config.state_alarm_name();
+        let mut newest: Option<EngineState> = None;
+        let mut corrupt = Vec::new();
+        for (region, description) in &world.state_holders {
+            let Some(text) = description else { continue };
+            match StateObservation::from_text(text) {
+                StateObservation::Valid { state, .. }
+                    if newest.as_ref().is_none_or(|n| state.sequence > n.sequence) =>
+                {
+                    newest = Some(state);
+                }
+                StateObservation::Corrupt { error, .. } => {
+                    corrupt.push(format!("{region}: {error}"))
+                }
+                _ => {}
+            }
+        }
+        let missing: Vec<&String> = world
+            .state_holders
+            .iter()
+            .filter(|(_, d)| d.is_none())
+            .map(|(r, _)| r)
+            .collect();
+        match newest {
+            Some(state) => {
+                self.existing.push(format!(
+                    "state holder {alarm_name} (sequence {}, active {})",
+                    state.sequence, state.active
+                ));
+                for region in missing {
+                    self.steps.push(Step::PutStateAlarm {
+                        region: region.clone(),
+                        alarm_name: alarm_name.clone(),
+                        state: state.encode(),
+                    });
+                }
+            }
+            None if !corrupt.is_empty() => self.problems.push(format!(
+                "the state holder alarm {alarm_name} exists but regionflip cannot read it ({}); \
+                 init never resets a state. If no watcher runs yet, delete the alarm in those \
+                 regions and run init again",
+                corrupt.join("; ")
+            )),
+            None => {
+                let initial = EngineState {
+                    sequence: 1,
+                    ..EngineState::initial(&config.home().name)
+                };
+                for (region, _) in &world.state_holders {
+                    self.steps.push(Step::PutStateAlarm {
+                        region: region.clone(),
+                        alarm_name: alarm_name.clone(),
+                        state: initial.encode(),
+                    });
+                }
+                // Every gate open: Route 53's own endpoint checks decide until the watcher
+                // runs. Published after the alarms exist (see `apply`).
+                let gates: Vec<GateSetting> = config
+                    .regions
+                    .iter()
+                    .map(|r| GateSetting {
+                        region: r.name.clone(),
+                        open: true,
+                    })
+                    .collect();
+                let mut by_host: Vec<(String, Vec<GateSetting>)> = Vec::new();
+                for gate in gates {
+                    let host = config.gate_host_region(&gate.region).to_string();
+                    match by_host.iter_mut().find(|(h, _)| *h == host) {
+                        Some((_, list)) => list.push(gate),
+                        None => by_host.push((host, vec![gate])),
+                    }
+                }
+                self.initial_gates = by_host;
+            }
+        }
+    }
+}

@@ -1,0 +1,147 @@
+//! How plans and records read to a person: `init --dry-run`, reports and refusals.
+
+use regionflip_core::RecordSet;
+use regionflip_core::resources::GATE_METRIC;
+
+use crate::plan::CheckRef;
+use crate::plan::PlannedCheck;
+use crate::plan::Step;
+use std::fmt;
+
+// ----------------------------------------------------------------------- display
+
+impl fmt::Display for CheckRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CheckRef::Existing { id } => write!(f, "{id}"),
+            CheckRef::New { region, role } => {
+                write!(f, "the new {} check of {region}", role.as_str())
+            }
+        }
+    }
+}
+
+impl fmt::Display for Step {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Step::PutStateAlarm {
+                region,
+                alarm_name,
+                state,
+            } => write!(
+                f,
+                "write state holder alarm {alarm_name} in {region}: {state}"
+            ),
+            Step::PutGateAlarm {
+                region,
+                gated_region,
+                alarm,
+                rewrite,
+            } => write!(
+                f,
+                "{} gate alarm {} in {region} for {gated_region}: {} {GATE_METRIC} Minimum over \
+                 60 s < 1 → ALARM, missing data keeps the state",
+                if *rewrite {
+                    "rewrite (settings changed)"
+                } else {
+                    "create"
+                },
+                alarm.name,
+                alarm.namespace
+            ),
+            Step::PublishGates { region, gates } => {
+                let gates: Vec<String> = gates
+                    .iter()
+                    .map(|g| format!("{} {}", g.region, if g.open { "open" } else { "closed" }))
+                    .collect();
+                write!(f, "publish initial gates in {region}: {}", gates.join(", "))
+            }
+            Step::CreateHealthCheck {
+                region,
+                role,
+                check,
+            } => {
+                write!(f, "create {} health check of {region}: ", role.as_str())?;
+                match check {
+                    PlannedCheck::CloudwatchMetric {
+                        alarm_region,
+                        alarm_name,
+                    } => write!(
+                        f,
+                        "CLOUDWATCH_METRIC on alarm {alarm_name} in {alarm_region} (insufficient \
+                         data: last known status)"
+                    ),
+                    PlannedCheck::Calculated {
+                        children,
+                        health_threshold,
+                    } => {
+                        let children: Vec<String> =
+                            children.iter().map(ToString::to_string).collect();
+                        write!(
+                            f,
+                            "CALCULATED, {health_threshold} of [{}] healthy",
+                            children.join(", ")
+                        )
+                    }
+                }
+            }
+            Step::TagHealthCheck { id, tags } => {
+                let tags: Vec<String> = tags.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                write!(f, "tag health check {id}: {}", tags.join(", "))
+            }
+            Step::CreateRecords { records } => {
+                write!(f, "create in one change batch:")?;
+                for planned in records {
+                    let record = &planned.record;
+                    write!(f, "\n      {}", describe_record(record))?;
+                    if let Some(role) = record.failover {
+                        write!(
+                            f,
+                            " {} → {}",
+                            format!("{role:?}").to_uppercase(),
+                            record_target(record)
+                        )?;
+                    } else {
+                        write!(f, " {}", record.values.join(" "))?;
+                    }
+                    match (&planned.health_check, &record.health_check_id) {
+                        (Some(check), _) => write!(f, ", health check {check}")?,
+                        (None, Some(id)) => write!(f, ", health check {id}")?,
+                        (None, None) => {}
+                    }
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+/// `a CNAME record (set identifier other, Primary)`.
+pub(crate) fn kind_of_record(record: &RecordSet) -> String {
+    let mut text = format!("a {} record", record.record_type);
+    match (&record.set_identifier, record.failover) {
+        (Some(id), Some(role)) => text.push_str(&format!(" (set identifier {id}, {role:?})")),
+        (Some(id), None) => text.push_str(&format!(" (set identifier {id})")),
+        _ => {}
+    }
+    text
+}
+
+/// `api.example.com. CNAME regionflip-primary`.
+pub fn describe_record(record: &RecordSet) -> String {
+    let mut text = format!("{} {}", record.name, record.record_type);
+    if let Some(id) = &record.set_identifier {
+        text.push(' ');
+        text.push_str(id);
+    }
+    text
+}
+
+pub(crate) fn record_target(record: &RecordSet) -> String {
+    record
+        .alias
+        .as_ref()
+        .map(|a| a.dns_name.clone())
+        .or_else(|| record.values.first().cloned())
+        .unwrap_or_default()
+}
