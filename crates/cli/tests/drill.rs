@@ -94,7 +94,9 @@ fn check_report(report: &Value, out: &Path, mode: &str) {
         m["recovery_failback"].as_f64().unwrap() >= stable - 1.0,
         "{m}"
     );
-    assert!(report["duration_secs"].as_f64().unwrap() < 60.0);
+    // How long it took is a benchmark budget (scripts/bench), not a test assertion: a
+    // loaded machine must not fail a correct drill. The field must be there for it.
+    assert!(report["duration_secs"].as_f64().is_some(), "{report}");
     assert!(!report["simulated"].as_array().unwrap().is_empty());
 
     let html = std::fs::read_to_string(out.join("timeline.html")).unwrap();

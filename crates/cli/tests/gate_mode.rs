@@ -136,16 +136,50 @@ alarms = ["{name}-errors-{OTHER_REGION}"]
             .collect()
     }
 
+    /// The health checks of this test's world: its stack's endpoint checks and every
+    /// check tagged with its record. (The tests of this file share one moto, so the
+    /// account holds other tests' checks too.)
     async fn health_check_count(&self) -> usize {
-        let checks = self
-            .aws
-            .route53
-            .client()
-            .list_health_checks()
-            .send()
-            .await
-            .unwrap();
-        checks.health_checks().len()
+        let route53 = self.aws.route53.client();
+        let mut ids = Vec::new();
+        let mut marker = None;
+        loop {
+            let page = route53
+                .list_health_checks()
+                .set_marker(marker)
+                .send()
+                .await
+                .unwrap();
+            ids.extend(page.health_checks().iter().map(|c| c.id().to_owned()));
+            match page.next_marker() {
+                Some(next) if page.is_truncated() => marker = Some(next.to_owned()),
+                _ => break,
+            }
+        }
+        let mut ours = 0;
+        // ListTagsForResources takes at most ten ids.
+        for chunk in ids.chunks(10) {
+            let tags = route53
+                .list_tags_for_resources()
+                .resource_type(TagResourceType::Healthcheck)
+                .set_resource_ids(Some(chunk.to_vec()))
+                .send()
+                .await
+                .unwrap();
+            ours += tags
+                .resource_tag_sets()
+                .iter()
+                .filter(|set| {
+                    let id = set.resource_id().unwrap_or_default();
+                    self.endpoint_checks.iter().any(|own| own == id)
+                        || set.tags().iter().any(|t| {
+                            t.key() == Some("regionflip:record")
+                                && t.value() == Some(self.record.as_str())
+                        })
+                })
+                .count();
+        }
+        ours
     }
 
     async fn state_in(&self, region: &str) -> Option<EngineState> {
@@ -210,12 +244,31 @@ fn region_view<'a>(status: &'a Value, region: &str) -> &'a Value {
         .unwrap()
 }
 
-#[tokio::test]
-async fn every_command_in_gate_mode() {
-    let setup = Setup::new("gate").await;
-    let slug = setup.record.replace('.', "-");
+/// The tests' own world, initialised: state holders, gates (open), checks and the pair,
+/// traffic on home.
+async fn initialised(name: &str) -> Setup {
+    let setup = Setup::new(name).await;
+    setup.run(&["init"]).expect_code(0);
+    setup
+}
 
-    // A dry run plans everything and creates nothing.
+/// Initialised, then home's alarm fired and a pass failed over: traffic on the standby,
+/// home's gate closed, home in ALARM.
+async fn failed_over(name: &str) -> Setup {
+    let setup = initialised(name).await;
+    setup.set_alarm(HOME, StateValue::Alarm).await;
+    setup.run(&["reconcile"]).expect_code(0);
+    assert_eq!(
+        setup.state_in(HOME).await.unwrap().active,
+        OTHER_REGION,
+        "set-up: the failover"
+    );
+    setup
+}
+
+#[tokio::test]
+async fn init_dry_run_plans_everything_and_creates_nothing() {
+    let setup = Setup::new("gate-init-dry").await;
     let dry = setup
         .run(&["init", "--dry-run", "--json"])
         .expect_code(0)
@@ -225,9 +278,12 @@ async fn every_command_in_gate_mode() {
     assert_eq!(setup.health_check_count().await, 2);
     assert!(setup.state_in(HOME).await.is_none());
     assert!(setup.pair().await.is_empty());
+}
 
-    // init: state holders everywhere, gates, checks, the pair.
-    setup.run(&["init"]).expect_code(0);
+#[tokio::test]
+async fn init_writes_state_holders_everywhere_and_home_s_gate_alarm_in_the_next_region() {
+    let setup = initialised("gate-init-state").await;
+    let slug = setup.record.replace('.', "-");
     for region in [HOME, OTHER_REGION] {
         let state = setup.state_in(region).await.expect("a state holder");
         assert_eq!((state.sequence, state.active.as_str()), (1, HOME));
@@ -256,6 +312,11 @@ async fn every_command_in_gate_mode() {
         Some(1.0),
         "gates start open"
     );
+}
+
+#[tokio::test]
+async fn init_creates_a_gate_and_a_calculated_check_per_region_and_the_pair_on_them() {
+    let setup = initialised("gate-init-checks").await;
     assert_eq!(
         setup.health_check_count().await,
         6,
@@ -304,8 +365,13 @@ async fn every_command_in_gate_mode() {
     assert_eq!(tags.get("regionflip:role"), Some(&"calculated"));
     assert_eq!(tags.get("regionflip:region"), Some(&HOME));
     assert_eq!(tags.get("regionflip:record"), Some(&setup.record.as_str()));
+}
 
-    // A second init finds everything (moto would create duplicate checks if init asked).
+#[tokio::test]
+async fn a_second_init_finds_everything_and_creates_no_duplicate_checks() {
+    let setup = initialised("gate-init-again").await;
+    let pair = setup.pair().await;
+    // moto would create duplicate checks if init asked.
     let again = setup.run(&["init"]).expect_code(0);
     assert!(
         again.stdout.contains("already initialised"),
@@ -314,8 +380,11 @@ async fn every_command_in_gate_mode() {
     );
     assert_eq!(setup.health_check_count().await, 6);
     assert_eq!(setup.pair().await, pair);
+}
 
-    // status: both healthy, both gates open, endpoints read from HealthCheckStatus.
+#[tokio::test]
+async fn status_shows_both_regions_healthy_with_gates_open_from_health_check_status() {
+    let setup = initialised("gate-status").await;
     let status = setup.run(&["status", "--json"]).expect_code(0).json();
     assert_eq!(status["active"], HOME);
     for region in [HOME, OTHER_REGION] {
@@ -324,10 +393,19 @@ async fn every_command_in_gate_mode() {
         assert_eq!(view["gate_open"], true);
         assert_eq!(view["endpoint"]["status"], "healthy");
     }
+}
+
+#[tokio::test]
+async fn reconcile_on_a_steady_world_changes_nothing() {
+    let setup = initialised("gate-steady").await;
     let steady = setup.run(&["reconcile", "--json"]).expect_code(0).json();
     assert_eq!(steady["decision"]["outcome"]["outcome"], "no-change");
+}
 
-    // Home's alarm fires: the pass closes home's gate; the records never change.
+#[tokio::test]
+async fn a_failing_home_alarm_closes_home_s_gate_and_never_rewrites_the_records() {
+    let setup = initialised("gate-failover").await;
+    let pair = setup.pair().await;
     setup.set_alarm(HOME, StateValue::Alarm).await;
     let failover = setup.run(&["reconcile"]).expect_code(0);
     assert!(
@@ -350,45 +428,74 @@ async fn every_command_in_gate_mode() {
         pair,
         "gate mode never rewrites the records"
     );
+}
+
+#[tokio::test]
+async fn after_a_failover_status_and_every_state_copy_show_the_standby_active() {
+    let setup = failed_over("gate-after-failover").await;
     let status = setup.run(&["status"]).expect_code(0);
     assert!(status.stdout.contains("eu-west-1 *"), "{}", status.stdout);
     assert!(status.stdout.contains("closed"), "{}", status.stdout);
     for region in [HOME, OTHER_REGION] {
         assert_eq!(setup.state_in(region).await.unwrap().active, OTHER_REGION);
     }
+}
 
-    // Operator moves: refused toward the failing region, forced through, then back.
+#[tokio::test]
+async fn failover_to_a_failing_region_is_refused_with_exit_3() {
+    let setup = failed_over("gate-refused").await;
     let refused = setup
         .run(&["failover", "--to", HOME, "--json"])
         .expect_code(3);
     assert_eq!(refused.json()["decision"]["outcome"]["outcome"], "refused");
+}
+
+#[tokio::test]
+async fn a_forced_dry_run_failover_says_so_and_moves_nothing() {
+    let setup = failed_over("gate-forced-dry").await;
     let dry = setup
         .run(&["failover", "--to", HOME, "--force", "--dry-run"])
         .expect_code(0);
     assert!(dry.stdout.contains("dry run"), "{}", dry.stdout);
     assert_eq!(setup.state_in(HOME).await.unwrap().active, OTHER_REGION);
+}
+
+#[tokio::test]
+async fn a_forced_failover_moves_traffic_to_a_failing_region() {
+    let setup = failed_over("gate-forced").await;
     setup
         .run(&["failover", "--to", HOME, "--force"])
         .expect_code(0);
     assert_eq!(setup.state_in(HOME).await.unwrap().active, HOME);
+}
+
+#[tokio::test]
+async fn failback_after_a_manual_move_takes_traffic_home_and_opens_its_gate() {
+    let setup = initialised("gate-failback").await;
     setup
         .run(&["failover", "--to", OTHER_REGION])
         .expect_code(0);
-    setup.set_alarm(HOME, StateValue::Ok).await;
     let back = setup.run(&["failback", "--json"]).expect_code(0).json();
     assert_eq!(back["transition"]["to"], HOME);
     let status = setup.run(&["status", "--json"]).expect_code(0).json();
     assert_eq!(status["active"], HOME);
     assert_eq!(region_view(&status, HOME)["gate_open"], true);
+}
 
-    // pause / resume.
+#[tokio::test]
+async fn pause_is_written_to_every_state_copy_and_resume_clears_it() {
+    let setup = initialised("gate-pause").await;
     setup.run(&["pause"]).expect_code(0);
     assert!(setup.state_in(OTHER_REGION).await.unwrap().paused);
     setup.run(&["resume"]).expect_code(0);
     let status = setup.run(&["status", "--json"]).expect_code(0).json();
     assert_eq!(status["state"]["paused"], false);
+}
 
-    // The standby's endpoint check fails: status says so, from HealthCheckStatus.
+#[tokio::test]
+async fn a_failing_standby_endpoint_check_shows_unhealthy_in_status() {
+    let setup = initialised("gate-standby-down").await;
+    // From HealthCheckStatus, as Route 53 would publish it.
     regionflip_local_aws::seed::publish_health_status(
         &setup.aws,
         &setup.endpoint_checks[1],

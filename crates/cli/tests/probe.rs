@@ -240,18 +240,28 @@ fn a_gzip_body_is_searched_after_decoding() {
 
 #[test]
 fn a_redirect_is_healthy_and_not_followed() {
-    let (port, server) = serve(1, |_, s| {
-        respond(
-            s,
-            "301 Moved Permanently",
-            "Location: http://127.0.0.1:1/\r\n",
-            b"",
-        );
+    // The redirect's target listens and never accepts: a probe that followed it would
+    // leave its connection in the backlog.
+    let elsewhere = TcpListener::bind("127.0.0.1:0").unwrap();
+    let location = format!(
+        "Location: http://127.0.0.1:{}/\r\n",
+        elsewhere.local_addr().unwrap().port()
+    );
+    let (port, server) = serve(1, move |_, s| {
+        respond(s, "301 Moved Permanently", &location, b"");
     });
     let (output, report) = probe(&format!("http://127.0.0.1:{port}/"), &[]);
     server.join().unwrap();
     assert_eq!(output.status.code(), Some(0), "{report}");
     assert_eq!(only_probe(&report)["status"], 301);
+    elsewhere.set_nonblocking(true).unwrap();
+    let followed = elsewhere.accept();
+    assert!(
+        followed
+            .as_ref()
+            .is_err_and(|e| e.kind() == std::io::ErrorKind::WouldBlock),
+        "the probe followed the redirect: {followed:?}"
+    );
 }
 
 #[test]

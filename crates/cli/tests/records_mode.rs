@@ -55,18 +55,35 @@ fn outcome(report: &Value) -> &str {
     report["decision"]["outcome"]["outcome"].as_str().unwrap()
 }
 
-#[tokio::test]
-async fn every_command_in_records_mode() {
-    let setup = Setup::new("records", "").await;
+/// A zone of the test's own, initialised: traffic on home, state sequence 1.
+async fn initialised(name: &str) -> Setup {
+    let setup = Setup::new(name, "").await;
+    setup.run(&["init"]).expect_code(0);
+    setup
+}
 
-    // init --dry-run says what it would create and writes nothing.
+/// Initialised, then home's alarm fired and a pass failed over: traffic on the standby,
+/// home in ALARM.
+async fn failed_over(name: &str) -> Setup {
+    let setup = initialised(name).await;
+    setup.set_alarm(HOME, StateValue::Alarm).await;
+    setup.run(&["reconcile"]).expect_code(0);
+    assert_eq!(setup.primary().await, OTHER_REGION, "set-up: the failover");
+    setup
+}
+
+#[tokio::test]
+async fn init_dry_run_says_what_it_would_create_and_writes_nothing() {
+    let setup = Setup::new("rec-init-dry", "").await;
     let dry = setup.run(&["init", "--dry-run"]).expect_code(0);
     assert!(dry.stdout.contains("init would:"), "{}", dry.stdout);
     assert!(dry.stdout.contains("regionflip-primary"), "{}", dry.stdout);
     assert!(setup.records().await.is_empty(), "a dry run wrote records");
+}
 
-    // init creates the pair (home PRIMARY) and the state record; a second init writes
-    // nothing.
+#[tokio::test]
+async fn init_creates_the_pair_and_the_state_record_and_a_second_init_writes_nothing() {
+    let setup = Setup::new("rec-init", "").await;
     setup.run(&["init"]).expect_code(0);
     assert_eq!(setup.primary().await, HOME);
     let state = setup.state().await;
@@ -82,8 +99,11 @@ async fn every_command_in_records_mode() {
     assert_eq!(setup.records().await, initialised);
     let again = setup.run(&["init", "--json"]).expect_code(0).json();
     assert_eq!(again["already_initialised"], true);
+}
 
-    // status: human table and JSON.
+#[tokio::test]
+async fn status_shows_the_active_region_and_health() {
+    let setup = initialised("rec-status").await;
     let status = setup.run(&["status"]).expect_code(0);
     assert!(
         status.stdout.contains("us-east-1 * (home)"),
@@ -98,14 +118,21 @@ async fn every_command_in_records_mode() {
     assert_eq!(status["regions"][0]["health"], "healthy");
     assert_eq!(status["regions"][0]["alarms"][0]["status"], "OK");
     assert_eq!(status["next_pass"]["outcome"]["outcome"], "no-change");
+}
 
-    // reconcile on a steady world changes nothing.
+#[tokio::test]
+async fn reconcile_on_a_steady_world_changes_nothing() {
+    let setup = initialised("rec-steady").await;
     let steady = setup.run(&["reconcile", "--json"]).expect_code(0).json();
     assert_eq!(outcome(&steady), "no-change");
     assert_eq!(steady["applied"], true);
     assert_eq!(setup.state().await.sequence, 1);
+}
 
-    // The home alarm fires: a dry run decides the failover and writes nothing…
+#[tokio::test]
+async fn a_dry_run_reconcile_decides_the_failover_and_writes_nothing() {
+    let setup = initialised("rec-reconcile-dry").await;
+    let initialised = setup.records().await;
     setup.set_alarm(HOME, StateValue::Alarm).await;
     let dry = setup
         .run(&["reconcile", "--dry-run", "--json"])
@@ -118,8 +145,12 @@ async fn every_command_in_records_mode() {
         initialised,
         "a dry run wrote records"
     );
+}
 
-    // …and the real pass fails over, records the transition on stderr and publishes it.
+#[tokio::test]
+async fn a_failing_home_fails_over_records_the_transition_on_stderr_and_publishes_it() {
+    let setup = initialised("rec-failover").await;
+    setup.set_alarm(HOME, StateValue::Alarm).await;
     let failover = setup.run(&["reconcile"]).expect_code(0);
     assert!(
         failover.stdout.contains("FAILOVER us-east-1 → eu-west-1"),
@@ -157,8 +188,11 @@ async fn every_command_in_records_mode() {
         !published.metrics().is_empty(),
         "the Failover metric was not published"
     );
+}
 
-    // An operator cannot send traffic to the unhealthy region without --force.
+#[tokio::test]
+async fn failover_to_an_unhealthy_region_is_refused_with_exit_3() {
+    let setup = failed_over("rec-refused").await;
     let refused = setup.run(&["failover", "--to", HOME]).expect_code(3);
     assert!(refused.stderr.contains("refused"), "{}", refused.stderr);
     assert!(
@@ -167,12 +201,19 @@ async fn every_command_in_records_mode() {
         refused.stderr
     );
     assert_eq!(setup.primary().await, OTHER_REGION);
-    // A typo is a usage error.
+}
+
+#[tokio::test]
+async fn failover_to_a_region_that_is_not_configured_is_a_usage_error_exit_2() {
+    let setup = failed_over("rec-typo").await;
     let typo = setup.run(&["failover", "--to", "us-east-9"]).expect_code(2);
     assert!(typo.stderr.contains("us-east-9"), "{}", typo.stderr);
+}
 
-    // With --force it goes; with --json stdout is one JSON document and the transition
-    // record is in it.
+#[tokio::test]
+async fn a_forced_failover_to_an_unhealthy_region_goes_and_json_carries_the_transition() {
+    let setup = failed_over("rec-forced").await;
+    // With --json stdout is one JSON document and the transition record is in it.
     let forced = setup
         .run(&["failover", "--to", HOME, "--force", "--json"])
         .expect_code(0);
@@ -185,20 +226,28 @@ async fn every_command_in_records_mode() {
         forced.stderr
     );
     assert_eq!(setup.primary().await, HOME);
+}
 
-    // A healthy region needs no force; the move holds automatic failback.
+#[tokio::test]
+async fn a_manual_move_to_a_healthy_region_needs_no_force_and_holds_automatic_failback() {
+    let setup = initialised("rec-hold").await;
     setup
         .run(&["failover", "--to", OTHER_REGION])
         .expect_code(0);
     assert_eq!(setup.primary().await, OTHER_REGION);
     assert!(setup.state().await.hold_failback);
-    setup.set_alarm(HOME, StateValue::Ok).await;
     let held = setup.run(&["reconcile", "--json"]).expect_code(0).json();
     assert_eq!(outcome(&held), "no-change");
     let status = setup.run(&["status", "--json"]).expect_code(0).json();
     assert_eq!(status["pending_failback"]["region"], HOME);
+}
 
-    // failback takes traffic home.
+#[tokio::test]
+async fn failback_takes_traffic_home_after_a_manual_move() {
+    let setup = initialised("rec-failback").await;
+    setup
+        .run(&["failover", "--to", OTHER_REGION])
+        .expect_code(0);
     let back = setup.run(&["failback"]).expect_code(0);
     assert!(
         back.stdout.contains("MANUAL MOVE eu-west-1 → us-east-1"),
@@ -206,18 +255,36 @@ async fn every_command_in_records_mode() {
         back.stdout
     );
     assert_eq!(setup.primary().await, HOME);
+}
 
-    // pause freezes routing even when home fails; resume hands it back.
+#[tokio::test]
+async fn pause_freezes_routing_even_when_home_fails() {
+    let setup = initialised("rec-pause").await;
     setup.run(&["pause"]).expect_code(0);
     assert!(setup.state().await.paused);
-    let twice = setup.run(&["pause"]).expect_code(3);
-    assert!(twice.stderr.contains("already paused"), "{}", twice.stderr);
     setup.set_alarm(HOME, StateValue::Alarm).await;
     let frozen = setup.run(&["reconcile", "--json"]).expect_code(0).json();
     assert_eq!(outcome(&frozen), "no-change");
     assert_eq!(setup.primary().await, HOME);
     let status = setup.run(&["status", "--json"]).expect_code(0).json();
     assert_eq!(status["state"]["paused"], true);
+}
+
+#[tokio::test]
+async fn pausing_twice_is_refused_with_exit_3() {
+    let setup = initialised("rec-pause-twice").await;
+    setup.run(&["pause"]).expect_code(0);
+    let twice = setup.run(&["pause"]).expect_code(3);
+    assert!(twice.stderr.contains("already paused"), "{}", twice.stderr);
+}
+
+#[tokio::test]
+async fn resume_hands_routing_back_and_a_failing_home_then_fails_over() {
+    let setup = initialised("rec-resume").await;
+    setup.run(&["pause"]).expect_code(0);
+    setup.set_alarm(HOME, StateValue::Alarm).await;
+    setup.run(&["reconcile"]).expect_code(0);
+    assert_eq!(setup.primary().await, HOME, "set-up: paused, traffic stays");
     setup.run(&["resume", "--json"]).expect_code(0).json();
     assert!(!setup.state().await.paused);
     setup.run(&["reconcile"]).expect_code(0);

@@ -13,17 +13,20 @@
 //!                         (zone, checks, records, alarms, state, metrics — set up by init)
 //! ```
 //!
-//! What is real and what is simulated is listed in `report.rs` ([`report::REAL`],
-//! [`report::SIMULATED`]) and printed at the start of every run; docs/drill.md explains
+//! What is real and what is simulated is listed in `render.rs` ([`render::REAL`],
+//! [`render::SIMULATED`]) and printed at the start of every run; docs/drill.md explains
 //! it. Every process the drill starts (moto, the endpoints) is killed when the drill
 //! ends, on success, on error and on Ctrl-C.
 
+mod analysis;
 mod checkers;
 mod cloudwatch;
 mod dataplane;
 mod endpoint;
+mod html;
 mod passes;
-mod report;
+mod readback;
+mod render;
 mod scenario;
 mod setup;
 mod timeline;
@@ -45,7 +48,7 @@ use cloudwatch::{CheckersAnswer, DrillCloudWatch};
 use endpoint::HealthEndpoint;
 use passes::DrillWatcher;
 use regionflip_local_aws::moto::MotoServer;
-use report::Report;
+use render::Report;
 use scenario::Scenario;
 use setup::{Layout, MATCH_STRING};
 use timeline::{Echo, Record, Timeline};
@@ -83,10 +86,10 @@ async fn drill(
         DrillMode::Records => Mode::Records,
     };
     timeline.event("setup", format!("regionflip drill, {} mode", mode.as_str()));
-    for real in report::REAL {
+    for real in render::REAL {
         timeline.event("setup", format!("real: {real}"));
     }
-    for simulated in report::SIMULATED {
+    for simulated in render::SIMULATED {
         timeline.event(
             "setup",
             format!("SIMULATED (no Route 53 data plane in the emulator): {simulated}"),
@@ -202,11 +205,12 @@ async fn drill(
     tasks.shutdown().await;
     let end = timeline.now();
 
-    let metrics = report::read_back_metrics(&clients, &config, home, timeline.started_unix()).await;
+    let metrics =
+        readback::read_back_metrics(&clients, &config, home, timeline.started_unix()).await;
     let journal = journal.records();
     let record = timeline.read(Record::clone);
     let (measurements, expectations) =
-        report::analyse(&record, timings, home, &journal, &metrics, end);
+        analysis::analyse(&record, timings, home, &journal, &metrics, end);
     let report = Report {
         passed: expectations.iter().all(|e| e.passed),
         mode: mode.as_str(),
@@ -214,13 +218,13 @@ async fn drill(
             OutageKind::Stop => "stop",
             OutageKind::Drain => "drain",
         },
-        started_at: report::started_at(timeline.started_unix()),
+        started_at: render::started_at(timeline.started_unix()),
         duration_secs: end,
         emulator: emulator.clone(),
         regions: [home, standby],
         timings,
-        real: report::REAL,
-        simulated: report::SIMULATED,
+        real: render::REAL,
+        simulated: render::SIMULATED,
         measurements,
         expectations,
         journal,

@@ -115,8 +115,12 @@ pub fn regionflip(moto: Option<&MotoServer>, config: &Path, args: &[&str]) -> Ru
         .env("RUST_LOG", "warn");
     match moto {
         Some(server) => command.env("AWS_ENDPOINT_URL", server.endpoint()),
-        // A closed port: anything that does call AWS fails fast instead of reaching out.
-        None => command.env("AWS_ENDPOINT_URL", "http://127.0.0.1:9"),
+        // A port this test closed itself: anything that does call AWS fails fast instead
+        // of reaching out.
+        None => command.env(
+            "AWS_ENDPOINT_URL",
+            format!("http://127.0.0.1:{}", closed_port()),
+        ),
     };
     let output = command.output().expect("the regionflip binary runs");
     Run {
@@ -124,4 +128,11 @@ pub fn regionflip(moto: Option<&MotoServer>, config: &Path, args: &[&str]) -> Ru
         stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
     }
+}
+
+/// A loopback port that this process bound and closed again, so nothing of ours listens
+/// there (rather than a fixed port assumed to be closed).
+pub fn closed_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
+    listener.local_addr().expect("a local address").port()
 }
