@@ -9,7 +9,7 @@
 use regionflip_core::plan::{failover_record, state_record};
 use regionflip_core::{Config, EngineState, FailoverRole, Mode};
 use regionflip_watcher::ports::{AlarmState, HealthSample};
-use regionflip_watcher::{Watcher, WatcherSettings};
+use regionflip_watcher::{PassReport, Watcher, WatcherSettings};
 
 use crate::hooked::Hooked;
 use crate::hooks::{CallCounter, Faults, Instrumented};
@@ -172,4 +172,18 @@ pub fn last_gate(config: &Config, cloudwatch: &MemoryCloudWatch, region: &str) -
                 .any(|(k, v)| k == "Region" && v == region)
         })
         .map(|d| d.value)
+}
+
+/// Asserts that one warning of `report` mentions every one of `texts`; on failure the
+/// message lists every warning the pass gave.
+#[track_caller]
+pub fn assert_warns(report: &PassReport, texts: &[&str]) {
+    assert!(
+        report
+            .warnings
+            .iter()
+            .any(|w| texts.iter().all(|t| w.contains(t))),
+        "no warning mentions {texts:?}; the warnings: {:#?}",
+        report.warnings
+    );
 }

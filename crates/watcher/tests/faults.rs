@@ -811,14 +811,7 @@ async fn a_change_whose_answer_is_lost_is_recorded_exactly_once() {
             (EAST, WEST)
         );
         assert_eq!(transition.change_id, None);
-        assert!(
-            report
-                .warnings
-                .iter()
-                .any(|w| w.contains(&error.to_string()) && w.contains("read back")),
-            "{error}: {:?}",
-            report.warnings
-        );
+        assert_warns(&report, &[&error.to_string(), "read back"]);
         for minute in 2..5 {
             pass(&watcher, T0 + 60 * minute).await.expect("steady");
         }
@@ -933,14 +926,7 @@ async fn a_gate_that_fails_to_publish_is_a_warning_and_the_next_pass_publishes_i
 
     let report = pass(&watcher, T0 + 10).await.expect("pass");
     assert!(report.transition.is_some());
-    assert!(
-        report
-            .warnings
-            .iter()
-            .any(|w| w.contains("gate metrics to us-west-2 failed: throttled")),
-        "{:?}",
-        report.warnings
-    );
+    assert_warns(&report, &["gate metrics to us-west-2 failed: throttled"]);
     assert_eq!(last_gate(&watcher, EAST), None, "not published yet");
     assert_eq!(last_gate(&watcher, WEST), Some(1.0));
     assert_eq!(
@@ -977,14 +963,7 @@ async fn state_copies_failing_to_write() {
     );
     let report = pass(&watcher, T0 + 10).await.expect("pass");
     assert!(report.transition.is_some());
-    assert!(
-        report
-            .warnings
-            .iter()
-            .any(|w| w.contains("state copy in us-east-1 failed: timed out")),
-        "{:?}",
-        report.warnings
-    );
+    assert_warns(&report, &["state copy in us-east-1 failed: timed out"]);
     assert_eq!(state_copy(&watcher, EAST).sequence, 1, "the stale copy");
     assert_eq!(state_copy(&watcher, WEST).sequence, 2);
     for minute in 2..5 {
@@ -1027,14 +1006,7 @@ async fn routing_applied_but_metrics_failed() {
         let report = pass(&watcher, T0 + 10).await.expect("pass");
         assert_eq!(report.active_after.as_deref(), Some(WEST), "{mode:?}");
         assert!(report.applied);
-        assert!(
-            report
-                .warnings
-                .iter()
-                .any(|w| w.contains("metrics not published")),
-            "{mode:?}: {:?}",
-            report.warnings
-        );
+        assert_warns(&report, &["metrics not published"]);
         pass(&watcher, T0 + 70).await.expect("pass");
         assert_eq!(stored_state(&watcher).active, WEST, "{mode:?}");
         assert_eq!(watcher.journal().records().len(), 1, "{mode:?}");
@@ -1221,14 +1193,7 @@ async fn home_region_unreachable_through_the_sdk_moves_nothing() {
             report.reasons
         );
     }
-    assert!(
-        report
-            .warnings
-            .iter()
-            .any(|w| w.contains("gate metrics to us-east-1 failed: unreachable")),
-        "{:?}",
-        report.warnings
-    );
+    assert_warns(&report, &["gate metrics to us-east-1 failed: unreachable"]);
     assert_eq!(west_alarms.num_calls(), 1);
     // us-east-1's gate (hosted in us-west-2) and the pass's metrics (us-west-2).
     assert_eq!(west_puts.num_calls(), 2);

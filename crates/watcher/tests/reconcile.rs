@@ -384,14 +384,7 @@ async fn failed_metrics_never_block_or_undo_the_routing_change() {
     assert!(report.applied);
     assert_eq!(primary_region(&watcher), WEST);
     assert_eq!(watcher.journal().records().len(), 1);
-    assert!(
-        report
-            .warnings
-            .iter()
-            .any(|w| w.contains("metrics not published")),
-        "{:?}",
-        report.warnings
-    );
+    assert_warns(&report, &["metrics not published"]);
 }
 
 #[tokio::test]

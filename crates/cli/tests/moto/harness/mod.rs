@@ -6,21 +6,18 @@
 //! other's way with their own hosted zone, record and alarm names, so a file costs one
 //! moto start whatever its number of tests.
 
-// Each test binary uses a subset.
-#![allow(dead_code, unreachable_pub)]
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::{Arc, Mutex, Weak};
 
 use regionflip_local_aws::moto::MotoServer;
 
-pub mod records;
+pub(crate) mod records;
 
 /// One moto for the tests of this binary that run at the same time: started by the first
 /// that needs it, stopped (by `Drop`) when the last holder finishes. A static would keep
 /// the process alive after the tests, since statics are never dropped.
-pub fn shared_moto() -> Arc<MotoServer> {
+pub(crate) fn shared_moto() -> Arc<MotoServer> {
     static SHARED: Mutex<Weak<MotoServer>> = Mutex::new(Weak::new());
     let mut slot = SHARED.lock().unwrap_or_else(|e| e.into_inner());
     if let Some(server) = slot.upgrade() {
@@ -32,14 +29,14 @@ pub fn shared_moto() -> Arc<MotoServer> {
 }
 
 /// A configuration file in the temporary directory, removed when dropped.
-pub struct ConfigFile {
+pub(crate) struct ConfigFile {
     path: PathBuf,
 }
 
 impl ConfigFile {
     /// Writes `text` to a file named after `name` and this process, so parallel tests
     /// and parallel test runs never share one.
-    pub fn new(name: &str, text: &str) -> ConfigFile {
+    pub(crate) fn new(name: &str, text: &str) -> ConfigFile {
         let path = std::env::temp_dir().join(format!(
             "regionflip-cli-test-{}-{name}.toml",
             std::process::id()
@@ -49,7 +46,7 @@ impl ConfigFile {
     }
 
     /// Where it is.
-    pub fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         &self.path
     }
 }
@@ -62,7 +59,7 @@ impl Drop for ConfigFile {
 
 /// What one run of the binary did.
 #[derive(Debug)]
-pub struct Run {
+pub(crate) struct Run {
     /// The exit code.
     pub code: i32,
     /// Standard output.
@@ -73,7 +70,7 @@ pub struct Run {
 
 impl Run {
     /// Standard output as one JSON document (the whole of it: nothing else may be there).
-    pub fn json(&self) -> serde_json::Value {
+    pub(crate) fn json(&self) -> serde_json::Value {
         serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
             panic!(
                 "stdout is not one JSON document ({e}):\n{}\nstderr:\n{}",
@@ -83,7 +80,7 @@ impl Run {
     }
 
     /// Asserts the exit code, showing both outputs when it differs.
-    pub fn expect_code(self, code: i32) -> Run {
+    pub(crate) fn expect_code(self, code: i32) -> Run {
         assert_eq!(
             self.code, code,
             "exit code {} instead of {code}\nstdout:\n{}\nstderr:\n{}",
@@ -95,7 +92,7 @@ impl Run {
 
 /// Runs `regionflip --config CONFIG ARGS…` against `moto` (or against nothing when
 /// `moto` is `None`: a command that must fail before any AWS call).
-pub fn regionflip(moto: Option<&MotoServer>, config: &Path, args: &[&str]) -> Run {
+pub(crate) fn regionflip(moto: Option<&MotoServer>, config: &Path, args: &[&str]) -> Run {
     let mut command = Command::new(env!("CARGO_BIN_EXE_regionflip"));
     command.arg("--config").arg(config).args(args);
     // Only what the test sets: no profile, no real credentials, no instance metadata.
@@ -132,7 +129,7 @@ pub fn regionflip(moto: Option<&MotoServer>, config: &Path, args: &[&str]) -> Ru
 
 /// A loopback port that this process bound and closed again, so nothing of ours listens
 /// there (rather than a fixed port assumed to be closed).
-pub fn closed_port() -> u16 {
+pub(crate) fn closed_port() -> u16 {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
     listener.local_addr().expect("a local address").port()
 }

@@ -6,16 +6,12 @@
 //! Also here, because they need no particular mode: `init` refusing a record it did not
 //! create, and a bad configuration.
 
-#![allow(clippy::unwrap_used)]
-
-mod harness;
-
+use crate::harness::records::{HOME, RecordsSetup, records_config, region_of_target};
+use crate::harness::{ConfigFile, regionflip};
 use aws_sdk_cloudwatch::types::{DimensionFilter, StateValue};
 use aws_sdk_route53::types::{
     Change, ChangeAction, ChangeBatch, ResourceRecord, ResourceRecordSet, RrType,
 };
-use harness::records::{HOME, RecordsSetup, records_config, region_of_target};
-use harness::{ConfigFile, regionflip};
 use regionflip_core::{EngineState, FailoverRole, StateObservation};
 use regionflip_local_aws::seed::OTHER_REGION;
 use serde_json::Value;

@@ -18,13 +18,9 @@
 //! under races is tested against the faithful in-memory model in
 //! `crates/watcher/tests/races.rs`.
 
-#![allow(clippy::unwrap_used)]
-
-mod harness;
-
+use crate::harness::Run;
+use crate::harness::records::{HOME, RecordsSetup, region_of_target};
 use aws_sdk_cloudwatch::types::StateValue;
-use harness::Run;
-use harness::records::{HOME, RecordsSetup, region_of_target};
 use regionflip_core::{EngineState, FailoverRole, RecordSet, StateObservation};
 use regionflip_local_aws::seed::OTHER_REGION;
 

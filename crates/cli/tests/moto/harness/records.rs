@@ -12,11 +12,16 @@ use regionflip_local_aws::moto::MotoServer;
 use regionflip_local_aws::seed::OTHER_REGION;
 
 /// The home region of every CLI test configuration.
-pub const HOME: &str = "us-east-1";
+pub(crate) const HOME: &str = "us-east-1";
 
 /// A `records` configuration for `record` in `zone`, one alarm per region; `failback`
 /// is a `[failback]` table or empty for the defaults.
-pub fn records_config(zone_id: &str, record: &str, alarm_prefix: &str, failback: &str) -> String {
+pub(crate) fn records_config(
+    zone_id: &str,
+    record: &str,
+    alarm_prefix: &str,
+    failback: &str,
+) -> String {
     format!(
         r#"
 hosted_zone_id = "{zone_id}"
@@ -37,7 +42,7 @@ alarms = ["{alarm_prefix}-errors-{OTHER_REGION}"]
 }
 
 /// One test's zone, alarms and configuration file.
-pub struct RecordsSetup {
+pub(crate) struct RecordsSetup {
     pub moto: Arc<MotoServer>,
     pub aws: AwsClients,
     pub zone: String,
@@ -48,7 +53,7 @@ pub struct RecordsSetup {
 
 impl RecordsSetup {
     /// A zone named after `name` and the two regions' alarms, all OK.
-    pub async fn new(name: &str, failback: &str) -> RecordsSetup {
+    pub(crate) async fn new(name: &str, failback: &str) -> RecordsSetup {
         let moto = shared_moto();
         let aws = regionflip_local_aws::seed::clients(&moto).await;
         let zone_name = format!("{name}.regionflip.test");
@@ -78,18 +83,18 @@ impl RecordsSetup {
     }
 
     /// Runs the binary with this setup's configuration.
-    pub fn run(&self, args: &[&str]) -> Run {
+    pub(crate) fn run(&self, args: &[&str]) -> Run {
         regionflip(Some(&self.moto), self.config.path(), args)
     }
 
     /// The name of `region`'s alarm.
-    pub fn alarm(&self, region: &str) -> String {
+    pub(crate) fn alarm(&self, region: &str) -> String {
         format!("{}-errors-{region}", self.alarm_prefix)
     }
 
     /// Every record under the record's name and the state record's name (moto never
     /// reports NextRecordIdentifier; one page holds this zone).
-    pub async fn records(&self) -> Vec<RecordSet> {
+    pub(crate) async fn records(&self) -> Vec<RecordSet> {
         let name = format!("{}.", self.record);
         let state_name = format!("_regionflip.{name}");
         let page = self
@@ -106,7 +111,7 @@ impl RecordsSetup {
 }
 
 /// The region a record of this world points at.
-pub fn region_of_target(target: &str) -> &'static str {
+pub(crate) fn region_of_target(target: &str) -> &'static str {
     if target.starts_with("east.") {
         HOME
     } else if target.starts_with("west.") {

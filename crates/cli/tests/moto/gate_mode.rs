@@ -6,16 +6,12 @@
 //! moto stores a `CLOUDWATCH_METRIC` check without its `AlarmIdentifier` and
 //! `InsufficientDataHealthStatus`; the adapter's unit tests check that both are sent.
 
-#![allow(clippy::unwrap_used)]
-
-mod harness;
-
 use std::collections::BTreeMap;
 
+use crate::harness::{ConfigFile, Run, regionflip, shared_moto};
 use aws_sdk_cloudwatch::types::{Dimension, StateValue, Statistic};
 use aws_sdk_route53::types::{HealthCheckConfig, HealthCheckType, TagResourceType};
 use aws_smithy_types::DateTime;
-use harness::{ConfigFile, Run, regionflip, shared_moto};
 use regionflip_core::{EngineState, FailoverRole, RecordSet};
 use regionflip_local_aws::moto::MotoServer;
 use regionflip_local_aws::seed::OTHER_REGION;

@@ -1,0 +1,11 @@
+//! The `regionflip` binary against moto, as an operator runs it against AWS: every
+//! command in each mode, and concurrent passes. One test binary, so the tests share one
+//! moto process ([`harness::shared_moto`]) and one link step; each test keeps out of the
+//! others' way with its own hosted zone, record and alarm names.
+
+#![allow(clippy::unwrap_used)]
+
+mod concurrent;
+mod gate_mode;
+mod harness;
+mod records_mode;
