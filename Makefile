@@ -21,12 +21,13 @@ include mk/template.mk
 include mk/soak.mk
 
 ## Tools the tests need: moto_server (the local AWS), cargo-lambda (the local Lambda
-## runtime API) and wrk (the short load run). Installed when missing; present tools are
-## kept.
+## runtime API), wrk (the short load run) and jq (the scripts read JSON with it).
+## Installed when missing; present tools are kept.
 deps:
 	@command -v moto_server >/dev/null || python3 -m pip install --quiet 'moto[server]>=5.2,<5.3'
 	@command -v cargo-lambda >/dev/null || python3 -m pip install --quiet 'cargo-lambda>=1.9,<2'
 	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
+	@command -v jq >/dev/null || { apt-get update -qq && apt-get install -y -qq jq >/dev/null; }
 
 test: deps fmt-check clippy unit soak-short validate
 

@@ -2,7 +2,7 @@
 # The benchmark suite behind `make bench`: measures, writes docs/benchmarks.md and
 # docs/cost.md from this run's numbers, then checks the budgets.
 #
-#   1. installs what it needs (scripts/bench/install.sh: wrk, awslambdaric, aws-lambda-ric)
+#   1. installs what it needs (scripts/bench/install.sh: wrk, jq, awslambdaric, aws-lambda-ric)
 #   2. health endpoint: scripts/bench-health.sh (criterion, start to first 200, RSS, wrk,
 #      stripped bootstrap from `cargo lambda build --release`), unchanged and reused
 #   3. watcher bootstrap: `cargo lambda build --release -p regionflip-watcher`, size
@@ -18,7 +18,8 @@
 # Environment (defaults in brackets): BENCH_ROUNDS [20] and BENCH_INVOKES [1000] for the
 # runtime comparison; BENCH_RECONCILE_RUNS [50]; BENCH_START_ROUNDS [20] for the watcher;
 # BENCH_SKIP_DRILL=1 keeps the previous drill results; NO_DOCS=1 leaves docs/ alone;
-# BUDGET_* tighten or relax budgets (see scripts/bench/budgets.py). Raw results go to
+# BUDGET_* tighten or relax budgets (the limits live in scripts/bench/budgets.json; see
+# scripts/bench/budgets.py). Raw results go to
 # target/bench/ (results.json is everything in one file). Loopback only; every port is
 # chosen by the kernel.
 set -euo pipefail
@@ -46,7 +47,7 @@ stamp() { # name: records how long the step took
 : >"$out/durations.txt"
 step_started="$suite_started"
 
-step "install (wrk, moto, cargo-lambda, awslambdaric, aws-lambda-ric)"
+step "install (wrk, jq, moto, cargo-lambda, awslambdaric, aws-lambda-ric)"
 scripts/bench/install.sh
 stamp install
 
@@ -71,8 +72,14 @@ stamp reconcile
 
 step "runtimes side by side ($rounds rounds x $invokes invokes, alternating)"
 peer_args=()
-python_ok="$(python3 -c 'import json; print(int(json.load(open("target/bench/peers.json"))["python"]["ok"]))')"
-node_ok="$(python3 -c 'import json; print(int(json.load(open("target/bench/peers.json"))["node"]["ok"]))')"
+peer_ok() { # $1 = python or node -> 1 when install.sh made that peer available, else 0
+    # A peers.json without the peer's "ok" flag is a broken install step: stop the run.
+    jq -r --arg peer "$1" '.[$peer].ok
+        | if type == "boolean" then (if . then 1 else 0 end)
+          else error("target/bench/peers.json has no boolean \($peer).ok") end' "$out/peers.json"
+}
+python_ok="$(peer_ok python)"
+node_ok="$(peer_ok node)"
 if [[ "$python_ok" == 1 ]]; then
     peer_args+=(--python-packages "$out/python")
 else
@@ -91,9 +98,9 @@ stamp runtimes
 
 step "watcher start to ready ($start_rounds rounds per mode, moto endpoint)"
 for mode in records health-gate; do
-    python3 -c 'import json, sys
-env = json.load(open(sys.argv[1]))["modes"][sys.argv[2]]["watcher_env"]
-json.dump(env, open(sys.argv[3], "w"))' "$out/reconcile.json" "$mode" "$out/watcher-env-$mode.json"
+    # -e: a mode missing from reconcile.json stops the run instead of writing null.
+    jq -e --arg mode "$mode" '.modes[$mode].watcher_env' "$out/reconcile.json" \
+        >"$out/watcher-env-$mode.json"
     # As template.yaml configures the watcher: JSON logs, 256 MB.
     python3 bench/runtime_api.py start --name "watcher-$mode" --rounds "$start_rounds" \
         --memory 256 --moto --env-json "$out/watcher-env-$mode.json" \

@@ -14,8 +14,8 @@
 #
 # Environment: SOAK_SECONDS (30; 3 with --short), SOAK_CONNECTIONS (64), SOAK_THREADS (1:
 # one core for wrk, one for the single-threaded server), SOAK_PROFILE (release; debug
-# with --short), NO_DOCS=1 to leave docs/reliability.md alone. Needs cargo, wrk
-# (`apt-get install wrk`; .ci/run installs it) and python3.
+# with --short), NO_DOCS=1 to leave docs/reliability.md alone. Needs cargo, wrk and jq
+# (`apt-get install wrk jq`; `make deps` and .ci/run install them) and python3.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -37,15 +37,16 @@ fi
 connections="${SOAK_CONNECTIONS:-64}"
 threads="${SOAK_THREADS:-1}"
 
-for tool in cargo wrk python3; do
+for tool in cargo wrk jq python3; do
     if ! command -v "$tool" >/dev/null; then
-        echo "soak: $tool is not installed (wrk: apt-get install wrk)" >&2
+        echo "soak: $tool is not installed (wrk, jq: apt-get install wrk jq)" >&2
         exit 2
     fi
 done
+# shellcheck source=lib/wrk.sh
+source "$root/scripts/lib/wrk.sh"
 
-target_dir="$(cargo metadata --format-version 1 --no-deps |
-    python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')"
+target_dir="$(cargo metadata --format-version 1 --no-deps | jq -r .target_directory)"
 echo "== build ($profile)" >&2
 if [[ "$profile" == release ]]; then
     cargo build --release --locked -p regionflip-health --bin health >&2
@@ -105,14 +106,8 @@ if [[ "$after" != "HTTP/1.1 200 OK" ]]; then
 fi
 
 requests_per_s="$(awk '/^Requests\/sec:/ {printf "%.0f", $2}' "$wrk_out")"
-latency() { # wrk's "50%  85.00us" -> milliseconds
-    python3 -c '
-import re, sys
-value, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", sys.argv[1]).groups()
-print("%.3f" % (float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]))' "$1"
-}
-percentile() { latency "$(awk -v p="$1" '$1 == p {print $2; exit}' "$wrk_out")"; }
-max_ms="$(latency "$(awk '$1 == "Latency" {print $4; exit}' "$wrk_out")")"
+percentile() { wrk_ms "$(awk -v p="$1" '$1 == p {print $2; exit}' "$wrk_out")"; } # "50%  85.00us" -> ms
+max_ms="$(wrk_ms "$(awk '$1 == "Latency" {print $4; exit}' "$wrk_out")")"
 p50="$(percentile 50%)"; p75="$(percentile 75%)"; p90="$(percentile 90%)"; p99="$(percentile 99%)"
 
 cpu="$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)"

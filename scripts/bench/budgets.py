@@ -2,25 +2,18 @@
 """The performance budgets of regionflip, checked against one run of the suite.
 
     python3 scripts/bench/budgets.py target/bench/results.json
+    python3 scripts/bench/budgets.py --list
 
 Prints one line per budget and exits 1 when any is missed (2 when the results file is
 unusable). `make bench` runs it last; it is also the quick way to re-check a finished run.
 
-Every limit can be overridden with an environment variable, to tighten a budget in a
-dry test (the run stays the same; only the verdict changes), e.g.
+The limits live in scripts/bench/budgets.json, the one file scripts/bench-health.sh reads
+too; `budgets.py --list` prints them as loaded (no results needed). Every limit this script
+judges can be overridden with the environment variable of its name, to tighten a budget in
+a dry test (the run stays the same; only the verdict changes), e.g.
 
     BUDGET_ENGINE_3_REGIONS_NS=1 python3 scripts/bench/budgets.py target/bench/results.json
     # -> "MISSED engine decision, 3 regions ..." and exit status 1
-
-| variable                         | default   | budget                                        |
-|----------------------------------|-----------|-----------------------------------------------|
-| BUDGET_HEALTH_BOOTSTRAP_BYTES    | 3000000   | stripped health bootstrap (cargo lambda)      |
-| BUDGET_HEALTH_START_MS           | 10        | health process start to first answer, median  |
-| BUDGET_HEALTH_INIT_RATIO         | 8         | Python peer's init / ours, same run, at least |
-| BUDGET_RECORDS_STEADY_ROUTE53    | 1         | Route 53 calls per steady tick, records mode  |
-| BUDGET_GATE_STEADY_ROUTE53       | 0         | Route 53 calls per steady tick, health-gate   |
-| BUDGET_RECORDS_FLIP_ROUTE53      | 2         | Route 53 calls per flip, records mode         |
-| BUDGET_ENGINE_3_REGIONS_NS       | 10000     | one engine decision with 3 regions (mean)     |
 
 bench-health.sh's own budgets (handler in process, peak RSS) are carried over as they
 were judged there. A missing Python peer fails the init-ratio budget; a missing Node.js
@@ -31,15 +24,19 @@ import json
 import os
 import sys
 
-DEFAULTS = {
-    "BUDGET_HEALTH_BOOTSTRAP_BYTES": 3_000_000,
-    "BUDGET_HEALTH_START_MS": 10.0,
-    "BUDGET_HEALTH_INIT_RATIO": 8.0,
-    "BUDGET_RECORDS_STEADY_ROUTE53": 1,
-    "BUDGET_GATE_STEADY_ROUTE53": 0,
-    "BUDGET_RECORDS_FLIP_ROUTE53": 2,
-    "BUDGET_ENGINE_3_REGIONS_NS": 10_000.0,
-}
+BUDGETS_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "budgets.json")
+
+
+def load_budgets(path=BUDGETS_FILE):
+    """{name: {"limit", "override", "what"}} from budgets.json."""
+    with open(path) as f:
+        return json.load(f)["budgets"]
+
+
+BUDGETS = load_budgets()
+# The limits this script judges, by the environment variable that overrides each. The
+# type of the file's number (int or float) is the type an override is read as.
+DEFAULTS = {name: spec["limit"] for name, spec in BUDGETS.items() if spec["override"]}
 
 
 def limit(name):
@@ -47,6 +44,13 @@ def limit(name):
     if value is None:
         return DEFAULTS[name], False
     return type(DEFAULTS[name])(float(value)), True
+
+
+def health_own_budgets():
+    """The budgets only bench-health.sh judges, as the results table names them."""
+    handler_us = BUDGETS["BUDGET_HEALTH_HANDLER_NS"]["limit"] / 1000
+    rss_mb = BUDGETS["BUDGET_HEALTH_PEAK_RSS_BYTES"]["limit"] / 1_000_000
+    return f"handler <= {handler_us:g} us, peak RSS <= {rss_mb:g} MB, ..."
 
 
 class Row:
@@ -119,13 +123,28 @@ def evaluate(results):
                     f"{worst_ns:,.0f} ns", f"<= {cap:,.0f} ns", worst_ns <= cap, overridden))
 
     health_failures = health.get("failures", [])
-    rows.append(Row("bench-health.sh's own budgets (handler <= 5 us, peak RSS <= 10 MB, ...)",
+    rows.append(Row(f"bench-health.sh's own budgets ({health_own_budgets()})",
                     "; ".join(health_failures) or "all met", "as in bench-health.sh",
                     not health_failures))
     return rows
 
 
+def list_budgets():
+    """Prints every budget as loaded from budgets.json, with any override in force."""
+    width = max(len(name) for name in BUDGETS)
+    for name, spec in BUDGETS.items():
+        if spec["override"]:
+            value, overridden = limit(name)
+            source = "overridden by environment" if overridden else "budgets.json"
+        else:
+            value, source = spec["limit"], "budgets.json, judged by bench-health.sh"
+        print(f"{name:{width}}  {value!s:<10}  {spec['what']} [{source}]")
+
+
 def main():
+    if sys.argv[1:] == ["--list"]:
+        list_budgets()
+        return
     if len(sys.argv) != 2:
         sys.exit(__doc__)
     try:

@@ -2,7 +2,8 @@
 # Installs what `make bench` needs and is not part of the Rust build, then writes
 # target/bench/peers.json saying which runtime peers are available (and why not).
 #
-#   wrk                      apt-get (Debian package) when missing
+#   wrk, jq                  apt-get (Debian packages) when missing; jq reads the JSON
+#                            files of the suite (budgets, peers, results) in shell
 #   moto_server, cargo-lambda PyPI (same pins as `make deps`) when missing
 #   awslambdaric (Python)    pip install --target target/bench/python (pinned)
 #   aws-lambda-ric (Node.js) npm install --prefix target/bench/node (pinned); its native
@@ -11,7 +12,7 @@
 #
 # A peer that cannot be installed is not fatal here: the suite reports it loudly in
 # docs/benchmarks.md and the budget script fails when the Python peer is missing (the
-# 8x init budget is measured against it). Everything lands under target/ (gitignored).
+# init-ratio budget is measured against it). Everything lands under target/ (gitignored).
 set -uo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -34,10 +35,12 @@ apt_install() { # packages...; true when all got installed
 }
 
 status=0
-if ! command -v wrk >/dev/null; then
-    echo "bench: installing wrk (apt-get)" >&2
-    apt_install wrk || { echo "bench: could not install wrk; see $log" >&2; status=1; }
-fi
+for tool in wrk jq; do
+    if ! command -v "$tool" >/dev/null; then
+        echo "bench: installing $tool (apt-get)" >&2
+        apt_install "$tool" || { echo "bench: could not install $tool; see $log" >&2; status=1; }
+    fi
+done
 command -v moto_server >/dev/null ||
     python3 -m pip install --quiet 'moto[server]>=5.2,<5.3' >>"$log" 2>&1 || status=1
 command -v cargo-lambda >/dev/null ||
@@ -46,15 +49,15 @@ command -v cargo-lambda >/dev/null ||
 # --- Python peer -------------------------------------------------------------------------
 python_dir="$out/python"
 python_error=""
-if ! PYTHONPATH="$python_dir" python3 -c 'import awslambdaric' 2>/dev/null; then
+module_version="$root/scripts/lib/module_version.py"
+if ! PYTHONPATH="$python_dir" python3 "$module_version" awslambdaric >/dev/null 2>&1; then
     echo "bench: installing awslambdaric $AWSLAMBDARIC_VERSION (pip --target)" >&2
     rm -rf "$python_dir"
     python3 -m pip install --quiet --disable-pip-version-check --target "$python_dir" \
         "awslambdaric==$AWSLAMBDARIC_VERSION" >>"$log" 2>&1 ||
         python_error="pip install awslambdaric==$AWSLAMBDARIC_VERSION failed (see target/bench/install.log)"
 fi
-python_version="$(PYTHONPATH="$python_dir" python3 -c \
-    'import importlib.metadata as m; print(m.version("awslambdaric"))' 2>/dev/null || true)"
+python_version="$(PYTHONPATH="$python_dir" python3 "$module_version" awslambdaric 2>/dev/null || true)"
 [[ -n "$python_version" || -n "$python_error" ]] || python_error="awslambdaric is not importable"
 
 # --- Node.js peer ------------------------------------------------------------------------
@@ -113,8 +116,8 @@ json.dump(peers, open(sys.argv[1], "w"), indent=1)
 PY
 
 for peer in python node; do
-    python3 -c 'import json, sys; p = json.load(open(sys.argv[1]))[sys.argv[2]]; sys.exit(0 if p["ok"] else 1)' \
-        "$out/peers.json" "$peer" ||
+    # -e: false, or no such peer, is a non-zero status.
+    jq -e --arg peer "$peer" '.[$peer].ok' "$out/peers.json" >/dev/null 2>&1 ||
         echo "bench: WARNING: the $peer peer is unavailable; see target/bench/peers.json" >&2
 done
 exit "$status"

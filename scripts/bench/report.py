@@ -128,9 +128,11 @@ def summary_section(results, rows):
         f"rounds) unless stated.\n",
     ]
     missing = results["runtimes"].get("missing", {})
+    ratio, _ = budgets.limit("BUDGET_HEALTH_INIT_RATIO")
+    init_ratio_note = f"The {ratio:g}× init budget below fails without it."
     for peer, why in missing.items():
         out.append(f"> **WARNING: the {peer} peer was NOT measured in this run ({why}). "
-                   f"{'The 8× init budget below fails without it.' if peer == 'python' else ''}**\n")
+                   f"{init_ratio_note if peer == 'python' else ''}**\n")
     out.append(table(["budget", "measured", "limit", "verdict"],
                      [[r.what, r.measured, r.budget, "ok" if r.ok else "**MISSED**"]
                       for r in rows]))

@@ -102,12 +102,11 @@ def load_event(name: str) -> dict:
     return json.loads((EVENTS / name).read_text())
 
 
-def rust_const_strings(path, const: str) -> list[str]:
-    text = (ROOT / path).read_text()
-    match = re.search(rf"const {const}: &\[&str\] = &\[(.*?)\];", text, re.S)
-    if not match:
-        raise AssertionError(f"{path} no longer defines {const}; update this test's parser")
-    return re.findall(r'"([^"]+)"', match.group(1))
+def config_schema() -> dict:
+    """docs/config-schema.json: every configuration key the watcher reads, with its
+    environment spelling. Generated from crates/core/src/config.rs by a Rust test that
+    fails when the file is stale, so it is the validator's own list."""
+    return json.loads((ROOT / "docs" / "config-schema.json").read_text())
 
 
 class BuildMetadata(unittest.TestCase):
@@ -300,9 +299,11 @@ class AlarmRule(unittest.TestCase):
 
 class WatcherConfiguration(unittest.TestCase):
     def test_every_variable_is_one_the_watcher_reads(self):
-        top = {"REGIONFLIP_" + k.replace(".", "_").upper() for k in rust_const_strings("crates/core/src/config.rs", "TOP_KEYS")}
-        region_keys = [k.upper() for k in rust_const_strings("crates/core/src/config.rs", "REGION_KEYS")]
-        per_region = {f"REGIONFLIP_REGION_{i}_{k}" for i in range(1, 5) for k in region_keys}
+        schema = config_schema()
+        top = {key["env"] for key in schema["keys"] if key["scope"] == "top"}
+        region_vars = [key["env"] for key in schema["keys"] if key["scope"] == "region"]
+        self.assertTrue(top and region_vars, "docs/config-schema.json lists no keys; update this test's reader")
+        per_region = {v.replace(schema["region_index"], str(i)) for i in range(1, 5) for v in region_vars}
         watcher_knobs = {"REGIONFLIP_WATCHER_WAIT_IN_SYNC_SECS"}
         main = (ROOT / "crates/watcher/src/main.rs").read_text()
         for knob in watcher_knobs:

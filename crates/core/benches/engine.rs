@@ -2,8 +2,8 @@
 //! both modes: a steady decision (every region healthy, traffic home: no transition)
 //! and a failover decision (home's alarm in ALARM: a change batch, or new gates and state).
 //!
-//! Budget (checked by scripts/bench/budgets.py, not here): a 3-region decision takes at
-//! most 10 µs. The benchmark ids `engine/{steady,failover}/{records,health-gate}/{N}` are
+//! Budget (`BUDGET_ENGINE_3_REGIONS_NS` in scripts/bench/budgets.json, checked by
+//! scripts/bench/budgets.py, not here): the slowest 3-region decision. The benchmark ids `engine/{steady,failover}/{records,health-gate}/{N}` are
 //! stable because scripts/bench.sh reads their estimates.
 //!
 //! Only `decide` is timed: building the observations is the observer's job and is

@@ -10,6 +10,10 @@
 //! Validation collects every problem before it returns: an operator fixing a file should
 //! see all of its mistakes in one run, not one per run.
 //!
+//! [`schema`] describes every key as plain data (both spellings, required or not, the
+//! default, what it means); the readers accept only the keys its tables list, and
+//! docs/config-schema.json, which tools outside Rust read, is generated from it.
+//!
 //! ```toml
 //! hosted_zone_id = "Z0123456789ABCDEFGHIJ"
 //! record_name = "api.example.com"
@@ -311,6 +315,304 @@ impl ConfigErrors {
 }
 
 // ---------------------------------------------------------------------------------------
+// The schema: every key the validator reads, in both spellings, as plain data.
+//
+// `TOP_KEYS` and `REGION_KEYS`, the lists the two readers accept keys from, are built
+// from these tables, so a key cannot be accepted without being described here. The
+// defaults are pinned to the validator's by crates/core/tests/schema.rs, which also
+// writes the table as docs/config-schema.json (what tools outside Rust read: the
+// template tests) and fails when that file is stale.
+
+/// Where a key sits in the configuration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum KeyScope {
+    /// Once per configuration (`ttl`, `failback.mode`).
+    Top,
+    /// Once per region (`regions[2].name`, `REGIONFLIP_REGION_2_NAME`).
+    Region,
+}
+
+/// The kind of value a key takes. The environment spells every kind as a string.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ValueKind {
+    /// A string.
+    String,
+    /// A whole number (a string of digits in the environment).
+    Integer,
+    /// `true` or `false` (also `1`/`0`, `yes`/`no` in the environment).
+    Boolean,
+    /// A list of strings (comma-separated in the environment).
+    List,
+}
+
+/// One configuration key: what the validator reads, and how a user spells it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeySpec {
+    /// The logical key: dotted for a table (`failback.mode`); for a region key, its name
+    /// inside the region (`target`).
+    pub key: &'static str,
+    /// Whether the key is set once or per region.
+    pub scope: KeyScope,
+    /// The kind of value it takes.
+    pub kind: ValueKind,
+    /// Whether a configuration without it is refused.
+    pub required: bool,
+    /// The value used when the key is left out, as the environment spells it (and as
+    /// [`Config::to_env`] writes it), if there is one.
+    pub default: Option<&'static str>,
+    /// What the key means, in one line.
+    pub doc: &'static str,
+}
+
+/// Stands for a region's 1-based position in [`KeySpec::toml_key`] and
+/// [`KeySpec::env_var`] (`regions[{n}].name`, `REGIONFLIP_REGION_{n}_NAME`).
+pub const REGION_INDEX: &str = "{n}";
+
+impl KeySpec {
+    /// The key as written in TOML: `failback.mode`, `regions[{n}].name`.
+    pub fn toml_key(&self) -> String {
+        match self.scope {
+            KeyScope::Top => self.key.to_string(),
+            KeyScope::Region => format!("regions[{REGION_INDEX}].{}", self.key),
+        }
+    }
+
+    /// The environment variable: `REGIONFLIP_FAILBACK_MODE`, `REGIONFLIP_REGION_{n}_NAME`.
+    /// The same derivation the environment reader matches names with.
+    pub fn env_var(&self) -> String {
+        match self.scope {
+            KeyScope::Top => env_name(self.key),
+            KeyScope::Region => format!(
+                "{ENV_PREFIX}REGION_{REGION_INDEX}_{}",
+                self.key.to_uppercase()
+            ),
+        }
+    }
+}
+
+/// Every key set once per configuration, in the order the validator checks them.
+pub const TOP_SCHEMA: &[KeySpec] = &[
+    KeySpec {
+        key: "hosted_zone_id",
+        scope: KeyScope::Top,
+        kind: ValueKind::String,
+        required: true,
+        default: None,
+        doc: "The Route 53 hosted zone that holds the record (aws route53 list-hosted-zones).",
+    },
+    KeySpec {
+        key: "record_name",
+        scope: KeyScope::Top,
+        kind: ValueKind::String,
+        required: true,
+        default: None,
+        doc: "The name clients resolve; stored lower case, with a trailing dot.",
+    },
+    KeySpec {
+        key: "record_type",
+        scope: KeyScope::Top,
+        kind: ValueKind::String,
+        required: false,
+        default: Some("CNAME"),
+        doc: "\"CNAME\" to each region's target, or \"A\" for alias records (then every region needs alias_hosted_zone_id).",
+    },
+    KeySpec {
+        key: "ttl",
+        scope: KeyScope::Top,
+        kind: ValueKind::Integer,
+        required: false,
+        default: Some("60"),
+        doc: "Seconds resolvers may cache an answer (0 to 3600); failover is never faster than this.",
+    },
+    KeySpec {
+        key: "mode",
+        scope: KeyScope::Top,
+        kind: ValueKind::String,
+        required: false,
+        default: Some("health-gate"),
+        doc: "\"health-gate\": the records never change, gates flip in the data plane; \"records\": the watcher rewrites which region is PRIMARY.",
+    },
+    KeySpec {
+        key: "metrics_namespace",
+        scope: KeyScope::Top,
+        kind: ValueKind::String,
+        required: false,
+        default: Some("RegionFlip"),
+        doc: "CloudWatch namespace for regionflip's metrics and gates.",
+    },
+    KeySpec {
+        key: "failback.mode",
+        scope: KeyScope::Top,
+        kind: ValueKind::String,
+        required: false,
+        default: Some("auto"),
+        doc: "\"auto\": traffic returns to a more preferred region once it is stable; \"manual\": an operator runs regionflip failback.",
+    },
+    KeySpec {
+        key: "failback.stable_for_secs",
+        scope: KeyScope::Top,
+        kind: ValueKind::Integer,
+        required: false,
+        default: Some("300"),
+        doc: "Seconds a region must have been healthy before traffic returns to it (0 to 86400).",
+    },
+    KeySpec {
+        key: "failback.min_dwell_secs",
+        scope: KeyScope::Top,
+        kind: ValueKind::Integer,
+        required: false,
+        default: Some("300"),
+        doc: "Seconds after a transition before an automatic failback (0 to 86400).",
+    },
+    KeySpec {
+        key: "failback.max_flips_per_hour",
+        scope: KeyScope::Top,
+        kind: ValueKind::Integer,
+        required: false,
+        default: Some("4"),
+        doc: "Automatic transitions allowed in any rolling hour (1 to 60); operators are not limited.",
+    },
+    KeySpec {
+        key: "failover.respect_guards",
+        scope: KeyScope::Top,
+        kind: ValueKind::Boolean,
+        required: false,
+        default: Some("false"),
+        doc: "Whether data guards also bind a failover away from an unhealthy region.",
+    },
+];
+
+/// Every key set once per region, in the order the validator checks them.
+pub const REGION_SCHEMA: &[KeySpec] = &[
+    KeySpec {
+        key: "name",
+        scope: KeyScope::Region,
+        kind: ValueKind::String,
+        required: true,
+        default: None,
+        doc: "The AWS region name, like us-east-1; regions are listed in preference order, the first is home.",
+    },
+    KeySpec {
+        key: "target",
+        scope: KeyScope::Region,
+        kind: ValueKind::String,
+        required: true,
+        default: None,
+        doc: "The DNS name that serves the API in this region.",
+    },
+    KeySpec {
+        key: "alias_hosted_zone_id",
+        scope: KeyScope::Region,
+        kind: ValueKind::String,
+        required: false,
+        default: None,
+        doc: "Hosted zone id of the alias target: required when record_type is A, refused when it is CNAME.",
+    },
+    KeySpec {
+        key: "health_check_id",
+        scope: KeyScope::Region,
+        kind: ValueKind::String,
+        required: false,
+        default: None,
+        doc: "The Route 53 health check of this region's health endpoint (optional if alarms are set).",
+    },
+    KeySpec {
+        key: "alarms",
+        scope: KeyScope::Region,
+        kind: ValueKind::List,
+        required: false,
+        default: None,
+        doc: "CloudWatch alarms in this region whose ALARM state means the API here is failing; required unless health_check_id is set.",
+    },
+    KeySpec {
+        key: "guards",
+        scope: KeyScope::Region,
+        kind: ValueKind::List,
+        required: false,
+        default: Some(""),
+        doc: "Alarms that must be OK before traffic moves to this region (replication lag...).",
+    },
+];
+
+/// The whole schema as a document: what docs/config-schema.json holds.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Schema {
+    /// Says where the document comes from.
+    #[serde(rename = "$comment")]
+    pub comment: &'static str,
+    /// Prefix of every environment variable ([`ENV_PREFIX`]).
+    pub env_prefix: &'static str,
+    /// What stands for a region's position in region keys ([`REGION_INDEX`]).
+    pub region_index: &'static str,
+    /// Most regions a configuration may list ([`MAX_REGIONS`]).
+    pub max_regions: usize,
+    /// Every key, top-level ones first, each in the order the validator checks it.
+    pub keys: Vec<SchemaKey>,
+}
+
+/// One key of [`Schema`], with both spellings worked out.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct SchemaKey {
+    /// [`KeySpec::toml_key`].
+    pub toml: String,
+    /// [`KeySpec::env_var`].
+    pub env: String,
+    /// [`KeySpec::scope`].
+    pub scope: KeyScope,
+    /// [`KeySpec::kind`].
+    #[serde(rename = "type")]
+    pub kind: ValueKind,
+    /// [`KeySpec::required`].
+    pub required: bool,
+    /// [`KeySpec::default`].
+    pub default: Option<&'static str>,
+    /// [`KeySpec::doc`].
+    pub doc: &'static str,
+}
+
+/// Every key the configuration reads, in both spellings, built from [`TOP_SCHEMA`] and
+/// [`REGION_SCHEMA`]. Pure: no I/O.
+pub fn schema() -> Schema {
+    Schema {
+        comment: "Every regionflip configuration key, in TOML and environment spelling. \
+                  Generated from regionflip_core::config::schema() (crates/core/src/config.rs) \
+                  by crates/core/tests/schema.rs; do not edit: run \
+                  UPDATE_SCHEMA=1 cargo test -p regionflip-core --test schema. \
+                  Defaults are spelled as in the environment.",
+        env_prefix: ENV_PREFIX,
+        region_index: REGION_INDEX,
+        max_regions: MAX_REGIONS,
+        keys: TOP_SCHEMA
+            .iter()
+            .chain(REGION_SCHEMA)
+            .map(|spec| SchemaKey {
+                toml: spec.toml_key(),
+                env: spec.env_var(),
+                scope: spec.scope,
+                kind: spec.kind,
+                required: spec.required,
+                default: spec.default,
+                doc: spec.doc,
+            })
+            .collect(),
+    }
+}
+
+/// The `key` of each spec, as an array the validator's key lists are made of (a const
+/// function, so those lists stay plain constants).
+const fn key_names<const N: usize>(specs: &[KeySpec]) -> [&'static str; N] {
+    let mut names = [""; N];
+    let mut i = 0;
+    while i < N {
+        names[i] = specs[i].key;
+        i += 1;
+    }
+    names
+}
+
+// ---------------------------------------------------------------------------------------
 // Raw fields: the common shape both sources are flattened into.
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -337,28 +639,11 @@ enum Key {
     Region(usize, &'static str),
 }
 
-const TOP_KEYS: &[&str] = &[
-    "hosted_zone_id",
-    "record_name",
-    "record_type",
-    "ttl",
-    "mode",
-    "metrics_namespace",
-    "failback.mode",
-    "failback.stable_for_secs",
-    "failback.min_dwell_secs",
-    "failback.max_flips_per_hour",
-    "failover.respect_guards",
-];
+/// The top-level keys the readers accept: [`TOP_SCHEMA`]'s.
+const TOP_KEYS: &[&str] = &key_names::<{ TOP_SCHEMA.len() }>(TOP_SCHEMA);
 
-const REGION_KEYS: &[&str] = &[
-    "name",
-    "target",
-    "alias_hosted_zone_id",
-    "health_check_id",
-    "alarms",
-    "guards",
-];
+/// The keys the readers accept inside a region: [`REGION_SCHEMA`]'s.
+const REGION_KEYS: &[&str] = &key_names::<{ REGION_SCHEMA.len() }>(REGION_SCHEMA);
 
 /// The TTL range accepted. Route 53 allows more, but a failover record cached for longer
 /// than an hour would make failover pointless.

@@ -1,4 +1,5 @@
-//! In-process cost of answering one request (budget: 5 µs per request).
+//! In-process cost of answering one request (budget: `BUDGET_HEALTH_HANDLER_NS` in
+//! scripts/bench/budgets.json, judged by scripts/bench-health.sh).
 //!
 //! `respond` is what both the Lambda adapter and the local server call per request;
 //! `route_path` is the extra work the Lambda adapter does to find the path in an event.

@@ -1,0 +1,315 @@
+//! The configuration schema (`regionflip_core::config::schema`) against the validator,
+//! and docs/config-schema.json against the schema.
+//!
+//! The validator's key lists are built from the schema tables, so it cannot accept a key
+//! the schema lacks. These tests pin the rest: every schema key is read from TOML and
+//! from the environment under the spelling the schema gives, `Config::to_env` writes
+//! exactly the schema's variables, the documented defaults and required keys are the
+//! validator's, and the checked-in JSON (what the template tests read instead of parsing
+//! config.rs) is what `schema()` gives today.
+//!
+//! When the schema changes on purpose, rewrite the file with
+//! `UPDATE_SCHEMA=1 cargo test -p regionflip-core --test schema`.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+use regionflip_core::Config;
+use regionflip_core::config::{
+    KeyScope, KeySpec, REGION_INDEX, REGION_SCHEMA, TOP_SCHEMA, ValueKind, schema,
+};
+
+/// Regions in the documents below.
+const REGIONS: usize = 2;
+
+/// A value for every key, none of them a default, as TOML text: record type A, so that
+/// `alias_hosted_zone_id` is allowed, and every optional key set.
+fn full_value(spec: &KeySpec, region: usize) -> String {
+    let value = match (spec.scope, spec.key) {
+        (KeyScope::Top, "hosted_zone_id") => "\"Z0123456789ABCDEFGHIJ\"",
+        (KeyScope::Top, "record_name") => "\"api.example.com\"",
+        (KeyScope::Top, "record_type") => "\"A\"",
+        (KeyScope::Top, "ttl") => "30",
+        (KeyScope::Top, "mode") => "\"records\"",
+        (KeyScope::Top, "metrics_namespace") => "\"Shop/RegionFlip\"",
+        (KeyScope::Top, "failback.mode") => "\"manual\"",
+        (KeyScope::Top, "failback.stable_for_secs") => "600",
+        (KeyScope::Top, "failback.min_dwell_secs") => "120",
+        (KeyScope::Top, "failback.max_flips_per_hour") => "3",
+        (KeyScope::Top, "failover.respect_guards") => "true",
+        (KeyScope::Region, "name") => ["\"us-east-1\"", "\"eu-west-1\""][region - 1],
+        (KeyScope::Region, "target") => [
+            "\"abc123.execute-api.us-east-1.amazonaws.com\"",
+            "\"def456.execute-api.eu-west-1.amazonaws.com\"",
+        ][region - 1],
+        (KeyScope::Region, "alias_hosted_zone_id") => {
+            ["\"Z1UJRXOUMOOFQ8\"", "\"ZLY8HYME6SFDD\""][region - 1]
+        }
+        (KeyScope::Region, "health_check_id") => [
+            "\"11111111-2222-4333-8444-555555555555\"",
+            "\"66666666-7777-4888-9999-000000000000\"",
+        ][region - 1],
+        (KeyScope::Region, "alarms") => "[\"api-5xx\", \"api-latency\"]",
+        (KeyScope::Region, "guards") => "[\"replication-lag\"]",
+        (_, key) => panic!(
+            "the schema has a key this test does not know: {key}; give it a non-default value here"
+        ),
+    };
+    value.to_string()
+}
+
+/// Every spec with the region it stands for (0 for a top-level key).
+fn keys() -> Vec<(&'static KeySpec, usize)> {
+    let top = TOP_SCHEMA.iter().map(|spec| (spec, 0));
+    let regions =
+        (1..=REGIONS).flat_map(|region| REGION_SCHEMA.iter().map(move |spec| (spec, region)));
+    top.chain(regions).collect()
+}
+
+/// The key's TOML spelling for this region (`regions[2].name`).
+fn toml_key(spec: &KeySpec, region: usize) -> String {
+    spec.toml_key().replace(REGION_INDEX, &region.to_string())
+}
+
+/// The key's environment variable for this region (`REGIONFLIP_REGION_2_NAME`).
+fn env_var(spec: &KeySpec, region: usize) -> String {
+    spec.env_var().replace(REGION_INDEX, &region.to_string())
+}
+
+/// A TOML document of `(spec, region, value)` entries, grouped into tables the way a
+/// user writes them.
+fn render(entries: &[(&KeySpec, usize, String)]) -> String {
+    let mut top = String::new();
+    let mut tables: Vec<(&str, String)> = Vec::new();
+    let mut regions = vec![String::new(); REGIONS];
+    for (spec, region, value) in entries {
+        match (spec.scope, spec.key.split_once('.')) {
+            (KeyScope::Region, _) => {
+                regions[region - 1].push_str(&format!("{} = {value}\n", spec.key));
+            }
+            (KeyScope::Top, Some((table, sub))) => {
+                let line = format!("{sub} = {value}\n");
+                match tables.iter_mut().find(|(t, _)| *t == table) {
+                    Some((_, lines)) => lines.push_str(&line),
+                    None => tables.push((table, line)),
+                }
+            }
+            (KeyScope::Top, None) => top.push_str(&format!("{} = {value}\n", spec.key)),
+        }
+    }
+    for (table, lines) in tables {
+        top.push_str(&format!("\n[{table}]\n{lines}"));
+    }
+    for lines in regions {
+        top.push_str(&format!("\n[[regions]]\n{lines}"));
+    }
+    top
+}
+
+fn full_entries() -> Vec<(&'static KeySpec, usize, String)> {
+    keys()
+        .into_iter()
+        .map(|(spec, region)| (spec, region, full_value(spec, region)))
+        .collect()
+}
+
+fn parse(text: &str) -> Config {
+    Config::from_toml_str(text).unwrap_or_else(|e| panic!("{e}\n{text}"))
+}
+
+fn env_names(vars: &[(String, String)]) -> BTreeSet<String> {
+    vars.iter().map(|(name, _)| name.clone()).collect()
+}
+
+#[test]
+fn to_env_writes_exactly_the_schema_variables_and_from_env_reads_each_back() {
+    let config = parse(&render(&full_entries()));
+    let vars = config.to_env();
+    let expected: BTreeSet<String> = keys()
+        .into_iter()
+        .map(|(spec, region)| env_var(spec, region))
+        .collect();
+    assert_eq!(
+        env_names(&vars),
+        expected,
+        "Config::to_env and the schema name different variables"
+    );
+    // No value is a default, so a variable from_env did not read would come back as one.
+    for (spec, region) in keys() {
+        let name = env_var(spec, region);
+        let value = vars
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.as_str());
+        assert_ne!(
+            value, spec.default,
+            "{name}: the test document must set a value other than the default"
+        );
+    }
+    let back = Config::from_env(vars.iter().cloned()).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        back, config,
+        "from_env(to_env()) lost a setting: a schema variable is not read"
+    );
+}
+
+#[test]
+fn every_schema_key_is_read_from_toml_under_its_schema_spelling() {
+    let full = full_entries();
+    // The full document parses, so every schema key is accepted where the schema puts it.
+    parse(&render(&full));
+    for (i, (spec, region, _)) in full.iter().enumerate() {
+        // A date is a value no key takes: the validator must complain, naming the key.
+        let mut entries = full.clone();
+        entries[i].2 = "1979-05-27".to_string();
+        let text = render(&entries);
+        let errors = match Config::from_toml_str(&text) {
+            Ok(_) => panic!(
+                "a date for {} was accepted:\n{text}",
+                toml_key(spec, *region)
+            ),
+            Err(errors) => errors,
+        };
+        assert!(
+            errors.mentions(&toml_key(spec, *region)),
+            "a date for {} gave no error naming it: {errors}",
+            toml_key(spec, *region)
+        );
+    }
+}
+
+#[test]
+fn a_misspelled_key_is_refused_in_both_sources() {
+    let full = full_entries();
+    let config = parse(&render(&full));
+    for (spec, region) in keys() {
+        // The schema key with an extra letter: the readers accept only schema keys.
+        let misspelled = KeySpec {
+            key: Box::leak(format!("{}x", spec.key).into_boxed_str()),
+            ..*spec
+        };
+        let mut entries = full.clone();
+        entries.push((&misspelled, region, full_value(spec, region)));
+        let errors = Config::from_toml_str(&render(&entries))
+            .err()
+            .unwrap_or_else(|| panic!("{} was accepted", toml_key(&misspelled, region)));
+        assert!(errors.mentions(&toml_key(&misspelled, region)), "{errors}");
+
+        let mut vars = config.to_env();
+        vars.push((env_var(&misspelled, region), "x".into()));
+        let errors = Config::from_env(vars)
+            .err()
+            .unwrap_or_else(|| panic!("{} was accepted", env_var(&misspelled, region)));
+        assert!(errors.mentions(&env_var(&misspelled, region)), "{errors}");
+    }
+}
+
+/// The required keys, and an alarm per region (a region needs an alarm or a health
+/// check; the schema documents that as a rule of `alarms`, not as a required key).
+fn minimal_entries() -> Vec<(&'static KeySpec, usize, String)> {
+    full_entries()
+        .into_iter()
+        .filter(|(spec, _, _)| spec.required || spec.key == "alarms")
+        .collect()
+}
+
+#[test]
+fn documented_defaults_are_the_validators() {
+    let minimal = parse(&render(&minimal_entries()));
+    let from_env = Config::from_env(minimal.to_env()).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(from_env, minimal);
+    let vars = minimal.to_env();
+    for (spec, region) in keys() {
+        let name = env_var(spec, region);
+        let value = vars
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.as_str());
+        if spec.required || spec.key == "alarms" {
+            continue;
+        }
+        assert_eq!(
+            value, spec.default,
+            "{name} left out: the validator's value and the schema's default differ"
+        );
+    }
+}
+
+#[test]
+fn required_keys_are_the_validators() {
+    let minimal = minimal_entries();
+    parse(&render(&minimal));
+    for (i, (spec, region, _)) in minimal.iter().enumerate() {
+        if !spec.required {
+            continue;
+        }
+        let mut entries = minimal.clone();
+        entries.remove(i);
+        let key = toml_key(spec, *region);
+        match Config::from_toml_str(&render(&entries)) {
+            Ok(_) => {
+                panic!("{key} is required in the schema, but the validator accepts its absence")
+            }
+            Err(errors) => assert!(errors.mentions(&key), "{key} left out: {errors}"),
+        }
+    }
+}
+
+#[test]
+fn each_key_takes_the_kind_of_value_the_schema_gives() {
+    // The full document parses (above), and here each of its values is of the kind the
+    // schema gives that key: so the validator takes that kind.
+    for (spec, region, value) in full_entries() {
+        let looks = if value.starts_with('[') {
+            ValueKind::List
+        } else if value.starts_with('"') {
+            ValueKind::String
+        } else if value == "true" || value == "false" {
+            ValueKind::Boolean
+        } else {
+            ValueKind::Integer
+        };
+        assert_eq!(looks, spec.kind, "{}", toml_key(spec, region));
+    }
+}
+
+fn schema_file() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../docs/config-schema.json")
+}
+
+#[test]
+fn the_checked_in_schema_file_is_current() {
+    let mut expected = serde_json::to_string_pretty(&schema()).unwrap_or_else(|e| panic!("{e}"));
+    expected.push('\n');
+    let path = schema_file();
+    if std::env::var_os("UPDATE_SCHEMA").is_some() {
+        std::fs::write(&path, &expected)
+            .unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
+        return;
+    }
+    let actual = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        actual == expected,
+        "docs/config-schema.json is stale (or missing): the configuration schema changed. \
+         Rewrite it with `UPDATE_SCHEMA=1 cargo test -p regionflip-core --test schema` and \
+         commit it; the template tests read it."
+    );
+}
+
+#[test]
+fn each_table_holds_keys_of_its_own_scope_once() {
+    // The readers take TOP_SCHEMA's keys at the top and REGION_SCHEMA's inside a region,
+    // whatever a spec's `scope` says: the two must agree, or the spellings would lie.
+    assert!(TOP_SCHEMA.iter().all(|spec| spec.scope == KeyScope::Top));
+    assert!(
+        REGION_SCHEMA
+            .iter()
+            .all(|spec| spec.scope == KeyScope::Region)
+    );
+    let names: BTreeSet<String> = schema().keys.into_iter().map(|key| key.toml).collect();
+    assert_eq!(
+        names.len(),
+        TOP_SCHEMA.len() + REGION_SCHEMA.len(),
+        "a key is listed twice"
+    );
+}
