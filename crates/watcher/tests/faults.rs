@@ -805,7 +805,7 @@ async fn a_change_whose_answer_is_lost_is_recorded_exactly_once() {
             .await
             .expect("the write is confirmed");
         assert_eq!(primary_region(&watcher), WEST, "{error}");
-        let transition = report.transition.expect("recorded");
+        let transition = report.transition.as_ref().expect("recorded");
         assert_eq!(
             (transition.from.as_str(), transition.to.as_str()),
             (EAST, WEST)
