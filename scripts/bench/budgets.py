@@ -122,6 +122,16 @@ def evaluate(results):
     rows.append(Row(f"engine decision, 3 regions (slowest: {worst_id}, mean)",
                     f"{worst_ns:,.0f} ns", f"<= {cap:,.0f} ns", worst_ns <= cap, overridden))
 
+    cap, overridden = limit("BUDGET_DRILL_SECS")
+    drills = results.get("drill") or {}
+    if not drills:
+        rows.append(Row("drill, default timings: duration", "no drill results",
+                        f"<= {cap:g} s", False, overridden))
+    for mode, report in sorted(drills.items()):
+        secs = report["duration_secs"]
+        rows.append(Row(f"drill, default timings, {mode}: duration", f"{secs:.1f} s",
+                        f"<= {cap:g} s", secs <= cap, overridden))
+
     health_failures = health.get("failures", [])
     rows.append(Row(f"bench-health.sh's own budgets ({health_own_budgets()})",
                     "; ".join(health_failures) or "all met", "as in bench-health.sh",

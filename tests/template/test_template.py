@@ -304,12 +304,8 @@ class WatcherConfiguration(unittest.TestCase):
         region_vars = [key["env"] for key in schema["keys"] if key["scope"] == "region"]
         self.assertTrue(top and region_vars, "docs/config-schema.json lists no keys; update this test's reader")
         per_region = {v.replace(schema["region_index"], str(i)) for i in range(1, 5) for v in region_vars}
-        watcher_knobs = {"REGIONFLIP_WATCHER_WAIT_IN_SYNC_SECS"}
-        main = (ROOT / "crates/watcher/src/main.rs").read_text()
-        for knob in watcher_knobs:
-            self.assertIn(knob, main, f"the watcher no longer reads {knob}; remove it from the template")
         declared = set(TEMPLATE["Resources"]["WatcherFunction"]["Properties"]["Environment"]["Variables"])
-        unknown = {v for v in declared if v.startswith("REGIONFLIP_")} - top - per_region - watcher_knobs
+        unknown = {v for v in declared if v.startswith("REGIONFLIP_")} - top - per_region
         self.assertEqual(unknown, set(), "the watcher rejects unknown REGIONFLIP_* variables at cold start")
         self.assertEqual(top - declared, set(), "configuration keys the template does not pass to the watcher")
         self.assertEqual(per_region - declared, set(), "region slots 1-4 must each carry every region key")

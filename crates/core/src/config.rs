@@ -73,6 +73,9 @@ pub struct Config {
     pub failback: FailbackPolicy,
     /// Whether data guards also bind a failover away from an unhealthy region.
     pub failover_respects_guards: bool,
+    /// `records` mode: how long a watcher pass waits for its change to reach every Route
+    /// 53 name server (INSYNC), seconds; 0 does not wait.
+    pub wait_in_sync_secs: u64,
     /// The regions, most preferred first. `regions[0]` is home. At least two.
     pub regions: Vec<RegionConfig>,
 }
@@ -220,6 +223,10 @@ impl Config {
             (
                 "FAILOVER_RESPECT_GUARDS".into(),
                 self.failover_respects_guards.to_string(),
+            ),
+            (
+                "WATCHER_WAIT_IN_SYNC_SECS".into(),
+                self.wait_in_sync_secs.to_string(),
             ),
         ];
         for (i, region) in self.regions.iter().enumerate() {
@@ -482,6 +489,14 @@ pub const TOP_SCHEMA: &[KeySpec] = &[
         default: Some("false"),
         doc: "Whether data guards also bind a failover away from an unhealthy region.",
     },
+    KeySpec {
+        key: "watcher.wait_in_sync_secs",
+        scope: KeyScope::Top,
+        kind: ValueKind::Integer,
+        required: false,
+        default: Some("0"),
+        doc: "records mode: seconds a watcher pass waits for its change to be INSYNC (0 to 60; 0 does not wait). The Lambda timeout must cover it.",
+    },
 ];
 
 /// Every key set once per region, in the order the validator checks them.
@@ -650,6 +665,9 @@ const REGION_KEYS: &[&str] = &key_names::<{ REGION_SCHEMA.len() }>(REGION_SCHEMA
 const TTL_RANGE: std::ops::RangeInclusive<i64> = 0..=3600;
 const SECS_RANGE: std::ops::RangeInclusive<i64> = 0..=86_400;
 const FLIPS_RANGE: std::ops::RangeInclusive<i64> = 1..=60;
+/// Waiting for INSYNC happens inside one Lambda invocation; the template's function
+/// timeout grows with it up to this (`Mappings.WatcherTimeout`).
+const WAIT_IN_SYNC_RANGE: std::ops::RangeInclusive<i64> = 0..=60;
 
 struct RawFields {
     source: Source,
@@ -692,9 +710,15 @@ impl RawFields {
     }
 
     fn read_toml(&mut self, table: &toml::Table) {
+        // A TOML table (`[failback]`) is the prefix of the schema's dotted keys.
+        fn is_table(name: &str) -> bool {
+            TOP_KEYS
+                .iter()
+                .any(|k| k.split_once('.').is_some_and(|(table, _)| table == name))
+        }
         for (name, value) in table {
             match (name.as_str(), value) {
-                ("failback" | "failover", toml::Value::Table(inner)) => {
+                (table, toml::Value::Table(inner)) if is_table(table) => {
                     for (sub, value) in inner {
                         let dotted = format!("{name}.{sub}");
                         match TOP_KEYS.iter().find(|k| **k == dotted) {
@@ -738,15 +762,17 @@ impl RawFields {
                         }
                     }
                 }
-                ("failback" | "failover" | "regions", _) => self.errors.push(ConfigError {
-                    key: name.clone(),
-                    problem: "has the wrong shape".into(),
-                    fix: if name == "regions" {
-                        "write regions as [[regions]] tables".into()
-                    } else {
-                        format!("write it as a [{name}] table")
-                    },
-                }),
+                (table, _) if table == "regions" || is_table(table) => {
+                    self.errors.push(ConfigError {
+                        key: name.clone(),
+                        problem: "has the wrong shape".into(),
+                        fix: if name == "regions" {
+                            "write regions as [[regions]] tables".into()
+                        } else {
+                            format!("write it as a [{name}] table")
+                        },
+                    })
+                }
                 (name, value) => match TOP_KEYS.iter().find(|k| **k == name) {
                     Some(k) if !k.contains('.') => {
                         self.values.insert(Key::Top(k), from_toml(value));
@@ -1034,6 +1060,12 @@ impl RawFields {
             ) as u32,
         };
         let failover_respects_guards = self.boolean(Key::Top("failover.respect_guards"), false);
+        let wait_in_sync_secs = self.integer(
+            Key::Top("watcher.wait_in_sync_secs"),
+            0,
+            WAIT_IN_SYNC_RANGE,
+            "seconds",
+        ) as u64;
 
         // Each region with its index, so errors name the region where the user wrote it
         // even when an earlier one was invalid and dropped.
@@ -1098,6 +1130,7 @@ impl RawFields {
                 metrics_namespace,
                 failback,
                 failover_respects_guards,
+                wait_in_sync_secs,
                 regions: regions.into_iter().map(|(_, region)| region).collect(),
             }),
             _ => Err(ConfigErrors(self.errors)),
@@ -1238,7 +1271,7 @@ impl RawFields {
 
 /// Variables of the health endpoint and the CLI, which share the prefix but are not part
 /// of this schema.
-const OTHER_COMPONENT_VARS: &[&str] = &["HEALTH_", "SERVICE_NAME", "CONFIG", "WATCHER_"];
+const OTHER_COMPONENT_VARS: &[&str] = &["HEALTH_", "SERVICE_NAME", "CONFIG"];
 
 fn env_name(key: &str) -> String {
     format!("{ENV_PREFIX}{}", key.replace('.', "_").to_uppercase())

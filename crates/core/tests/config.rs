@@ -28,6 +28,7 @@ fn base() -> Doc {
         ("failback.min_dwell_secs", "120"),
         ("failback.max_flips_per_hour", "3"),
         ("failover.respect_guards", "true"),
+        ("watcher.wait_in_sync_secs", "30"),
         ("regions[1].name", "\"us-east-1\""),
         (
             "regions[1].target",
@@ -220,6 +221,8 @@ const CASES: &[Case] = &[
     Case { what: "stable_for_secs as words",          edit: |d| d.set("failback.stable_for_secs", "\"five minutes\""),       toml_key: Some("failback.stable_for_secs"),         env_key: Some("REGIONFLIP_FAILBACK_STABLE_FOR_SECS"),         problem: "five minutes" },
     Case { what: "min_dwell_secs above a day",        edit: |d| d.set("failback.min_dwell_secs", "100000"),                  toml_key: Some("failback.min_dwell_secs"),          env_key: Some("REGIONFLIP_FAILBACK_MIN_DWELL_SECS"),          problem: "out of range" },
     Case { what: "zero max_flips_per_hour",           edit: |d| d.set("failback.max_flips_per_hour", "0"),                   toml_key: Some("failback.max_flips_per_hour"),      env_key: Some("REGIONFLIP_FAILBACK_MAX_FLIPS_PER_HOUR"),      problem: "out of range" },
+    Case { what: "wait_in_sync_secs past the Lambda's reach", edit: |d| d.set("watcher.wait_in_sync_secs", "61"),          toml_key: Some("watcher.wait_in_sync_secs"),        env_key: Some("REGIONFLIP_WATCHER_WAIT_IN_SYNC_SECS"),        problem: "out of range" },
+    Case { what: "wait_in_sync_secs quoted",          edit: |d| d.set("watcher.wait_in_sync_secs", "\"30\""),                toml_key: Some("watcher.wait_in_sync_secs"),        env_key: None,                                                problem: "string" },
     Case { what: "respect_guards not a boolean",      edit: |d| d.set("failover.respect_guards", "\"maybe\""),               toml_key: Some("failover.respect_guards"),          env_key: Some("REGIONFLIP_FAILOVER_RESPECT_GUARDS"),          problem: "maybe" },
     Case { what: "respect_guards quoted",             edit: |d| d.set("failover.respect_guards", "\"true\""),                toml_key: Some("failover.respect_guards"),          env_key: None,                                                problem: "string" },
     Case { what: "only one region",                   edit: |d| d.remove("regions[2]"),                                      toml_key: Some("regions"),                          env_key: Some("REGIONFLIP_REGION_2_NAME"),                    problem: "at least two" },
@@ -329,7 +332,9 @@ fn a_gap_in_environment_region_numbers_is_one_error_about_the_missing_number() {
 fn variables_of_other_components_and_other_programs_are_ignored() {
     let mut vars = base().env();
     vars.push(("REGIONFLIP_HEALTH_PORT".into(), "8080".into()));
-    vars.push(("REGIONFLIP_WATCHER_LOG".into(), "debug".into()));
+    // The health endpoint's own (REGIONFLIP_WATCHER_* belong to this schema now, so a
+    // misspelled one is refused: crates/core/tests/schema.rs).
+    vars.push(("REGIONFLIP_SERVICE_NAME".into(), "shop-api".into()));
     vars.push(("PATH".into(), "/usr/bin".into()));
     vars.push(("AWS_REGION".into(), "us-east-1".into()));
     let expected = Config::from_env(base().env()).unwrap_or_else(|e| panic!("{e}"));
@@ -431,6 +436,7 @@ fn parsed_values_are_normalised() {
         (600, 120, 3)
     );
     assert!(config.failover_respects_guards);
+    assert_eq!(config.wait_in_sync_secs, 30);
 
     let zone = Config::from_toml_str(
         &base()
@@ -453,6 +459,7 @@ fn omitted_settings_take_their_documented_defaults() {
         .remove("failback.min_dwell_secs")
         .remove("failback.max_flips_per_hour")
         .remove("failover.respect_guards")
+        .remove("watcher.wait_in_sync_secs")
         .remove("regions[1].guards")
         .remove("regions[2].guards");
     for config in [
@@ -468,6 +475,7 @@ fn omitted_settings_take_their_documented_defaults() {
         assert_eq!(config.failback.min_dwell_secs, 300);
         assert_eq!(config.failback.max_flips_per_hour, 4);
         assert!(!config.failover_respects_guards);
+        assert_eq!(config.wait_in_sync_secs, 0);
         assert!(config.regions.iter().all(|r| r.guards.is_empty()));
         assert_eq!(config.record_name, "api.example.com.");
     }

@@ -37,6 +37,7 @@ fn full_value(spec: &KeySpec, region: usize) -> String {
         (KeyScope::Top, "failback.min_dwell_secs") => "120",
         (KeyScope::Top, "failback.max_flips_per_hour") => "3",
         (KeyScope::Top, "failover.respect_guards") => "true",
+        (KeyScope::Top, "watcher.wait_in_sync_secs") => "30",
         (KeyScope::Region, "name") => ["\"us-east-1\"", "\"eu-west-1\""][region - 1],
         (KeyScope::Region, "target") => [
             "\"abc123.execute-api.us-east-1.amazonaws.com\"",

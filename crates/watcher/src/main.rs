@@ -30,11 +30,6 @@ async fn main() -> Result<(), Error> {
     let mut settings = WatcherSettings::for_region(&region);
     // One watcher runs in every region; in gate mode only the duty region's acts.
     settings.runs_in = Some(region.clone());
-    if let Ok(secs) = std::env::var("REGIONFLIP_WATCHER_WAIT_IN_SYNC_SECS") {
-        settings.wait_in_sync_secs = secs.parse().map_err(|_| {
-            format!("REGIONFLIP_WATCHER_WAIT_IN_SYNC_SECS is {secs:?}; set it to a whole number of seconds")
-        })?;
-    }
     let regions: Vec<String> = config.regions.iter().map(|r| r.name.clone()).collect();
     let clients = load_clients(&regions, SdkBudget::default()).await;
     tracing::info!(record = %config.record_name, mode = config.mode.as_str(), %region, "watcher ready");

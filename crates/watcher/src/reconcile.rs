@@ -40,8 +40,6 @@ pub struct WatcherSettings {
     pub metrics_region: String,
     /// Observe-decide-apply attempts per pass when compare-and-swap conflicts occur.
     pub max_attempts: u32,
-    /// How long to wait for a Route 53 change to reach INSYNC (0: do not wait).
-    pub wait_in_sync_secs: u64,
     /// The region this watcher Lambda runs in. In `health-gate` mode only the duty
     /// region's watcher carries out a transition on a tick ([`Request::Tick`],
     /// [`regionflip_core::for_watcher_in`]). `None` for the CLI and the drill, whose
@@ -59,7 +57,6 @@ impl WatcherSettings {
         WatcherSettings {
             metrics_region: region.to_string(),
             max_attempts: 3,
-            wait_in_sync_secs: 0,
             runs_in: None,
             apply_reserve: Duration::from_secs(6),
         }
@@ -547,7 +544,7 @@ impl<R: Route53Api, C: CloudWatchApi, J: Journal> Watcher<R, C, J> {
 
     /// Waits for INSYNC when asked to, within the configured bound.
     async fn wait_in_sync(&self, change_id: &str) -> Vec<String> {
-        let deadline = self.settings.wait_in_sync_secs;
+        let deadline = self.config.wait_in_sync_secs;
         if deadline == 0 {
             return Vec::new();
         }
