@@ -58,7 +58,7 @@ use std::fmt;
 use std::future::Future;
 
 use futures_util::future::join_all;
-use regionflip_core::plan::{
+use regionflip_core::records::{
     PRIMARY_SET_ID, SECONDARY_SET_ID, failover_record, region_of_record, state_record,
 };
 use regionflip_core::resources::{GATE_METRIC, RECORD_DIMENSION, REGION_DIMENSION};

@@ -45,7 +45,7 @@ use aws_smithy_runtime_api::http::StatusCode;
 use aws_smithy_types::body::SdkBody;
 use common::*;
 use lambda_runtime::{Context, Diagnostic, LambdaEvent};
-use regionflip_core::plan::state_record;
+use regionflip_core::records::state_record;
 use regionflip_core::resources::GATE_METRIC;
 use regionflip_core::{Change, ChangeAction, EngineState, Mode, RecordSet};
 use regionflip_watcher::aws::{AwsClients, CloudWatchAdapter, Route53Adapter, SdkBudget};

@@ -11,7 +11,7 @@ mod support;
 
 use aws_sdk_cloudwatch::types::{Dimension, StateValue, Statistic};
 use aws_smithy_types::DateTime;
-use regionflip_core::plan::{failover_record, region_of_record, state_record};
+use regionflip_core::records::{failover_record, region_of_record, state_record};
 use regionflip_core::{Change, ChangeAction, Config, EngineState, FailoverRole, Mode};
 use regionflip_watcher::aws::{AwsClients, CloudWatchAdapter, SdkBudget};
 use regionflip_watcher::counting::Counting;

@@ -8,7 +8,7 @@
 mod common;
 
 use common::{EAST, EAST_CHECK, WEST, WEST_CHECK, sample_config};
-use regionflip_core::plan::{failover_record, state_record};
+use regionflip_core::records::{failover_record, state_record};
 use regionflip_core::resources::GATE_METRIC;
 use regionflip_core::{Config, EngineState, FailoverRole, Mode, RecordSet, StateObservation};
 use regionflip_watcher::memory::{MemoryCloudWatch, MemoryHealthChecks, MemoryRoute53};

@@ -36,7 +36,7 @@ use std::sync::{Arc, Mutex};
 
 use common::*;
 use futures_util::future::join_all;
-use regionflip_core::plan::region_of_record;
+use regionflip_core::records::region_of_record;
 use regionflip_core::{
     Change, ChangeAction, Command, Config, EngineState, FailoverRole, Mode, StateObservation,
 };
@@ -598,7 +598,7 @@ fn a_pass_that_keeps_losing_gives_up_after_max_attempts() {
                 };
                 self.inner.inner.put_record(
                     zone,
-                    regionflip_core::plan::state_record(&self.config, &next),
+                    regionflip_core::records::state_record(&self.config, &next),
                 );
                 self.inner.change_records(zone, changes, comment).await
             }

@@ -3,7 +3,7 @@
 //! and alarms and health checks in a chosen state.
 #![allow(dead_code, unreachable_pub, missing_docs)]
 
-use regionflip_core::plan::{failover_record, state_record};
+use regionflip_core::records::{failover_record, state_record};
 use regionflip_core::{Config, EngineState, FailoverRole, Mode};
 use regionflip_watcher::journal::MemoryJournal;
 use regionflip_watcher::memory::{MemoryCloudWatch, MemoryRoute53};
@@ -100,7 +100,7 @@ pub fn primary_region(config: &Config, route53: &MemoryRoute53) -> String {
         .iter()
         .find(|r| r.failover == Some(FailoverRole::Primary))
         .expect("a PRIMARY record");
-    regionflip_core::plan::region_of_record(config, primary)
+    regionflip_core::records::region_of_record(config, primary)
         .expect("PRIMARY points at a configured region")
         .name
         .clone()
