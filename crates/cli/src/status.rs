@@ -10,7 +10,7 @@
 
 use std::fmt::Write;
 
-use regionflip_core::engine::Outcome;
+use regionflip_core::engine::{Outcome, flips_in_damping_window};
 use regionflip_core::observe::{Observations, RegionObservation, SignalReading, SignalStatus};
 use regionflip_core::{Config, Decision, Health, Mode, Plan, Reason, StateObservation};
 use regionflip_watcher::Request;
@@ -123,11 +123,7 @@ impl Status {
                         .last_transition_at
                         .map(|t| now.saturating_sub(t)),
                     away_from_home_since: state.away_since.map(rfc3339),
-                    automatic_flips_in_last_hour: state
-                        .recent_flips
-                        .iter()
-                        .filter(|t| **t + regionflip_core::engine::DAMPING_WINDOW_SECS > now)
-                        .count(),
+                    automatic_flips_in_last_hour: flips_in_damping_window(state, now).len(),
                 }),
                 None,
             ),

@@ -19,8 +19,8 @@ use regionflip_core::observe::{
     Observations, RegionObservation, RoutingObservation, SignalReading, SignalStatus,
     StateObservation,
 };
-use regionflip_core::plan::{failover_record, state_record};
-use regionflip_core::{Config, EngineState, FailoverRole, Mode, decide};
+use regionflip_core::records::{failover_record, state_record};
+use regionflip_core::{Config, EngineState, FailoverRole, Mode, Trigger, decide};
 
 /// Route 53's eight health-checker regions: a realistic upper bound on regions served.
 const REGION_NAMES: [&str; 8] = [
@@ -137,7 +137,7 @@ fn decisions(c: &mut Criterion) {
                 let config = config(mode, regions);
                 let observed = observations(&config, failing_home);
                 // Guard the fixture: a benchmark of the wrong branch would mislead.
-                let decision = decide(&config, &observed, NOW);
+                let decision = decide(&config, &observed, NOW, Trigger::EventOrOperator);
                 assert_eq!(
                     decision.event.is_some(),
                     failing_home,
@@ -145,7 +145,14 @@ fn decisions(c: &mut Criterion) {
                     decision.reasons
                 );
                 group.bench_with_input(BenchmarkId::from_parameter(regions), &regions, |b, _| {
-                    b.iter(|| decide(black_box(&config), black_box(&observed), black_box(NOW)))
+                    b.iter(|| {
+                        decide(
+                            black_box(&config),
+                            black_box(&observed),
+                            black_box(NOW),
+                            Trigger::EventOrOperator,
+                        )
+                    })
                 });
             }
             group.finish();

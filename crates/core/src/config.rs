@@ -45,7 +45,7 @@ use std::fmt;
 use crate::names;
 
 /// Prefix of every environment variable the configuration reads.
-pub const ENV_PREFIX: &str = "REGIONFLIP_";
+pub(crate) const ENV_PREFIX: &str = "REGIONFLIP_";
 /// Longest configuration document accepted. A real file is a few KiB; the limit keeps a
 /// wrong or runaway file (a log, a generated dump) from costing unbounded time.
 pub const MAX_CONFIG_BYTES: usize = 64 * 1024;

@@ -21,27 +21,45 @@
 //! |   |                                                    | / `GuardBlocked` / `AwaitingOperator`|
 //! | 6 | an automatic transition would exceed              | no change (`Damped`)              |
 //! |   | `max_flips_per_hour` in the rolling hour           |                                   |
-//! | 7 | otherwise                                          | no change (`Steady`)              |
+//! | 7 | `health-gate` mode, woken by a watcher's tick      | no change (`NotOnDuty`): keep the |
+//! |   | ([`Trigger::WatcherTick`]), and that watcher's     | current routing's gates, write no |
+//! |   | region is not the [duty region](duty_region)       | state; the duty region's watcher  |
+//! |   |                                                    | carries the transition out        |
+//! | 8 | otherwise                                          | no change (`Steady`)              |
 //!
 //! Operator commands (failover to a region, failback, pause, resume) go through the same
-//! health and guard checks unless forced, and are never damped.
+//! health and guard checks unless forced, and are never damped nor left to the duty
+//! watcher.
 
 use serde::Serialize;
 
 use crate::config::{Config, FailbackMode, Mode};
 use crate::event::{TransitionEvent, TransitionKind};
-use crate::observe::{
-    Health, Observations, RegionHealth, RoutingObservation, StateObservation, assess_all,
-};
-use crate::plan::{
-    Change, ChangeAction, FailoverRole, Plan, StateWrite, failover_record, gates_for,
-    region_of_record, standby_for, state_record,
-};
+use crate::health::{Health, RegionHealth};
+use crate::observe::{Observations, RoutingObservation, StateObservation, assess_all};
+use crate::plan::{AsRead, Plan, gates_for, plan_for};
 use crate::reason::Reason;
+use crate::records::{FailoverRole, region_of_record};
 use crate::state::EngineState;
 
 /// The rolling window of flap damping.
-pub const DAMPING_WINDOW_SECS: u64 = 3600;
+pub(crate) const DAMPING_WINDOW_SECS: u64 = 3600;
+
+/// The automatic transitions in `state` that count toward flap damping at `now` (rule 6):
+/// those less than an hour (`DAMPING_WINDOW_SECS`) old, in time order. Flips stamped after
+/// `now` (by a watcher whose clock ran ahead) count too: damping errs on the side of
+/// fewer transitions.
+pub fn flips_in_damping_window(state: &EngineState, now: u64) -> Vec<u64> {
+    let window_start = now.saturating_sub(DAMPING_WINDOW_SECS);
+    let mut recent: Vec<u64> = state
+        .recent_flips
+        .iter()
+        .copied()
+        .filter(|t| *t > window_start)
+        .collect();
+    recent.sort_unstable();
+    recent
+}
 
 /// An operator's request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -117,19 +135,44 @@ impl Decision {
     }
 }
 
-/// Decides an automatic pass (alarm event or tick).
-pub fn decide(config: &Config, observations: &Observations, now: u64) -> Decision {
-    Pass::new(config, observations, now).automatic()
+/// What woke an automatic pass, and so who carries out what it decides: the input of the
+/// duty rule (rule 7).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Trigger<'a> {
+    /// An alarm event, or a pass an operator started (`regionflip reconcile`, `status`)
+    /// or the drill runs: whoever received it decides and acts. EventBridge delivers an
+    /// alarm event only to the watcher of the alarm's region, which must act on it at
+    /// once; waiting for the duty watcher's tick would delay a failover by up to a
+    /// minute.
+    EventOrOperator,
+    /// The periodic tick of the watcher running in `region`. Every region's watcher ticks
+    /// at the same moment, so in `health-gate` mode, which has no compare-and-swap, only
+    /// the [duty region](duty_region)'s watcher carries out an automatic transition.
+    WatcherTick {
+        /// The region the ticking watcher runs in.
+        region: &'a str,
+    },
 }
 
-/// Decides an operator command.
+/// Decides an automatic pass, woken by `trigger`.
+pub fn decide(
+    config: &Config,
+    observations: &Observations,
+    now: u64,
+    trigger: Trigger<'_>,
+) -> Decision {
+    Pass::new(config, observations, now, trigger).automatic()
+}
+
+/// Decides an operator command. The duty rule does not apply: operator moves are never
+/// automatic transitions.
 pub fn decide_command(
     config: &Config,
     observations: &Observations,
     now: u64,
     command: &Command,
 ) -> Decision {
-    Pass::new(config, observations, now).command(command)
+    Pass::new(config, observations, now, Trigger::EventOrOperator).command(command)
 }
 
 /// The region whose watcher carries out automatic transitions in `health-gate` mode: the
@@ -147,53 +190,12 @@ pub fn duty_region(regions: &[RegionHealth]) -> Option<&str> {
         .map(|h| h.region.as_str())
 }
 
-/// An automatic decision as the watcher running in `own_region` must carry it out.
-///
-/// In `health-gate` mode a watcher that is not on duty ([`duty_region`]) leaves an
-/// automatic transition to the duty region's watcher: it keeps republishing the gates of
-/// the current routing and writes no state. Operator moves, `records` mode (whose
-/// compare-and-swap already lets exactly one writer win) and non-transitions pass through
-/// unchanged.
-pub fn for_watcher_in(config: &Config, decision: Decision, own_region: &str) -> Decision {
-    let automatic = matches!(
-        &decision.outcome,
-        Outcome::Transition { kind, .. } if *kind != TransitionKind::Manual
-    );
-    if config.mode != Mode::HealthGate || !automatic {
-        return decision;
-    }
-    let Some(duty) = duty_region(&decision.regions).map(str::to_string) else {
-        return decision;
-    };
-    let Some(active) = decision.active.clone() else {
-        return decision;
-    };
-    if duty == own_region {
-        return decision;
-    }
-    let mut reasons = decision.reasons;
-    reasons.push(Reason::NotOnDuty {
-        region: own_region.to_string(),
-        duty,
-    });
-    Decision {
-        outcome: Outcome::NoChange,
-        reasons,
-        plan: Plan::Gates {
-            gates: gates_for(config, &active, &decision.regions),
-            state: None,
-        },
-        event: None,
-        active: Some(active),
-        regions: decision.regions,
-    }
-}
-
 /// The context of one decision.
 struct Pass<'a> {
     config: &'a Config,
     observations: &'a Observations,
     now: u64,
+    trigger: Trigger<'a>,
     regions: Vec<RegionHealth>,
     reasons: Vec<Reason>,
 }
@@ -201,28 +203,51 @@ struct Pass<'a> {
 /// Where routing is and what state goes with it, once both were read.
 struct Current {
     active: String,
+    /// The region the PRIMARY record points at (`records` mode), read once by
+    /// [`Pass::current`]: a plan rewrites the failover pair only when it differs.
+    routed: Option<String>,
     state: EngineState,
     /// The state must be rewritten even without a transition (it was corrupt).
     repair: bool,
 }
 
 impl<'a> Pass<'a> {
-    fn new(config: &'a Config, observations: &'a Observations, now: u64) -> Self {
+    fn new(
+        config: &'a Config,
+        observations: &'a Observations,
+        now: u64,
+        trigger: Trigger<'a>,
+    ) -> Self {
         Pass {
             config,
             observations,
             now,
+            trigger,
             regions: assess_all(config, observations),
             reasons: Vec::new(),
         }
     }
 
-    fn health(&self, region: &str) -> &RegionHealth {
-        // assess_all yields one entry per configured region; callers only ask for those.
+    /// The assessment of `region`.
+    ///
+    /// The lookup cannot fail: `assess_all` assesses every configured region, and the
+    /// engine only asks about configured ones (`current` names a region the PRIMARY
+    /// record, the state or the assessments point at, each checked against the
+    /// configuration; commands refuse an unconfigured target before asking). Should it
+    /// fail all the same, the region is of unknown health — never another region's — and
+    /// unknown health never moves traffic by itself.
+    fn health(&self, region: &str) -> RegionHealth {
         self.regions
             .iter()
             .find(|h| h.region == region)
-            .unwrap_or(&self.regions[0])
+            .cloned()
+            .unwrap_or_else(|| RegionHealth {
+                region: region.to_string(),
+                health: Health::Unknown,
+                healthy_since: None,
+                evidence: vec![format!("{region} is not a configured region")],
+                blocking_guard: None,
+            })
     }
 
     fn automatic(mut self) -> Decision {
@@ -234,11 +259,12 @@ impl<'a> Pass<'a> {
             return self.stay(current);
         }
         let active = current.active.clone();
-        match self.health(&active).health {
+        let active_health = self.health(&active);
+        match active_health.health {
             Health::Unhealthy => {
                 self.reasons.push(Reason::ActiveUnhealthy {
                     region: active.clone(),
-                    evidence: self.health(&active).evidence.clone(),
+                    evidence: active_health.evidence,
                 });
                 match self.failover_target(&active, self.config.failover_respects_guards) {
                     Some(target) => self.automatic_move(current, TransitionKind::Failover, target),
@@ -251,7 +277,7 @@ impl<'a> Pass<'a> {
             Health::Unknown => {
                 self.reasons.push(Reason::ActiveUnknown {
                     region: active.clone(),
-                    evidence: self.health(&active).evidence.clone(),
+                    evidence: active_health.evidence,
                 });
                 self.consider_failback(current)
             }
@@ -302,12 +328,7 @@ impl<'a> Pass<'a> {
                     Some(region) => Some(region.name.clone()),
                     None => {
                         self.reasons.push(Reason::RoutingUnrecognised {
-                            record: primary
-                                .alias
-                                .as_ref()
-                                .map(|a| a.dns_name.clone())
-                                .or_else(|| primary.values.first().cloned())
-                                .unwrap_or_default(),
+                            record: primary.target().unwrap_or_default().to_string(),
                         });
                         return None;
                     }
@@ -326,7 +347,7 @@ impl<'a> Pass<'a> {
                 ),
             });
         }
-        let active = match (routed, state_active) {
+        let active = match (routed.clone(), state_active) {
             (Some(routed), Some(recorded)) if routed != recorded => {
                 // DNS is what users get; the state only remembers. Trust DNS, say so.
                 self.reasons.push(Reason::RoutingDiffersFromState {
@@ -365,6 +386,7 @@ impl<'a> Pass<'a> {
         };
         Some(Current {
             active,
+            routed,
             state,
             repair,
         })
@@ -479,17 +501,7 @@ impl<'a> Pass<'a> {
 
     /// Rule 6, then the transition.
     fn automatic_move(mut self, current: Current, kind: TransitionKind, to: String) -> Decision {
-        let window_start = self.now.saturating_sub(DAMPING_WINDOW_SECS);
-        // Flips stamped after `now` (by a watcher whose clock ran ahead) count too:
-        // damping errs on the side of fewer transitions.
-        let mut recent: Vec<u64> = current
-            .state
-            .recent_flips
-            .iter()
-            .copied()
-            .filter(|t| *t > window_start)
-            .collect();
-        recent.sort_unstable();
+        let recent = flips_in_damping_window(&current.state, self.now);
         let limit = self.config.failback.max_flips_per_hour;
         if recent.len() >= limit as usize {
             // Possible again once all but `limit - 1` flips have left the window (there
@@ -518,8 +530,25 @@ impl<'a> Pass<'a> {
             Outcome::NoChange
         };
         let active = current.active.clone();
-        let plan = self.plan(&active, next);
+        let plan = self.plan(&current, &active, next);
         self.finish(outcome, Some(active), Some(plan))
+    }
+
+    /// Rule 7: whether the duty rule leaves an automatic transition to another region's
+    /// watcher, and if so the reason.
+    fn not_on_duty(&self) -> Option<Reason> {
+        let Trigger::WatcherTick { region } = self.trigger else {
+            return None;
+        };
+        if self.config.mode != Mode::HealthGate {
+            // The compare-and-swap on the state record already lets exactly one writer win.
+            return None;
+        }
+        let duty = duty_region(&self.regions)?;
+        (duty != region).then(|| Reason::NotOnDuty {
+            region: region.to_string(),
+            duty: duty.to_string(),
+        })
     }
 
     fn transition(
@@ -531,20 +560,31 @@ impl<'a> Pass<'a> {
     ) -> Decision {
         let now = self.now;
         let from = current.active.clone();
+        self.reasons.push(Reason::Moving {
+            from: from.clone(),
+            to: to.clone(),
+        });
+        let not_on_duty = if automatic { self.not_on_duty() } else { None };
+        if let Some(not_on_duty) = not_on_duty {
+            // The duty watcher carries the move out; this one keeps the gates of the
+            // current routing and writes no state, not even a repair.
+            self.reasons.push(not_on_duty);
+            let gates = gates_for(self.config, &from, &self.regions);
+            return self.finish(
+                Outcome::NoChange,
+                Some(from),
+                Some(Plan::Gates { gates, state: None }),
+            );
+        }
         let old = &current.state;
         let home = self.config.home().name.clone();
-        let mut recent_flips: Vec<u64> = old
-            .recent_flips
-            .iter()
-            .copied()
-            .filter(|t| *t > now.saturating_sub(DAMPING_WINDOW_SECS))
-            .collect();
+        let mut recent_flips = flips_in_damping_window(old, now);
         if automatic {
             recent_flips.push(now);
+            // Kept in time order even when an earlier flip was stamped by a clock ahead
+            // of ours: the state record refuses flips out of order.
+            recent_flips.sort_unstable();
         }
-        // Kept in time order even when an earlier flip was stamped by a clock ahead of
-        // ours: the state record refuses flips out of order.
-        recent_flips.sort_unstable();
         let next = EngineState {
             sequence: old.sequence.saturating_add(1),
             active: to.clone(),
@@ -564,10 +604,6 @@ impl<'a> Pass<'a> {
                 _ => old.hold_failback && to != home,
             },
         };
-        self.reasons.push(Reason::Moving {
-            from: from.clone(),
-            to: to.clone(),
-        });
         let event = TransitionEvent {
             kind,
             from: from.clone(),
@@ -581,7 +617,7 @@ impl<'a> Pass<'a> {
                 .flatten()
                 .map(|t| now.saturating_sub(t)),
         };
-        let plan = self.plan(&to, Some(next));
+        let plan = self.plan(&current, &to, Some(next));
         let mut decision = self.finish(
             Outcome::Transition { kind, from, to },
             Some(current.active),
@@ -592,52 +628,12 @@ impl<'a> Pass<'a> {
     }
 
     /// The plan that routes on `active` and persists `next` (if any).
-    fn plan(&self, active: &str, next: Option<EngineState>) -> Plan {
-        let expected = self.observations.state.record().cloned();
-        match self.config.mode {
-            Mode::HealthGate => Plan::Gates {
-                gates: gates_for(self.config, active, &self.regions),
-                state: next.map(|new| StateWrite { expected, new }),
-            },
-            Mode::Records => {
-                let Some(new_state) = next else {
-                    return Plan::Nothing;
-                };
-                let mut changes = Vec::new();
-                if let Some(old) = expected {
-                    changes.push(Change {
-                        action: ChangeAction::Delete,
-                        record: old,
-                    });
-                }
-                changes.push(Change {
-                    action: ChangeAction::Create,
-                    record: state_record(self.config, &new_state),
-                });
-                let routed_before = match &self.observations.routing {
-                    RoutingObservation::Records(records) => records
-                        .iter()
-                        .find(|r| r.failover == Some(FailoverRole::Primary))
-                        .and_then(|r| region_of_record(self.config, r))
-                        .map(|r| r.name.clone()),
-                    _ => None,
-                };
-                if routed_before.as_deref() != Some(active) {
-                    let standby = standby_for(self.config, active, &self.regions);
-                    let primary = self.config.region(active).unwrap_or(self.config.home());
-                    for (region, role) in [
-                        (primary, FailoverRole::Primary),
-                        (standby, FailoverRole::Secondary),
-                    ] {
-                        changes.push(Change {
-                            action: ChangeAction::Upsert,
-                            record: failover_record(self.config, region, role),
-                        });
-                    }
-                }
-                Plan::ChangeBatch { changes, new_state }
-            }
-        }
+    fn plan(&self, current: &Current, active: &str, next: Option<EngineState>) -> Plan {
+        let read = AsRead {
+            routed: current.routed.as_deref(),
+            state_record: self.observations.state.record(),
+        };
+        plan_for(self.config, &self.regions, &read, active, next)
     }
 
     fn finish(self, outcome: Outcome, active: Option<String>, plan: Option<Plan>) -> Decision {
@@ -694,7 +690,7 @@ impl<'a> Pass<'a> {
                     ..current.state.clone()
                 };
                 let active = current.active.clone();
-                let plan = self.plan(&active, Some(next));
+                let plan = self.plan(&current, &active, Some(next));
                 self.finish(Outcome::StateOnly, Some(active), Some(plan))
             }
             Command::FailoverTo { region, force } => {
@@ -759,7 +755,7 @@ impl<'a> Pass<'a> {
             });
             return self.refuse(current);
         }
-        let target = self.health(&to).clone();
+        let target = self.health(&to);
         let from_health = self.health(&current.active).health;
         if force {
             self.reasons.push(Reason::Forced {

@@ -8,20 +8,24 @@
 pub mod config;
 pub mod engine;
 pub mod event;
-pub mod names;
+pub mod health;
+mod names;
 pub mod observe;
 pub mod plan;
 pub mod reason;
+pub mod records;
 pub mod resources;
 pub mod state;
 
 pub use config::{Config, ConfigError, ConfigErrors, FailbackMode, Mode, RecordType, RegionConfig};
-pub use engine::{Command, Decision, Outcome, decide, decide_command, duty_region, for_watcher_in};
+pub use engine::{Command, Decision, Outcome, Trigger, decide, decide_command, duty_region};
 pub use event::{TransitionEvent, TransitionKind};
+pub use health::{Health, RegionHealth};
 pub use observe::{
-    Health, Observations, RegionHealth, RegionObservation, RoutingObservation, SignalReading,
-    SignalStatus, StateObservation,
+    Observations, RegionObservation, RoutingObservation, SignalReading, SignalStatus,
+    StateObservation,
 };
-pub use plan::{Change, ChangeAction, FailoverRole, GateSetting, Plan, RecordSet, StateWrite};
+pub use plan::{GateSetting, Plan, StateWrite};
 pub use reason::Reason;
+pub use records::{Change, ChangeAction, FailoverRole, RecordSet};
 pub use state::EngineState;

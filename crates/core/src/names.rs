@@ -4,7 +4,7 @@
 
 /// Lower-cases a DNS name and gives it the trailing dot Route 53 returns, or says why it
 /// is not a name.
-pub fn normalise_dns_name(raw: &str, allow_wildcard: bool) -> Result<String, String> {
+pub(crate) fn normalise_dns_name(raw: &str, allow_wildcard: bool) -> Result<String, String> {
     let trimmed = raw.trim().trim_end_matches('.');
     if trimmed.is_empty() {
         return Err("it is empty".into());
@@ -43,14 +43,14 @@ pub fn normalise_dns_name(raw: &str, allow_wildcard: bool) -> Result<String, Str
 }
 
 /// Strips the `/hostedzone/` prefix the Route 53 API puts on zone ids.
-pub fn normalise_zone_id(raw: &str) -> String {
+pub(crate) fn normalise_zone_id(raw: &str) -> String {
     raw.trim().trim_start_matches("/hostedzone/").to_string()
 }
 
 /// Route 53 hosted zone ids: up to 32 upper-case letters and digits. AWS's own ids start
 /// with `Z` by habit, not by contract (the API promises only a string of at most 32
 /// characters), and moto's do not, so the first letter is not checked.
-pub fn is_zone_id(id: &str) -> bool {
+pub(crate) fn is_zone_id(id: &str) -> bool {
     (2..=32).contains(&id.len())
         && id
             .bytes()
@@ -58,7 +58,7 @@ pub fn is_zone_id(id: &str) -> bool {
 }
 
 /// AWS region names: `us-east-1`, `eu-central-2`, `us-gov-west-1`, `ap-southeast-7`.
-pub fn is_region_name(name: &str) -> bool {
+pub(crate) fn is_region_name(name: &str) -> bool {
     let parts: Vec<&str> = name.split('-').collect();
     let letters = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_lowercase());
     match parts.as_slice() {
@@ -81,7 +81,7 @@ fn is_small_number(s: &str) -> bool {
 }
 
 /// Route 53 health check ids are UUIDs.
-pub fn is_health_check_id(id: &str) -> bool {
+pub(crate) fn is_health_check_id(id: &str) -> bool {
     let groups: Vec<&str> = id.split('-').collect();
     groups.len() == 5
         && groups.iter().map(|g| g.len()).eq([8, 4, 4, 4, 12])
@@ -91,7 +91,7 @@ pub fn is_health_check_id(id: &str) -> bool {
 }
 
 /// CloudWatch custom namespaces: 1–255 of a restricted character set, not `AWS/…`.
-pub fn is_metrics_namespace(ns: &str) -> bool {
+pub(crate) fn is_metrics_namespace(ns: &str) -> bool {
     (1..=255).contains(&ns.len())
         && !ns.starts_with("AWS/")
         && ns

@@ -5,7 +5,7 @@
 //! real state, and a reading that failed is recorded as [`SignalStatus::Unknown`] with
 //! the reason, never guessed.
 //!
-//! [`assess`] turns one region's readings into its [`RegionHealth`]:
+//! `assess` turns one region's readings into its [`RegionHealth`]:
 //!
 //! | alarms                     | endpoint check | region      |
 //! |----------------------------|----------------|-------------|
@@ -20,7 +20,8 @@
 //! cannot count toward a failback's stable window.
 
 use crate::config::{Config, RegionConfig};
-use crate::plan::{RecordSet, unquote_txt};
+use crate::health::{Health, RegionHealth};
+use crate::records::{RecordSet, state_of_record};
 use crate::state::EngineState;
 
 /// Everything one pass observed.
@@ -108,16 +109,7 @@ pub enum StateObservation {
 impl StateObservation {
     /// Reads the state out of the TXT state record (`records` mode).
     pub fn from_state_record(record: RecordSet) -> StateObservation {
-        let parsed = match record.values.as_slice() {
-            [value] => unquote_txt(value).and_then(|strings| {
-                EngineState::from_txt_strings(&strings).map_err(|e| e.to_string())
-            }),
-            values => Err(format!(
-                "the state record has {} values; regionflip writes exactly one",
-                values.len()
-            )),
-        };
-        match parsed {
+        match state_of_record(&record) {
             Ok(state) => StateObservation::Valid {
                 state,
                 record: Some(record),
@@ -154,35 +146,8 @@ impl StateObservation {
     }
 }
 
-/// What the engine concludes about a region's health.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Health {
-    /// Every signal says healthy.
-    Healthy,
-    /// Some alarm is in ALARM or the endpoint check fails.
-    Unhealthy,
-    /// Not enough data either way.
-    Unknown,
-}
-
-/// One region's assessment, with the evidence for it.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct RegionHealth {
-    /// Region name.
-    pub region: String,
-    /// The verdict.
-    pub health: Health,
-    /// For a healthy region: since when every signal has been healthy, if known.
-    pub healthy_since: Option<u64>,
-    /// Human-readable evidence: which signals fail or are unknown.
-    pub evidence: Vec<String>,
-    /// The first guard that is not OK, with its state, if any.
-    pub blocking_guard: Option<String>,
-}
-
 /// Assesses one configured region from its readings (or their absence).
-pub fn assess(region: &RegionConfig, observed: Option<&RegionObservation>) -> RegionHealth {
+pub(crate) fn assess(region: &RegionConfig, observed: Option<&RegionObservation>) -> RegionHealth {
     let reading = |list: Option<&Vec<SignalReading>>, name: &str| -> SignalReading {
         list.and_then(|l| l.iter().find(|r| r.name == name))
             .cloned()
@@ -266,7 +231,7 @@ pub fn assess(region: &RegionConfig, observed: Option<&RegionObservation>) -> Re
 }
 
 /// Assesses every configured region, in preference order.
-pub fn assess_all(config: &Config, observations: &Observations) -> Vec<RegionHealth> {
+pub(crate) fn assess_all(config: &Config, observations: &Observations) -> Vec<RegionHealth> {
     config
         .regions
         .iter()

@@ -7,7 +7,7 @@ use std::fmt;
 
 use serde::Serialize;
 
-use crate::observe::Health;
+use crate::health::Health;
 
 /// One reason for a decision.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -20,13 +20,13 @@
 use std::fmt;
 
 /// The version tag every state record starts with.
-pub const STATE_TAG: &str = "regionflip/v1";
+pub(crate) const STATE_TAG: &str = "regionflip/v1";
 /// Longest state text accepted; far above any real record, it bounds the parser's work.
 pub const MAX_STATE_TEXT: usize = 4096;
 /// Most recent flips kept: the damping limit is at most 60 an hour.
 pub const MAX_FLIPS_KEPT: usize = 64;
 /// Route 53 limits one TXT string to 255 characters.
-pub const TXT_STRING_MAX: usize = 255;
+pub(crate) const TXT_STRING_MAX: usize = 255;
 
 /// What the engine remembers between passes.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]

@@ -21,7 +21,7 @@ use std::collections::BTreeMap;
 use proptest::collection::vec;
 use proptest::prelude::*;
 use regionflip_core::config::{MAX_CONFIG_BYTES, MAX_REGIONS};
-use regionflip_core::plan::{quote_txt, unquote_txt};
+use regionflip_core::records::{quote_txt, unquote_txt};
 use regionflip_core::state::{MAX_FLIPS_KEPT, MAX_STATE_TEXT, StateError};
 use regionflip_core::{Config, EngineState, RecordSet, StateObservation};
 

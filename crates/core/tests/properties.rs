@@ -16,11 +16,11 @@ use common::{
 use proptest::collection::vec;
 use proptest::option;
 use proptest::prelude::*;
-use regionflip_core::plan::state_record;
+use regionflip_core::records::state_record;
 use regionflip_core::{
     Change, ChangeAction, Command, Config, Decision, EngineState, FailbackMode, Health, Mode,
     Observations, Outcome, Reason, RecordType, RoutingObservation, StateObservation,
-    TransitionKind, decide, decide_command,
+    TransitionKind, Trigger, decide, decide_command,
 };
 
 /// The time around which worlds are generated.
@@ -293,7 +293,7 @@ fn build(world: &World) -> (Config, Observations) {
 
 fn decide_with(config: &Config, obs: &Observations, now: u64, cmd: Option<&Command>) -> Decision {
     match cmd {
-        None => decide(config, obs, now),
+        None => decide(config, obs, now, Trigger::EventOrOperator),
         Some(command) => decide_command(config, obs, now, command),
     }
 }
@@ -343,7 +343,7 @@ proptest! {
     #[test]
     fn a_region_that_is_not_known_unhealthy_is_never_failed_over_from(w in world()) {
         let (config, obs) = build(&w);
-        let d = decide(&config, &obs, w.now);
+        let d = decide(&config, &obs, w.now, Trigger::EventOrOperator);
         if let (Outcome::Transition { kind: TransitionKind::Failover, from, .. }, _) =
             (&d.outcome, &d.event)
         {
@@ -354,9 +354,9 @@ proptest! {
     #[test]
     fn deciding_again_after_applying_the_plan_changes_nothing(w in any_world()) {
         let (config, obs) = build(&w);
-        let d = decide(&config, &obs, w.now);
+        let d = decide(&config, &obs, w.now, Trigger::EventOrOperator);
         let after = apply(&config, &obs, &d);
-        let again = decide(&config, &after, w.now);
+        let again = decide(&config, &after, w.now, Trigger::EventOrOperator);
         prop_assert!(
             !again.is_transition() && again.plan.new_state().is_none(),
             "first {:?} {:?}, then {:?} {:?}",
@@ -420,12 +420,12 @@ proptest! {
         fraction in 0.0f64..1.0,
     ) {
         let (config, obs) = build(&w);
-        let d = decide(&config, &obs, w.now);
+        let d = decide(&config, &obs, w.now, Trigger::EventOrOperator);
         if let (false, Some(at)) = (d.is_transition(), d.eligible_at()) {
             prop_assert!(at > w.now, "eligible at {} is not after now {}", at, w.now);
             let between = w.now + ((at - w.now) as f64 * fraction) as u64;
             for probe in [between, at - 1] {
-                let early = decide(&config, &obs, probe);
+                let early = decide(&config, &obs, probe, Trigger::EventOrOperator);
                 prop_assert!(
                     !early.is_transition(),
                     "promised {} at {}, but at {}: {:?}",
@@ -438,10 +438,10 @@ proptest! {
     #[test]
     fn a_pending_failback_is_no_longer_pending_at_its_eligible_time(w in any_world()) {
         let (config, obs) = build(&w);
-        let d = decide(&config, &obs, w.now);
+        let d = decide(&config, &obs, w.now, Trigger::EventOrOperator);
         for reason in &d.reasons {
             if let Reason::FailbackPending { region, eligible_at: Some(at), .. } = reason {
-                let then = decide(&config, &obs, *at);
+                let then = decide(&config, &obs, *at, Trigger::EventOrOperator);
                 let still = then.reasons.iter().find(|r| {
                     matches!(r, Reason::FailbackPending { region: again, .. } if again == region)
                 });
@@ -453,10 +453,10 @@ proptest! {
     #[test]
     fn damping_lifts_at_its_eligible_time(w in any_world()) {
         let (config, obs) = build(&w);
-        let d = decide(&config, &obs, w.now);
+        let d = decide(&config, &obs, w.now, Trigger::EventOrOperator);
         for reason in &d.reasons {
             if let Reason::Damped { eligible_at, .. } = reason {
-                let then = decide(&config, &obs, *eligible_at);
+                let then = decide(&config, &obs, *eligible_at, Trigger::EventOrOperator);
                 let damped = then.reasons.iter().find(|r| matches!(r, Reason::Damped { .. }));
                 prop_assert!(damped.is_none(), "{:?} at {}, then {:?}", reason, w.now, damped);
             }
@@ -510,7 +510,7 @@ proptest! {
                     region_observation(&config, REGIONS[i].1, status, Signal::Ok)
                 })
                 .collect();
-            let d = decide(&config, &obs, t);
+            let d = decide(&config, &obs, t, Trigger::EventOrOperator);
             if let Outcome::Transition { to, .. } = &d.outcome {
                 prop_assert_eq!(health_of(&d, to), Health::Healthy);
                 flips.push(t);

@@ -16,20 +16,22 @@ use common::{
     GATE2, GATE3, REC2, REC3, Setup, apply, config, observations, parse_health, region, routing_on,
     stored_state, target_of,
 };
-use regionflip_core::plan::{region_of_record, state_record};
+use regionflip_core::records::{region_of_record, state_record};
 use regionflip_core::{
     Change, ChangeAction, Command, Config, Decision, EngineState, FailoverRole, GateSetting, Mode,
     Observations, Outcome, Plan, Reason, RecordSet, RoutingObservation, StateObservation,
-    TransitionKind, decide, decide_command,
+    TransitionKind, Trigger, decide, decide_command,
 };
 
 /// The time of most rows. Policy everywhere: stable 300 s, dwell 300 s, 4 flips an hour.
 const T: u64 = 10_000;
 
-/// What triggers the decision: an automatic pass, or an operator command.
+/// What triggers the decision: an automatic pass (woken by an alarm event, or by the
+/// periodic tick of the watcher in a region), or an operator command.
 #[derive(Debug, Clone, Copy)]
 enum Cmd {
     Auto,
+    TickIn(&'static str),
     OpTo(&'static str),
     OpForceTo(&'static str),
     OpFailback,
@@ -155,6 +157,15 @@ const SCENARIOS: &[Scenario] = &[
     row("more flips than the limit: damped until enough have aged out",          REC2,             "east=alarm west=ok",                         "east",  "flips=6500,7000,8000,9000,9500",       Auto,                T,  NoChange,          "Damped(eligible_at=10600)"),
     row("a flip stamped by a clock running ahead counts and stays readable",     REC2,             "east=alarm west=ok",                         "east",  "flips=10100",                          Auto,                T,  Failover("west"),  "ActiveUnhealthy"),
     row("operators are never damped",                                            GATE2,            "east=alarm west=ok",                         "east",  "flips=7000,8000,9000,9500",            OpTo("west"),        T,  Manual("west"),    "OperatorRequest"),
+    // -- the duty rule of health-gate mode ------------------------------------------------------------------------------------------------------------------------------------------------------------------------------------------------------------
+    row("gate mode: on its tick, the duty region's watcher fails over",          GATE3,            "east=alarm west=ok eu=ok",                   "east",  "",                                     TickIn("west"),      T,  Failover("west"),  "ActiveUnhealthy"),
+    row("gate mode: on its tick, a watcher off duty leaves a failover to duty",  GATE3,            "east=alarm west=ok eu=ok",                   "east",  "",                                     TickIn("east"),      T,  NoChange,          "NotOnDuty"),
+    row("gate mode: the watcher of a third region is off duty too",              GATE3,            "east=alarm west=ok eu=ok",                   "east",  "",                                     TickIn("eu"),        T,  NoChange,          "NotOnDuty:watcher in us-west-2 carries out"),
+    row("gate mode: on its tick, a watcher off duty leaves a failback to duty",  GATE2,            "east=ok@9000 west=ok",                       "west",  "last=8000 away=8000",                  TickIn("west"),      T,  NoChange,          "NotOnDuty"),
+    row("gate mode: the home region's watcher fails back on its tick",           GATE2,            "east=ok@9000 west=ok",                       "west",  "last=8000 away=8000",                  TickIn("east"),      T,  Failback("east"),  "FailbackReady"),
+    row("gate mode: a watcher off duty still rewrites a corrupt state",          GATE2,            "east=alarm west=ok",                         "west",  "state=corrupt",                        TickIn("east"),      T,  StateOnly,         "StateCorrupt"),
+    row("gate mode: a watcher off duty with nothing to move stays steady",       GATE2,            "east=alarm west=ok",                         "west",  "",                                     TickIn("east"),      T,  NoChange,          "Steady"),
+    row("records mode: every watcher acts on its tick (the CAS picks one)",      REC2,             "east=alarm west=ok",                         "east",  "",                                     TickIn("east"),      T,  Failover("west"),  "ActiveUnhealthy"),
     // -- pause and resume -----------------------------------------------------------------------------------------------------------------------------------------------------------------------------------------------------------------------------
     row("paused automation does not fail over",                                  GATE2,            "east=alarm west=ok",                         "east",  "paused",                               Auto,                T,  NoChange,          "Paused"),
     row("paused automation does not fail back",                                  REC2,             "east=ok west=ok",                            "west",  "paused",                               Auto,                T,  NoChange,          "Paused"),
@@ -330,7 +341,7 @@ fn command_of(cmd: Cmd) -> Option<Command> {
         force,
     };
     match cmd {
-        Auto => None,
+        Auto | TickIn(_) => None,
         OpTo(r) => Some(to(r, false)),
         OpForceTo(r) => Some(to(r, true)),
         OpFailback => Some(Command::Failback { force: false }),
@@ -340,17 +351,22 @@ fn command_of(cmd: Cmd) -> Option<Command> {
     }
 }
 
-fn decide_with(config: &Config, obs: &Observations, now: u64, cmd: &Option<Command>) -> Decision {
-    match cmd {
-        None => decide(config, obs, now),
-        Some(command) => decide_command(config, obs, now, command),
+fn decide_with(config: &Config, obs: &Observations, now: u64, cmd: Cmd) -> Decision {
+    match (cmd, command_of(cmd)) {
+        (_, Some(command)) => decide_command(config, obs, now, &command),
+        (TickIn(alias), None) => {
+            let trigger = Trigger::WatcherTick {
+                region: region(alias),
+            };
+            decide(config, obs, now, trigger)
+        }
+        (_, None) => decide(config, obs, now, Trigger::EventOrOperator),
     }
 }
 
 fn run(s: &Scenario) -> Result<(), String> {
     let (config, obs) = build(s);
-    let command = command_of(s.command);
-    let d = decide_with(&config, &obs, s.now, &command);
+    let d = decide_with(&config, &obs, s.now, s.command);
     let keys: Vec<String> = d.reasons.iter().map(reason_key).collect();
 
     check_outcome(s.expect, &d).map_err(|e| format!("{e}; reasons {keys:?}"))?;
@@ -372,7 +388,7 @@ fn run(s: &Scenario) -> Result<(), String> {
 
     // Applying the plan and deciding again (or repeating the command) changes nothing.
     let after = apply(&config, &obs, &d);
-    let again = decide_with(&config, &after, s.now, &command);
+    let again = decide_with(&config, &after, s.now, s.command);
     if again.is_transition() || again.plan.new_state().is_some() {
         return Err(format!(
             "deciding again after applying the plan changes something: {:?} {:?}",
@@ -584,7 +600,7 @@ fn records_failover_batch_is_cas_on_the_state_record_then_the_new_pair() {
     let config = config(REC2);
     let old = state_at("east", &[("last", 8000)]);
     let obs = observations(&config, "east=alarm west=ok", &old);
-    let d = decide(&config, &obs, T);
+    let d = decide(&config, &obs, T, Trigger::EventOrOperator);
     let Plan::ChangeBatch { changes, new_state } = &d.plan else {
         panic!("expected a change batch, got {:?}", d.plan);
     };
@@ -640,7 +656,7 @@ fn records_state_only_batch_leaves_the_failover_pair_alone() {
 fn alias_records_carry_the_alias_target_and_its_zone() {
     let config = config(REC2.alias());
     let obs = observations(&config, "east=alarm west=ok", &state_at("east", &[]));
-    let d = decide(&config, &obs, T);
+    let d = decide(&config, &obs, T, Trigger::EventOrOperator);
     let Plan::ChangeBatch { changes, .. } = &d.plan else {
         panic!("expected a change batch, got {:?}", d.plan);
     };
@@ -657,7 +673,7 @@ fn alias_records_carry_the_alias_target_and_its_zone() {
 fn gates_close_regions_above_active_and_keep_healthy_ones_below_open() {
     let config = config(GATE3);
     let obs = observations(&config, "east=alarm west=ok eu=ok", &state_at("west", &[]));
-    let d = decide(&config, &obs, T);
+    let d = decide(&config, &obs, T, Trigger::EventOrOperator);
     assert_eq!(d.outcome, Outcome::NoChange);
     let Plan::Gates { gates, state } = &d.plan else {
         panic!("gates are republished on every pass, got {:?}", d.plan);
@@ -678,7 +694,7 @@ fn gates_close_regions_above_active_and_keep_healthy_ones_below_open() {
         "east=alarm west=ok eu=down",
         &state_at("west", &[]),
     );
-    let d = decide(&config, &obs, T);
+    let d = decide(&config, &obs, T, Trigger::EventOrOperator);
     let Plan::Gates { gates, .. } = &d.plan else {
         panic!("expected gates, got {:?}", d.plan);
     };
@@ -693,7 +709,7 @@ fn gate_mode_with_corrupt_state_routes_to_the_most_preferred_healthy_region() {
         routing: RoutingObservation::Gates,
         state: corrupt_state(&config),
     };
-    let d = decide(&config, &obs, T);
+    let d = decide(&config, &obs, T, Trigger::EventOrOperator);
     assert_eq!(d.outcome, Outcome::StateOnly);
     let new_state = d.plan.new_state().expect("the state is rewritten");
     assert_eq!(new_state.active, "us-west-2");
@@ -711,7 +727,9 @@ fn failover_event_records_kind_regions_reasons_and_time_in_previous_state() {
         "east=alarm west=ok",
         &state_at("east", &[("last", 8000)]),
     );
-    let event = decide(&config, &obs, T).event.expect("a transition event");
+    let event = decide(&config, &obs, T, Trigger::EventOrOperator)
+        .event
+        .expect("a transition event");
     assert_eq!(event.kind, TransitionKind::Failover);
     assert_eq!(event.kind.as_str(), "failover");
     assert_eq!(
@@ -741,6 +759,7 @@ fn return_home_event_records_how_long_traffic_was_away() {
         &config,
         &observations(&config, "east=ok west=ok eu=ok", &state),
         T,
+        Trigger::EventOrOperator,
     )
     .event
     .expect("a transition event");
@@ -786,7 +805,7 @@ fn a_manual_move_away_from_home_holds_automatic_failback_until_resume() {
     let obs = apply(&config, &obs, &moved);
 
     let later = T + 3600;
-    let waiting = decide(&config, &obs, later);
+    let waiting = decide(&config, &obs, later, Trigger::EventOrOperator);
     assert_eq!(waiting.outcome, Outcome::NoChange);
     assert!(
         waiting
@@ -800,7 +819,7 @@ fn a_manual_move_away_from_home_holds_automatic_failback_until_resume() {
     let resumed = decide_command(&config, &obs, later, &Command::Resume);
     assert_eq!(resumed.outcome, Outcome::StateOnly);
     let obs = apply(&config, &obs, &resumed);
-    let back = decide(&config, &obs, later);
+    let back = decide(&config, &obs, later, Trigger::EventOrOperator);
     assert_eq!(
         back.outcome,
         Outcome::Transition {
@@ -818,7 +837,7 @@ fn an_automatic_return_home_clears_an_operators_failback_hold() {
     let config = config(GATE2);
     let state = state_at("west", &[("hold", 0), ("last", 5000), ("away", 5000)]);
     let obs = observations(&config, "east=ok west=alarm", &state);
-    let home = decide(&config, &obs, T);
+    let home = decide(&config, &obs, T, Trigger::EventOrOperator);
     assert!(home.is_transition(), "{:?}", home.reasons);
     let written = home.plan.new_state().expect("a state write");
     assert_eq!(written.active, "us-east-1");
@@ -835,7 +854,7 @@ fn an_outage_and_recovery_round_trip_through_the_stored_state_alone() {
     let mut obs = observations(&config, "east=ok west=ok", &state_at("east", &[]));
     let mut step = |health: &str, now: u64| {
         obs.regions = parse_health(&config, health);
-        let d = decide(&config, &obs, now);
+        let d = decide(&config, &obs, now, Trigger::EventOrOperator);
         obs = apply(&config, &obs, &d);
         d
     };

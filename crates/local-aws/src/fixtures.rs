@@ -6,7 +6,7 @@
 //! Every helper panics when the world is not as a test set it up: a fixture that cannot
 //! hold is a broken test, not a result.
 
-use regionflip_core::plan::{failover_record, state_record};
+use regionflip_core::records::{failover_record, state_record};
 use regionflip_core::{Config, EngineState, FailoverRole, Mode};
 use regionflip_watcher::ports::{AlarmState, HealthSample};
 use regionflip_watcher::{PassReport, Watcher, WatcherSettings};
@@ -118,7 +118,7 @@ pub fn primary_region(config: &Config, route53: &MemoryRoute53) -> String {
         .iter()
         .find(|r| r.failover == Some(FailoverRole::Primary))
         .expect("a PRIMARY record");
-    regionflip_core::plan::region_of_record(config, primary)
+    regionflip_core::records::region_of_record(config, primary)
         .expect("PRIMARY points at a configured region")
         .name
         .clone()

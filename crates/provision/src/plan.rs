@@ -11,7 +11,7 @@ use crate::resources::gate_alarm;
 use crate::show::describe_record;
 use crate::show::kind_of_record;
 use crate::show::record_target;
-use regionflip_core::plan::{
+use regionflip_core::records::{
     PRIMARY_SET_ID, SECONDARY_SET_ID, failover_record, region_of_record, state_record,
 };
 use regionflip_core::{

@@ -5,7 +5,7 @@
 
 #![allow(clippy::unwrap_used)]
 
-use regionflip_core::plan::{failover_record, state_record};
+use regionflip_core::records::{failover_record, state_record};
 use regionflip_core::resources::GATE_METRIC;
 use regionflip_core::{Config, EngineState, FailoverRole, Mode, RecordSet, StateObservation};
 use regionflip_local_aws::fixtures::{EAST, EAST_CHECK, WEST, WEST_CHECK, sample_config};

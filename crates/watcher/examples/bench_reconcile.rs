@@ -35,7 +35,7 @@ use std::collections::BTreeMap;
 use std::time::Instant;
 
 use aws_sdk_cloudwatch::types::StateValue;
-use regionflip_core::plan::{failover_record, state_record};
+use regionflip_core::records::{failover_record, state_record};
 use regionflip_core::{
     Change, ChangeAction, Config, EngineState, FailoverRole, Mode, TransitionKind,
 };

@@ -23,8 +23,7 @@ use futures_util::future::join_all;
 use regionflip_core::engine::Outcome;
 use regionflip_core::observe::{Observations, StateObservation};
 use regionflip_core::{
-    Command, Config, Decision, EngineState, Plan, RegionHealth, decide, decide_command,
-    for_watcher_in,
+    Command, Config, Decision, EngineState, Plan, RegionHealth, Trigger, decide, decide_command,
 };
 use serde::Serialize;
 
@@ -42,7 +41,7 @@ pub struct WatcherSettings {
     pub max_attempts: u32,
     /// The region this watcher Lambda runs in. In `health-gate` mode only the duty
     /// region's watcher carries out a transition on a tick ([`Request::Tick`],
-    /// [`regionflip_core::for_watcher_in`]). `None` for the CLI and the drill, whose
+    /// [`regionflip_core::Trigger::WatcherTick`]). `None` for the CLI and the drill, whose
     /// passes always act.
     pub runs_in: Option<String>,
     /// Time that must be left before the deadline to start applying a plan: one SDK
@@ -70,7 +69,7 @@ pub enum Request {
     /// watcher acts on what it decides.
     Automatic,
     /// Apply the rules on the periodic tick. In `health-gate` mode only the duty region's
-    /// watcher carries out a transition on a tick ([`regionflip_core::for_watcher_in`]):
+    /// watcher carries out a transition on a tick ([`regionflip_core::Trigger::WatcherTick`]):
     /// every region's watcher ticks at the same moment, while an alarm event reaches only
     /// the watcher of the alarm's region, which must act on it at once.
     Tick,
@@ -233,12 +232,13 @@ impl<R: Route53Api, C: CloudWatchApi, J: Journal> Watcher<R, C, J> {
         let observed = observe_in_detail(&self.config, &self.route53, &self.cloudwatch, now).await;
         let observations = &observed.observations;
         let decision = match (request, &self.settings.runs_in) {
-            (Request::Tick, Some(region)) => for_watcher_in(
-                &self.config,
-                decide(&self.config, observations, now),
-                region,
-            ),
-            (Request::Tick | Request::Automatic, _) => decide(&self.config, observations, now),
+            (Request::Tick, Some(region)) => {
+                let trigger = Trigger::WatcherTick { region };
+                decide(&self.config, observations, now, trigger)
+            }
+            (Request::Tick | Request::Automatic, _) => {
+                decide(&self.config, observations, now, Trigger::EventOrOperator)
+            }
             (Request::Command(command), _) => {
                 decide_command(&self.config, observations, now, command)
             }

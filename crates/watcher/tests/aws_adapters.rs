@@ -23,7 +23,7 @@ use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::http::StatusCode;
 use aws_smithy_types::DateTime;
 use aws_smithy_types::body::SdkBody;
-use regionflip_core::plan::{
+use regionflip_core::records::{
     AliasTarget, PRIMARY_SET_ID, SECONDARY_SET_ID, STATE_RECORD_TTL, quote_txt,
 };
 use regionflip_core::resources::STATE_METRIC;

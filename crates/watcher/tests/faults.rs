@@ -42,7 +42,7 @@ use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::http::StatusCode;
 use aws_smithy_types::body::SdkBody;
 use lambda_runtime::{Context, Diagnostic, LambdaEvent};
-use regionflip_core::plan::state_record;
+use regionflip_core::records::state_record;
 use regionflip_core::resources::GATE_METRIC;
 use regionflip_core::{Change, ChangeAction, EngineState, Mode, RecordSet};
 use regionflip_local_aws::fixtures::*;

@@ -23,7 +23,7 @@ use std::sync::OnceLock;
 use lambda_runtime::{Context, LambdaEvent};
 use proptest::collection::{btree_map, vec};
 use proptest::prelude::*;
-use regionflip_core::plan::{quote_txt, state_record};
+use regionflip_core::records::{quote_txt, state_record};
 use regionflip_core::resources::GATE_METRIC;
 use regionflip_core::{EngineState, FailoverRole, Health, Mode, RecordSet};
 use regionflip_local_aws::fixtures::*;
@@ -694,7 +694,7 @@ fn primary(watcher: &MemoryWatcher) -> String {
         .iter()
         .find(|r| r.failover == Some(FailoverRole::Primary))
         .unwrap();
-    regionflip_core::plan::region_of_record(watcher.config(), primary)
+    regionflip_core::records::region_of_record(watcher.config(), primary)
         .unwrap()
         .name
         .clone()

@@ -9,7 +9,7 @@
 
 use aws_sdk_cloudwatch::types::{Dimension, StateValue, Statistic};
 use aws_smithy_types::DateTime;
-use regionflip_core::plan::{failover_record, region_of_record, state_record};
+use regionflip_core::records::{failover_record, region_of_record, state_record};
 use regionflip_core::{Change, ChangeAction, Config, EngineState, FailoverRole, Mode};
 use regionflip_local_aws::hooks::Counting;
 use regionflip_local_aws::journal::MemoryJournal;

@@ -33,7 +33,7 @@ use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Mutex};
 
 use futures_util::future::join_all;
-use regionflip_core::plan::region_of_record;
+use regionflip_core::records::region_of_record;
 use regionflip_core::{
     ChangeAction, Command, Config, EngineState, FailoverRole, Mode, StateObservation,
 };
@@ -473,7 +473,7 @@ fn a_pass_that_keeps_losing_gives_up_after_max_attempts() {
                 };
                 self.model.put_record(
                     zone,
-                    regionflip_core::plan::state_record(&self.config, &next),
+                    regionflip_core::records::state_record(&self.config, &next),
                 );
                 Before::Proceed
             }

@@ -293,8 +293,14 @@ async fn a_conflict_inside_a_pass_is_retried_on_fresh_observations() {
                     let mut paused = EngineState::initial(EAST);
                     paused.sequence = 2;
                     paused.paused = true;
-                    r53.put_record(zone, regionflip_core::plan::state_record(&config, &paused));
-                    assert_ne!(old, regionflip_core::plan::state_record(&config, &paused));
+                    r53.put_record(
+                        zone,
+                        regionflip_core::records::state_record(&config, &paused),
+                    );
+                    assert_ne!(
+                        old,
+                        regionflip_core::records::state_record(&config, &paused)
+                    );
                 },
                 raced: Default::default(),
             },

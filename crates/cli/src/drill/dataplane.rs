@@ -34,7 +34,7 @@ use aws_sdk_cloudwatch::types::{
     Dimension, Metric, MetricDataQuery, MetricStat, ScanBy, StateValue,
 };
 use aws_sdk_route53::types::HealthCheckType;
-use regionflip_core::plan::region_of_record;
+use regionflip_core::records::region_of_record;
 use regionflip_core::resources::{GATE_METRIC, RECORD_DIMENSION, REGION_DIMENSION};
 use regionflip_core::{Config, FailoverRole, Mode, RecordSet};
 use regionflip_watcher::aws::AwsClients;

@@ -26,7 +26,7 @@
 
 #![allow(dead_code, unreachable_pub)] // each test binary uses its own subset
 
-use regionflip_core::plan::{failover_record, state_record};
+use regionflip_core::records::{failover_record, state_record};
 use regionflip_core::{
     ChangeAction, Config, Decision, EngineState, FailbackMode, FailoverRole, Mode, Observations,
     Plan, RecordSet, RecordType, RegionObservation, RoutingObservation, SignalReading,

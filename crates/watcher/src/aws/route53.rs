@@ -13,7 +13,7 @@ use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_runtime_api::client::retries::classifiers::{ClassifyRetry, RetryAction};
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
-use regionflip_core::plan::AliasTarget;
+use regionflip_core::records::AliasTarget;
 use regionflip_core::{Change, ChangeAction, FailoverRole, RecordSet};
 
 use super::{THROTTLING_CODES, classify};
