@@ -241,9 +241,9 @@ def watcher_section(results):
         "time; real AWS adds cross-region round trips instead). **in memory**: the in-memory "
         "models, i.e. the watcher's own CPU per pass. A flip cycle sets the home alarm to "
         "ALARM (failover pass), then back to OK (failback pass once the shortened stable "
-        "window has passed on the injected clock). **Calls are counted by `regionflip_watcher::counting::Counting` wrapped "
-        "around the SDK adapters** on the moto run, and cross-checked against the in-memory "
-        "models' own `CallCounts` (identical on every pass of a kind, or the run fails).\n")
+        "window has passed on the injected clock). **Calls are counted by the `CallCounter` hook "
+        "(`regionflip_local_aws::hooks::Counting`) wrapped around the adapters** on both "
+        "backends, the same decorator the tests count with.\n")
     rows = []
     for mode in MODES:
         for kind in ("steady", "failover", "failback"):

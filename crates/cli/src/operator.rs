@@ -143,11 +143,11 @@ pub(crate) fn render(report: &PassReport) -> String {
         let _ = writeln!(
             out,
             "transition recorded: {} {} → {} at {}, state sequence {}",
-            transition.kind.as_str(),
-            transition.from,
-            transition.to,
+            transition.event.kind.as_str(),
+            transition.event.from,
+            transition.event.to,
             transition.applied_at,
-            transition.sequence
+            transition.event.sequence
         );
     }
     if let Some(active) = &report.active_after {

@@ -12,9 +12,9 @@ use std::fmt::Write;
 
 use regionflip_core::engine::{Outcome, flips_in_damping_window};
 use regionflip_core::observe::{Observations, RegionObservation, SignalReading, SignalStatus};
+use regionflip_core::timestamp::rfc3339;
 use regionflip_core::{Config, Decision, Health, Mode, Plan, Reason, StateObservation};
 use regionflip_watcher::Request;
-use regionflip_watcher::journal::rfc3339;
 use serde::Serialize;
 
 use crate::args::GlobalArgs;

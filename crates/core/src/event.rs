@@ -40,7 +40,8 @@ pub struct TransitionEvent {
     pub to: String,
     /// The decision's reasons, as sentences.
     pub reasons: Vec<String>,
-    /// When it was decided, Unix seconds.
+    /// When it was decided, Unix seconds (RFC 3339 when serialised).
+    #[serde(serialize_with = "crate::timestamp::serialize_rfc3339")]
     pub decided_at: u64,
     /// The state sequence number this transition writes.
     pub sequence: u64,

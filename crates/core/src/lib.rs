@@ -16,6 +16,7 @@ pub mod reason;
 pub mod records;
 pub mod resources;
 pub mod state;
+pub mod timestamp;
 
 pub use config::{Config, ConfigError, ConfigErrors, FailbackMode, Mode, RecordType, RegionConfig};
 pub use engine::{Command, Decision, Outcome, Trigger, decide, decide_command, duty_region};

@@ -7,12 +7,11 @@
 
 use std::io::Write;
 
-use aws_smithy_types::DateTime;
-use aws_smithy_types::date_time::Format;
-use regionflip_core::{GateSetting, TransitionKind};
+use regionflip_core::{GateSetting, TransitionEvent};
 use serde::Serialize;
 
-/// One applied transition, as logged.
+/// One applied transition, as logged: the engine's [`TransitionEvent`], serialised once
+/// (flattened, its `decided_at` in RFC 3339), with what only applying it tells.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct TransitionRecord {
     /// Always `regionflip transition`, to filter on.
@@ -21,35 +20,15 @@ pub struct TransitionRecord {
     pub record: String,
     /// `records` or `health-gate`.
     pub mode: &'static str,
-    /// failover, failback or manual.
-    pub kind: TransitionKind,
-    /// The region traffic left.
-    pub from: String,
-    /// The region traffic went to.
-    pub to: String,
-    /// Why, as sentences.
-    pub reasons: Vec<String>,
-    /// When decided, RFC 3339.
-    pub decided_at: String,
+    /// What the engine decided: kind, from, to, reasons, decided at, sequence, durations.
+    #[serde(flatten)]
+    pub event: TransitionEvent,
     /// When applied, RFC 3339.
     pub applied_at: String,
-    /// The state sequence number written.
-    pub sequence: u64,
     /// The Route 53 change id (`records` mode).
     pub change_id: Option<String>,
     /// The gate values published (`health-gate` mode).
     pub gates: Option<Vec<GateSetting>>,
-    /// How long routing had been as it was.
-    pub time_in_previous_state_secs: Option<u64>,
-    /// On a return home: how long traffic was away.
-    pub time_in_failover_secs: Option<u64>,
-}
-
-/// RFC 3339 for a Unix time.
-pub fn rfc3339(unix_secs: u64) -> String {
-    DateTime::from_secs(i64::try_from(unix_secs).unwrap_or(i64::MAX))
-        .fmt(Format::DateTime)
-        .unwrap_or_else(|_| unix_secs.to_string())
 }
 
 /// Where transition records go.
@@ -75,5 +54,25 @@ impl Journal for StdoutJournal {
 impl<J: Journal> Journal for &J {
     fn record(&self, record: &TransitionRecord) {
         (*self).record(record);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use aws_smithy_types::DateTime;
+    use aws_smithy_types::date_time::Format;
+    use regionflip_core::timestamp::rfc3339;
+
+    /// The core's RFC 3339 agrees with the SDK's formatter across four centuries.
+    #[test]
+    fn the_core_formats_times_as_the_sdk_does() {
+        let mut unix: u64 = 0;
+        while unix < 13_000_000_000 {
+            let sdk = DateTime::from_secs(unix as i64)
+                .fmt(Format::DateTime)
+                .expect("formats");
+            assert_eq!(rfc3339(unix), sdk, "{unix}");
+            unix += 86_399 * 7 + 3_607;
+        }
     }
 }

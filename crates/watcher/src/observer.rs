@@ -43,16 +43,56 @@ pub(crate) struct Observed {
     pub stale_state_copies: Vec<String>,
 }
 
-/// Reads everything one pass needs.
-pub(crate) async fn observe<R: Route53Api, C: CloudWatchApi>(
+/// Reads the persisted engine state alone, to confirm a write whose answer was lost:
+/// `records`, one `ListResourceRecordSets` starting at the state record; `health-gate`,
+/// one `DescribeAlarms` of the state holder per region, the newest copy winning as in a
+/// pass.
+pub(crate) async fn read_state<R: Route53Api, C: CloudWatchApi>(
     config: &Config,
     route53: &R,
     cloudwatch: &C,
-    now: u64,
-) -> Observations {
-    observe_in_detail(config, route53, cloudwatch, now)
-        .await
-        .observations
+) -> StateObservation {
+    match config.mode {
+        Mode::Records => {
+            let state_name = config.state_record_name();
+            match route53
+                .list_records(&config.hosted_zone_id, &state_name, 1)
+                .await
+            {
+                Ok(page) => page
+                    .records
+                    .into_iter()
+                    .find(|r| r.name == state_name && r.record_type == "TXT")
+                    .map_or(
+                        StateObservation::Missing,
+                        StateObservation::from_state_record,
+                    ),
+                Err(e) => {
+                    StateObservation::Unreadable(format!("ListResourceRecordSets failed: {e}"))
+                }
+            }
+        }
+        Mode::HealthGate => {
+            let names = [config.state_alarm_name()];
+            let reads = config.regions.iter().map(|region| {
+                let names = &names;
+                async move {
+                    let holder = cloudwatch
+                        .describe_alarms(&region.name, names)
+                        .await
+                        .map(|found| {
+                            found
+                                .into_iter()
+                                .find(|a| a.name == names[0])
+                                .and_then(|a| a.description)
+                        })
+                        .map_err(|e| format!("DescribeAlarms in {} failed: {e}", region.name));
+                    (region.name.clone(), holder)
+                }
+            });
+            newest_state(&join_all(reads).await).0
+        }
+    }
 }
 
 /// Reads everything one pass needs, and which gate-mode state copies are stale.

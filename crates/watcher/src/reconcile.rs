@@ -22,14 +22,15 @@ use std::time::{Duration, Instant};
 use futures_util::future::join_all;
 use regionflip_core::engine::Outcome;
 use regionflip_core::observe::{Observations, StateObservation};
+use regionflip_core::timestamp::rfc3339;
 use regionflip_core::{
     Command, Config, Decision, EngineState, Plan, RegionHealth, Trigger, decide, decide_command,
 };
 use serde::Serialize;
 
-use crate::journal::{Journal, TransitionRecord, rfc3339};
+use crate::journal::{Journal, TransitionRecord};
 use crate::metrics::{PassFacts, gate_data, pass_data};
-use crate::observer::{Observed, observe, observe_in_detail};
+use crate::observer::{Observed, observe_in_detail, read_state};
 use crate::ports::{AwsError, ChangeError, CloudWatchApi, Route53Api, StateAlarm};
 
 /// Knobs of the watcher that are not part of the engine's configuration.
@@ -203,13 +204,38 @@ impl<R, C, J> Watcher<R, C, J> {
     }
 }
 
-/// Result of applying one plan.
-enum Applied {
-    Done {
-        change_id: Option<String>,
-        warnings: Vec<String>,
-    },
+/// What one attempt at applying a plan came to.
+enum Attempt {
+    /// Written (or nothing to write).
+    Applied(Applied),
+    /// The compare-and-swap precondition failed: someone changed the state since it was
+    /// read. Nothing was written.
     Conflict(String),
+}
+
+/// A plan that was carried out (or, on a dry run, only decided).
+#[derive(Debug, Clone, Default)]
+struct Applied {
+    dry_run: bool,
+    change_id: Option<String>,
+    /// Problems that did not stop the pass.
+    warnings: Vec<String>,
+}
+
+impl Applied {
+    fn dry_run() -> Applied {
+        Applied {
+            dry_run: true,
+            ..Applied::default()
+        }
+    }
+}
+
+/// Observe-decide attempts of one pass, and the conflicts among them.
+#[derive(Debug, Clone, Copy, Default)]
+struct Tally {
+    attempts: u32,
+    conflicts: u32,
 }
 
 impl<R: Route53Api, C: CloudWatchApi, J: Journal> Watcher<R, C, J> {
@@ -257,10 +283,9 @@ impl<R: Route53Api, C: CloudWatchApi, J: Journal> Watcher<R, C, J> {
         self.reconcile_before(request, now, dry_run, None).await
     }
 
-    /// One pass that must finish before `deadline` (the Lambda invocation's deadline).
-    /// A write is started only when at least [`WatcherSettings::apply_reserve`] is left,
-    /// so the invocation is never killed between a routing change and its record: a pass
-    /// that runs out of time writes nothing and the next tick starts afresh.
+    /// One pass that must finish before `deadline` (the Lambda invocation's deadline):
+    /// observe and decide → deadline guard → attempt → record, a compare-and-swap
+    /// conflict looping back to observe, at most [`WatcherSettings::max_attempts`] times.
     pub async fn reconcile_before(
         &self,
         request: &Request,
@@ -269,137 +294,145 @@ impl<R: Route53Api, C: CloudWatchApi, J: Journal> Watcher<R, C, J> {
         deadline: Option<Instant>,
     ) -> Result<PassReport, PassError> {
         let started = Instant::now();
-        let mut conflicts = 0;
-        let mut attempt = 0;
+        let mut tally = Tally::default();
         loop {
-            attempt += 1;
+            tally.attempts += 1;
             let (observed, decision) = self.observe_in_detail_and_decide(request, now).await;
-            if let Some(deadline) = deadline {
-                let left = deadline.saturating_duration_since(Instant::now());
-                if !dry_run && decision.plan != Plan::Nothing && left < self.settings.apply_reserve
-                {
-                    tracing::error!(
-                        left_ms = left.as_millis() as u64,
-                        "too little time left to apply safely"
-                    );
-                    return Err(PassError::OutOfTime {
-                        left_ms: u64::try_from(left.as_millis()).unwrap_or(u64::MAX),
-                        needed_ms: u64::try_from(self.settings.apply_reserve.as_millis())
-                            .unwrap_or(u64::MAX),
-                    });
-                }
-            }
             if dry_run {
-                return Ok(self.report(
-                    decision,
-                    false,
-                    true,
-                    None,
-                    attempt,
-                    conflicts,
-                    Vec::new(),
-                    None,
-                ));
+                return Ok(self.report(decision, Applied::dry_run(), tally, None));
             }
-            let outcome = match self.apply(&decision.plan, now).await {
-                Err(error) if error.may_have_been_applied() => {
-                    self.confirm_written(&decision.plan, error, now).await
+            self.guard_deadline(&decision, deadline)?;
+            match self.attempt(&observed, &decision.plan, now).await {
+                Ok(Attempt::Applied(applied)) => {
+                    return Ok(self.record(decision, applied, tally, started, now).await);
                 }
-                outcome => outcome,
-            };
-            let (change_id, mut warnings) = match outcome {
-                Ok(Applied::Done {
-                    change_id,
-                    mut warnings,
-                }) => {
-                    warnings.extend(self.repair_state_copies(&observed, &decision.plan).await);
-                    (change_id, warnings)
-                }
-                Ok(Applied::Conflict(why)) => {
-                    conflicts += 1;
-                    tracing::warn!(attempt, %why, "compare-and-swap conflict; reading again");
-                    if attempt >= self.settings.max_attempts {
-                        self.publish_metrics(&decision, false, conflicts, started, now)
+                Ok(Attempt::Conflict(why)) => {
+                    tally.conflicts += 1;
+                    tracing::warn!(attempt = tally.attempts, %why, "compare-and-swap conflict; reading again");
+                    if tally.attempts >= self.settings.max_attempts {
+                        self.publish_metrics(&decision, false, tally.conflicts, started, now)
                             .await;
-                        return Err(PassError::Contended(conflicts));
+                        return Err(PassError::Contended(tally.conflicts));
                     }
-                    continue;
                 }
                 Err(error) => {
                     tracing::error!(%error, "apply failed");
-                    self.publish_metrics(&decision, false, conflicts, started, now)
+                    self.publish_metrics(&decision, false, tally.conflicts, started, now)
                         .await;
                     return Err(error);
                 }
-            };
-            let transition = decision.event.as_ref().map(|event| TransitionRecord {
-                message: "regionflip transition",
-                record: self.config.record_name.clone(),
-                mode: self.config.mode.as_str(),
-                kind: event.kind,
-                from: event.from.clone(),
-                to: event.to.clone(),
-                reasons: event.reasons.clone(),
-                decided_at: rfc3339(event.decided_at),
-                applied_at: rfc3339(now),
-                sequence: event.sequence,
-                change_id: change_id.clone(),
-                gates: match &decision.plan {
-                    Plan::Gates { gates, .. } => Some(gates.clone()),
-                    _ => None,
-                },
-                time_in_previous_state_secs: event.time_in_previous_state_secs,
-                time_in_failover_secs: event.time_in_failover_secs,
-            });
-            if let Some(record) = &transition {
-                self.journal.record(record);
             }
-            if let Some(warning) = self
-                .publish_metrics(&decision, true, conflicts, started, now)
-                .await
-            {
-                warnings.push(warning);
-            }
-            return Ok(self.report(
-                decision, true, false, change_id, attempt, conflicts, warnings, transition,
-            ));
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
+    /// A write is started only when at least [`WatcherSettings::apply_reserve`] is left,
+    /// so the invocation is never killed between a routing change and its record: a pass
+    /// that runs out of time writes nothing and the next tick starts afresh.
+    fn guard_deadline(
+        &self,
+        decision: &Decision,
+        deadline: Option<Instant>,
+    ) -> Result<(), PassError> {
+        let Some(deadline) = deadline else {
+            return Ok(());
+        };
+        let left = deadline.saturating_duration_since(Instant::now());
+        if decision.plan == Plan::Nothing || left >= self.settings.apply_reserve {
+            return Ok(());
+        }
+        tracing::error!(
+            left_ms = left.as_millis() as u64,
+            "too little time left to apply safely"
+        );
+        Err(PassError::OutOfTime {
+            left_ms: u64::try_from(left.as_millis()).unwrap_or(u64::MAX),
+            needed_ms: u64::try_from(self.settings.apply_reserve.as_millis()).unwrap_or(u64::MAX),
+        })
+    }
+
+    /// Applies the plan; after an error that may hide a committed write, confirms it by
+    /// reading the state back; after a success, repairs gate-mode state copies that fell
+    /// behind.
+    async fn attempt(
+        &self,
+        observed: &Observed,
+        plan: &Plan,
+        now: u64,
+    ) -> Result<Attempt, PassError> {
+        let outcome = match self.apply(plan, now).await {
+            Err(error) if error.may_have_been_applied() => self.confirm_written(plan, error).await,
+            outcome => outcome,
+        };
+        if let Ok(Attempt::Applied(applied)) = &outcome {
+            let mut applied = applied.clone();
+            applied
+                .warnings
+                .extend(self.repair_state_copies(observed, plan).await);
+            return Ok(Attempt::Applied(applied));
+        }
+        outcome
+    }
+
+    /// Records what was applied: the transition line (if routing moved), then the
+    /// metrics (a failure there is a warning, never an undo), then the report.
+    async fn record(
+        &self,
+        decision: Decision,
+        mut applied: Applied,
+        tally: Tally,
+        started: Instant,
+        now: u64,
+    ) -> PassReport {
+        let transition = decision.event.as_ref().map(|event| TransitionRecord {
+            message: "regionflip transition",
+            record: self.config.record_name.clone(),
+            mode: self.config.mode.as_str(),
+            event: event.clone(),
+            applied_at: rfc3339(now),
+            change_id: applied.change_id.clone(),
+            gates: match &decision.plan {
+                Plan::Gates { gates, .. } => Some(gates.clone()),
+                _ => None,
+            },
+        });
+        if let Some(record) = &transition {
+            self.journal.record(record);
+        }
+        if let Some(warning) = self
+            .publish_metrics(&decision, true, tally.conflicts, started, now)
+            .await
+        {
+            applied.warnings.push(warning);
+        }
+        self.report(decision, applied, tally, transition)
+    }
+
     fn report(
         &self,
         decision: Decision,
-        applied: bool,
-        dry_run: bool,
-        change_id: Option<String>,
-        attempts: u32,
-        conflicts: u32,
-        warnings: Vec<String>,
+        applied: Applied,
+        tally: Tally,
         transition: Option<TransitionRecord>,
     ) -> PassReport {
-        let active_after = active_after(&decision, applied);
+        let active_after = active_after(&decision, !applied.dry_run);
         PassReport {
             regions: decision.regions.clone(),
             reasons: decision.reasons.iter().map(ToString::to_string).collect(),
             active_after,
-            applied,
-            dry_run,
-            change_id,
-            attempts,
-            conflicts,
-            warnings,
+            applied: !applied.dry_run,
+            dry_run: applied.dry_run,
+            change_id: applied.change_id,
+            attempts: tally.attempts,
+            conflicts: tally.conflicts,
+            warnings: applied.warnings,
             transition,
             decision,
         }
     }
 
-    async fn apply(&self, plan: &Plan, now: u64) -> Result<Applied, PassError> {
+    async fn apply(&self, plan: &Plan, now: u64) -> Result<Attempt, PassError> {
         match plan {
-            Plan::Nothing => Ok(Applied::Done {
-                change_id: None,
-                warnings: Vec::new(),
-            }),
+            Plan::Nothing => Ok(Attempt::Applied(Applied::default())),
             Plan::ChangeBatch { changes, new_state } => {
                 let comment = format!("regionflip state seq {}", new_state.sequence);
                 match self
@@ -409,12 +442,13 @@ impl<R: Route53Api, C: CloudWatchApi, J: Journal> Watcher<R, C, J> {
                 {
                     Ok(change_id) => {
                         let warnings = self.wait_in_sync(&change_id).await;
-                        Ok(Applied::Done {
+                        Ok(Attempt::Applied(Applied {
                             change_id: Some(change_id),
                             warnings,
-                        })
+                            dry_run: false,
+                        }))
                     }
-                    Err(ChangeError::Conflict(why)) => Ok(Applied::Conflict(why)),
+                    Err(ChangeError::Conflict(why)) => Ok(Attempt::Conflict(why)),
                     Err(ChangeError::Aws(e)) => Err(PassError::Route53(e)),
                 }
             }
@@ -451,16 +485,16 @@ impl<R: Route53Api, C: CloudWatchApi, J: Journal> Watcher<R, C, J> {
                 for warning in &warnings {
                     tracing::warn!(%warning, "partial apply");
                 }
-                Ok(Applied::Done {
-                    change_id: None,
+                Ok(Attempt::Applied(Applied {
                     warnings,
-                })
+                    ..Applied::default()
+                }))
             }
         }
     }
 
     /// After a write whose outcome is unknown (its answer was lost: a timeout, a dropped
-    /// connection, a 5xx), reads the state back. Finding exactly the state this pass
+    /// connection, a 5xx), reads the state back — the state alone, not the whole world. Finding exactly the state this pass
     /// wrote means the write was applied, and the transition must be recorded now: the
     /// next pass would find the work done and record nothing. Anything else keeps the
     /// error (the next tick retries).
@@ -468,27 +502,21 @@ impl<R: Route53Api, C: CloudWatchApi, J: Journal> Watcher<R, C, J> {
     /// A writer that made the very same decision in the same second writes an identical
     /// state; if its write won and this pass's answer was lost, the transition is
     /// recorded twice. Recording once at least is the lesser evil than not at all.
-    async fn confirm_written(
-        &self,
-        plan: &Plan,
-        error: PassError,
-        now: u64,
-    ) -> Result<Applied, PassError> {
+    async fn confirm_written(&self, plan: &Plan, error: PassError) -> Result<Attempt, PassError> {
         let Some(written) = plan.new_state() else {
             return Err(error);
         };
-        let observations = observe(&self.config, &self.route53, &self.cloudwatch, now).await;
-        match &observations.state {
+        match &read_state(&self.config, &self.route53, &self.cloudwatch).await {
             StateObservation::Valid { state, .. } if state == written => {
                 let warning = format!(
                     "{error}; but the state read back is the one this pass wrote (sequence {}), so the change was applied",
                     written.sequence
                 );
                 tracing::warn!(%warning);
-                Ok(Applied::Done {
-                    change_id: None,
+                Ok(Attempt::Applied(Applied {
                     warnings: vec![warning],
-                })
+                    ..Applied::default()
+                }))
             }
             _ => Err(error),
         }

@@ -807,7 +807,7 @@ async fn a_change_whose_answer_is_lost_is_recorded_exactly_once() {
         assert_eq!(primary_region(&watcher), WEST, "{error}");
         let transition = report.transition.as_ref().expect("recorded");
         assert_eq!(
-            (transition.from.as_str(), transition.to.as_str()),
+            (transition.event.from.as_str(), transition.event.to.as_str()),
             (EAST, WEST)
         );
         assert_eq!(transition.change_id, None);

@@ -369,7 +369,7 @@ proptest! {
         watcher.cloudwatch().set_alarm(EAST, EAST_ALARM, AlarmState::Alarm, T0 - 60);
         let _ = run_handler(&watcher, payload, T0);
         for record in watcher.journal().records() {
-            prop_assert_eq!((record.from.as_str(), record.to.as_str()), (EAST, WEST));
+            prop_assert_eq!((record.event.from.as_str(), record.event.to.as_str()), (EAST, WEST));
         }
         prop_assert!(watcher.journal().records().len() <= 1);
     }
@@ -744,9 +744,9 @@ fn check_corrupt_pass(
     }
     if let Some(transition) = &report.transition {
         assert!(
-            healthy(&transition.to),
+            healthy(&transition.event.to),
             "{what}: moved onto {}",
-            transition.to
+            transition.event.to
         );
     }
     match watcher.config().mode {

@@ -256,7 +256,7 @@ async fn records_mode_fails_over_and_back_through_moto() {
         .journal()
         .records()
         .iter()
-        .map(|r| r.kind.as_str())
+        .map(|r| r.event.kind.as_str())
         .collect();
     assert_eq!(kinds, ["failover", "failback"]);
     assert_eq!(

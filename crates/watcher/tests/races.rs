@@ -243,7 +243,7 @@ impl World {
         let records = self.journal.records();
         let journal: BTreeMap<u64, (String, String)> = records
             .iter()
-            .map(|r| (r.sequence, (r.from.clone(), r.to.clone())))
+            .map(|r| (r.event.sequence, (r.event.from.clone(), r.event.to.clone())))
             .collect();
         assert_eq!(
             journal.len(),

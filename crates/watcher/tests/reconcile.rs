@@ -77,7 +77,7 @@ async fn records_mode_failover_rewrites_the_pair_and_the_state_in_one_batch() {
     let records = watcher.journal().records();
     assert_eq!(records.len(), 1);
     assert_eq!(
-        (records[0].from.as_str(), records[0].to.as_str()),
+        (records[0].event.from.as_str(), records[0].event.to.as_str()),
         (EAST, WEST)
     );
     assert!(records[0].change_id.is_some());
@@ -111,7 +111,7 @@ async fn failback_waits_for_the_stable_window_then_happens_on_a_tick() {
         );
         let records = watcher.journal().records();
         assert_eq!(records.len(), 2, "{mode:?}");
-        assert_eq!(records[1].time_in_failover_secs, Some(420));
+        assert_eq!(records[1].event.time_in_failover_secs, Some(420));
         assert_eq!(
             metric_values(&watcher, "TimeInFailoverSeconds"),
             vec![420.0]
@@ -421,7 +421,7 @@ async fn operator_failover_is_recorded_as_a_manual_transition() {
     });
     let report = watcher.reconcile(&command, T0, false).await.expect("pass");
     assert_eq!(report.active_after.as_deref(), Some(WEST));
-    assert_eq!(watcher.journal().records()[0].kind.as_str(), "manual");
+    assert_eq!(watcher.journal().records()[0].event.kind.as_str(), "manual");
     assert_eq!(metric_values(&watcher, "ManualTransition"), vec![1.0]);
     assert!(stored_state(&watcher).hold_failback);
 }

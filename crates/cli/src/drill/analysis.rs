@@ -245,7 +245,7 @@ pub(crate) fn analyse(
     }
 
     m.events_recorded = journal.len();
-    let with_reasons = journal.iter().all(|j| !j.reasons.is_empty());
+    let with_reasons = journal.iter().all(|j| !j.event.reasons.is_empty());
     expect(
         "every transition is recorded in the journal, with its reasons".into(),
         journal.len() == flips && flips > 0 && with_reasons,

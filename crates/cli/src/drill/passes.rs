@@ -74,12 +74,12 @@ fn record_pass(timeline: &Timeline, cause: &str, report: &PassReport) {
         if let Some(record) = &report.transition {
             r.transitions.push(Transition {
                 t,
-                kind: record.kind.as_str(),
-                from: record.from.clone(),
-                to: record.to.clone(),
+                kind: record.event.kind.as_str(),
+                from: record.event.from.clone(),
+                to: record.event.to.clone(),
                 cause: cause.to_string(),
-                reasons: record.reasons.clone(),
-                sequence: record.sequence,
+                reasons: record.event.reasons.clone(),
+                sequence: record.event.sequence,
             });
         }
         let changed = r.last_reasons != reasons;
@@ -94,10 +94,10 @@ fn record_pass(timeline: &Timeline, cause: &str, report: &PassReport) {
             "watcher",
             format!(
                 "{} {} → {} on {cause} (state seq {}): {}",
-                record.kind.as_str().to_uppercase(),
-                record.from,
-                record.to,
-                record.sequence,
+                record.event.kind.as_str().to_uppercase(),
+                record.event.from,
+                record.event.to,
+                record.event.sequence,
                 reasons
             ),
         );

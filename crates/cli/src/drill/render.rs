@@ -8,7 +8,8 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use regionflip_watcher::journal::{TransitionRecord, rfc3339};
+use regionflip_core::timestamp::rfc3339;
+use regionflip_watcher::journal::TransitionRecord;
 use serde::Serialize;
 
 use super::analysis::{Expectation, Measurements, show};
