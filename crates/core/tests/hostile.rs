@@ -11,14 +11,26 @@
 //! decodes to the same state, and an accepted configuration survives the trip through
 //! the environment form the watcher reads.
 //!
-//! Case counts: 2,000 per property in `make test` (a few seconds in a debug build);
-//! `PROPTEST_CASES` overrides it, as `make soak` does.
+//! A check that runs only on what a parser accepts (or on what is too long) tests nothing
+//! when the parser refuses, and arbitrary text is almost always refused. So the four
+//! properties with such checks mix inputs aimed at them (states rewritten without
+//! changing their meaning, states split anywhere, TXT values as Route 53 writes them)
+//! into the arbitrary ones, and fail unless at least half their cases reach the check
+//! ([`Reach`]).
+//!
+//! Case counts: 2,000 per property in `make test` (a few seconds in a debug build), three
+//! times that for the four aimed properties so their arbitrary inputs stay as many;
+//! `PROPTEST_CASES` overrides the base, as `make soak` does.
 
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 use std::collections::BTreeMap;
 
+use common::{MIN_REACH, Reach};
 use proptest::collection::vec;
+use proptest::option;
 use proptest::prelude::*;
 use regionflip_core::config::{MAX_CONFIG_BYTES, MAX_REGIONS};
 use regionflip_core::records::{quote_txt, unquote_txt};
@@ -36,6 +48,16 @@ fn cases() -> ProptestConfig {
         // failing input is printed either way.
         max_shrink_iters: 2_000,
         ..ProptestConfig::with_cases(cases)
+    }
+}
+
+/// Cases for a property whose generator mixes inputs aimed at its check with the
+/// arbitrary ones: three times [`cases`], so the arbitrary inputs are as many as before.
+fn aimed_cases() -> ProptestConfig {
+    let base = cases();
+    ProptestConfig {
+        cases: base.cases.saturating_mul(3),
+        ..base
     }
 }
 
@@ -225,8 +247,8 @@ fn state_strategy() -> impl Strategy<Value = EngineState> {
             "us-gov-west-1",
             "ap-south-2",
         ]),
-        proptest::option::of(any::<u64>()),
-        proptest::option::of(any::<u64>()),
+        option::of(any::<u64>()),
+        option::of(any::<u64>()),
         vec(any::<u64>(), 0..=MAX_FLIPS_KEPT),
         any::<bool>(),
         any::<bool>(),
@@ -245,14 +267,116 @@ fn state_strategy() -> impl Strategy<Value = EngineState> {
         })
 }
 
+/// White space a person or another tool may put between the words of a state line.
+/// (ASCII white space as Rust defines it: a vertical tab is none.)
+const SEPARATORS: &[&str] = &[" ", "  ", "\t", "\n", "\r\n", " \t ", "\u{c}"];
+
+/// A state and its text as a person or another tool might rewrite it without changing
+/// what it says: the fields in any order, any ASCII white space around and between the
+/// words, numbers with leading zeros. The decoder must read it as that same state.
+fn rewritten_state_text() -> impl Strategy<Value = (EngineState, String)> {
+    (
+        state_strategy(),
+        vec(any::<u32>(), 7),
+        vec(prop::sample::select(SEPARATORS), 9),
+        vec(0usize..4, 7),
+    )
+        .prop_map(|(state, order, separators, zeros)| {
+            let encoded = state.encode();
+            let mut words: Vec<String> = encoded.split(' ').map(str::to_owned).collect();
+            let mut fields = words.split_off(1);
+            for (field, zeros) in fields.iter_mut().zip(zeros) {
+                let padded = ["seq=", "at=", "away="].iter().find_map(|key| {
+                    let value = field.strip_prefix(key)?;
+                    (value != "-").then(|| format!("{key}{}{value}", "0".repeat(zeros)))
+                });
+                if let Some(padded) = padded {
+                    *field = padded;
+                }
+            }
+            let mut keyed: Vec<(u32, String)> = order.into_iter().zip(fields).collect();
+            keyed.sort();
+            words.extend(keyed.into_iter().map(|(_, field)| field));
+            let mut text = separators[0].to_owned();
+            for (word, separator) in words.iter().zip(&separators[1..]) {
+                text.push_str(word);
+                text.push_str(separator);
+            }
+            (state, text)
+        })
+}
+
+/// A state and TXT strings that join to its text, split at arbitrary places (inside
+/// words too), not only where regionflip splits.
+fn state_split_anywhere() -> impl Strategy<Value = (EngineState, Vec<String>)> {
+    (state_strategy(), vec(any::<prop::sample::Index>(), 0..12)).prop_map(|(state, cuts)| {
+        let text = state.encode();
+        let mut cuts: Vec<usize> = cuts.iter().map(|c| c.index(text.len() + 1)).collect();
+        cuts.sort_unstable();
+        let mut strings = Vec::new();
+        let mut from = 0;
+        for cut in cuts.into_iter().chain([text.len()]) {
+            strings.push(text[from..cut].to_owned());
+            from = cut;
+        }
+        (state, strings)
+    })
+}
+
+/// A TXT value as Route 53 may return one: strings quoted, with characters written as
+/// themselves, as `\c` escapes or as `\ddd` octal bytes, and any white space between
+/// the strings. Returns the strings it encodes, too.
+fn route53_txt_value() -> impl Strategy<Value = (Vec<String>, String)> {
+    let char_form = prop_oneof![3 => Just(0u8), 1 => Just(1u8), 1 => Just(2u8)];
+    vec(
+        (
+            vec((any::<char>(), char_form), 0..40),
+            prop::sample::select(SEPARATORS),
+        ),
+        0..8,
+    )
+    .prop_map(|strings| {
+        let mut value = String::new();
+        let mut decoded = Vec::new();
+        for (chars, separator) in strings {
+            let mut string = String::new();
+            value.push('"');
+            for (c, form) in chars {
+                match (form, u32::from(c)) {
+                    // Octal escapes carry one byte; only characters below 256 fit.
+                    (2, code) if code < 256 => value.push_str(&format!("\\{code:03o}")),
+                    // A backslash before a digit starts an octal escape instead.
+                    (1, _) | (2, _) if !c.is_ascii_digit() => {
+                        value.push('\\');
+                        value.push(c);
+                    }
+                    _ if c == '"' || c == '\\' => {
+                        value.push('\\');
+                        value.push(c);
+                    }
+                    _ => value.push(c),
+                }
+                string.push(c);
+            }
+            value.push('"');
+            value.push_str(separator);
+            decoded.push(string);
+        }
+        (decoded, value)
+    })
+}
+
 /// What every accepted state must satisfy: the canonical text decodes to it again.
-fn check_state_outcome(result: &Result<EngineState, StateError>) {
-    if let Ok(state) = result {
-        assert!(state.recent_flips.len() <= MAX_FLIPS_KEPT);
-        assert_eq!(EngineState::decode(&state.encode()).as_ref(), Ok(state));
-        let strings = state.to_txt_strings();
-        assert_eq!(EngineState::from_txt_strings(&strings).as_ref(), Ok(state));
-    }
+/// Returns whether there was an accepted state to check.
+fn check_state_outcome(result: &Result<EngineState, StateError>) -> bool {
+    let Ok(state) = result else {
+        return false;
+    };
+    assert!(state.recent_flips.len() <= MAX_FLIPS_KEPT);
+    assert_eq!(EngineState::decode(&state.encode()).as_ref(), Ok(state));
+    let strings = state.to_txt_strings();
+    assert_eq!(EngineState::from_txt_strings(&strings).as_ref(), Ok(state));
+    true
 }
 
 fn txt_record(values: Vec<String>) -> RecordSet {
@@ -307,48 +431,6 @@ proptest! {
     }
 
     #[test]
-    fn state_decoder_survives_arbitrary_text(text in prop_oneof![
-        any::<String>(),
-        vec(prop::sample::select(FRAGMENTS), 0..100).prop_map(|parts| parts.join(" ")),
-    ]) {
-        check_state_outcome(&EngineState::decode(&text));
-    }
-
-    #[test]
-    fn state_decoder_survives_mutated_real_states(
-        state in state_strategy(),
-        edits in vec(edit_strategy(), 1..6),
-    ) {
-        let text = mutate(&state.encode(), &edits);
-        let result = EngineState::decode(&text);
-        check_state_outcome(&result);
-        if text.len() > MAX_STATE_TEXT {
-            prop_assert_eq!(result, Err(StateError::TooLong(text.len())));
-        }
-    }
-
-    #[test]
-    fn txt_strings_are_bounded_and_canonical(strings in vec(any::<String>(), 0..40)) {
-        let total: usize = strings.iter().map(String::len).sum();
-        let result = EngineState::from_txt_strings(&strings);
-        check_state_outcome(&result);
-        if total > MAX_STATE_TEXT {
-            prop_assert_eq!(result, Err(StateError::TooLong(total)));
-        }
-    }
-
-    #[test]
-    fn txt_unquoting_survives_arbitrary_values(value in prop_oneof![
-        any::<String>(),
-        vec(prop::sample::select(FRAGMENTS), 0..200).prop_map(|parts| parts.concat()),
-    ]) {
-        if let Ok(strings) = unquote_txt(&value) {
-            // What was read quotes back to a value that reads the same.
-            prop_assert_eq!(unquote_txt(&quote_txt(&strings)), Ok(strings));
-        }
-    }
-
-    #[test]
     fn txt_quoting_round_trips(strings in vec(any::<String>(), 0..8)) {
         prop_assert_eq!(unquote_txt(&quote_txt(&strings)), Ok(strings));
     }
@@ -377,6 +459,99 @@ proptest! {
             other => prop_assert!(false, "a read record is valid or corrupt: {:?}", other),
         }
     }
+}
+
+// ---------------------------------------------------------------------------------------
+// Properties whose canonical-form check runs only on what a parser accepts (or whose
+// length check only on what is too long). Each counts the cases that reach its check
+// ([`Reach`]) and fails when fewer than [`MIN_REACH`] of them do.
+
+#[test]
+fn state_decoder_survives_arbitrary_text() {
+    let reach = Reach::default();
+    proptest!(aimed_cases(), |(text in prop_oneof![
+        1 => any::<String>(),
+        1 => vec(prop::sample::select(FRAGMENTS), 0..100).prop_map(|parts| parts.join(" ")),
+        4 => rewritten_state_text().prop_map(|(_, text)| text),
+    ])| {
+        reach.case(check_state_outcome(&EngineState::decode(&text)));
+    });
+    reach.assert_at_least(MIN_REACH, "state_decoder_survives_arbitrary_text");
+}
+
+#[test]
+fn state_decoder_survives_mutated_real_states() {
+    let reach = Reach::default();
+    // Each case: a state, a text made from it, and whether the text still says the same.
+    let edited = (state_strategy(), vec(edit_strategy(), 1..6)).prop_map(|(state, edits)| {
+        let text = mutate(&state.encode(), &edits);
+        (state, text, false)
+    });
+    // A rewrite says the same; padded past the limit, it is refused for its length alone.
+    let rewritten = (rewritten_state_text(), option::of(0..MAX_STATE_TEXT)).prop_map(
+        |((state, text), past_the_limit)| match past_the_limit {
+            None => (state, text, true),
+            Some(extra) => {
+                let pad = (MAX_STATE_TEXT + 1).saturating_sub(text.len()) + extra;
+                (state, format!("{text}{}", " ".repeat(pad)), false)
+            }
+        },
+    );
+    proptest!(aimed_cases(), |((state, text, same) in prop_oneof![1 => edited, 2 => rewritten])| {
+        let result = EngineState::decode(&text);
+        let accepted = check_state_outcome(&result);
+        let too_long = text.len() > MAX_STATE_TEXT;
+        reach.case(accepted || too_long);
+        if too_long {
+            prop_assert_eq!(result, Err(StateError::TooLong(text.len())));
+        } else if same {
+            prop_assert_eq!(result, Ok(state), "{:?}", text);
+        }
+    });
+    reach.assert_at_least(MIN_REACH, "state_decoder_survives_mutated_real_states");
+}
+
+#[test]
+fn txt_strings_are_bounded_and_canonical() {
+    let reach = Reach::default();
+    let arbitrary = vec(any::<String>(), 0..40).prop_map(|strings| (None, strings));
+    let split = state_split_anywhere().prop_map(|(state, strings)| (Some(state), strings));
+    proptest!(aimed_cases(), |((state, strings) in prop_oneof![1 => arbitrary, 2 => split])| {
+        let total: usize = strings.iter().map(String::len).sum();
+        let result = EngineState::from_txt_strings(&strings);
+        let accepted = check_state_outcome(&result);
+        let too_long = total > MAX_STATE_TEXT;
+        reach.case(accepted || too_long);
+        if too_long {
+            prop_assert_eq!(result, Err(StateError::TooLong(total)));
+        } else if let Some(state) = state {
+            // Wherever the strings were cut, they join to the state's text.
+            prop_assert_eq!(result, Ok(state));
+        }
+    });
+    reach.assert_at_least(MIN_REACH, "txt_strings_are_bounded_and_canonical");
+}
+
+#[test]
+fn txt_unquoting_survives_arbitrary_values() {
+    let reach = Reach::default();
+    let arbitrary = prop_oneof![
+        any::<String>(),
+        vec(prop::sample::select(FRAGMENTS), 0..200).prop_map(|parts| parts.concat()),
+    ]
+    .prop_map(|value| (None, value));
+    let route53 = route53_txt_value().prop_map(|(strings, value)| (Some(strings), value));
+    proptest!(aimed_cases(), |((encoded, value) in prop_oneof![1 => arbitrary, 2 => route53])| {
+        let unquoted = unquote_txt(&value);
+        if let (true, Ok(strings)) = (reach.case(unquoted.is_ok()), unquoted) {
+            // What was read quotes back to a value that reads the same.
+            prop_assert_eq!(unquote_txt(&quote_txt(&strings)), Ok(strings.clone()));
+            if let Some(encoded) = encoded {
+                prop_assert_eq!(strings, encoded, "{:?}", value);
+            }
+        }
+    });
+    reach.assert_at_least(MIN_REACH, "txt_unquoting_survives_arbitrary_values");
 }
 
 fn env_key_strategy() -> impl Strategy<Value = String> {

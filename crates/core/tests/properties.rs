@@ -4,14 +4,19 @@
 //! missing and unreadable state, DNS disagreeing with the state, flips stamped by a
 //! clock running slightly ahead), and random operator commands.
 //!
+//! Random worlds rarely produce what some properties are about (a failover, a pending
+//! failback, damping), so those properties draw from generators aimed at their case as
+//! well as from random worlds, count how many cases reach their assertion ([`Reach`]),
+//! and fail unless at least half do.
+//!
 //! Case counts follow proptest's defaults (256), so `cargo test` stays fast; set
 //! `PROPTEST_CASES=10000` to search harder.
 
 mod common;
 
 use common::{
-    Policy, REGIONS, Setup, Signal, Status, apply, config_with, region_observation, routing_on,
-    stored_state,
+    MIN_REACH, Policy, REGIONS, Reach, Setup, Signal, Status, apply, config_with,
+    region_observation, routing_on, stored_state,
 };
 use proptest::collection::vec;
 use proptest::option;
@@ -162,7 +167,7 @@ fn state_spec() -> impl Strategy<Value = StateSpec> {
         )
 }
 
-fn world() -> impl Strategy<Value = World> {
+fn world() -> BoxedStrategy<World> {
     (
         setup(),
         policy(900),
@@ -177,11 +182,12 @@ fn world() -> impl Strategy<Value = World> {
             state,
             now: NOW + dt,
         })
+        .boxed()
 }
 
 /// Worlds where a failback is in question: automation running, traffic on the least
 /// preferred region, every region healthy or recovering around now, a recent transition.
-fn failback_world() -> impl Strategy<Value = World> {
+fn failback_world() -> BoxedStrategy<World> {
     (
         world(),
         vec(option::of(NOW - 900..=NOW + 60), 3),
@@ -201,6 +207,7 @@ fn failback_world() -> impl Strategy<Value = World> {
             w.state.routing = Routing::OnActive;
             w
         })
+        .boxed()
 }
 
 /// Random worlds, half of them with a failback in question.
@@ -208,11 +215,206 @@ fn any_world() -> impl Strategy<Value = World> {
     prop_oneof![world(), failback_world()]
 }
 
-fn records_world() -> impl Strategy<Value = World> {
-    world().prop_map(|mut w| {
-        w.setup.mode = Mode::Records;
-        w
-    })
+fn in_records_mode(mut w: World) -> World {
+    w.setup.mode = Mode::Records;
+    w
+}
+
+// The generators below aim at one case each, for the properties that assert only when it
+// occurs. Each starts from a random world, so everything the case does not fix (set-up,
+// policy, guards, the other regions' readings, the remembered state) stays random.
+
+/// Automation running on a valid state that DNS agrees with: the rules, not a refusal to
+/// trust the readings, decide. The active region is normalised to a configured one.
+fn running(mut w: World) -> World {
+    w.state.active %= w.setup.regions;
+    w.state.paused = false;
+    w.state.stored = Stored::Valid;
+    w.state.routing = Routing::OnActive;
+    w
+}
+
+/// A configured region other than the active one, chosen by `pick`.
+fn other_than_active(w: &World, pick: usize) -> usize {
+    let n = w.setup.regions;
+    (w.state.active + 1 + pick % (n - 1)) % n
+}
+
+/// Readings that make a region known unhealthy.
+fn unhealthy_status() -> impl Strategy<Value = Status> {
+    prop_oneof![
+        Just(Status::Alarm),
+        Just(Status::Down),
+        Just(Status::AlarmAndUnknown)
+    ]
+}
+
+/// Readings that leave a region not known unhealthy: healthy, or unknown in every way
+/// the observer can report (`None`: the region missing from the observations).
+fn not_unhealthy_reading() -> impl Strategy<Value = Option<(Status, Signal)>> {
+    let status = prop_oneof![
+        3 => option::weighted(0.9, NOW - 3000..=NOW + 60).prop_map(Status::Ok),
+        1 => Just(Status::Unknown),
+        1 => Just(Status::Unreadable),
+        1 => Just(Status::NoCheck),
+    ];
+    option::weighted(0.9, (status, signal()))
+}
+
+/// A failover in question: the active region known unhealthy, another region healthy,
+/// no recent automatic transition to damp it.
+fn failover_world() -> BoxedStrategy<World> {
+    (
+        world(),
+        unhealthy_status(),
+        any::<usize>(),
+        option::weighted(0.9, NOW - 3000..=NOW + 60),
+    )
+        .prop_map(|(w, failing, pick, since)| {
+            let mut w = running(w);
+            let active = w.state.active;
+            let guard = w.regions[active].map_or(Signal::Ok, |(_, guard)| guard);
+            w.regions[active] = Some((failing, guard));
+            let target = other_than_active(&w, pick);
+            // Its guard OK, so that it can take traffic (guards stay random elsewhere).
+            w.regions[target] = Some((Status::Ok(since), Signal::Ok));
+            // Only flips from before the window: they must not count.
+            let window_start = w.now - 3600;
+            w.state.flips.retain(|t| *t <= window_start);
+            w
+        })
+        .boxed()
+}
+
+/// The active region not known unhealthy while another region is healthy: a failover
+/// would have somewhere to go, and must not happen.
+fn not_unhealthy_active_world() -> BoxedStrategy<World> {
+    (
+        world(),
+        not_unhealthy_reading(),
+        any::<usize>(),
+        option::weighted(0.9, NOW - 3000..=NOW + 60),
+    )
+        .prop_map(|(w, reading, pick, since)| {
+            let mut w = running(w);
+            let active = w.state.active;
+            w.regions[active] = reading;
+            let target = other_than_active(&w, pick);
+            // Its guard OK, so that it can take traffic (guards stay random elsewhere).
+            w.regions[target] = Some((Status::Ok(since), Signal::Ok));
+            w
+        })
+        .boxed()
+}
+
+/// A failback that must wait a known time: traffic on the least preferred region, every
+/// region healthy since a known moment, and either the most preferred not yet healthy
+/// for `stable_for_secs` or the last transition less than `min_dwell_secs` ago.
+fn pending_failback_world() -> BoxedStrategy<World> {
+    (
+        failback_world(),
+        vec(0.0f64..1.0, 3),
+        0.0f64..1.0,
+        any::<bool>(),
+    )
+        .prop_map(|(mut w, recency, dwell, wait_for_stability)| {
+            let stable = w.policy.stable_for_secs.max(1);
+            let min_dwell = w.policy.min_dwell_secs.max(1);
+            w.policy.stable_for_secs = stable;
+            w.policy.min_dwell_secs = min_dwell;
+            let ago = |limit: u64, fraction: f64| (limit as f64 * fraction) as u64;
+            w.regions = recency
+                .iter()
+                .map(|f| {
+                    let since = if wait_for_stability {
+                        w.now - ago(stable, *f)
+                    } else {
+                        w.now.saturating_sub(ago(3000, *f) + stable)
+                    };
+                    Some((Status::Ok(Some(since)), Signal::Ok))
+                })
+                .collect();
+            if !wait_for_stability {
+                w.state.last = Some(w.now - ago(min_dwell, dwell));
+            }
+            w.state.flips.clear();
+            w
+        })
+        .boxed()
+}
+
+/// An automatic failover that flap damping holds back: as [`failover_world`], with at
+/// least `max_flips_per_hour` automatic transitions in the last hour (some stamped by a
+/// clock running slightly ahead).
+fn damped_world() -> BoxedStrategy<World> {
+    (failover_world(), vec(-120i64..3600, 7), 0usize..=2)
+        .prop_map(|(mut w, ages, extra)| {
+            let count = (w.policy.max_flips_per_hour as usize + extra).min(ages.len());
+            let mut flips: Vec<u64> = ages[..count]
+                .iter()
+                .map(|age| w.now.saturating_add_signed(-age))
+                .collect();
+            flips.sort_unstable();
+            w.state.flips = flips;
+            w
+        })
+        .boxed()
+}
+
+/// A world and what decides in it: an automatic pass (`None`) or an operator's command.
+type Case = (World, Option<Command>);
+
+/// An operator's (unforced) move to a region known healthy, away from one known
+/// unhealthy or not.
+fn operator_move_case() -> BoxedStrategy<Case> {
+    prop_oneof![failover_world(), not_unhealthy_active_world()]
+        .prop_map(|w| {
+            let n = w.setup.regions;
+            let healthy = |i: usize| matches!(w.regions[i], Some((Status::Ok(_), _)));
+            // Both worlds make some other region healthy; any other will do otherwise.
+            let target = (0..n)
+                .find(|i| *i != w.state.active && healthy(*i))
+                .unwrap_or((w.state.active + 1) % n);
+            let command = Command::FailoverTo {
+                region: REGIONS[target].1.to_string(),
+                force: false,
+            };
+            (w, Some(command))
+        })
+        .boxed()
+}
+
+/// A pause of running automation, or a resume of paused automation.
+fn pause_or_resume_case() -> BoxedStrategy<Case> {
+    (world(), any::<bool>())
+        .prop_map(|(w, pause)| {
+            let mut w = running(w);
+            w.state.paused = !pause;
+            let command = if pause {
+                Command::Pause
+            } else {
+                Command::Resume
+            };
+            (w, Some(command))
+        })
+        .boxed()
+}
+
+/// Cases where traffic is likely to move: anything at random, failovers and failbacks in
+/// question, and operator moves.
+fn moving_case() -> BoxedStrategy<Case> {
+    prop_oneof![
+        1 => (world(), option::of(command())),
+        3 => failover_world().prop_map(|w| (w, None)),
+        1 => failback_world().prop_map(|w| (w, None)),
+        3 => operator_move_case(),
+    ]
+    .boxed()
+}
+
+/// Cases likely to write the state: moves, pauses and resumes.
+fn state_writing_case() -> BoxedStrategy<Case> {
+    prop_oneof![3 => moving_case(), 1 => pause_or_resume_case()].boxed()
 }
 
 fn command() -> impl Strategy<Value = Command> {
@@ -328,30 +530,6 @@ proptest! {
     }
 
     #[test]
-    fn an_unforced_decision_routes_only_to_a_region_known_healthy(
-        w in world(),
-        cmd in option::of(command()),
-    ) {
-        let cmd = cmd.map(unforced);
-        let (config, obs) = build(&w);
-        let d = decide_with(&config, &obs, w.now, cmd.as_ref());
-        if let Outcome::Transition { to, .. } = &d.outcome {
-            prop_assert_eq!(health_of(&d, to), Health::Healthy, "{:?}", d.reasons);
-        }
-    }
-
-    #[test]
-    fn a_region_that_is_not_known_unhealthy_is_never_failed_over_from(w in world()) {
-        let (config, obs) = build(&w);
-        let d = decide(&config, &obs, w.now, Trigger::EventOrOperator);
-        if let (Outcome::Transition { kind: TransitionKind::Failover, from, .. }, _) =
-            (&d.outcome, &d.event)
-        {
-            prop_assert_eq!(health_of(&d, from), Health::Unhealthy, "{:?}", d.reasons);
-        }
-    }
-
-    #[test]
     fn deciding_again_after_applying_the_plan_changes_nothing(w in any_world()) {
         let (config, obs) = build(&w);
         let d = decide(&config, &obs, w.now, Trigger::EventOrOperator);
@@ -368,100 +546,205 @@ proptest! {
     }
 
     #[test]
-    fn every_change_batch_starts_with_the_compare_and_swap_on_the_observed_state(
-        w in records_world(),
-        cmd in option::of(command()),
-    ) {
-        let (config, obs) = build(&w);
-        let d = decide_with(&config, &obs, w.now, cmd.as_ref());
-        if let regionflip_core::Plan::ChangeBatch { changes, new_state } = &d.plan {
-            let observed = obs.state.record().cloned();
-            prop_assert!(observed.is_some(), "a batch without a precondition: {:?}", changes);
-            let observed = observed.expect("checked above");
-            prop_assert_eq!(
-                &changes[0],
-                &Change { action: ChangeAction::Delete, record: observed }
-            );
-            prop_assert_eq!(
-                &changes[1],
-                &Change { action: ChangeAction::Create, record: state_record(&config, new_state) }
-            );
-            let state_name = config.state_record_name();
-            for change in &changes[2..] {
-                prop_assert_ne!(&change.record.name, &state_name);
-                prop_assert_eq!(change.action, ChangeAction::Upsert);
-            }
-        }
-    }
-
-    #[test]
     fn the_same_inputs_give_the_same_decision(w in world(), cmd in option::of(command())) {
         let (config, obs) = build(&w);
         let first = decide_with(&config, &obs, w.now, cmd.as_ref());
         let second = decide_with(&config, &obs.clone(), w.now, cmd.as_ref());
         prop_assert_eq!(first, second);
     }
+}
 
-    #[test]
-    fn every_state_written_reads_back_unchanged(w in world(), cmd in option::of(command())) {
+// ---------------------------------------------------------------------------------------
+// Properties that assert only when some case occurs. Each counts the cases that reach
+// its assertion ([`Reach`]) and fails when fewer than [`MIN_REACH`] of them do, so a
+// generator that drifts away from the case cannot leave the property checking nothing.
+
+#[test]
+fn an_unforced_decision_routes_only_to_a_region_known_healthy() {
+    let reach = Reach::default();
+    proptest!(|((w, cmd) in moving_case())| {
+        let cmd = cmd.map(unforced);
         let (config, obs) = build(&w);
         let d = decide_with(&config, &obs, w.now, cmd.as_ref());
-        if let Some(state) = d.plan.new_state() {
-            prop_assert_eq!(EngineState::decode(&state.encode()), Ok(state.clone()));
-            let strings = state.to_txt_strings();
-            prop_assert!(strings.iter().all(|s| s.len() <= 255));
-            prop_assert_eq!(EngineState::from_txt_strings(&strings), Ok(state.clone()));
+        if let Outcome::Transition { to, .. } = &d.outcome {
+            reach.case(true);
+            prop_assert_eq!(health_of(&d, to), Health::Healthy, "{:?}", d.reasons);
+        } else {
+            reach.case(false);
         }
-    }
+    });
+    reach.assert_at_least(
+        MIN_REACH,
+        "an_unforced_decision_routes_only_to_a_region_known_healthy",
+    );
+}
 
-    #[test]
-    fn no_automatic_transition_happens_before_the_reported_eligible_time(
-        w in any_world(),
-        fraction in 0.0f64..1.0,
-    ) {
+#[test]
+fn a_region_that_is_not_known_unhealthy_is_never_failed_over_from() {
+    let reach = Reach::default();
+    let worlds = prop_oneof![1 => world(), 3 => not_unhealthy_active_world()];
+    proptest!(|(w in worlds)| {
         let (config, obs) = build(&w);
         let d = decide(&config, &obs, w.now, Trigger::EventOrOperator);
-        if let (false, Some(at)) = (d.is_transition(), d.eligible_at()) {
-            prop_assert!(at > w.now, "eligible at {} is not after now {}", at, w.now);
-            let between = w.now + ((at - w.now) as f64 * fraction) as u64;
-            for probe in [between, at - 1] {
-                let early = decide(&config, &obs, probe, Trigger::EventOrOperator);
-                prop_assert!(
-                    !early.is_transition(),
-                    "promised {} at {}, but at {}: {:?}",
-                    at, w.now, probe, early.reasons
-                );
-            }
+        let failed_over = matches!(
+            d.outcome,
+            Outcome::Transition { kind: TransitionKind::Failover, .. }
+        );
+        // The case in question: the active region is not known unhealthy, and a failover
+        // would have somewhere to go.
+        let tempted = d.active.as_deref().is_some_and(|active| {
+            health_of(&d, active) != Health::Unhealthy
+                && d.regions.iter().any(|h| h.region != active && h.health == Health::Healthy)
+        });
+        if reach.case(tempted) {
+            prop_assert!(!failed_over, "failed over from a region not known unhealthy: {:?}", d.reasons);
         }
-    }
+        if let Outcome::Transition { kind: TransitionKind::Failover, from, .. } = &d.outcome {
+            prop_assert_eq!(health_of(&d, from), Health::Unhealthy, "{:?}", d.reasons);
+        }
+    });
+    reach.assert_at_least(
+        MIN_REACH,
+        "a_region_that_is_not_known_unhealthy_is_never_failed_over_from",
+    );
+}
 
-    #[test]
-    fn a_pending_failback_is_no_longer_pending_at_its_eligible_time(w in any_world()) {
+#[test]
+fn every_change_batch_starts_with_the_compare_and_swap_on_the_observed_state() {
+    let reach = Reach::default();
+    let cases = state_writing_case().prop_map(|(w, cmd)| (in_records_mode(w), cmd));
+    proptest!(|((w, cmd) in cases)| {
+        let (config, obs) = build(&w);
+        let d = decide_with(&config, &obs, w.now, cmd.as_ref());
+        let regionflip_core::Plan::ChangeBatch { changes, new_state } = &d.plan else {
+            reach.case(false);
+            return Ok(());
+        };
+        reach.case(true);
+        let observed = obs.state.record().cloned();
+        prop_assert!(observed.is_some(), "a batch without a precondition: {:?}", changes);
+        let observed = observed.expect("checked above");
+        prop_assert_eq!(
+            &changes[0],
+            &Change { action: ChangeAction::Delete, record: observed }
+        );
+        prop_assert_eq!(
+            &changes[1],
+            &Change { action: ChangeAction::Create, record: state_record(&config, new_state) }
+        );
+        let state_name = config.state_record_name();
+        for change in &changes[2..] {
+            prop_assert_ne!(&change.record.name, &state_name);
+            prop_assert_eq!(change.action, ChangeAction::Upsert);
+        }
+    });
+    reach.assert_at_least(
+        MIN_REACH,
+        "every_change_batch_starts_with_the_compare_and_swap_on_the_observed_state",
+    );
+}
+
+#[test]
+fn every_state_written_reads_back_unchanged() {
+    let reach = Reach::default();
+    proptest!(|((w, cmd) in state_writing_case())| {
+        let (config, obs) = build(&w);
+        let d = decide_with(&config, &obs, w.now, cmd.as_ref());
+        let Some(state) = d.plan.new_state() else {
+            reach.case(false);
+            return Ok(());
+        };
+        reach.case(true);
+        prop_assert_eq!(EngineState::decode(&state.encode()), Ok(state.clone()));
+        let strings = state.to_txt_strings();
+        prop_assert!(strings.iter().all(|s| s.len() <= 255));
+        prop_assert_eq!(EngineState::from_txt_strings(&strings), Ok(state.clone()));
+    });
+    reach.assert_at_least(MIN_REACH, "every_state_written_reads_back_unchanged");
+}
+
+#[test]
+fn no_automatic_transition_happens_before_the_reported_eligible_time() {
+    let reach = Reach::default();
+    let worlds = prop_oneof![1 => any_world(), 2 => pending_failback_world(), 1 => damped_world()];
+    proptest!(|(w in worlds, fraction in 0.0f64..1.0)| {
         let (config, obs) = build(&w);
         let d = decide(&config, &obs, w.now, Trigger::EventOrOperator);
-        for reason in &d.reasons {
-            if let Reason::FailbackPending { region, eligible_at: Some(at), .. } = reason {
-                let then = decide(&config, &obs, *at, Trigger::EventOrOperator);
-                let still = then.reasons.iter().find(|r| {
-                    matches!(r, Reason::FailbackPending { region: again, .. } if again == region)
-                });
-                prop_assert!(still.is_none(), "pending until {} at {}, then {:?}", at, w.now, still);
-            }
+        let (false, Some(at)) = (d.is_transition(), d.eligible_at()) else {
+            reach.case(false);
+            return Ok(());
+        };
+        reach.case(true);
+        prop_assert!(at > w.now, "eligible at {} is not after now {}", at, w.now);
+        let between = w.now + ((at - w.now) as f64 * fraction) as u64;
+        for probe in [between, at - 1] {
+            let early = decide(&config, &obs, probe, Trigger::EventOrOperator);
+            prop_assert!(
+                !early.is_transition(),
+                "promised {} at {}, but at {}: {:?}",
+                at, w.now, probe, early.reasons
+            );
         }
-    }
+    });
+    reach.assert_at_least(
+        MIN_REACH,
+        "no_automatic_transition_happens_before_the_reported_eligible_time",
+    );
+}
 
-    #[test]
-    fn damping_lifts_at_its_eligible_time(w in any_world()) {
+#[test]
+fn a_pending_failback_is_no_longer_pending_at_its_eligible_time() {
+    let reach = Reach::default();
+    let worlds = prop_oneof![1 => any_world(), 3 => pending_failback_world()];
+    proptest!(|(w in worlds)| {
         let (config, obs) = build(&w);
         let d = decide(&config, &obs, w.now, Trigger::EventOrOperator);
-        for reason in &d.reasons {
-            if let Reason::Damped { eligible_at, .. } = reason {
-                let then = decide(&config, &obs, *eligible_at, Trigger::EventOrOperator);
-                let damped = then.reasons.iter().find(|r| matches!(r, Reason::Damped { .. }));
-                prop_assert!(damped.is_none(), "{:?} at {}, then {:?}", reason, w.now, damped);
-            }
+        let pending: Vec<(&String, u64)> = d
+            .reasons
+            .iter()
+            .filter_map(|reason| match reason {
+                Reason::FailbackPending { region, eligible_at: Some(at), .. } => Some((region, *at)),
+                _ => None,
+            })
+            .collect();
+        reach.case(!pending.is_empty());
+        for (region, at) in pending {
+            let then = decide(&config, &obs, at, Trigger::EventOrOperator);
+            let still = then.reasons.iter().find(|r| {
+                matches!(r, Reason::FailbackPending { region: again, .. } if again == region)
+            });
+            prop_assert!(still.is_none(), "pending until {} at {}, then {:?}", at, w.now, still);
         }
-    }
+    });
+    reach.assert_at_least(
+        MIN_REACH,
+        "a_pending_failback_is_no_longer_pending_at_its_eligible_time",
+    );
+}
+
+#[test]
+fn damping_lifts_at_its_eligible_time() {
+    let reach = Reach::default();
+    let worlds = prop_oneof![1 => any_world(), 3 => damped_world()];
+    proptest!(|(w in worlds)| {
+        let (config, obs) = build(&w);
+        let d = decide(&config, &obs, w.now, Trigger::EventOrOperator);
+        let damped: Vec<(&Reason, u64)> = d
+            .reasons
+            .iter()
+            .filter_map(|reason| match reason {
+                Reason::Damped { eligible_at, .. } => Some((reason, *eligible_at)),
+                _ => None,
+            })
+            .collect();
+        reach.case(!damped.is_empty());
+        for (reason, eligible_at) in damped {
+            let then = decide(&config, &obs, eligible_at, Trigger::EventOrOperator);
+            let still = then.reasons.iter().find(|r| matches!(r, Reason::Damped { .. }));
+            prop_assert!(still.is_none(), "{:?} at {}, then {:?}", reason, w.now, still);
+        }
+    });
+    reach.assert_at_least(MIN_REACH, "damping_lifts_at_its_eligible_time");
 }
 
 // ---------------------------------------------------------------------------------------
@@ -472,17 +755,20 @@ proptest! {
 type Step = (u64, Vec<u8>);
 
 fn steps() -> impl Strategy<Value = Vec<Step>> {
-    let health = prop_oneof![5 => Just(0u8), 4 => Just(1u8), 1 => Just(2u8)];
-    vec((1u64..=900, vec(health, 3)), 1..80)
+    let health = || prop_oneof![5 => Just(0u8), 4 => Just(1u8), 1 => Just(2u8)];
+    prop_oneof![
+        vec((1u64..=900, vec(health(), 3)), 1..80),
+        // Flapping: many changes of health within the hour, so the limit bites.
+        vec((1u64..=300, vec(health(), 3)), 20..80),
+    ]
 }
 
-proptest! {
-    #[test]
-    fn automatic_transitions_never_exceed_max_flips_in_any_rolling_hour(
-        setup in setup(),
-        policy in policy(300),
-        steps in steps(),
-    ) {
+/// The damping property reaches its point when the limit bites: some automatic transition
+/// of the run was damped.
+#[test]
+fn automatic_transitions_never_exceed_max_flips_in_any_rolling_hour() {
+    let reach = Reach::default();
+    proptest!(|(setup in setup(), policy in policy(300), steps in steps())| {
         let config = config_with(setup, policy);
         let n = setup.regions;
         let mut t = NOW;
@@ -493,6 +779,7 @@ proptest! {
             state: stored_state(&config, &EngineState::initial(REGIONS[0].1)),
         };
         let mut flips: Vec<u64> = Vec::new();
+        let mut damped = false;
         for (dt, health) in &steps {
             t += dt;
             obs.regions = (0..n)
@@ -515,8 +802,10 @@ proptest! {
                 prop_assert_eq!(health_of(&d, to), Health::Healthy);
                 flips.push(t);
             }
+            damped |= d.reasons.iter().any(|r| matches!(r, Reason::Damped { .. }));
             obs = apply(&config, &obs, &d);
         }
+        reach.case(damped);
         let limit = policy.max_flips_per_hour as usize;
         for (i, start) in flips.iter().enumerate() {
             let in_hour = flips[i..].iter().take_while(|f| **f < start + 3600).count();
@@ -526,5 +815,9 @@ proptest! {
                 in_hour, start, limit, flips
             );
         }
-    }
+    });
+    reach.assert_at_least(
+        MIN_REACH,
+        "automatic_transitions_never_exceed_max_flips_in_any_rolling_hour",
+    );
 }

@@ -23,8 +23,13 @@
 //! | `guard:repl=alarm` | the preceding region's guard `repl` is in ALARM (or `unknown`) |
 //!
 //! A region not mentioned is absent from the observations. Guards are OK unless stated.
+//!
+//! [`Reach`] counts how many cases of a property test reach its assertion, for the
+//! properties whose assertion sits behind a condition.
 
 #![allow(dead_code, unreachable_pub)] // each test binary uses its own subset
+
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use regionflip_core::records::{failover_record, state_record};
 use regionflip_core::{
@@ -483,4 +488,56 @@ pub fn apply(config: &Config, observations: &Observations, decision: &Decision) 
         }
     }
     next
+}
+
+/// How many cases of a property reached its assertion.
+///
+/// A property that asserts only when some case occurs ("if it fails over, then …") tests
+/// nothing in the cases that miss it, and a generator that rarely produces the case lets
+/// the property pass while checking almost nothing. So such a property counts its cases
+/// and the ones that reached the assertion, and after the run asserts a minimum rate
+/// with [`Reach::assert_at_least`]. Atomics, so a property may count from any thread.
+#[derive(Debug, Default)]
+pub struct Reach {
+    cases: AtomicUsize,
+    reached: AtomicUsize,
+}
+
+/// The share of cases every conditional property must reach its assertion in.
+pub const MIN_REACH: f64 = 0.5;
+
+impl Reach {
+    /// Counts one case that did (`true`) or did not reach the assertion; returns
+    /// `reached`, so the count can guard the assertion itself: `if reach.case(c) { … }`.
+    pub fn case(&self, reached: bool) -> bool {
+        self.cases.fetch_add(1, Ordering::Relaxed);
+        if reached {
+            self.reached.fetch_add(1, Ordering::Relaxed);
+        }
+        reached
+    }
+
+    /// The share of cases that reached the assertion, with the counts, as text.
+    pub fn report(&self, property: &str) -> String {
+        let cases = self.cases.load(Ordering::Relaxed);
+        let reached = self.reached.load(Ordering::Relaxed);
+        format!(
+            "{property} reached its assertion in {reached} of {cases} cases ({:.0} %)",
+            100.0 * reached as f64 / cases.max(1) as f64
+        )
+    }
+
+    /// Panics unless at least `min` of the cases (and at least one) reached the
+    /// assertion. Prints the rate either way, so `--nocapture` shows every property's.
+    pub fn assert_at_least(&self, min: f64, property: &str) {
+        let cases = self.cases.load(Ordering::Relaxed);
+        let reached = self.reached.load(Ordering::Relaxed);
+        let report = self.report(property);
+        eprintln!("{report}");
+        assert!(
+            reached > 0 && reached as f64 >= min * cases as f64,
+            "{report}; at least {:.0} % must: aim the generator at the case",
+            100.0 * min
+        );
+    }
 }
