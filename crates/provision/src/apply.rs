@@ -1,30 +1,25 @@
-//! Carrying out a plan, step by step, in order.
+//! Carrying out a plan: one function per kind of step, run in the plan's order. Each
+//! adds what it created to `done` as it goes, so a failure reports everything written
+//! before it.
 
 use std::collections::BTreeMap;
 
-use regionflip_core::{Change, ChangeAction, Config};
+use regionflip_core::{Change, ChangeAction, Config, GateSetting};
+use regionflip_watcher::metrics::gate_data;
 use regionflip_watcher::ports::{AwsError, ChangeError, CloudWatchApi, Route53Api, StateAlarm};
 
-use crate::InitError;
-use crate::plan::CheckRole;
-use crate::plan::InitPlan;
-use crate::plan::Step;
-use crate::ports::GateAlarmApi;
-use crate::ports::HealthCheckApi;
-use crate::ports::NewHealthCheck;
-use crate::resources::caller_reference;
-use crate::resources::check_tags;
-use crate::resources::resolve;
-use crate::resources::resolve_ref;
-use crate::show::describe_record;
-use regionflip_watcher::metrics::gate_data;
-
-// ----------------------------------------------------------------------- applying
+use crate::{
+    InitError,
+    plan::{CheckRole, InitPlan, PlannedCheck, PlannedRecord, Step},
+    ports::{GateAlarm, GateAlarmApi, HealthCheckApi, NewHealthCheck},
+    resources::{CheckIds, caller_reference, check_tags, resolve, resolve_ref},
+    show::describe_record,
+};
 
 /// Carries out a plan, step by step, in order. Checks are created before the checks and
 /// records that refer to them; gate alarms before the checks that follow them (Route 53
 /// refuses a `CLOUDWATCH_METRIC` check on an alarm that does not exist).
-pub async fn apply<R, H, C>(
+pub(crate) async fn apply<R, H, C>(
     config: &Config,
     route53: &R,
     checks: &H,
@@ -38,148 +33,191 @@ where
     C: CloudWatchApi + GateAlarmApi,
 {
     let mut done: Vec<String> = Vec::new();
-    let mut ids: BTreeMap<(String, CheckRole), String> = BTreeMap::new();
+    let mut ids = CheckIds::new();
     for step in &plan.steps {
-        let failed = |error: String, done: &[String]| InitError::Apply {
-            error,
-            done: done.to_vec(),
-        };
-        match step {
+        let carried_out = match step {
             Step::PutStateAlarm {
                 region,
                 alarm_name,
                 state,
-            } => {
-                let alarm = StateAlarm {
-                    name: alarm_name.clone(),
-                    namespace: config.metrics_namespace.clone(),
-                    description: state.clone(),
-                };
-                cloudwatch
-                    .put_state_alarm(region, &alarm)
-                    .await
-                    .map_err(|e| {
-                        failed(
-                            format!("PutMetricAlarm {alarm_name} in {region} failed: {e}"),
-                            &done,
-                        )
-                    })?;
-                done.push(format!("state holder alarm {alarm_name} in {region}"));
-            }
+            } => put_state_alarm(config, cloudwatch, region, alarm_name, state, &mut done).await,
             Step::PutGateAlarm { region, alarm, .. } => {
-                cloudwatch
-                    .put_gate_alarm(region, alarm)
-                    .await
-                    .map_err(|e| {
-                        failed(
-                            format!("PutMetricAlarm {} in {region} failed: {e}", alarm.name),
-                            &done,
-                        )
-                    })?;
-                done.push(format!("gate alarm {} in {region}", alarm.name));
+                put_gate_alarm(cloudwatch, region, alarm, &mut done).await
             }
             Step::PublishGates { gates, .. } => {
-                for (host, data) in gate_data(config, gates, now) {
-                    cloudwatch
-                        .put_metric_data(&host, &config.metrics_namespace, &data)
-                        .await
-                        .map_err(|e| {
-                            failed(
-                                format!("PutMetricData (gates) in {host} failed: {e}"),
-                                &done,
-                            )
-                        })?;
-                    done.push(format!("initial gate values in {host}"));
-                }
+                publish_gates(config, cloudwatch, gates, now, &mut done).await
             }
             Step::CreateHealthCheck {
                 region,
                 role,
                 check,
             } => {
-                let Some(resolved) = resolve(check, &ids) else {
-                    return Err(failed(
-                        format!(
-                            "the {} check of {region} refers to a check not created",
-                            role.as_str()
-                        ),
-                        &done,
-                    ));
-                };
-                let caller_reference = caller_reference(config, region, *role, &resolved);
-                let request = NewHealthCheck {
-                    caller_reference: caller_reference.clone(),
-                    config: resolved,
-                };
-                let id = checks.create_health_check(&request).await.map_err(|e| {
-                    let hint = match &e {
-                        AwsError::Service { code, .. } if code == "HealthCheckAlreadyExists" => format!(
-                            " (Route 53 keeps caller reference {caller_reference} even after its \
-                             check is deleted; change metrics_namespace or the record to get new \
-                             references)"
-                        ),
-                        _ => String::new(),
-                    };
-                    failed(
-                        format!("CreateHealthCheck ({} of {region}) failed: {e}{hint}", role.as_str()),
-                        &done,
-                    )
-                })?;
-                done.push(format!("{} check {id} of {region}", role.as_str()));
-                ids.insert((region.clone(), *role), id.clone());
-                checks
-                    .tag_health_check(&id, &check_tags(config, region, *role))
-                    .await
-                    .map_err(|e| failed(format!("tagging health check {id} failed: {e}"), &done))?;
+                create_health_check(config, checks, region, *role, check, &mut ids, &mut done).await
             }
             Step::TagHealthCheck { id, tags } => {
-                checks
-                    .tag_health_check(id, tags)
-                    .await
-                    .map_err(|e| failed(format!("tagging health check {id} failed: {e}"), &done))?;
-                done.push(format!("tags of health check {id}"));
+                tag_health_check(checks, id, tags, &mut done).await
             }
             Step::CreateRecords { records } => {
-                let mut changes = Vec::new();
-                for planned in records {
-                    let mut record = planned.record.clone();
-                    if let Some(check) = &planned.health_check {
-                        let Some(id) = resolve_ref(check, &ids) else {
-                            return Err(failed(
-                                format!(
-                                    "{} refers to a health check not created",
-                                    describe_record(&record)
-                                ),
-                                &done,
-                            ));
-                        };
-                        record.health_check_id = Some(id);
-                    }
-                    changes.push(Change {
-                        action: ChangeAction::Create,
-                        record,
-                    });
-                }
-                let names: Vec<String> =
-                    changes.iter().map(|c| describe_record(&c.record)).collect();
-                let change_id = route53
-                    .change_records(&config.hosted_zone_id, &changes, "regionflip init")
-                    .await
-                    .map_err(|e| match e {
-                        ChangeError::Conflict(why) => failed(
-                            format!(
-                                "the records changed while init ran (another init?), so none \
-                                 was created: {why}"
-                            ),
-                            &done,
-                        ),
-                        ChangeError::Aws(e) => {
-                            failed(format!("creating the records failed: {e}"), &done)
-                        }
-                    })?;
-                done.push(format!("{} (change {change_id})", names.join(", ")));
+                create_records(config, route53, records, &ids, &mut done).await
             }
+        };
+        if let Err(error) = carried_out {
+            return Err(InitError::Apply { error, done });
         }
     }
     Ok(done)
+}
+
+/// Writes the state into `region`'s state holder alarm.
+async fn put_state_alarm<C: CloudWatchApi>(
+    config: &Config,
+    cloudwatch: &C,
+    region: &str,
+    alarm_name: &str,
+    state: &str,
+    done: &mut Vec<String>,
+) -> Result<(), String> {
+    let alarm = StateAlarm {
+        name: alarm_name.to_string(),
+        namespace: config.metrics_namespace.clone(),
+        description: state.to_string(),
+    };
+    cloudwatch
+        .put_state_alarm(region, &alarm)
+        .await
+        .map_err(|e| format!("PutMetricAlarm {alarm_name} in {region} failed: {e}"))?;
+    done.push(format!("state holder alarm {alarm_name} in {region}"));
+    Ok(())
+}
+
+/// Creates or rewrites a gate alarm in its host region.
+async fn put_gate_alarm<C: GateAlarmApi>(
+    cloudwatch: &C,
+    region: &str,
+    alarm: &GateAlarm,
+    done: &mut Vec<String>,
+) -> Result<(), String> {
+    cloudwatch
+        .put_gate_alarm(region, alarm)
+        .await
+        .map_err(|e| format!("PutMetricAlarm {} in {region} failed: {e}", alarm.name))?;
+    done.push(format!("gate alarm {} in {region}", alarm.name));
+    Ok(())
+}
+
+/// Publishes the initial gate values, one `PutMetricData` per host region.
+async fn publish_gates<C: CloudWatchApi>(
+    config: &Config,
+    cloudwatch: &C,
+    gates: &[GateSetting],
+    now: u64,
+    done: &mut Vec<String>,
+) -> Result<(), String> {
+    for (host, data) in gate_data(config, gates, now) {
+        cloudwatch
+            .put_metric_data(&host, &config.metrics_namespace, &data)
+            .await
+            .map_err(|e| format!("PutMetricData (gates) in {host} failed: {e}"))?;
+        done.push(format!("initial gate values in {host}"));
+    }
+    Ok(())
+}
+
+/// Creates a health check, remembers its id for the steps that refer to it, and tags it.
+async fn create_health_check<H: HealthCheckApi>(
+    config: &Config,
+    checks: &H,
+    region: &str,
+    role: CheckRole,
+    check: &PlannedCheck,
+    ids: &mut CheckIds,
+    done: &mut Vec<String>,
+) -> Result<(), String> {
+    let Some(resolved) = resolve(check, ids) else {
+        return Err(format!(
+            "the {} check of {region} refers to a check not created",
+            role.as_str()
+        ));
+    };
+    let caller_reference = caller_reference(config, region, role, &resolved);
+    let request = NewHealthCheck {
+        caller_reference: caller_reference.clone(),
+        config: resolved,
+    };
+    let id = checks.create_health_check(&request).await.map_err(|e| {
+        let hint = match &e {
+            AwsError::Service { code, .. } if code == "HealthCheckAlreadyExists" => format!(
+                " (Route 53 keeps caller reference {caller_reference} even after its \
+                 check is deleted; change metrics_namespace or the record to get new \
+                 references)"
+            ),
+            _ => String::new(),
+        };
+        format!(
+            "CreateHealthCheck ({} of {region}) failed: {e}{hint}",
+            role.as_str()
+        )
+    })?;
+    done.push(format!("{} check {id} of {region}", role.as_str()));
+    ids.insert((region.to_string(), role), id.clone());
+    checks
+        .tag_health_check(&id, &check_tags(config, region, role))
+        .await
+        .map_err(|e| format!("tagging health check {id} failed: {e}"))
+}
+
+/// Adds the missing tags to a check init created earlier.
+async fn tag_health_check<H: HealthCheckApi>(
+    checks: &H,
+    id: &str,
+    tags: &BTreeMap<String, String>,
+    done: &mut Vec<String>,
+) -> Result<(), String> {
+    checks
+        .tag_health_check(id, tags)
+        .await
+        .map_err(|e| format!("tagging health check {id} failed: {e}"))?;
+    done.push(format!("tags of health check {id}"));
+    Ok(())
+}
+
+/// Creates the records in one change batch of CREATEs, each on the id of its health
+/// check: all of them, or (if any exists by now) none.
+async fn create_records<R: Route53Api>(
+    config: &Config,
+    route53: &R,
+    records: &[PlannedRecord],
+    ids: &CheckIds,
+    done: &mut Vec<String>,
+) -> Result<(), String> {
+    let mut changes = Vec::new();
+    for planned in records {
+        let mut record = planned.record.clone();
+        if let Some(check) = &planned.health_check {
+            let Some(id) = resolve_ref(check, ids) else {
+                return Err(format!(
+                    "{} refers to a health check not created",
+                    describe_record(&record)
+                ));
+            };
+            record.health_check_id = Some(id);
+        }
+        changes.push(Change {
+            action: ChangeAction::Create,
+            record,
+        });
+    }
+    let names: Vec<String> = changes.iter().map(|c| describe_record(&c.record)).collect();
+    let change_id = route53
+        .change_records(&config.hosted_zone_id, &changes, "regionflip init")
+        .await
+        .map_err(|e| match e {
+            ChangeError::Conflict(why) => format!(
+                "the records changed while init ran (another init?), so none \
+                 was created: {why}"
+            ),
+            ChangeError::Aws(e) => format!("creating the records failed: {e}"),
+        })?;
+    done.push(format!("{} (change {change_id})", names.join(", ")));
+    Ok(())
 }

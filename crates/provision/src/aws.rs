@@ -10,14 +10,15 @@ use aws_sdk_cloudwatch::types as cw;
 use aws_sdk_route53::types as r53;
 use aws_smithy_types::error::display::DisplayErrorContext;
 use regionflip_core::resources::GATE_METRIC;
-
 use regionflip_watcher::aws::{CloudWatchAdapter, Route53Adapter, classify};
 use regionflip_watcher::ports::AwsError;
 
 use crate::ports::{
-    CheckConfig, GateAlarm, GateAlarmApi, HealthCheckApi, HealthCheckInfo, MAX_TAGGED_PER_CALL,
-    NewHealthCheck,
+    CheckConfig, GateAlarm, GateAlarmApi, HealthCheckApi, HealthCheckInfo, NewHealthCheck,
 };
+
+/// Route 53 accepts at most this many ids in one `ListTagsForResources`.
+const MAX_TAGGED_PER_CALL: usize = 10;
 
 /// Pages of `ListHealthChecks` read at most (1,000 checks each): far above the account
 /// quota of health checks, it only bounds a service that keeps answering "truncated".

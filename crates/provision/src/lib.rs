@@ -1,6 +1,17 @@
 //! `regionflip init`: creating what regionflip owns, idempotently, never overwriting what
 //! it does not own.
 //!
+//! The crate reads everything init would create (`read`), plans from that alone
+//! ([`plan`]: pure, table-tested in `tests/plan.rs`), carries the plan out one function
+//! per step (`apply`) and words what it found and did for people (`show`); [`init`] runs
+//! them in that order. Its own ports, [`HealthCheckApi`] and [`GateAlarmApi`], sit beside
+//! the watcher's, with the SDK adapters here (`aws`) and in-memory models in
+//! `regionflip-local-aws`. **API Boundary:** the CLI (`regionflip init`, and the drill,
+//! which initialises its emulated deployment with the same call) and the local AWS that
+//! implements these ports depend on this crate; the Lambda binaries (`watcher`, `health`)
+//! never do, since a watcher pass never creates anything — `cargo tree -i
+//! regionflip-provision -e normal` lists only `regionflip-cli` and `regionflip-local-aws`.
+//!
 //! # Who creates what
 //!
 //! Every resource has exactly one creator:
@@ -24,8 +35,8 @@
 //!
 //! # How init stays idempotent
 //!
-//! Init first reads everything it would create ([`read_world`]), then plans ([`plan`],
-//! pure) and only then writes ([`apply`]). What exists as init would create it is left
+//! Init first reads everything it would create (`read_world`), then plans ([`plan`],
+//! pure) and only then writes (`apply`). What exists as init would create it is left
 //! alone; what is missing is created; what exists *differently*, or was not created by
 //! regionflip, stops init before its first write ([`InitError::Refused`]), naming the
 //! resource and the fix. So a second run writes nothing, and a run interrupted half-way
@@ -65,15 +76,13 @@ use regionflip_core::Config;
 use regionflip_watcher::ports::{CloudWatchApi, Route53Api};
 use serde::Serialize;
 
-pub use apply::apply;
+use crate::{apply::apply, read::read_world};
+
 pub use plan::{CheckRef, CheckRole, InitPlan, PlannedCheck, PlannedRecord, Step, World, plan};
 pub use ports::{
-    CheckConfig, GateAlarm, GateAlarmApi, HealthCheckApi, HealthCheckInfo, MAX_TAGGED_PER_CALL,
-    NewHealthCheck,
+    CheckConfig, GateAlarm, GateAlarmApi, HealthCheckApi, HealthCheckInfo, NewHealthCheck,
 };
-pub use read::read_world;
-pub use resources::{caller_reference, check_tags, gate_alarm};
-pub use show::describe_record;
+pub use resources::{caller_reference, gate_alarm};
 
 /// Tag naming the record a health check belongs to (without the trailing dot).
 pub const TAG_RECORD: &str = "regionflip:record";

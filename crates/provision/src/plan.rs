@@ -1,16 +1,98 @@
-//! The plan: what `init` would write, from what it read. Pure: no I/O, no clock.
+//! The plan: what `init` would write, from what it read ([`World`]). Pure: no I/O, no
+//! clock; the same world always gives the same plan, and every problem is collected
+//! before refusing, so one run names them all.
+//!
+//! # The rules
+//!
+//! In the order [`plan`] applies them; the steps come out in the order `apply` needs
+//! them: state holders, gate alarms, gate values, checks, records. `↳` names the rows of
+//! `tests/plan.rs` that pin a rule (a test there checks that every rule names a row and
+//! every row is named here).
+//!
+//! | #   | what exists                          | what init plans                                  |
+//! |-----|--------------------------------------|--------------------------------------------------|
+//! |     | *both modes*                         |                                                  |
+//! | A1  | `health-gate` with more than two     | refused: the static pair serves two regions;     |
+//! |     | regions                              | use `records`, or list two                       |
+//! |     |                                      | ↳ "gate: three regions are refused with the fix" |
+//! | A2  | at the record name, a record         | refused, naming it: delete it or choose another  |
+//! |     | regionflip did not create that would | `record_name`                                    |
+//! |     | mix with the pair (the record type,  | ↳ "records: a plain CNAME at the name is refused"|
+//! |     | a CNAME, an AAAA beside A records)   | ↳ "records: another set identifier is refused"   |
+//! |     |                                      | ↳ "records: an AAAA beside an A pair is refused" |
+//! |     |                                      | ↳ "gate: a plain CNAME at the name is refused"   |
+//! | A3  | any other type at the record name    | ignored                                          |
+//! |     |                                      | ↳ "records: a TXT beside a CNAME pair is ignored"|
+//! | A4  | regionflip's PRIMARY or SECONDARY on | refused: add the region, or delete the record    |
+//! |     | no configured region                 | ↳ "records: a foreign PRIMARY target is refused" |
+//! |     | *`records`*                          |                                                  |
+//! | B1  | at the state name, a TXT record that | refused: init never resets a state; delete it    |
+//! |     | does not parse                       | ↳ "records: a corrupt state record is refused"   |
+//! | B2  | at the state name, any other record  | refused: delete it                               |
+//! |     |                                      | ↳ "records: a CNAME at the state name is refused"|
+//! | B3  | regionflip's PRIMARY and SECONDARY   | refused: delete one                              |
+//! |     | on one region                        | ↳ "records: the pair on one region is refused"   |
+//! | B4  | nothing                              | one CREATE batch: PRIMARY home, SECONDARY the    |
+//! |     |                                      | next region, the state (sequence 1, on home)     |
+//! |     |                                      | ↳ "records: empty world"                         |
+//! |     |                                      | ↳ "records: three regions, empty world"          |
+//! | B5  | the pair in any arrangement over     | nothing; the watcher owns the pair after init    |
+//! |     | configured regions, and a state      | ↳ "records: initialised"                         |
+//! |     |                                      | ↳ "records: PRIMARY moved by the watcher"        |
+//! | B6  | the pair, no state                   | the state, on the region PRIMARY points at (DNS  |
+//! |     |                                      | is what users get)                               |
+//! |     |                                      | ↳ "records: the pair without the state"          |
+//! | B7  | a state, no pair                     | the pair around the state's region; around home  |
+//! |     |                                      | if that is no configured region (the state is    |
+//! |     |                                      | kept: the watcher rewrites it)                   |
+//! |     |                                      | ↳ "records: the state without the pair"          |
+//! |     |                                      | ↳ "records: a state on no configured region"     |
+//! | B8  | a lone PRIMARY                       | SECONDARY on the first other region              |
+//! |     |                                      | ↳ "records: a lone PRIMARY gets a SECONDARY"     |
+//! | B9  | a lone SECONDARY                     | PRIMARY on the state's region or home, unless    |
+//! |     |                                      | the SECONDARY is there: then the first other one |
+//! |     |                                      | ↳ "records: a lone SECONDARY on home"            |
+//! |     |                                      | ↳ "records: a lone SECONDARY on the active region" |
+//! |     | *`health-gate`*                      |                                                  |
+//! | C1  | no state holder in any region        | the state (sequence 1, on home) in every region; |
+//! |     |                                      | after the gate alarms, every gate open           |
+//! |     |                                      | ↳ "gate: empty world"                            |
+//! | C2  | a valid copy in some region          | the newest valid copy where a holder is missing; |
+//! |     |                                      | gates are the watcher's (not published); copies  |
+//! |     |                                      | behind or unreadable are the watcher's to fix    |
+//! |     |                                      | ↳ "gate: a state holder missing in one region"   |
+//! |     |                                      | ↳ "gate: the newest of two state copies wins"    |
+//! |     |                                      | ↳ "gate: a corrupt copy beside a valid one stays"|
+//! | C3  | copies, none valid                   | refused: init never resets a state; delete them  |
+//! |     |                                      | ↳ "gate: unreadable state holders are refused"   |
+//! |     |                                      | ↳ "gate: one unreadable copy alone is refused"   |
+//! | C4  | a gate alarm missing                 | created in its host (the next region)            |
+//! |     |                                      | ↳ "gate: a missing gate alarm is created"        |
+//! | C5  | a gate alarm of another settings     | rewritten (`rewrite`): it is regionflip's by its |
+//! |     | fingerprint, or of none              | name                                             |
+//! |     |                                      | ↳ "gate: a stale gate fingerprint is rewritten"  |
+//! |     |                                      | ↳ "gate: an undescribed gate alarm is rewritten" |
+//! | C6  | a gate or CALCULATED check missing   | created: gate checks, then CALCULATED (endpoint  |
+//! |     | (found by caller reference)          | and gate); a CALCULATED check on a gate check    |
+//! |     |                                      | still to create is new as well                   |
+//! |     |                                      | ↳ "gate: a lost gate check is created again"     |
+//! |     |                                      | ↳ "gate: a lost calculated check is created again" |
+//! | C7  | a check without all its tags         | tagged                                           |
+//! |     |                                      | ↳ "gate: a check without its tags is tagged"     |
+//! | C8  | the pair missing                     | one CREATE batch: PRIMARY home, SECONDARY the    |
+//! |     |                                      | next region, each on its CALCULATED check        |
+//! |     |                                      | ↳ "gate: empty world"                            |
+//! |     |                                      | ↳ "gate: interrupted before the records"         |
+//! | C9  | a pair record other than init        | refused, naming the check it would carry: delete |
+//! |     | creates it (check, target, TTL…)     | it                                               |
+//! |     |                                      | ↳ "gate: a pair on the endpoint checks is refused" |
+//! |     |                                      | ↳ "gate: a pair moved to the standby is refused" |
+//! |     |                                      | ↳ "gate: a pair on a lost gate check is refused" |
+//! | C10 | everything as init creates it        | nothing                                          |
+//! |     |                                      | ↳ "gate: initialised"                            |
 
 use std::collections::BTreeMap;
 
-use crate::InitError;
-use crate::ports::GateAlarm;
-use crate::ports::HealthCheckInfo;
-use crate::resources::check_slots;
-use crate::resources::check_tags;
-use crate::resources::gate_alarm;
-use crate::show::describe_record;
-use crate::show::kind_of_record;
-use crate::show::record_target;
 use regionflip_core::records::{
     PRIMARY_SET_ID, SECONDARY_SET_ID, failover_record, region_of_record, state_record,
 };
@@ -19,7 +101,12 @@ use regionflip_core::{
 };
 use serde::Serialize;
 
-// ------------------------------------------------------------------------- the plan
+use crate::{
+    InitError,
+    ports::{GateAlarm, HealthCheckInfo},
+    resources::{check_slots, check_tags, gate_alarm},
+    show::{describe_record, kind_of_record, record_target},
+};
 
 /// The two health checks init creates per region in `health-gate` mode.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -63,14 +150,14 @@ pub enum CheckRef {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "type", rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum PlannedCheck {
-    /// See [`CheckConfig::CloudwatchMetric`].
+    /// See [`CheckConfig::CloudwatchMetric`](crate::CheckConfig::CloudwatchMetric).
     CloudwatchMetric {
         /// Region of the alarm.
         alarm_region: String,
         /// Name of the alarm.
         alarm_name: String,
     },
-    /// See [`CheckConfig::Calculated`].
+    /// See [`CheckConfig::Calculated`](crate::CheckConfig::Calculated).
     Calculated {
         /// The children.
         children: Vec<CheckRef>,
@@ -167,8 +254,6 @@ pub struct World {
     /// `health-gate`: the tags of the checks that init would create and that exist.
     pub check_tags: BTreeMap<String, BTreeMap<String, String>>,
 }
-
-// ------------------------------------------------------------------------ planning
 
 /// Plans init from what exists. Pure: the same world always gives the same plan. Every
 /// problem is collected before refusing, so one run names them all.

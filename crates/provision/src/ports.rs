@@ -2,16 +2,10 @@
 //! The SDK side is in [`crate::aws`]; the in-memory models are in `regionflip-local-aws`.
 
 use std::collections::BTreeMap;
+use std::future::Future;
 
 use regionflip_watcher::ports::AwsError;
 use serde::Serialize;
-
-use std::future::Future;
-
-// ------------------------------------------------------------------------------- ports
-
-/// Route 53 accepts at most this many ids in one `ListTagsForResources`.
-pub const MAX_TAGGED_PER_CALL: usize = 10;
 
 /// A Route 53 health check as `ListHealthChecks` reports it, as far as init needs it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,8 +59,8 @@ pub trait HealthCheckApi: Send + Sync {
         check: &NewHealthCheck,
     ) -> impl Future<Output = Result<String, AwsError>> + Send;
 
-    /// The tags of these checks (`ListTagsForResources`, in calls of at most
-    /// [`MAX_TAGGED_PER_CALL`]).
+    /// The tags of these checks (`ListTagsForResources`, in calls of at most ten ids,
+    /// Route 53's limit).
     fn health_check_tags(
         &self,
         ids: &[String],
@@ -85,7 +79,7 @@ pub trait HealthCheckApi: Send + Sync {
 /// leaves the gates as they were (static stability).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct GateAlarm {
-    /// Alarm name ([`Config::gate_alarm_name`]).
+    /// Alarm name ([`Config::gate_alarm_name`](regionflip_core::Config::gate_alarm_name)).
     pub name: String,
     /// Description, ending in the settings' fingerprint.
     pub description: String,

@@ -2,16 +2,11 @@
 
 use std::collections::BTreeMap;
 
+use futures_util::future::join_all;
 use regionflip_core::{Config, Mode, RecordSet};
 use regionflip_watcher::ports::{AwsError, CloudWatchApi, Route53Api};
 
-use crate::InitError;
-use crate::plan::World;
-use crate::ports::HealthCheckApi;
-use crate::resources::check_slots;
-use futures_util::future::join_all;
-
-// ----------------------------------------------------------------------- reading
+use crate::{InitError, plan::World, ports::HealthCheckApi, resources::check_slots};
 
 /// Records asked for in the one `ListResourceRecordSets` that reads the record name.
 const RECORD_PAGE: i32 = 100;
@@ -19,7 +14,7 @@ const RECORD_PAGE: i32 = 100;
 /// Reads everything init would create: the records at the record name and the state
 /// record name and, in `health-gate` mode, the state holders and gate alarms (one
 /// `DescribeAlarms` per region) and the health checks with their tags.
-pub async fn read_world<R: Route53Api, H: HealthCheckApi, C: CloudWatchApi>(
+pub(crate) async fn read_world<R: Route53Api, H: HealthCheckApi, C: CloudWatchApi>(
     config: &Config,
     route53: &R,
     checks: &H,

@@ -3,22 +3,25 @@
 
 use std::collections::BTreeMap;
 
-use crate::TAG_RECORD;
-use crate::TAG_REGION;
-use crate::TAG_ROLE;
-use crate::plan::CheckRef;
-use crate::plan::CheckRole;
-use crate::plan::PlannedCheck;
-use crate::ports::CheckConfig;
-use crate::ports::GateAlarm;
-use crate::ports::HealthCheckInfo;
 use regionflip_core::resources::{GATE_METRIC, RECORD_DIMENSION, REGION_DIMENSION};
 use regionflip_core::{Config, RegionConfig};
 
-// ------------------------------------------------------------------ names and hashes
+use crate::{
+    TAG_RECORD, TAG_REGION, TAG_ROLE,
+    plan::{CheckRef, CheckRole, PlannedCheck},
+    ports::{CheckConfig, GateAlarm, HealthCheckInfo},
+};
+
+/// Ids of init's checks by region and role: those found (`check_slots`), or those
+/// created so far in a run (`apply`), for the checks and records that refer to them.
+pub(crate) type CheckIds = BTreeMap<(String, CheckRole), String>;
 
 /// The tags of the check of `role` for `region`.
-pub fn check_tags(config: &Config, region: &str, role: CheckRole) -> BTreeMap<String, String> {
+pub(crate) fn check_tags(
+    config: &Config,
+    region: &str,
+    role: CheckRole,
+) -> BTreeMap<String, String> {
     BTreeMap::from([
         (
             TAG_RECORD.to_string(),
@@ -122,10 +125,7 @@ pub(crate) fn planned_check(
 }
 
 /// The settings of a planned check once the ids it refers to are known.
-pub(crate) fn resolve(
-    check: &PlannedCheck,
-    ids: &BTreeMap<(String, CheckRole), String>,
-) -> Option<CheckConfig> {
+pub(crate) fn resolve(check: &PlannedCheck, ids: &CheckIds) -> Option<CheckConfig> {
     Some(match check {
         PlannedCheck::CloudwatchMetric {
             alarm_region,
@@ -147,10 +147,8 @@ pub(crate) fn resolve(
     })
 }
 
-pub(crate) fn resolve_ref(
-    check: &CheckRef,
-    ids: &BTreeMap<(String, CheckRole), String>,
-) -> Option<String> {
+/// The id of a check that exists or that this run created.
+pub(crate) fn resolve_ref(check: &CheckRef, ids: &CheckIds) -> Option<String> {
     match check {
         CheckRef::Existing { id } => Some(id.clone()),
         CheckRef::New { region, role } => ids.get(&(region.clone(), *role)).cloned(),
@@ -188,7 +186,7 @@ pub(crate) fn check_slots(config: &Config, checks: &[HealthCheckInfo]) -> Vec<Ch
             .find(|c| c.caller_reference == reference)
             .map(|c| c.id.clone())
     };
-    let mut found = BTreeMap::new();
+    let mut found = CheckIds::new();
     let mut slots = Vec::new();
     for role in [CheckRole::Gate, CheckRole::Calculated] {
         for region in &config.regions {

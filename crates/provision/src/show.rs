@@ -1,14 +1,11 @@
 //! How plans and records read to a person: `init --dry-run`, reports and refusals.
 
+use std::fmt;
+
 use regionflip_core::RecordSet;
 use regionflip_core::resources::GATE_METRIC;
 
-use crate::plan::CheckRef;
-use crate::plan::PlannedCheck;
-use crate::plan::Step;
-use std::fmt;
-
-// ----------------------------------------------------------------------- display
+use crate::plan::{CheckRef, PlannedCheck, Step};
 
 impl fmt::Display for CheckRef {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -128,7 +125,7 @@ pub(crate) fn kind_of_record(record: &RecordSet) -> String {
 }
 
 /// `api.example.com. CNAME regionflip-primary`.
-pub fn describe_record(record: &RecordSet) -> String {
+pub(crate) fn describe_record(record: &RecordSet) -> String {
     let mut text = format!("{} {}", record.name, record.record_type);
     if let Some(id) = &record.set_identifier {
         text.push(' ');
@@ -137,6 +134,7 @@ pub fn describe_record(record: &RecordSet) -> String {
     text
 }
 
+/// Where a record points: its alias target or its first value.
 pub(crate) fn record_target(record: &RecordSet) -> String {
     record
         .alias

@@ -1,0 +1,1005 @@
+//! Table tests of the pure planner, [`regionflip_provision::plan`]: one row of [`ROWS`] per
+//! situation, read as a table (the mode, what exists, what init lists as existing, and
+//! the steps it plans or the problems it refuses with). The rule table at the top of
+//! `crates/provision/src/plan.rs` names the rows that pin each rule; a test below keeps
+//! the two in step.
+//!
+//! Every row is also checked for what holds for every plan: planning twice gives the same
+//! plan; steps come in the order `apply` needs (state holders, gate alarms, gate values,
+//! checks, records) and refer only to checks that exist or that an earlier step creates;
+//! and carrying the plan out on the world as AWS would, then planning again, plans
+//! nothing (a second init writes nothing). Every problem of a refusal names a fix.
+
+use std::collections::BTreeMap;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use regionflip_core::records::{PRIMARY_SET_ID, SECONDARY_SET_ID, failover_record, state_record};
+use regionflip_core::{
+    Config, EngineState, FailoverRole, Mode, RecordSet, RecordType, StateObservation,
+};
+use regionflip_local_aws::fixtures::{EAST, WEST, sample_config};
+use regionflip_provision::{
+    CheckConfig, CheckRef, CheckRole, HealthCheckInfo, InitError, InitPlan, PlannedCheck,
+    PlannedRecord, Step, TAG_RECORD, TAG_REGION, TAG_ROLE, World, caller_reference, gate_alarm,
+    plan,
+};
+
+/// The third region of `regions=3`.
+const EU: &str = "eu-west-1";
+const REC: Mode = Mode::Records;
+const GATE: Mode = Mode::HealthGate;
+
+/// One situation.
+///
+/// * `world` — what exists, in words applied left to right (regions by short name:
+///   `east`, `west`, `eu`):
+///   * `regions=3` adds eu-west-1; `type=A` makes the pair alias A records.
+///   * `initialised` — everything as init leaves it: `primary=east secondary=west
+///     state=east#1`, and in `health-gate` mode also `gates checks`.
+///   * `primary=R`, `secondary=R` — regionflip's record as init creates it in the mode
+///     (`health-gate`: on the region's CALCULATED check `calc-R`); `primary=R:endpoint`
+///     on the region's endpoint check, as `records` mode leaves it; `primary=foreign`
+///     pointing at no configured region.
+///   * `state=R#N` — the state (sequence N, active R): the TXT state record, or every
+///     region's state holder; `state@X=R#N` only region X's holder; `state=corrupt`,
+///     `state@X=corrupt`, `state@X=missing`.
+///   * `gates` — every gate alarm as init writes it; `gate@R=stale` (another settings
+///     fingerprint), `gate@R=bare` (no description), `gate@R=missing`.
+///   * `checks` — init's gate and CALCULATED checks of every region (`gate-R`, `calc-R`),
+///     tagged; `-check=gate/R` deletes one; `untagged=ID` removes a check's tags.
+///   * `foreign=cname|blue|txt|aaaa` — at the record name, a plain CNAME, a failover
+///     record with set identifier `blue`, a TXT, an AAAA; `foreign=state-cname` a CNAME
+///     at the state record name.
+/// * `existing` — what the plan lists as existing, in order: `state=R#N` (the state
+///   record), `hold=R#N` (the state holders), `gate-alarm:R@H` (R's gate alarm, hosted in
+///   H), `gate/R`, `calculated/R` (checks), `primary=R`, `secondary=R`. `initialised`
+///   stands for all that init creates in the mode (sequence 1, on home), followed by
+///   changes: `-word` takes one away, `hold=R#N` replaces the state.
+/// * `expect` — `refused: A | B` (the problems, in order, contain A and B), or the steps
+///   (`nothing` for none): `hold:X=R#N` (state holder of X), `gate-alarm:R@H`,
+///   `rewrite-gate-alarm:R@H`, `publish@H:R=open,…`, `check:gate/R`,
+///   `check:calculated/R(children)` (`endpoint`, an id, or `+role/R` for a check an
+///   earlier step creates), `tag:ID`, `records(primary=R[check],…,state=R#N)`.
+struct Row {
+    name: &'static str,
+    mode: Mode,
+    world: &'static str,
+    existing: &'static str,
+    expect: &'static str,
+}
+
+const fn row(
+    name: &'static str,
+    mode: Mode,
+    world: &'static str,
+    existing: &'static str,
+    expect: &'static str,
+) -> Row {
+    Row {
+        name,
+        mode,
+        world,
+        existing,
+        expect,
+    }
+}
+
+#[rustfmt::skip]
+const ROWS: &[Row] = &[
+    //   name                                              mode   world                                                existing                                                                  expect
+    // -- records mode: what is created --------------------------------------------------------------------------------------------------------------------------------------------------------------------------------------------------------------------
+    row("records: empty world",                            REC,  "",                                                  "",                                                                       "records(primary=east,secondary=west,state=east#1)"),
+    row("records: three regions, empty world",             REC,  "regions=3",                                         "",                                                                       "records(primary=east,secondary=west,state=east#1)"),
+    row("records: initialised",                            REC,  "initialised",                                       "initialised",                                                            "nothing"),
+    row("records: PRIMARY moved by the watcher",           REC,  "primary=west secondary=east state=west#5",          "state=west#5 primary=west secondary=east",                               "nothing"),
+    row("records: the pair without the state",             REC,  "primary=west secondary=east",                       "primary=west secondary=east",                                            "records(state=west#1)"),
+    row("records: the state without the pair",             REC,  "state=west#5",                                      "state=west#5",                                                           "records(primary=west,secondary=east)"),
+    row("records: a state on no configured region",        REC,  "state=ap-south-1#5",                                "state=ap-south-1#5",                                                     "records(primary=east,secondary=west)"),
+    row("records: a lone PRIMARY gets a SECONDARY",        REC,  "regions=3 primary=eu",                              "primary=eu",                                                             "records(secondary=east,state=eu#1)"),
+    row("records: a lone SECONDARY on home",               REC,  "secondary=east",                                    "secondary=east",                                                         "records(primary=west,state=west#1)"),
+    row("records: a lone SECONDARY on the active region",  REC,  "secondary=east state=east#3",                       "state=east#3 secondary=east",                                            "records(primary=west)"),
+    row("records: a TXT beside a CNAME pair is ignored",   REC,  "foreign=txt",                                       "",                                                                       "records(primary=east,secondary=west,state=east#1)"),
+    // -- records mode: refusals ---------------------------------------------------------------------------------------------------------------------------------------------------------------------------------------------------------------------------
+    row("records: a plain CNAME at the name is refused",   REC,  "foreign=cname",                                     "",                                                                       "refused: api.regionflip-demo.example. already has a CNAME record that regionflip did not create; init never overwrites it. Delete it (regionflip then creates its failover pair there) or choose another record_name"),
+    row("records: another set identifier is refused",      REC,  "foreign=blue",                                      "",                                                                       "refused: already has a CNAME record (set identifier blue, Primary) that regionflip did not create"),
+    row("records: an AAAA beside an A pair is refused",    REC,  "type=A foreign=aaaa",                               "",                                                                       "refused: already has a AAAA record that regionflip did not create"),
+    row("records: a foreign PRIMARY target is refused",    REC,  "primary=foreign secondary=west",                    "",                                                                       "refused: CNAME regionflip-primary points at api.elsewhere.example.net., which is no configured region; init does not touch it. Add that region to the configuration, or delete the record"),
+    row("records: a corrupt state record is refused",      REC,  "initialised state=corrupt",                         "",                                                                       "refused: _regionflip.api.regionflip-demo.example. holds a TXT record regionflip cannot read (the state record lacks field \"flips\"); init never resets a state"),
+    row("records: a CNAME at the state name is refused",   REC,  "foreign=state-cname",                               "",                                                                       "refused: _regionflip.api.regionflip-demo.example. already has a CNAME record that regionflip did not create; delete it so that init can create the state record there"),
+    row("records: the pair on one region is refused",      REC,  "primary=east secondary=east",                       "",                                                                       "refused: regionflip's PRIMARY and SECONDARY records of api.regionflip-demo.example. both point at us-east-1; delete one of them and run init again"),
+    // -- health-gate mode: what is created ----------------------------------------------------------------------------------------------------------------------------------------------------------------------------------------------------------------
+    row("gate: empty world",                               GATE, "",                                                  "",                                                                       "hold:east=east#1 hold:west=east#1 gate-alarm:east@west gate-alarm:west@east publish@west:east=open publish@east:west=open check:gate/east check:gate/west check:calculated/east(endpoint,+gate/east) check:calculated/west(endpoint,+gate/west) records(primary=east[+calculated/east],secondary=west[+calculated/west])"),
+    row("gate: initialised",                               GATE, "initialised",                                       "initialised",                                                            "nothing"),
+    row("gate: a state holder missing in one region",      GATE, "initialised state@east=missing state@west=west#7",  "initialised hold=west#7",                                                "hold:east=west#7"),
+    row("gate: the newest of two state copies wins",       GATE, "initialised state@east=east#3 state@west=west#7",   "initialised hold=west#7",                                                "nothing"),
+    row("gate: a corrupt copy beside a valid one stays",   GATE, "initialised state@west=corrupt",                    "initialised",                                                            "nothing"),
+    row("gate: a stale gate fingerprint is rewritten",     GATE, "initialised gate@east=stale",                       "initialised -gate-alarm:east@west",                                      "rewrite-gate-alarm:east@west"),
+    row("gate: an undescribed gate alarm is rewritten",    GATE, "initialised gate@west=bare",                        "initialised -gate-alarm:west@east",                                      "rewrite-gate-alarm:west@east"),
+    row("gate: a missing gate alarm is created",           GATE, "initialised gate@east=missing",                     "initialised -gate-alarm:east@west",                                      "gate-alarm:east@west"),
+    row("gate: a check without its tags is tagged",        GATE, "initialised untagged=calc-west",                    "initialised",                                                            "tag:calc-west"),
+    row("gate: interrupted before the records",            GATE, "state=east#1 gates checks",                         "initialised -primary=east -secondary=west",                              "records(primary=east[calc-east],secondary=west[calc-west])"),
+    row("gate: a lost gate check is created again",        GATE, "state=east#1 gates checks -check=gate/east",        "initialised -gate/east -calculated/east -primary=east -secondary=west",  "check:gate/east check:calculated/east(endpoint,+gate/east) records(primary=east[+calculated/east],secondary=west[calc-west])"),
+    row("gate: a lost calculated check is created again",  GATE, "state=east#1 gates checks -check=calculated/west",  "initialised -calculated/west -primary=east -secondary=west",             "check:calculated/west(endpoint,gate-west) records(primary=east[calc-east],secondary=west[+calculated/west])"),
+    // -- health-gate mode: refusals -----------------------------------------------------------------------------------------------------------------------------------------------------------------------------------------------------------------------
+    row("gate: three regions are refused with the fix",    GATE, "regions=3",                                         "",                                                                       "refused: mode = \"health-gate\" routes through one static failover pair, so it serves two regions, and 3 are configured; use mode = \"records\" for three or more regions, or list two"),
+    row("gate: a pair on the endpoint checks is refused",  GATE, "primary=east:endpoint",                             "",                                                                       "refused: api.regionflip-demo.example. CNAME regionflip-primary exists but differs from what init creates (its health check would be a new CALCULATED check of us-east-1, not 0f7c4c1e-1111-4a4a-8b8b-000000000001); in health-gate mode regionflip never rewrites the failover records. Delete it and run init again"),
+    row("gate: a pair moved to the standby is refused",    GATE, "initialised primary=west secondary=east",           "",                                                                       "refused: regionflip-primary exists but differs from what init creates (a1b2c3d4e5.execute-api.us-east-1.amazonaws.com. on health check calc-east) | regionflip-secondary exists but differs from what init creates (f6g7h8i9j0.execute-api.us-west-2.amazonaws.com. on health check calc-west)"),
+    row("gate: a pair on a lost gate check is refused",    GATE, "initialised -check=gate/east",                      "",                                                                       "refused: regionflip-primary exists but differs from what init creates (its health check would be a new CALCULATED check of us-east-1, not calc-east)"),
+    row("gate: a plain CNAME at the name is refused",      GATE, "foreign=cname",                                     "",                                                                       "refused: api.regionflip-demo.example. already has a CNAME record that regionflip did not create"),
+    row("gate: unreadable state holders are refused",      GATE, "state=corrupt",                                     "",                                                                       "refused: the state holder alarm regionflip-state-api-regionflip-demo-example exists but regionflip cannot read it (us-east-1: "),
+    row("gate: one unreadable copy alone is refused",      GATE, "state@west=corrupt",                                "",                                                                       "refused: exists but regionflip cannot read it (us-west-2: "),
+];
+
+#[test]
+fn every_row_plans_as_it_says() {
+    let failures: Vec<String> = ROWS
+        .iter()
+        .filter_map(|r| {
+            let problem = match catch_unwind(AssertUnwindSafe(|| run(r))) {
+                Ok(Ok(())) => return None,
+                Ok(Err(problem)) => problem,
+                Err(panic) => format!(
+                    "panicked: {}",
+                    panic
+                        .downcast_ref::<String>()
+                        .cloned()
+                        .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                        .unwrap_or_default()
+                ),
+            };
+            Some(format!("row {:?}: {problem}", r.name))
+        })
+        .collect();
+    assert!(
+        failures.is_empty(),
+        "{} of {} rows failed:\n{}",
+        failures.len(),
+        ROWS.len(),
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn the_table_covers_both_modes_every_step_and_refusals() {
+    let has = |f: &dyn Fn(&Row) -> bool| ROWS.iter().any(f);
+    for mode in [REC, GATE] {
+        assert!(has(&|r| r.mode == mode && r.expect.starts_with("refused: ")));
+        assert!(has(&|r| r.mode == mode && r.expect == "nothing"));
+    }
+    for step in [
+        "hold:",
+        "gate-alarm:",
+        "rewrite-gate-alarm:",
+        "publish@",
+        "check:gate/",
+        "check:calculated/",
+        "tag:",
+        "records(",
+    ] {
+        assert!(
+            has(&|r| r.expect.split(' ').any(|s| s.starts_with(step))),
+            "no row plans {step}"
+        );
+    }
+    let mut names: Vec<&str> = ROWS.iter().map(|r| r.name).collect();
+    names.sort_unstable();
+    names.dedup();
+    assert_eq!(names.len(), ROWS.len(), "row names must be unique");
+}
+
+#[test]
+fn the_rule_table_in_plan_rs_names_rows_of_this_table_and_every_row_has_a_rule() {
+    let source = include_str!("../src/plan.rs");
+    let mut rules: Vec<(String, Vec<String>)> = Vec::new();
+    for line in source.lines().map_while(|l| l.strip_prefix("//!")) {
+        let Some(cells) = line.trim().strip_prefix('|') else {
+            continue;
+        };
+        let id = cells.split('|').next().unwrap_or_default().trim();
+        if !id.is_empty() && id != "#" && !id.starts_with('-') {
+            rules.push((id.to_string(), Vec::new()));
+        }
+        let mut rest = cells;
+        while let Some((_, after)) = rest.split_once("↳ \"") {
+            let (name, tail) = after.split_once('"').unwrap_or((after, ""));
+            match rules.last_mut() {
+                Some((_, rows)) => rows.push(name.to_string()),
+                None => panic!("row {name:?} is named before any rule"),
+            }
+            rest = tail;
+        }
+    }
+    assert!(rules.len() >= 10, "the rule table was not found: {rules:?}");
+    for (id, rows) in &rules {
+        assert!(!rows.is_empty(), "rule {id} names no row");
+        for name in rows {
+            assert!(
+                ROWS.iter().any(|r| r.name == name),
+                "rule {id} names {name:?}, which is no row"
+            );
+        }
+    }
+    for r in ROWS {
+        assert!(
+            rules
+                .iter()
+                .any(|(_, rows)| rows.iter().any(|n| n == r.name)),
+            "row {:?} is named by no rule of plan.rs",
+            r.name
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Running a row.
+
+fn run(r: &Row) -> Result<(), String> {
+    let (config, world) = build(r)?;
+    let result = plan(&config, &world);
+    if result != plan(&config, &world) {
+        return Err("planning the same world twice gives two plans".into());
+    }
+    match (r.expect.strip_prefix("refused: "), result) {
+        (Some(expected), Err(InitError::Refused(problems))) => check_refusal(expected, &problems),
+        (Some(_), other) => Err(format!("expected a refusal, got {other:?}")),
+        (None, Ok(plan)) => check_plan(r, &config, &world, &plan),
+        (None, Err(error)) => Err(format!("expected a plan, got {error:?}")),
+    }
+}
+
+fn check_refusal(expected: &str, problems: &[String]) -> Result<(), String> {
+    let expected: Vec<&str> = expected.split(" | ").collect();
+    let matches = problems.len() == expected.len()
+        && problems.iter().zip(&expected).all(|(p, e)| p.contains(e));
+    if !matches {
+        return Err(format!(
+            "expected problems containing {expected:#?}, got {problems:#?}"
+        ));
+    }
+    match problems.iter().find(|p| {
+        let p = p.to_lowercase();
+        !p.contains("delete") && !p.contains("use mode = \"records\"")
+    }) {
+        Some(problem) => Err(format!("{problem:?} names no fix")),
+        None => Ok(()),
+    }
+}
+
+fn check_plan(r: &Row, config: &Config, world: &World, plan: &InitPlan) -> Result<(), String> {
+    let steps = if plan.steps.is_empty() {
+        "nothing".to_string()
+    } else {
+        plan.steps
+            .iter()
+            .map(|s| step_key(config, s))
+            .collect::<Result<Vec<_>, _>>()?
+            .join(" ")
+    };
+    if steps != r.expect {
+        return Err(format!(
+            "expected steps\n  {}\nplanned\n  {steps}",
+            r.expect
+        ));
+    }
+    let existing = plan
+        .existing
+        .iter()
+        .map(|line| existing_key(config, line))
+        .collect::<Result<Vec<_>, _>>()?
+        .join(" ");
+    let expected = expected_existing(r)?;
+    if existing != expected {
+        return Err(format!(
+            "expected existing\n  {expected}\nlisted\n  {existing}"
+        ));
+    }
+    // The order `apply` needs: checks after the alarms they follow, records last.
+    let ranks: Vec<u8> = plan.steps.iter().map(rank).collect();
+    if !ranks.is_sorted() {
+        return Err(format!("steps out of order: {steps}"));
+    }
+    if let Some(step) = plan.steps.iter().find(|s| s.to_string().is_empty()) {
+        return Err(format!("{step:?} displays as nothing"));
+    }
+    // A second init writes nothing.
+    let after = carry_out(config, world, plan)?;
+    match regionflip_provision::plan(config, &after) {
+        Ok(again) if again.steps.is_empty() => Ok(()),
+        Ok(again) => Err(format!(
+            "planning again after carrying the plan out plans {:?}",
+            again.steps
+        )),
+        Err(error) => Err(format!(
+            "planning again after carrying the plan out refuses: {error}"
+        )),
+    }
+}
+
+/// A row's `existing`, with `initialised` and the changes after it spelled out.
+fn expected_existing(r: &Row) -> Result<String, String> {
+    let mut words = r.existing.split_whitespace();
+    if !r.existing.starts_with("initialised") {
+        return Ok(words.collect::<Vec<_>>().join(" "));
+    }
+    words.next();
+    let mut listed: Vec<String> = match r.mode {
+        Mode::Records => "state=east#1 primary=east secondary=west",
+        Mode::HealthGate => {
+            "hold=east#1 gate-alarm:east@west gate-alarm:west@east gate/east gate/west \
+             calculated/east calculated/west primary=east secondary=west"
+        }
+    }
+    .split_whitespace()
+    .map(String::from)
+    .collect();
+    for change in words {
+        if let Some(gone) = change.strip_prefix('-') {
+            let before = listed.len();
+            listed.retain(|w| w != gone);
+            if listed.len() == before {
+                return Err(format!("existing: {gone:?} is not there to take away"));
+            }
+        } else if let Some(state) = change.strip_prefix("hold=") {
+            let hold = listed
+                .iter_mut()
+                .find(|w| w.starts_with("hold="))
+                .ok_or("existing: no state holder to replace")?;
+            *hold = format!("hold={state}");
+        } else {
+            return Err(format!("existing: unknown change {change:?}"));
+        }
+    }
+    Ok(listed.join(" "))
+}
+
+fn rank(step: &Step) -> u8 {
+    match step {
+        Step::PutStateAlarm { .. } => 0,
+        Step::PutGateAlarm { .. } => 1,
+        Step::PublishGates { .. } => 2,
+        // A CALCULATED check after the gate check it needs: `carry_out` checks that.
+        Step::CreateHealthCheck { .. } | Step::TagHealthCheck { .. } => 3,
+        Step::CreateRecords { .. } => 4,
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Building a row's world.
+
+fn region(short: &str) -> &str {
+    match short {
+        "east" => EAST,
+        "west" => WEST,
+        "eu" => EU,
+        other => other,
+    }
+}
+
+fn short(region: &str) -> &str {
+    match region {
+        EAST => "east",
+        WEST => "west",
+        EU => "eu",
+        other => other,
+    }
+}
+
+fn role_of(word: &str) -> Result<CheckRole, String> {
+    match word {
+        "gate" => Ok(CheckRole::Gate),
+        "calculated" => Ok(CheckRole::Calculated),
+        other => Err(format!("no check role {other:?}")),
+    }
+}
+
+/// The id a row gives init's check of `role` for `region`.
+fn check_id(region: &str, role: CheckRole) -> String {
+    let prefix = match role {
+        CheckRole::Gate => "gate",
+        CheckRole::Calculated => "calc",
+    };
+    format!("{prefix}-{}", short(region))
+}
+
+/// `R#N`: a state with sequence N, active in R.
+fn state_of(text: &str) -> Result<EngineState, String> {
+    let (active, sequence) = text
+        .split_once('#')
+        .ok_or_else(|| format!("{text:?} is no R#N"))?;
+    Ok(EngineState {
+        sequence: sequence
+            .parse()
+            .map_err(|_| format!("bad sequence {text:?}"))?,
+        ..EngineState::initial(region(active))
+    })
+}
+
+const CORRUPT_STATE: &str = "regionflip/v1 seq=oops active=us-east-1";
+
+/// What a row's words say exists, before it is laid out as `read_world` reads it.
+#[derive(Default)]
+struct Exists {
+    primary: Option<RecordSet>,
+    secondary: Option<RecordSet>,
+    state_record: Option<RecordSet>,
+    foreign: Vec<RecordSet>,
+    /// Per region, the state holder's description.
+    holders: BTreeMap<String, String>,
+    /// Per gated region, its gate alarm's description.
+    gates: BTreeMap<String, String>,
+    checks: Vec<(String, CheckRole)>,
+    untagged: Vec<String>,
+}
+
+fn build(r: &Row) -> Result<(Config, World), String> {
+    let mut config = sample_config(r.mode);
+    let words: Vec<&str> = r.world.split_whitespace().collect();
+    for word in &words {
+        match *word {
+            "regions=3" => {
+                let mut third = config.regions[1].clone();
+                third.name = EU.into();
+                third.target = "k1l2m3n4o5.execute-api.eu-west-1.amazonaws.com".into();
+                third.health_check_id = Some("0f7c4c1e-3333-4a4a-8b8b-000000000003".into());
+                third.alarms = vec!["regionflip-demo-api-errors-eu-west-1".into()];
+                config.regions.push(third);
+            }
+            "type=A" => {
+                config.record_type = RecordType::A;
+                for region in &mut config.regions {
+                    region.alias_hosted_zone_id = Some("Z1UJRXOUMOOFQ8".into());
+                }
+            }
+            _ => {}
+        }
+    }
+    let gate = r.mode == Mode::HealthGate;
+    let mut exists = Exists::default();
+    let expanded = words.iter().flat_map(|word| match (*word, gate) {
+        ("initialised", false) => vec!["primary=east", "secondary=west", "state=east#1"],
+        ("initialised", true) => vec![
+            "state=east#1",
+            "gates",
+            "checks",
+            "primary=east",
+            "secondary=west",
+        ],
+        (word, _) => vec![word],
+    });
+    for word in expanded {
+        let (key, value) = word.split_once('=').unwrap_or((word, ""));
+        let records_only = |what: &str| -> Result<(), String> {
+            if gate {
+                Err(format!("{what} means nothing in health-gate mode"))
+            } else {
+                Ok(())
+            }
+        };
+        let gate_only = |what: &str| -> Result<(), String> {
+            if gate {
+                Ok(())
+            } else {
+                Err(format!("{what} means nothing in records mode"))
+            }
+        };
+        match key {
+            "regions" | "type" => {}
+            "primary" | "secondary" => {
+                let role = if key == "primary" {
+                    FailoverRole::Primary
+                } else {
+                    FailoverRole::Secondary
+                };
+                let record = pair_record(&config, role, value, gate)?;
+                match role {
+                    FailoverRole::Primary => exists.primary = Some(record),
+                    FailoverRole::Secondary => exists.secondary = Some(record),
+                }
+            }
+            "state" if gate => {
+                let text = match value {
+                    "corrupt" => CORRUPT_STATE.to_string(),
+                    value => state_of(value)?.encode(),
+                };
+                for region in &config.regions {
+                    exists.holders.insert(region.name.clone(), text.clone());
+                }
+            }
+            "state" => {
+                let mut record = state_record(&config, &EngineState::initial(EAST));
+                match value {
+                    "corrupt" => record.values = vec![format!("\"{CORRUPT_STATE}\"")],
+                    value => record = state_record(&config, &state_of(value)?),
+                }
+                exists.state_record = Some(record);
+            }
+            _ if key.starts_with("state@") => {
+                gate_only(key)?;
+                let holder = region(&key["state@".len()..]).to_string();
+                match value {
+                    "missing" => {
+                        exists.holders.remove(&holder);
+                    }
+                    "corrupt" => {
+                        exists.holders.insert(holder, CORRUPT_STATE.into());
+                    }
+                    value => {
+                        exists.holders.insert(holder, state_of(value)?.encode());
+                    }
+                }
+            }
+            "gates" => {
+                gate_only(key)?;
+                for region in &config.regions {
+                    exists.gates.insert(
+                        region.name.clone(),
+                        gate_alarm(&config, &region.name).description,
+                    );
+                }
+            }
+            _ if key.starts_with("gate@") => {
+                gate_only(key)?;
+                let gated = region(&key["gate@".len()..]).to_string();
+                let wanted = gate_alarm(&config, &gated).description;
+                match value {
+                    "missing" => {
+                        exists.gates.remove(&gated);
+                    }
+                    "bare" => {
+                        exists.gates.insert(gated, String::new());
+                    }
+                    "stale" => {
+                        let (text, _fingerprint) =
+                            wanted.rsplit_once(' ').ok_or("no fingerprint")?;
+                        exists
+                            .gates
+                            .insert(gated, format!("{text} 00000000deadbeef"));
+                    }
+                    other => return Err(format!("unknown gate alarm {other:?}")),
+                }
+            }
+            "checks" => {
+                gate_only(key)?;
+                for role in [CheckRole::Gate, CheckRole::Calculated] {
+                    for region in &config.regions {
+                        exists.checks.push((region.name.clone(), role));
+                    }
+                }
+            }
+            "-check" => {
+                let (role, which) = value
+                    .split_once('/')
+                    .ok_or_else(|| format!("{word:?} is no -check=role/R"))?;
+                let role = role_of(role)?;
+                exists
+                    .checks
+                    .retain(|(r, o)| !(r == region(which) && *o == role));
+            }
+            "untagged" => exists.untagged.push(value.to_string()),
+            "foreign" => {
+                let mut record = RecordSet {
+                    name: config.record_name.clone(),
+                    record_type: "CNAME".into(),
+                    set_identifier: None,
+                    failover: None,
+                    ttl: Some(300),
+                    values: vec!["legacy.example.net.".into()],
+                    alias: None,
+                    health_check_id: None,
+                };
+                match value {
+                    "cname" => {}
+                    "blue" => {
+                        record =
+                            failover_record(&config, &config.regions[0], FailoverRole::Primary);
+                        record.set_identifier = Some("blue".into());
+                    }
+                    "txt" => {
+                        record.record_type = "TXT".into();
+                        record.values = vec!["\"v=spf1 -all\"".into()];
+                    }
+                    "aaaa" => {
+                        record.record_type = "AAAA".into();
+                        record.values = vec!["2001:db8::1".into()];
+                    }
+                    "state-cname" => {
+                        records_only(word)?;
+                        record.name = config.state_record_name();
+                    }
+                    other => return Err(format!("unknown foreign record {other:?}")),
+                }
+                exists.foreign.push(record);
+            }
+            other => return Err(format!("unknown world word {other:?}")),
+        }
+    }
+    Ok((config.clone(), lay_out(&config, exists, gate)))
+}
+
+/// regionflip's PRIMARY or SECONDARY: `R`, `R:endpoint` or `foreign`.
+fn pair_record(
+    config: &Config,
+    role: FailoverRole,
+    value: &str,
+    gate: bool,
+) -> Result<RecordSet, String> {
+    if value == "foreign" {
+        let mut record = failover_record(config, &config.regions[0], role);
+        record.values = vec!["api.elsewhere.example.net.".into()];
+        return Ok(record);
+    }
+    let (name, on_endpoint) = match value.split_once(':') {
+        Some((name, "endpoint")) => (name, true),
+        Some(_) => return Err(format!("bad record {value:?}")),
+        None => (value, false),
+    };
+    let region = config
+        .region(region(name))
+        .ok_or_else(|| format!("{name} is no configured region"))?;
+    let mut record = failover_record(config, region, role);
+    if gate && !on_endpoint {
+        record.health_check_id = Some(check_id(&region.name, CheckRole::Calculated));
+    }
+    Ok(record)
+}
+
+/// What `read_world` would read from that: every configured region's state holder and
+/// gate alarm (`None` when missing), every check with its caller reference, the tags of
+/// init's checks.
+fn lay_out(config: &Config, exists: Exists, gate: bool) -> World {
+    let mut world = World {
+        records: [exists.primary, exists.secondary, exists.state_record]
+            .into_iter()
+            .flatten()
+            .chain(exists.foreign)
+            .collect(),
+        ..World::default()
+    };
+    if !gate {
+        return world;
+    }
+    for region in &config.regions {
+        world.state_holders.push((
+            region.name.clone(),
+            exists.holders.get(&region.name).cloned(),
+        ));
+        world
+            .gate_alarms
+            .push((region.name.clone(), exists.gates.get(&region.name).cloned()));
+        // The endpoint checks the stacks create are in the account too.
+        if let Some(endpoint) = &region.health_check_id {
+            world.health_checks.push(HealthCheckInfo {
+                id: endpoint.clone(),
+                caller_reference: format!("stack-{}", region.name),
+            });
+        }
+    }
+    for (region, role) in &exists.checks {
+        let settings = match role {
+            CheckRole::Gate => CheckConfig::CloudwatchMetric {
+                alarm_region: config.gate_host_region(region).to_string(),
+                alarm_name: config.gate_alarm_name(region),
+            },
+            CheckRole::Calculated => {
+                let endpoint = config
+                    .region(region)
+                    .and_then(|r| r.health_check_id.clone());
+                let children: Vec<String> = endpoint
+                    .into_iter()
+                    .chain([check_id(region, CheckRole::Gate)])
+                    .collect();
+                CheckConfig::Calculated {
+                    health_threshold: children.len() as u32,
+                    children,
+                }
+            }
+        };
+        let id = check_id(region, *role);
+        world.health_checks.push(HealthCheckInfo {
+            id: id.clone(),
+            caller_reference: caller_reference(config, region, *role, &settings),
+        });
+        if !exists.untagged.contains(&id) {
+            world.check_tags.insert(id, tags(config, region, *role));
+        }
+    }
+    world
+}
+
+fn tags(config: &Config, region: &str, role: CheckRole) -> BTreeMap<String, String> {
+    BTreeMap::from([
+        (
+            TAG_RECORD.to_string(),
+            config.record_name.trim_end_matches('.').to_string(),
+        ),
+        (TAG_REGION.to_string(), region.to_string()),
+        (TAG_ROLE.to_string(), role.as_str().to_string()),
+    ])
+}
+
+// ---------------------------------------------------------------------------------------
+// Reading a plan back in the table's words.
+
+fn state_key(text: &str) -> Result<String, String> {
+    let state = EngineState::decode(text).map_err(|e| format!("bad state {text:?}: {e}"))?;
+    Ok(format!("{}#{}", short(&state.active), state.sequence))
+}
+
+fn child_key(config: &Config, region: &str, check: &CheckRef) -> String {
+    match check {
+        CheckRef::Existing { id }
+            if config
+                .region(region)
+                .and_then(|r| r.health_check_id.as_ref())
+                == Some(id) =>
+        {
+            "endpoint".into()
+        }
+        CheckRef::Existing { id } => id.clone(),
+        CheckRef::New { region, role } => format!("+{}/{}", role.as_str(), short(region)),
+    }
+}
+
+fn step_key(config: &Config, step: &Step) -> Result<String, String> {
+    Ok(match step {
+        Step::PutStateAlarm {
+            region,
+            alarm_name,
+            state,
+        } => {
+            if *alarm_name != config.state_alarm_name() {
+                return Err(format!("a state holder named {alarm_name}"));
+            }
+            format!("hold:{}={}", short(region), state_key(state)?)
+        }
+        Step::PutGateAlarm {
+            region,
+            gated_region,
+            alarm,
+            rewrite,
+        } => {
+            if *alarm != gate_alarm(config, gated_region)
+                || region != config.gate_host_region(gated_region)
+            {
+                return Err(format!("{step:?} is not the gate alarm init creates"));
+            }
+            format!(
+                "{}gate-alarm:{}@{}",
+                if *rewrite { "rewrite-" } else { "" },
+                short(gated_region),
+                short(region)
+            )
+        }
+        Step::PublishGates { region, gates } => {
+            let gates: Vec<String> = gates
+                .iter()
+                .map(|g| {
+                    format!(
+                        "{}={}",
+                        short(&g.region),
+                        if g.open { "open" } else { "closed" }
+                    )
+                })
+                .collect();
+            format!("publish@{}:{}", short(region), gates.join(","))
+        }
+        Step::CreateHealthCheck {
+            region,
+            role,
+            check,
+        } => match (role, check) {
+            (CheckRole::Gate, PlannedCheck::CloudwatchMetric { .. }) => {
+                format!("check:gate/{}", short(region))
+            }
+            (
+                CheckRole::Calculated,
+                PlannedCheck::Calculated {
+                    children,
+                    health_threshold,
+                },
+            ) => {
+                if *health_threshold as usize != children.len() {
+                    return Err(format!("{step:?} does not need every child"));
+                }
+                let children: Vec<String> = children
+                    .iter()
+                    .map(|c| child_key(config, region, c))
+                    .collect();
+                format!("check:calculated/{}({})", short(region), children.join(","))
+            }
+            _ => return Err(format!("{step:?}: role and settings disagree")),
+        },
+        Step::TagHealthCheck { id, .. } => format!("tag:{id}"),
+        Step::CreateRecords { records } => {
+            let records: Vec<String> = records
+                .iter()
+                .map(|planned| record_key(config, planned))
+                .collect::<Result<_, _>>()?;
+            format!("records({})", records.join(","))
+        }
+    })
+}
+
+fn record_key(config: &Config, planned: &PlannedRecord) -> Result<String, String> {
+    let record = &planned.record;
+    if record.name == config.state_record_name() {
+        return match StateObservation::from_state_record(record.clone()) {
+            StateObservation::Valid { state, .. } => {
+                Ok(format!("state={}#{}", short(&state.active), state.sequence))
+            }
+            other => Err(format!("a state record that does not read back: {other:?}")),
+        };
+    }
+    let region = regionflip_core::records::region_of_record(config, record)
+        .ok_or_else(|| format!("{record:?} points at no configured region"))?;
+    let role = record
+        .failover
+        .ok_or_else(|| format!("{record:?} is no failover record"))?;
+    let mut wanted = failover_record(config, region, role);
+    if planned.health_check.is_some() {
+        wanted.health_check_id = record.health_check_id.clone();
+    }
+    if *record != wanted {
+        return Err(format!("{record:?} is not the record init creates"));
+    }
+    let role = match role {
+        FailoverRole::Primary => "primary",
+        FailoverRole::Secondary => "secondary",
+    };
+    Ok(match &planned.health_check {
+        Some(check) => format!(
+            "{role}={}[{}]",
+            short(&region.name),
+            child_key(config, &region.name, check)
+        ),
+        None => format!("{role}={}", short(&region.name)),
+    })
+}
+
+/// The words of one line of `InitPlan::existing`.
+fn existing_key(config: &Config, line: &str) -> Result<String, String> {
+    let unknown = || format!("unrecognised existing line {line:?}");
+    let sequence_and_active = |rest: &str| -> Result<String, String> {
+        let (_, numbers) = rest.split_once(" (sequence ").ok_or_else(unknown)?;
+        let (sequence, active) = numbers
+            .trim_end_matches(')')
+            .split_once(", active ")
+            .ok_or_else(unknown)?;
+        Ok(format!("{}#{sequence}", short(active)))
+    };
+    if let Some(rest) = line.strip_prefix("state record ") {
+        return Ok(format!("state={}", sequence_and_active(rest)?));
+    }
+    if let Some(rest) = line.strip_prefix("state holder ") {
+        return Ok(format!("hold={}", sequence_and_active(rest)?));
+    }
+    if let Some(rest) = line.strip_prefix("gate alarm ") {
+        let (name, host) = rest.split_once(" in ").ok_or_else(unknown)?;
+        let gated = config
+            .regions
+            .iter()
+            .find(|r| config.gate_alarm_name(&r.name) == name)
+            .ok_or_else(unknown)?;
+        return Ok(format!("gate-alarm:{}@{}", short(&gated.name), short(host)));
+    }
+    for role in ["gate", "calculated"] {
+        if let Some(rest) = line.strip_prefix(&format!("{role} check ")) {
+            let (_, region) = rest.split_once(" of ").ok_or_else(unknown)?;
+            return Ok(format!("{role}/{}", short(region)));
+        }
+    }
+    let (record, region) = line.split_once(" → ").ok_or_else(unknown)?;
+    if record.ends_with(&format!(" {PRIMARY_SET_ID}")) {
+        Ok(format!("primary={}", short(region)))
+    } else if record.ends_with(&format!(" {SECONDARY_SET_ID}")) {
+        Ok(format!("secondary={}", short(region)))
+    } else {
+        Err(unknown())
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Carrying a plan out on a world, as AWS would.
+
+/// The world after `plan`, refusing what AWS refuses: a CREATE of a record that exists,
+/// a reference to a check that does not exist, a second check with a caller reference.
+fn carry_out(config: &Config, world: &World, plan: &InitPlan) -> Result<World, String> {
+    let mut world = world.clone();
+    let mut created: BTreeMap<(String, CheckRole), String> = BTreeMap::new();
+    let id_of = |check: &CheckRef, created: &BTreeMap<(String, CheckRole), String>| match check {
+        CheckRef::Existing { id } => Ok(id.clone()),
+        CheckRef::New { region, role } => created
+            .get(&(region.clone(), *role))
+            .cloned()
+            .ok_or_else(|| format!("{check} is created by no earlier step")),
+    };
+    let set = |list: &mut Vec<(String, Option<String>)>, region: &str, text: &str| match list
+        .iter_mut()
+        .find(|(r, _)| r == region)
+    {
+        Some((_, slot)) => {
+            *slot = Some(text.to_string());
+            Ok(())
+        }
+        None => Err(format!("{region} is no configured region")),
+    };
+    for step in &plan.steps {
+        match step {
+            Step::PutStateAlarm { region, state, .. } => {
+                set(&mut world.state_holders, region, state)?;
+            }
+            Step::PutGateAlarm {
+                gated_region,
+                alarm,
+                ..
+            } => set(&mut world.gate_alarms, gated_region, &alarm.description)?,
+            Step::PublishGates { .. } => {}
+            Step::CreateHealthCheck {
+                region,
+                role,
+                check,
+            } => {
+                let settings = match check {
+                    PlannedCheck::CloudwatchMetric {
+                        alarm_region,
+                        alarm_name,
+                    } => CheckConfig::CloudwatchMetric {
+                        alarm_region: alarm_region.clone(),
+                        alarm_name: alarm_name.clone(),
+                    },
+                    PlannedCheck::Calculated {
+                        children,
+                        health_threshold,
+                    } => CheckConfig::Calculated {
+                        children: children
+                            .iter()
+                            .map(|c| id_of(c, &created))
+                            .collect::<Result<_, _>>()?,
+                        health_threshold: *health_threshold,
+                    },
+                };
+                let reference = caller_reference(config, region, *role, &settings);
+                if world
+                    .health_checks
+                    .iter()
+                    .any(|c| c.caller_reference == reference)
+                {
+                    return Err(format!("a second check with caller reference {reference}"));
+                }
+                let id = format!("new-{}-{}", role.as_str(), short(region));
+                world.health_checks.push(HealthCheckInfo {
+                    id: id.clone(),
+                    caller_reference: reference,
+                });
+                world
+                    .check_tags
+                    .insert(id.clone(), tags(config, region, *role));
+                created.insert((region.clone(), *role), id);
+            }
+            Step::TagHealthCheck { id, tags } => {
+                world
+                    .check_tags
+                    .entry(id.clone())
+                    .or_default()
+                    .extend(tags.clone());
+            }
+            Step::CreateRecords { records } => {
+                for planned in records {
+                    let mut record = planned.record.clone();
+                    if let Some(check) = &planned.health_check {
+                        record.health_check_id = Some(id_of(check, &created)?);
+                    }
+                    if world.records.iter().any(|r| {
+                        r.name == record.name
+                            && r.record_type == record.record_type
+                            && r.set_identifier == record.set_identifier
+                    }) {
+                        return Err(format!("CREATE of a record that exists: {record:?}"));
+                    }
+                    world.records.push(record);
+                }
+            }
+        }
+    }
+    Ok(world)
+}
