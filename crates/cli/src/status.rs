@@ -379,6 +379,7 @@ fn signal_view(reading: &SignalReading, word: fn(bool) -> &'static str) -> Signa
     let (status, detail) = match &reading.status {
         SignalStatus::Ok => (word(true).to_string(), None),
         SignalStatus::Failing => (word(false).to_string(), None),
+        SignalStatus::NoData => ("INSUFFICIENT_DATA".to_string(), None),
         SignalStatus::Unknown(why) => ("unknown".to_string(), Some(why.clone())),
     };
     SignalView {

@@ -99,6 +99,8 @@ fn observations(config: &Config, failing_home: bool) -> Observations {
                     .health_check_id
                     .as_ref()
                     .map(|id| reading(id, SignalStatus::Ok)),
+                probe: None,
+                cloudwatch_unreadable: None,
             }
         })
         .collect();

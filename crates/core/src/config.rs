@@ -73,6 +73,9 @@ pub struct Config {
     pub failback: FailbackPolicy,
     /// Whether data guards also bind a failover away from an unhealthy region.
     pub failover_respects_guards: bool,
+    /// What an alarm without data (INSUFFICIENT_DATA) means in a region that serves no
+    /// traffic (a passive standby, or home after a failover).
+    pub no_data_on_standby: NoDataOnStandby,
     /// `records` mode: how long a watcher pass waits for its change to reach every Route
     /// 53 name server (INSYNC), seconds; 0 does not wait.
     pub wait_in_sync_secs: u64,
@@ -99,6 +102,35 @@ pub enum Mode {
     /// compare-and-swap change batch.
     Records,
 }
+
+/// What an alarm in INSUFFICIENT_DATA says about a region that serves no traffic.
+///
+/// Request-driven metrics (API Gateway 5XXError, Latency) publish nothing without
+/// traffic, and CloudWatch's default `TreatMissingData = missing` turns that into
+/// INSUFFICIENT_DATA: a passive standby's request alarms sit there for ever.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoDataOnStandby {
+    /// The alarm vouches neither for nor against the region: it may become a failover
+    /// target on its endpoint's positive health alone (`HealthCheckStatus`, or the
+    /// watcher's own probe). The default.
+    Idle,
+    /// The alarm leaves the region's health unknown, so it is never a target.
+    Unknown,
+}
+
+impl NoDataOnStandby {
+    /// The configuration spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NoDataOnStandby::Idle => "idle",
+            NoDataOnStandby::Unknown => "unknown",
+        }
+    }
+}
+
+/// The search string the health endpoint serves by default (`regionflip-health`'s
+/// `REGIONFLIP_HEALTH_MATCH`), and so the default `health_search`.
+pub const DEFAULT_HEALTH_SEARCH: &str = "regionflip-healthy";
 
 /// Whether failback happens by itself.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -133,6 +165,11 @@ pub struct RegionConfig {
     pub alias_hosted_zone_id: Option<String>,
     /// The Route 53 health check of this region's health endpoint, if any.
     pub health_check_id: Option<String>,
+    /// The URL of this region's health endpoint, which every region's watcher probes
+    /// itself as Route 53's checkers do: `https://`, or `http://` on a loopback host.
+    pub health_url: Option<String>,
+    /// The string the probe must find in the first 5,120 bytes of the body.
+    pub health_search: String,
     /// CloudWatch alarms (in this region) whose ALARM state means the API here is failing.
     pub alarms: Vec<String>,
     /// Alarms that must be OK before traffic moves *to* this region (replication lag…).
@@ -225,6 +262,10 @@ impl Config {
                 self.failover_respects_guards.to_string(),
             ),
             (
+                "FAILOVER_NO_DATA_ON_STANDBY".into(),
+                self.no_data_on_standby.as_str().into(),
+            ),
+            (
                 "WATCHER_WAIT_IN_SYNC_SECS".into(),
                 self.wait_in_sync_secs.to_string(),
             ),
@@ -239,6 +280,10 @@ impl Config {
             if let Some(id) = &region.health_check_id {
                 vars.push((format!("{p}HEALTH_CHECK_ID"), id.clone()));
             }
+            if let Some(url) = &region.health_url {
+                vars.push((format!("{p}HEALTH_URL"), url.clone()));
+            }
+            vars.push((format!("{p}HEALTH_SEARCH"), region.health_search.clone()));
             vars.push((format!("{p}ALARMS"), region.alarms.join(",")));
             vars.push((format!("{p}GUARDS"), region.guards.join(",")));
         }
@@ -490,6 +535,14 @@ pub const TOP_SCHEMA: &[KeySpec] = &[
         doc: "Whether data guards also bind a failover away from an unhealthy region.",
     },
     KeySpec {
+        key: "failover.no_data_on_standby",
+        scope: KeyScope::Top,
+        kind: ValueKind::String,
+        required: false,
+        default: Some("idle"),
+        doc: "What an alarm in INSUFFICIENT_DATA means in a region serving no traffic: idle (the region may become a target on its endpoint's positive health) or unknown (never a target).",
+    },
+    KeySpec {
         key: "watcher.wait_in_sync_secs",
         scope: KeyScope::Top,
         kind: ValueKind::Integer,
@@ -532,6 +585,22 @@ pub const REGION_SCHEMA: &[KeySpec] = &[
         required: false,
         default: None,
         doc: "The Route 53 health check of this region's health endpoint (optional if alarms are set).",
+    },
+    KeySpec {
+        key: "health_url",
+        scope: KeyScope::Region,
+        kind: ValueKind::String,
+        required: false,
+        default: None,
+        doc: "URL of this region's health endpoint, probed by every region's watcher as Route 53's checkers do: https://, or http:// on a loopback host for local runs.",
+    },
+    KeySpec {
+        key: "health_search",
+        scope: KeyScope::Region,
+        kind: ValueKind::String,
+        required: false,
+        default: Some("regionflip-healthy"),
+        doc: "The string the probe must find in the first 5,120 bytes of the health endpoint's body (1 to 255 characters).",
     },
     KeySpec {
         key: "alarms",
@@ -1060,6 +1129,14 @@ impl RawFields {
             ) as u32,
         };
         let failover_respects_guards = self.boolean(Key::Top("failover.respect_guards"), false);
+        let no_data_on_standby = self.choice(
+            Key::Top("failover.no_data_on_standby"),
+            NoDataOnStandby::Idle,
+            &[
+                ("idle", NoDataOnStandby::Idle),
+                ("unknown", NoDataOnStandby::Unknown),
+            ],
+        );
         let wait_in_sync_secs = self.integer(
             Key::Top("watcher.wait_in_sync_secs"),
             0,
@@ -1130,6 +1207,7 @@ impl RawFields {
                 metrics_namespace,
                 failback,
                 failover_respects_guards,
+                no_data_on_standby,
                 wait_in_sync_secs,
                 regions: regions.into_iter().map(|(_, region)| region).collect(),
             }),
@@ -1221,6 +1299,8 @@ impl RawFields {
                 "use the id Route 53 gave the check, like 2d5b6f0c-1234-4c3b-9d41-0a1b2c3d4e5f",
             );
         }
+        let health_url = self.health_url(i);
+        let health_search = self.health_search(i);
         let alarms = self.alarm_list(Key::Region(i, "alarms"));
         let guards = self.alarm_list(Key::Region(i, "guards"));
         if alarms.is_empty() && health_check_id.is_none() {
@@ -1235,9 +1315,75 @@ impl RawFields {
             target: target?,
             alias_hosted_zone_id,
             health_check_id,
+            health_url,
+            health_search,
             alarms,
             guards,
         })
+    }
+
+    /// `regions[].health_url`: an `https://` URL with a host, or `http://` on a loopback
+    /// host (a local run: the drill, tests). Route 53 checkers and the probe do not
+    /// validate certificates, so https here is about not sending the probe in clear
+    /// across networks, and about probing what Route 53 probes.
+    fn health_url(&mut self, i: usize) -> Option<String> {
+        let key = Key::Region(i, "health_url");
+        let url = self.string(key.clone()).filter(|s| !s.is_empty())?;
+        let (scheme, rest) = match url.split_once("://") {
+            Some((scheme, rest)) => (scheme.to_ascii_lowercase(), rest),
+            None => {
+                self.error(
+                    &key,
+                    format!("is {url:?}, not a URL"),
+                    "write the whole URL, like https://abc123.execute-api.us-east-1.amazonaws.com/prod/health",
+                );
+                return None;
+            }
+        };
+        let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+        let host = url_host(authority);
+        let loopback = host == "localhost" || host == "::1" || host.starts_with("127.");
+        let problem = match scheme.as_str() {
+            _ if host.is_empty() => Some((
+                format!("is {url:?}, which names no host"),
+                "write the URL with its host name",
+            )),
+            "https" => None,
+            "http" if loopback => None,
+            "http" => Some((
+                format!("is {url:?}, plain http to a host that is not loopback"),
+                "use https:// (http:// is for local runs on 127.0.0.1 or localhost)",
+            )),
+            _ => Some((
+                format!("is {url:?}, neither https nor http"),
+                "use an https:// URL",
+            )),
+        };
+        match problem {
+            Some((problem, fix)) => {
+                self.error(&key, problem, fix);
+                None
+            }
+            None => Some(url),
+        }
+    }
+
+    /// `regions[].health_search`: what Route 53 accepts as a search string.
+    fn health_search(&mut self, i: usize) -> String {
+        let key = Key::Region(i, "health_search");
+        let Some(search) = self.string(key.clone()) else {
+            return DEFAULT_HEALTH_SEARCH.to_string();
+        };
+        let chars = search.chars().count();
+        if chars == 0 || chars > 255 {
+            self.error(
+                &key,
+                format!("has {chars} characters; Route 53 accepts 1 to 255"),
+                "use the match string the region's health endpoint serves (REGIONFLIP_HEALTH_MATCH, default regionflip-healthy)",
+            );
+            return DEFAULT_HEALTH_SEARCH.to_string();
+        }
+        search
     }
 
     fn alarm_list(&mut self, key: Key) -> Vec<String> {
@@ -1266,6 +1412,20 @@ impl RawFields {
             }
         }
         items
+    }
+}
+
+/// The host of a URL's authority (`user@host:port`, `[::1]:8080`), without brackets.
+fn url_host(authority: &str) -> &str {
+    let authority = authority
+        .rsplit_once('@')
+        .map_or(authority, |(_, host)| host);
+    if let Some(bracketed) = authority.strip_prefix('[') {
+        return bracketed.split(']').next().unwrap_or_default();
+    }
+    match authority.rsplit_once(':') {
+        Some((host, port)) if port.chars().all(|c| c.is_ascii_digit()) => host,
+        _ => authority,
     }
 }
 

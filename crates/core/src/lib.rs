@@ -18,13 +18,16 @@ pub mod resources;
 pub mod state;
 pub mod timestamp;
 
-pub use config::{Config, ConfigError, ConfigErrors, FailbackMode, Mode, RecordType, RegionConfig};
+pub use config::{
+    Config, ConfigError, ConfigErrors, FailbackMode, Mode, NoDataOnStandby, RecordType,
+    RegionConfig,
+};
 pub use engine::{Command, Decision, Outcome, Trigger, decide, decide_command, duty_region};
 pub use event::{TransitionEvent, TransitionKind};
 pub use health::{Health, RegionHealth};
 pub use observe::{
-    Observations, RegionObservation, RoutingObservation, SignalReading, SignalStatus,
-    StateObservation,
+    Observations, ProbeOutcome, ProbeReading, RegionObservation, RoutingObservation, SignalReading,
+    SignalStatus, StateObservation,
 };
 pub use plan::{GateSetting, Plan, StateWrite};
 pub use reason::Reason;

@@ -44,8 +44,35 @@ pub struct RegionObservation {
     pub alarms: Vec<SignalReading>,
     /// The region's data guards, as read.
     pub guards: Vec<SignalReading>,
-    /// Route 53's verdict on the region's health endpoint, when a check is configured.
+    /// Route 53's verdict on the region's health endpoint (`AWS/Route53
+    /// HealthCheckStatus`), when a check is configured.
     pub endpoint: Option<SignalReading>,
+    /// The watcher's own probe of the region's health endpoint, when `health_url` is
+    /// configured.
+    pub probe: Option<ProbeReading>,
+    /// Set when the region's CloudWatch could not be read at all (`DescribeAlarms`
+    /// failed), with why: every alarm and guard of the region is then unknown.
+    pub cloudwatch_unreadable: Option<String>,
+}
+
+/// The watcher's probe of a health endpoint, with Route 53's rules (regionflip-probe).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProbeReading {
+    /// The URL probed.
+    pub url: String,
+    /// What the probe found.
+    pub outcome: ProbeOutcome,
+}
+
+/// What one probe of a health endpoint found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProbeOutcome {
+    /// 2xx or 3xx in time, with the search string in the body's first 5,120 bytes.
+    Healthy,
+    /// It answered, or refused, wrongly: the text says how.
+    Failing(String),
+    /// No answer within Route 53's limits (4 s to connect, 2 s to answer).
+    TimedOut(String),
 }
 
 /// One alarm or health check, as read.
@@ -66,7 +93,10 @@ pub enum SignalStatus {
     Ok,
     /// Alarm in ALARM, or health check unhealthy.
     Failing,
-    /// INSUFFICIENT_DATA, unreadable, or absent; the text says which.
+    /// Alarm in INSUFFICIENT_DATA: its metric had no data (for a request metric, no
+    /// traffic).
+    NoData,
+    /// Unreadable or absent; the text says which.
     Unknown(String),
 }
 
@@ -194,6 +224,10 @@ pub(crate) fn assess(region: &RegionConfig, observed: Option<&RegionObservation>
                 failing = true;
                 evidence.push(format!("{label} is failing"));
             }
+            SignalStatus::NoData => {
+                unknown = true;
+                evidence.push(format!("{label} is unknown (INSUFFICIENT_DATA)"));
+            }
             SignalStatus::Unknown(why) => {
                 unknown = true;
                 evidence.push(format!("{label} is unknown ({why})"));
@@ -213,6 +247,7 @@ pub(crate) fn assess(region: &RegionConfig, observed: Option<&RegionObservation>
         match r.status {
             SignalStatus::Ok => None,
             SignalStatus::Failing => Some(format!("{g} (in ALARM)")),
+            SignalStatus::NoData => Some(format!("{g} (unknown: INSUFFICIENT_DATA)")),
             SignalStatus::Unknown(why) => Some(format!("{g} (unknown: {why})")),
         }
     });

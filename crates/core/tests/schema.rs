@@ -38,6 +38,7 @@ fn full_value(spec: &KeySpec, region: usize) -> String {
         (KeyScope::Top, "failback.max_flips_per_hour") => "3",
         (KeyScope::Top, "failover.respect_guards") => "true",
         (KeyScope::Top, "watcher.wait_in_sync_secs") => "30",
+        (KeyScope::Top, "failover.no_data_on_standby") => "\"unknown\"",
         (KeyScope::Region, "name") => ["\"us-east-1\"", "\"eu-west-1\""][region - 1],
         (KeyScope::Region, "target") => [
             "\"abc123.execute-api.us-east-1.amazonaws.com\"",
@@ -50,6 +51,11 @@ fn full_value(spec: &KeySpec, region: usize) -> String {
             "\"11111111-2222-4333-8444-555555555555\"",
             "\"66666666-7777-4888-9999-000000000000\"",
         ][region - 1],
+        (KeyScope::Region, "health_url") => [
+            "\"https://abc123.execute-api.us-east-1.amazonaws.com/prod/health\"",
+            "\"https://def456.execute-api.eu-west-1.amazonaws.com/prod/health\"",
+        ][region - 1],
+        (KeyScope::Region, "health_search") => "\"shop-api-healthy\"",
         (KeyScope::Region, "alarms") => "[\"api-5xx\", \"api-latency\"]",
         (KeyScope::Region, "guards") => "[\"replication-lag\"]",
         (_, key) => panic!(

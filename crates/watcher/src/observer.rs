@@ -153,6 +153,8 @@ pub(crate) async fn observe_in_detail<R: Route53Api, C: CloudWatchApi>(
                 .health_check_id
                 .as_ref()
                 .map(|id| endpoint_signal(id, &endpoints, now)),
+            probe: None,
+            cloudwatch_unreadable: readings.as_ref().err().cloned(),
         });
     }
 
@@ -204,7 +206,7 @@ fn alarm_signal(alarm: &AlarmReading) -> SignalReading {
         status: match alarm.state {
             AlarmState::Ok => SignalStatus::Ok,
             AlarmState::Alarm => SignalStatus::Failing,
-            AlarmState::InsufficientData => SignalStatus::Unknown("INSUFFICIENT_DATA".into()),
+            AlarmState::InsufficientData => SignalStatus::NoData,
         },
         since: alarm.since,
     }

@@ -236,7 +236,7 @@ fn reading(name: &str, status: SignalStatus, since: Option<u64>) -> SignalReadin
 }
 
 fn insufficient() -> SignalStatus {
-    SignalStatus::Unknown("INSUFFICIENT_DATA".into())
+    SignalStatus::NoData
 }
 
 /// The readings of one configured region.
@@ -303,6 +303,8 @@ pub fn region_observation(
         alarms,
         guards: vec![guard],
         endpoint,
+        probe: None,
+        cloudwatch_unreadable: None,
     }
 }
 
