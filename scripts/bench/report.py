@@ -264,6 +264,25 @@ def watcher_section(results):
     out.append(table(["mode", "pass", "moto p50 / p90 / p99", "in memory p50 / p99",
                       "Route 53 calls", "CloudWatch calls"], rows))
     out.append("")
+    probes = rec.get("probes")
+    if probes:
+        out.append(
+            "The watcher's own probes of every region's health endpoint (`probe_run`: steady "
+            "passes on the in-memory models, `records` mode, so the time is the watcher's CPU "
+            "and the probes): without `health_url`; with both endpoints answering on loopback "
+            "(a minimal server serving the match string); with the standby's endpoint "
+            "accepting connections and never answering, where Route 53's 2 s response limit "
+            "bounds the pass. The AWS calls per pass are the same in all three (checked by the "
+            "run): a probe is no AWS call.\n")
+        rows = []
+        for name, label in (("without_probes", "no probes"),
+                            ("with_probes", "both endpoints answering"),
+                            ("with_a_silent_standby", "standby never answers")):
+            p = probes[name]
+            rows.append([label, p["runs"], f"{p['p50_ms']:.2f} / {p['p99_ms']:.2f} ms",
+                         f"{p['calls']['route53']} / {p['calls']['cloudwatch']}"])
+        out.append(table(["probes", "passes", "p50 / p99", "Route 53 / CloudWatch calls"], rows))
+        out.append("")
     return "\n".join(out)
 
 

@@ -7,14 +7,14 @@
 //! hold is a broken test, not a result.
 
 use regionflip_core::records::{failover_record, state_record};
-use regionflip_core::{Config, EngineState, FailoverRole, Mode};
+use regionflip_core::{Config, EngineState, FailoverRole, Mode, ProbeOutcome};
 use regionflip_watcher::ports::{AlarmState, HealthSample};
 use regionflip_watcher::{PassReport, Watcher, WatcherSettings};
 
 use crate::hooked::Hooked;
 use crate::hooks::{CallCounter, Faults, Instrumented};
 use crate::journal::MemoryJournal;
-use crate::memory::{MemoryCloudWatch, MemoryRoute53};
+use crate::memory::{MemoryCloudWatch, MemoryEndpoints, MemoryRoute53};
 
 /// The sample's home region.
 pub const EAST: &str = "us-east-1";
@@ -41,22 +41,68 @@ pub fn sample_config(mode: Mode) -> Config {
     config
 }
 
-/// A watcher on the in-memory models, its calls counted and open to injected faults.
-pub type MemoryWatcher =
-    Watcher<Instrumented<MemoryRoute53>, Instrumented<MemoryCloudWatch>, MemoryJournal>;
+/// A watcher on the in-memory models, its calls counted and open to injected faults, its
+/// probes answered by in-memory health endpoints.
+pub type MemoryWatcher = Watcher<
+    Instrumented<MemoryRoute53>,
+    Instrumented<MemoryCloudWatch>,
+    MemoryJournal,
+    MemoryEndpoints,
+>;
+
+/// us-east-1's health endpoint, in the worlds with probes.
+pub const EAST_URL: &str = "https://api.us-east-1.example.test/health";
+/// us-west-2's health endpoint, in the worlds with probes.
+pub const WEST_URL: &str = "https://api.us-west-2.example.test/health";
 
 /// A watcher on fresh in-memory AWS, initialised with traffic on us-east-1 and every
-/// alarm OK and every endpoint healthy since an hour before `T0`.
+/// alarm OK and every endpoint healthy since an hour before `T0`. No `health_url` is
+/// configured, so the watcher probes nothing.
 pub fn initialised(mode: Mode) -> MemoryWatcher {
-    let config = sample_config(mode);
+    build(sample_config(mode), true, AlarmState::Ok)
+}
+
+/// As [`initialised`], with a `health_url` for each region ([`EAST_URL`],
+/// [`WEST_URL`]) and both endpoints answering the watcher's probe.
+pub fn initialised_with_probes(mode: Mode) -> MemoryWatcher {
+    build(config_with_probes(mode), true, AlarmState::Ok)
+}
+
+/// The world real AWS delivers when it matters (field facts): Route 53 has published no
+/// `HealthCheckStatus` at all (a new check, or us-east-1's CloudWatch impaired), and the
+/// passive standby's request alarm sits in INSUFFICIENT_DATA (no traffic, default
+/// `TreatMissingData = missing`). Both endpoints answer the watcher's probe.
+pub fn as_real_aws_delivers(mode: Mode) -> MemoryWatcher {
+    build(
+        config_with_probes(mode),
+        false,
+        AlarmState::InsufficientData,
+    )
+}
+
+/// The sample configuration with each region's `health_url` set.
+fn config_with_probes(mode: Mode) -> Config {
+    let mut config = sample_config(mode);
+    for (region, url) in config.regions.iter_mut().zip([EAST_URL, WEST_URL]) {
+        region.health_url = Some(url.to_string());
+    }
+    config
+}
+
+fn build(
+    config: Config,
+    health_status_published: bool,
+    standby_alarm: AlarmState,
+) -> MemoryWatcher {
     let route53 = MemoryRoute53::with_zone(&config.hosted_zone_id);
     let cloudwatch = MemoryCloudWatch::default();
     let faults = Faults::default();
+    let endpoints = MemoryEndpoints::default();
     let state = EngineState {
         sequence: 1,
         ..EngineState::initial(EAST)
     };
-    match mode {
+    match config.mode {
         Mode::Records => {
             let zone = &config.hosted_zone_id;
             route53.put_record(zone, state_record(&config, &state));
@@ -78,9 +124,16 @@ pub fn initialised(mode: Mode) -> MemoryWatcher {
     let since = T0 - 3600;
     cloudwatch.set_alarm(EAST, EAST_ALARM, AlarmState::Ok, since);
     cloudwatch.set_alarm(EAST, EAST_GUARD, AlarmState::Ok, since);
-    cloudwatch.set_alarm(WEST, WEST_ALARM, AlarmState::Ok, since);
-    endpoint_healthy_between(&cloudwatch, EAST_CHECK, since, T0, true);
-    endpoint_healthy_between(&cloudwatch, WEST_CHECK, since, T0, true);
+    cloudwatch.set_alarm(WEST, WEST_ALARM, standby_alarm, since);
+    if health_status_published {
+        endpoint_healthy_between(&cloudwatch, EAST_CHECK, since, T0, true);
+        endpoint_healthy_between(&cloudwatch, WEST_CHECK, since, T0, true);
+    }
+    for region in &config.regions {
+        if let Some(url) = &region.health_url {
+            endpoints.set(url, ProbeOutcome::Healthy);
+        }
+    }
     Watcher::new(
         config,
         // One fault queue for both services: a test aims every fault in one place.
@@ -89,6 +142,7 @@ pub fn initialised(mode: Mode) -> MemoryWatcher {
         MemoryJournal::default(),
         WatcherSettings::for_region(EAST),
     )
+    .with_prober(endpoints)
 }
 
 /// Publishes one `HealthCheckStatus` sample a minute in `[from, to]`.
@@ -186,4 +240,17 @@ pub fn assert_warns(report: &PassReport, texts: &[&str]) {
         "no warning mentions {texts:?}; the warnings: {:#?}",
         report.warnings
     );
+}
+
+/// Another watcher on the same in-memory AWS and endpoints as `watcher` (another
+/// Lambda invocation, or another region's watcher), recording into `journal`.
+pub fn sharing_aws(watcher: &MemoryWatcher, journal: MemoryJournal) -> MemoryWatcher {
+    Watcher::new(
+        watcher.config().clone(),
+        watcher.route53().clone(),
+        watcher.cloudwatch().clone(),
+        journal,
+        watcher.settings().clone(),
+    )
+    .with_prober(watcher.prober().clone())
 }

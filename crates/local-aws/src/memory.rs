@@ -19,14 +19,14 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use regionflip_core::{Change, ChangeAction, RecordSet};
+use regionflip_core::{Change, ChangeAction, ProbeOutcome, RecordSet};
 
 use regionflip_provision::{
     CheckConfig, GateAlarm, GateAlarmApi, HealthCheckApi, HealthCheckInfo, NewHealthCheck,
 };
 use regionflip_watcher::ports::{
-    AlarmReading, AlarmState, AwsError, ChangeError, CloudWatchApi, HealthSample, MetricDatum,
-    RecordPage, Route53Api, StateAlarm,
+    AlarmReading, AlarmState, AwsError, ChangeError, CloudWatchApi, EndpointProbe, HealthSample,
+    MetricDatum, RecordPage, Route53Api, StateAlarm,
 };
 
 /// Route 53 in memory: one hosted zone's records.
@@ -520,5 +520,30 @@ impl GateAlarmApi for MemoryCloudWatch {
             });
         entry.description = Some(alarm.description.clone());
         Ok(())
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// The regions' health endpoints, as the watcher's probe sees them.
+
+/// Health endpoints in memory: what a probe of each URL finds. A URL nobody set refuses
+/// the connection, as a host with nothing listening does.
+#[derive(Debug, Clone, Default)]
+pub struct MemoryEndpoints {
+    inner: Arc<Mutex<BTreeMap<String, ProbeOutcome>>>,
+}
+
+impl MemoryEndpoints {
+    /// What a probe of `url` finds from now on.
+    pub fn set(&self, url: &str, outcome: ProbeOutcome) {
+        lock(&self.inner).insert(url.to_string(), outcome);
+    }
+}
+
+impl EndpointProbe for MemoryEndpoints {
+    async fn probe(&self, url: &str, _search: &str) -> ProbeOutcome {
+        lock(&self.inner).get(url).cloned().unwrap_or_else(|| {
+            ProbeOutcome::Failing(format!("TCP connect to {url} failed: Connection refused"))
+        })
     }
 }

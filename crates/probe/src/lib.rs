@@ -153,6 +153,9 @@ pub struct ProbeVerdict {
     pub total_ms: f64,
     /// What was found, or why the endpoint fails.
     pub reason: String,
+    /// The endpoint failed by not answering within Route 53's limits (resolving,
+    /// connecting, TLS, status or body), rather than by answering wrongly.
+    pub timed_out: bool,
 }
 
 /// Probes `target` once within `limits`.
@@ -172,6 +175,7 @@ pub async fn probe(target: &ProbeTarget, limits: ProbeLimits) -> ProbeVerdict {
         first_byte_ms: progress.first_byte_ms,
         total_ms: millis(started.elapsed()),
         reason,
+        timed_out: progress.timed_out,
     }
 }
 
@@ -182,6 +186,8 @@ struct Progress {
     connect_ms: Option<f64>,
     first_byte_ms: Option<f64>,
     status: Option<u16>,
+    /// A limit ran out.
+    timed_out: bool,
 }
 
 /// The checker's steps in order; `Ok` carries what was found, `Err` why it fails.
@@ -191,10 +197,11 @@ async fn check(
     started: Instant,
     progress: &mut Progress,
 ) -> Result<String, String> {
-    let address = resolve(target, limits.connect).await?;
+    let address = resolve(target, limits.connect, progress).await?;
     progress.address = Some(address);
     let stream = match timeout(limits.connect, TcpStream::connect(address)).await {
         Err(_) => {
+            progress.timed_out = true;
             return Err(format!(
                 "no TCP connection to {address} within {} s",
                 limits.connect.as_secs_f64()
@@ -212,7 +219,7 @@ async fn check(
             .map_err(|e| format!("{:?} cannot be sent as SNI: {e}", target.host))?;
         let connector = tokio_rustls::TlsConnector::from(tls_config()?);
         let tls = match timeout_at(deadline, connector.connect(server_name, stream)).await {
-            Err(_) => return Err(within("no TLS handshake", limits)),
+            Err(_) => return Err(within("no TLS handshake", limits, progress)),
             Ok(Err(e)) => return Err(format!("TLS handshake failed: {e}")),
             Ok(Ok(tls)) => tls,
         };
@@ -223,11 +230,18 @@ async fn check(
 }
 
 /// Resolves the host; like Route 53 for checks defined by name, prefers IPv4.
-async fn resolve(target: &ProbeTarget, limit: Duration) -> Result<SocketAddr, String> {
+async fn resolve(
+    target: &ProbeTarget,
+    limit: Duration,
+    progress: &mut Progress,
+) -> Result<SocketAddr, String> {
     let host = target.host.as_str();
     let addresses: Vec<SocketAddr> =
         match timeout(limit, tokio::net::lookup_host((host, target.port))).await {
-            Err(_) => return Err(format!("resolving {host} took longer than {limit:?}")),
+            Err(_) => {
+                progress.timed_out = true;
+                return Err(format!("resolving {host} took longer than {limit:?}"));
+            }
             Ok(Err(e)) => return Err(format!("cannot resolve {host}: {e}")),
             Ok(Ok(found)) => found.collect(),
         };
@@ -257,7 +271,7 @@ where
     )
     .await
     {
-        Err(_) => return Err(within("no HTTP exchange", limits)),
+        Err(_) => return Err(within("no HTTP exchange", limits, progress)),
         Ok(Err(e)) => return Err(format!("HTTP handshake failed: {e}")),
         Ok(Ok(pair)) => pair,
     };
@@ -272,7 +286,7 @@ where
         .body(Empty::<Bytes>::new())
         .map_err(|e| format!("the request could not be built: {e}"))?;
     let response = match timeout_at(deadline, sender.send_request(request)).await {
-        Err(_) => return Err(within("no HTTP status", limits)),
+        Err(_) => return Err(within("no HTTP status", limits, progress)),
         Ok(Err(e)) => return Err(format!("no HTTP response: {e}")),
         Ok(Ok(response)) => response,
     };
@@ -312,7 +326,11 @@ where
             Err(_) => {
                 return Err(format!(
                     "{} (only {} bytes of the body had arrived)",
-                    within("the body's first 5,120 bytes did not arrive", limits),
+                    within(
+                        "the body's first 5,120 bytes did not arrive",
+                        limits,
+                        progress
+                    ),
                     window.len()
                 ));
             }
@@ -334,7 +352,9 @@ fn not_found(search: &str, searched: usize) -> String {
     )
 }
 
-fn within(what: &str, limits: ProbeLimits) -> String {
+/// Why a limit ran out, marking the probe as timed out.
+fn within(what: &str, limits: ProbeLimits, progress: &mut Progress) -> String {
+    progress.timed_out = true;
     format!(
         "{what} within {} s of connecting",
         limits.response.as_secs_f64()

@@ -26,6 +26,9 @@
 //! The failback timings use `stable_for_secs = min_dwell_secs = 60` and
 //! `max_flips_per_hour = 60`; everything else is the sample configuration.
 //!
+//! Then it measures what the watcher's own probes of the health endpoints add to a pass
+//! (`probe_run`): none, both answering on loopback, and one that never answers.
+//!
 //! Also writes the watcher's `REGIONFLIP_*` environment for each mode into the output
 //! (`Config::to_env`), so the runtime-API harness can start the real bootstrap.
 
@@ -382,6 +385,113 @@ async fn memory_run(mode: Mode, runs: usize) -> Value {
     result
 }
 
+/// What the watcher's own probes cost a pass: steady passes on the in-memory models
+/// (records mode) without probes, with both regions' endpoints answering on loopback
+/// (a minimal HTTP server serving the match string), and with the standby's endpoint
+/// accepting connections but never answering (the probe's 2 s limit then bounds the
+/// pass). The AWS calls per pass must be the same in all three: probes are no AWS call.
+async fn probe_run(runs: usize) -> Value {
+    let healthy = [serve_health(), serve_health()];
+    let silent = serve_silently();
+    let mut results = serde_json::Map::new();
+    let cases: [(&str, Option<[String; 2]>, usize); 3] = [
+        ("without_probes", None, runs),
+        (
+            "with_probes",
+            Some([healthy[0].clone(), healthy[1].clone()]),
+            runs,
+        ),
+        // Each of these passes waits out the probe's limit: a handful measure it.
+        (
+            "with_a_silent_standby",
+            Some([healthy[0].clone(), silent]),
+            runs.min(5),
+        ),
+    ];
+    for (name, urls, passes) in cases {
+        let mut config = bench_config(Mode::Records);
+        if let Some(urls) = &urls {
+            for (region, url) in config.regions.iter_mut().zip(urls) {
+                region.health_url = Some(url.clone());
+            }
+        }
+        let route53 = MemoryRoute53::with_zone(&config.hosted_zone_id);
+        let cloudwatch = MemoryCloudWatch::default();
+        let start: u64 = 1_795_496_400;
+        for change in initial_records(&config) {
+            route53.put_record(&config.hosted_zone_id, change.record);
+        }
+        for (region, alarm) in [
+            (HOME, HOME_ALARM),
+            (HOME, HOME_GUARD),
+            (STANDBY, STANDBY_ALARM),
+        ] {
+            cloudwatch.set_alarm(region, alarm, AlarmState::Ok, start - 3600);
+        }
+        for region in &config.regions {
+            let samples: Vec<HealthSample> = (start - 3600..=start + 600)
+                .step_by(60)
+                .map(|at| HealthSample { at, value: 1.0 })
+                .collect();
+            cloudwatch
+                .add_health_samples(region.health_check_id.as_deref().expect("checks"), &samples);
+        }
+        let watcher = watcher(&config, route53, cloudwatch);
+        let mut series = Series::default();
+        for pass in 0..passes {
+            timed_pass(&watcher, start + pass as u64, None, &mut series).await;
+        }
+        results.insert(name.to_string(), series.json());
+    }
+    let calls = |name: &str| results[name]["calls"].clone();
+    assert_eq!(
+        calls("without_probes"),
+        calls("with_probes"),
+        "probes made AWS calls"
+    );
+    assert_eq!(
+        calls("without_probes"),
+        calls("with_a_silent_standby"),
+        "probes made AWS calls"
+    );
+    Value::Object(results)
+}
+
+/// A health endpoint on a loopback port: answers every request with 200 and the match
+/// string, as the `health` binary does. Runs until the process ends.
+fn serve_health() -> String {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("http://{}/health", listener.local_addr().expect("address"));
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let mut stream = stream;
+            let mut request = [0u8; 2048];
+            let _ = stream.read(&mut request);
+            let body = r#"{"status":"ok","match":"regionflip-healthy"}"#;
+            let _ = write!(
+                stream,
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    url
+}
+
+/// An endpoint that accepts connections and never answers. Runs until the process ends.
+fn serve_silently() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("http://{}/health", listener.local_addr().expect("address"));
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming().flatten() {
+            held.push(stream);
+        }
+    });
+    url
+}
+
 /// Distinct custom metric series (what CloudWatch bills per month) published into each
 /// region: those every steady pass publishes, and all, including those only a transition
 /// publishes.
@@ -436,9 +546,12 @@ fn main() {
                 json!({ "moto": on_moto, "memory": in_memory, "watcher_env": env }),
             );
         }
+        eprintln!("bench_reconcile: probes, {runs} runs, memory");
+        let probes = probe_run(runs).await;
         json!({
             "runs": runs,
             "warm_up_passes": WARM_UP_PASSES,
+            "probes": probes,
             "config": "events/watcher-config.toml (2 regions); failback stable_for 60 s, min_dwell 60 s, max 60 flips/h",
             "modes": modes,
         })

@@ -7,7 +7,7 @@ use lambda_runtime::{Diagnostic, LambdaEvent};
 use serde_json::{Value, json};
 
 use crate::journal::Journal;
-use crate::ports::{CloudWatchApi, Route53Api};
+use crate::ports::{CloudWatchApi, EndpointProbe, Route53Api};
 use crate::reconcile::{PassError, Request, Watcher};
 use crate::trigger::{self, Trigger, TriggerError};
 
@@ -38,8 +38,8 @@ impl From<HandlerError> for Diagnostic {
 }
 
 /// Handles one invocation at wall-clock time `now` (Unix seconds).
-pub async fn handle<R: Route53Api, C: CloudWatchApi, J: Journal>(
-    watcher: &Watcher<R, C, J>,
+pub async fn handle<R: Route53Api, C: CloudWatchApi, J: Journal, P: EndpointProbe>(
+    watcher: &Watcher<R, C, J, P>,
     event: LambdaEvent<Value>,
     now: u64,
 ) -> Result<Value, HandlerError> {

@@ -17,6 +17,7 @@ pub mod journal;
 pub mod metrics;
 mod observer;
 pub mod ports;
+pub mod probe;
 mod reconcile;
 pub mod trigger;
 

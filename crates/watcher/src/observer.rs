@@ -5,6 +5,9 @@
 //! * one `DescribeAlarms` per configured region (alarms, guards and, in gate mode, the
 //!   state holder), all regions at once so that one slow region does not delay the rest;
 //! * one `GetMetricData` in us-east-1 for every region's `AWS/Route53 HealthCheckStatus`;
+//! * one probe of every region's health endpoint that has a `health_url`, with Route 53's
+//!   checker rules (no AWS call; the watcher's own eyes when `HealthCheckStatus` is late
+//!   or unreadable);
 //! * in `records` mode, one `ListResourceRecordSets` that returns the failover pair and
 //!   the state record together (Route 53 lists `_regionflip.api.example.com.` right after
 //!   `api.example.com.`), and a second one only if that page ended before the state
@@ -17,12 +20,14 @@ use std::collections::BTreeMap;
 
 use futures_util::future::join_all;
 use regionflip_core::observe::{
-    Observations, RegionObservation, RoutingObservation, SignalReading, SignalStatus,
+    Observations, ProbeReading, RegionObservation, RoutingObservation, SignalReading, SignalStatus,
     StateObservation,
 };
 use regionflip_core::{Config, EngineState, Mode, RecordSet};
 
-use crate::ports::{AlarmReading, AlarmState, CloudWatchApi, HealthSample, Route53Api};
+use crate::ports::{
+    AlarmReading, AlarmState, CloudWatchApi, EndpointProbe, HealthSample, Route53Api,
+};
 
 /// A `HealthCheckStatus` datapoint older than this does not describe the endpoint now.
 pub(crate) const HEALTH_SAMPLE_MAX_AGE_SECS: u64 = 180;
@@ -96,25 +101,28 @@ pub(crate) async fn read_state<R: Route53Api, C: CloudWatchApi>(
 }
 
 /// Reads everything one pass needs, and which gate-mode state copies are stale.
-pub(crate) async fn observe_in_detail<R: Route53Api, C: CloudWatchApi>(
+pub(crate) async fn observe_in_detail<R: Route53Api, C: CloudWatchApi, P: EndpointProbe>(
     config: &Config,
     route53: &R,
     cloudwatch: &C,
+    prober: &P,
     now: u64,
 ) -> Observed {
     let alarms = read_alarms(config, cloudwatch);
     let endpoints = read_endpoints(config, cloudwatch, now);
+    let probes = probe_endpoints(config, prober);
     let routing = async {
         match config.mode {
             Mode::Records => read_records(config, route53).await,
             Mode::HealthGate => (RoutingObservation::Gates, None),
         }
     };
-    let (alarms, endpoints, (routing, records_state)) = tokio::join!(alarms, endpoints, routing);
+    let (alarms, endpoints, probes, (routing, records_state)) =
+        tokio::join!(alarms, endpoints, probes, routing);
 
     let mut regions = Vec::new();
     let mut state_holders = Vec::new();
-    for (region, readings) in config.regions.iter().zip(alarms) {
+    for ((region, readings), probe) in config.regions.iter().zip(alarms).zip(probes) {
         let reading = |name: &String| -> SignalReading {
             match &readings {
                 Err(why) => SignalReading {
@@ -153,7 +161,7 @@ pub(crate) async fn observe_in_detail<R: Route53Api, C: CloudWatchApi>(
                 .health_check_id
                 .as_ref()
                 .map(|id| endpoint_signal(id, &endpoints, now)),
-            probe: None,
+            probe,
             cloudwatch_unreadable: readings.as_ref().err().cloned(),
         });
     }
@@ -173,6 +181,23 @@ pub(crate) async fn observe_in_detail<R: Route53Api, C: CloudWatchApi>(
         },
         stale_state_copies,
     }
+}
+
+/// The watcher's own probe of every region's health endpoint that has a `health_url`,
+/// all at once; in region order. Each probe is bounded by Route 53's limits (6 s), so
+/// the probes finish with the AWS reads they run beside.
+async fn probe_endpoints<P: EndpointProbe>(
+    config: &Config,
+    prober: &P,
+) -> Vec<Option<ProbeReading>> {
+    let probes = config.regions.iter().map(|region| async move {
+        let url = region.health_url.as_ref()?;
+        Some(ProbeReading {
+            url: url.clone(),
+            outcome: prober.probe(url, &region.health_search).await,
+        })
+    });
+    join_all(probes).await
 }
 
 /// One `DescribeAlarms` per region, concurrently; in region order.

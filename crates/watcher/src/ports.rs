@@ -1,4 +1,5 @@
-//! The narrow interfaces through which the watcher reaches AWS.
+//! The narrow interfaces through which the watcher reaches AWS, and the regions' health
+//! endpoints.
 //!
 //! Each trait has exactly the operations a reconcile pass needs, in the core's own types,
 //! so the SDK stays inside [`crate::aws`] and tests can put a faithful in-memory model
@@ -9,7 +10,7 @@
 use std::collections::BTreeMap;
 use std::future::Future;
 
-use regionflip_core::{Change, RecordSet};
+use regionflip_core::{Change, ProbeOutcome, RecordSet};
 
 /// One page of `ListResourceRecordSets`.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -184,4 +185,12 @@ pub trait CloudWatchApi: Send + Sync {
         region: &str,
         alarm: &StateAlarm,
     ) -> impl Future<Output = Result<(), AwsError>> + Send;
+}
+
+/// The watcher's own look at a region's health endpoint: one probe with Route 53's
+/// checker rules. Not an AWS call: it costs no quota and works while an AWS control
+/// plane is impaired.
+pub trait EndpointProbe: Send + Sync {
+    /// Probes `url` once, looking for `search` in the body.
+    fn probe(&self, url: &str, search: &str) -> impl Future<Output = ProbeOutcome> + Send;
 }

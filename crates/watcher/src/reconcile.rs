@@ -31,7 +31,8 @@ use serde::Serialize;
 use crate::journal::{Journal, TransitionRecord};
 use crate::metrics::{PassFacts, gate_data, pass_data};
 use crate::observer::{Observed, observe_in_detail, read_state};
-use crate::ports::{AwsError, ChangeError, CloudWatchApi, Route53Api, StateAlarm};
+use crate::ports::{AwsError, ChangeError, CloudWatchApi, EndpointProbe, Route53Api, StateAlarm};
+use crate::probe::HttpProbe;
 
 /// Knobs of the watcher that are not part of the engine's configuration.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -145,17 +146,19 @@ pub struct PassReport {
 }
 
 /// The watcher: configuration and adapters, built once per cold start.
-pub struct Watcher<R, C, J> {
+pub struct Watcher<R, C, J, P = HttpProbe> {
     config: Config,
     route53: R,
     cloudwatch: C,
     journal: J,
+    prober: P,
     settings: WatcherSettings,
 }
 
 impl<R, C, J> Watcher<R, C, J> {
     /// A watcher on a validated configuration (the only way settings enter) and the
-    /// adapters it reaches AWS through.
+    /// adapters it reaches AWS through; it probes the regions' health endpoints over
+    /// the network ([`HttpProbe`]).
     pub fn new(
         config: Config,
         route53: R,
@@ -168,8 +171,28 @@ impl<R, C, J> Watcher<R, C, J> {
             route53,
             cloudwatch,
             journal,
+            prober: HttpProbe,
             settings,
         }
+    }
+}
+
+impl<R, C, J, P> Watcher<R, C, J, P> {
+    /// The same watcher, probing health endpoints through `prober` instead.
+    pub fn with_prober<Q>(self, prober: Q) -> Watcher<R, C, J, Q> {
+        Watcher {
+            config: self.config,
+            route53: self.route53,
+            cloudwatch: self.cloudwatch,
+            journal: self.journal,
+            prober,
+            settings: self.settings,
+        }
+    }
+
+    /// How it probes health endpoints.
+    pub fn prober(&self) -> &P {
+        &self.prober
     }
 
     /// The configuration.
@@ -238,7 +261,7 @@ struct Tally {
     conflicts: u32,
 }
 
-impl<R: Route53Api, C: CloudWatchApi, J: Journal> Watcher<R, C, J> {
+impl<R: Route53Api, C: CloudWatchApi, J: Journal, P: EndpointProbe> Watcher<R, C, J, P> {
     /// Observes the world and decides, without writing anything.
     pub async fn observe_and_decide(
         &self,
@@ -255,7 +278,14 @@ impl<R: Route53Api, C: CloudWatchApi, J: Journal> Watcher<R, C, J> {
         request: &Request,
         now: u64,
     ) -> (Observed, Decision) {
-        let observed = observe_in_detail(&self.config, &self.route53, &self.cloudwatch, now).await;
+        let observed = observe_in_detail(
+            &self.config,
+            &self.route53,
+            &self.cloudwatch,
+            &self.prober,
+            now,
+        )
+        .await;
         let observations = &observed.observations;
         let decision = match (request, &self.settings.runs_in) {
             (Request::Tick, Some(region)) => {

@@ -44,7 +44,7 @@ use aws_smithy_types::body::SdkBody;
 use lambda_runtime::{Context, Diagnostic, LambdaEvent};
 use regionflip_core::records::state_record;
 use regionflip_core::resources::GATE_METRIC;
-use regionflip_core::{Change, ChangeAction, EngineState, Mode, RecordSet};
+use regionflip_core::{Change, ChangeAction, EngineState, Mode, ProbeOutcome, RecordSet};
 use regionflip_local_aws::fixtures::*;
 use regionflip_local_aws::hooked::Operation;
 use regionflip_local_aws::hooks::Faults;
@@ -1199,4 +1199,134 @@ async fn home_region_unreachable_through_the_sdk_moves_nothing() {
     assert_eq!(west_puts.num_calls(), 2);
     assert_eq!(route53_rule.num_calls(), 0);
     assert!(watcher.journal().records().is_empty());
+}
+
+// =======================================================================================
+// Evidence that survives the outage: the watcher's own probes when Route 53's
+// HealthCheckStatus (published only in us-east-1) cannot be read. The worlds start from
+// `as_real_aws_delivers`: no HealthCheckStatus at all, the passive standby's request
+// alarm in INSUFFICIENT_DATA, both health endpoints answering the probe.
+
+/// A pass with the endpoints reporting nothing: Route 53 publishes no HealthCheckStatus
+/// in these worlds, so unlike [`pass`] nothing is added.
+async fn unkind_pass(watcher: &FaultyWatcher, now: u64) -> PassReport {
+    watcher
+        .reconcile(&Request::Automatic, now, false)
+        .await
+        .expect("the pass itself succeeds")
+}
+
+/// **Fault:** `GetMetricData` (HealthCheckStatus, us-east-1) unreachable while home's
+/// application alarm fires; the standby serves no traffic (alarm INSUFFICIENT_DATA).
+/// **Expected:** fails over in both modes, on the standby's passing probe; the reasons
+/// say the standby's alarm counted as idle and the probe vouched for it.
+#[tokio::test]
+async fn health_check_status_unreachable_and_home_s_alarm_firing_fails_over_on_the_standby_s_probe()
+{
+    for mode in [Mode::Records, Mode::HealthGate] {
+        let watcher = as_real_aws_delivers(mode);
+        watcher.route53().faults().aim(
+            Operation::GetMetricData,
+            None,
+            AwsError::Unreachable("monitoring.us-east-1.amazonaws.com did not answer".into()),
+            None,
+        );
+        alarm(&watcher, EAST, AlarmState::Alarm, T0);
+        let report = unkind_pass(&watcher, T0 + 10).await;
+        assert_eq!(
+            report.active_after.as_deref(),
+            Some(WEST),
+            "{mode:?}: {:?}",
+            report.reasons
+        );
+        assert_eq!(stored_state(&watcher).active, WEST, "{mode:?}");
+        assert_eq!(watcher.journal().records().len(), 1, "{mode:?}");
+        assert!(
+            report_says(&report, WEST_URL),
+            "{mode:?}: {:?}",
+            report.reasons
+        );
+    }
+}
+
+/// **Fault:** us-east-1 (home) wholly unreachable — DescribeAlarms there and
+/// HealthCheckStatus both fail — and home's endpoint refuses connections.
+/// **Expected:** fails over: home's CloudWatch unreadable *and* its endpoint failing the
+/// probe from another region's watcher is evidence enough, and the reasons say so.
+#[tokio::test]
+async fn us_east_1_unreachable_and_home_s_endpoint_down_fails_over() {
+    for mode in [Mode::Records, Mode::HealthGate] {
+        let mut watcher = as_real_aws_delivers(mode);
+        watcher.settings_mut().metrics_region = WEST.into();
+        watcher.cloudwatch().set_unreachable(EAST, true);
+        watcher.prober().set(
+            EAST_URL,
+            ProbeOutcome::Failing(format!(
+                "TCP connect to {EAST_URL} failed: Connection refused"
+            )),
+        );
+        let report = unkind_pass(&watcher, T0 + 10).await;
+        assert_eq!(
+            report.active_after.as_deref(),
+            Some(WEST),
+            "{mode:?}: {:?}",
+            report.reasons
+        );
+        assert!(
+            report_says(&report, "cannot be read") && report_says(&report, EAST_URL),
+            "{mode:?}: the reasons name both halves of the evidence: {:?}",
+            report.reasons
+        );
+        assert_eq!(watcher.journal().records().len(), 1, "{mode:?}");
+    }
+}
+
+/// **Fault:** us-east-1 (home) wholly unreachable, but home's endpoint answers the probe.
+/// **Expected:** nothing moves (unreadable CloudWatch with the endpoint answering is no
+/// evidence against home), nothing is recorded.
+#[tokio::test]
+async fn us_east_1_unreachable_with_every_endpoint_answering_moves_nothing() {
+    for mode in [Mode::Records, Mode::HealthGate] {
+        let mut watcher = as_real_aws_delivers(mode);
+        watcher.settings_mut().metrics_region = WEST.into();
+        watcher.cloudwatch().set_unreachable(EAST, true);
+        let report = unkind_pass(&watcher, T0 + 10).await;
+        assert_eq!(report.active_after.as_deref(), Some(EAST), "{mode:?}");
+        assert!(
+            report.transition.is_none(),
+            "{mode:?}: {:?}",
+            report.reasons
+        );
+        assert!(watcher.journal().records().is_empty(), "{mode:?}");
+        assert_eq!(stored_state(&watcher).active, EAST, "{mode:?}");
+    }
+}
+
+/// **Fault:** the standby's endpoint never answers the probe (a timeout) while home's
+/// alarm fires and HealthCheckStatus has no data.
+/// **Expected:** the standby is never a target: nothing moves, `NoHealthyTarget`, and
+/// the standby's evidence names the timeout.
+#[tokio::test]
+async fn a_standby_whose_endpoint_times_out_is_never_a_target() {
+    for mode in [Mode::Records, Mode::HealthGate] {
+        let watcher = as_real_aws_delivers(mode);
+        watcher.prober().set(
+            WEST_URL,
+            ProbeOutcome::TimedOut("no HTTP status within 2 s of connecting".into()),
+        );
+        alarm(&watcher, EAST, AlarmState::Alarm, T0);
+        let report = unkind_pass(&watcher, T0 + 10).await;
+        assert_eq!(report.active_after.as_deref(), Some(EAST), "{mode:?}");
+        assert!(
+            report.transition.is_none(),
+            "{mode:?}: {:?}",
+            report.reasons
+        );
+        assert!(
+            report_says(&report, "no HTTP status within 2 s"),
+            "{mode:?}: {:?}",
+            report.regions
+        );
+        assert!(watcher.journal().records().is_empty(), "{mode:?}");
+    }
 }

@@ -329,15 +329,7 @@ async fn eight_watchers_on_one_alarm_record_exactly_one_transition() {
         .set_alarm(EAST, EAST_ALARM, AlarmState::Alarm, T0);
     keep_endpoints_reporting(&first, T0 + 5);
     let watchers: Vec<MemoryWatcher> = (0..8)
-        .map(|_| {
-            Watcher::new(
-                first.config().clone(),
-                first.route53().clone(),
-                first.cloudwatch().clone(),
-                first.journal().clone(),
-                first.settings().clone(),
-            )
-        })
+        .map(|_| sharing_aws(&first, first.journal().clone()))
         .collect();
     let passes = watchers
         .iter()
@@ -491,12 +483,9 @@ async fn duty_tick(watcher: &MemoryWatcher, now: u64) -> regionflip_watcher::Pas
 /// The watchers of both regions in gate mode, on one shared (in-memory) AWS.
 fn watchers_in_both_regions() -> (MemoryWatcher, MemoryWatcher) {
     let east = initialised(Mode::HealthGate);
-    let mut west = Watcher::new(
-        east.config().clone(),
-        east.route53().clone(),
-        east.cloudwatch().clone(),
+    let mut west = sharing_aws(
+        &east,
         regionflip_local_aws::journal::MemoryJournal::default(),
-        east.settings().clone(),
     );
     west.settings_mut().runs_in = Some(WEST.into());
     west.settings_mut().metrics_region = WEST.into();

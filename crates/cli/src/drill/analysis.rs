@@ -13,7 +13,7 @@ use serde::Serialize;
 use super::checkers::lane_name;
 use super::dataplane::DNS_LANE;
 use super::readback::MetricsReadBack;
-use super::scenario::{TRUTH_SUFFIX, truth_lane};
+use super::scenario::{METRICS_LANE, TRUTH_SUFFIX, truth_lane};
 use super::timeline::Record;
 use super::timings::Timings;
 
@@ -36,6 +36,9 @@ pub(crate) struct Measurements {
     pub(crate) gray_failover: Option<f64>,
     /// Gray failure → DNS answers another region.
     pub(crate) gray_dns_moved: Option<f64>,
+    /// What the watcher could read of `HealthCheckStatus` when it failed over on the
+    /// gray failure: `impaired` (the drill's us-east-1 metrics outage) or `published`.
+    pub(crate) gray_failover_health_status: Option<String>,
     /// Alarm OK → failback.
     pub(crate) recovery_failback: Option<f64>,
     /// Transitions while the primary flapped.
@@ -148,8 +151,23 @@ pub(crate) fn analyse(
         expect_stable_failback(&mut expect, "(a) restore", m.restore_stable, stable);
     }
     if let Some(gray) = start_of("gray") {
-        m.gray_failover = since(gray, first_transition("failover", gray));
+        let failover_at = first_transition("failover", gray);
+        m.gray_failover = since(gray, failover_at);
         m.gray_dns_moved = since(gray, dns_left_home(gray));
+        m.gray_failover_health_status = failover_at.and_then(|t| {
+            record
+                .lane(METRICS_LANE)
+                .and_then(|l| l.at(t))
+                .map(str::to_string)
+        });
+        expect(
+            "(b) gray failure: the failover needs no HealthCheckStatus (us-east-1 metrics impaired)".into(),
+            m.gray_failover_health_status.as_deref() == Some("impaired"),
+            format!(
+                "HealthCheckStatus at the failover: {}",
+                m.gray_failover_health_status.as_deref().unwrap_or("no failover")
+            ),
+        );
         expect_within(
             &mut expect,
             "(b) gray failure: the watcher fails over",

@@ -8,20 +8,30 @@
 //! checkers' (one datapoint per second). Every other call — alarms, gates, the state
 //! holder, regionflip's own metrics — goes to the emulator through the production
 //! adapter unchanged.
+//!
+//! For one phase the drill impairs those metrics, as a us-east-1 event does on AWS
+//! (`HealthCheckStatus` is published only there): the answer is then an error, and the
+//! watcher must fail over on its own probes.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use regionflip_local_aws::hooked::{Call, Hook, Hooked, Reply};
 use regionflip_watcher::aws::CloudWatchAdapter;
+use regionflip_watcher::ports::AwsError;
 
 use super::checkers::Fleet;
 
 /// The production adapter, with `HealthCheckStatus` read from the simulated checkers.
 pub(crate) type DrillCloudWatch = Hooked<CloudWatchAdapter, CheckersAnswer>;
 
-/// Answers `HealthCheckStatus` from the simulated checkers.
+/// Answers `HealthCheckStatus` from the simulated checkers, unless impaired.
 #[derive(Debug, Clone)]
-pub(crate) struct CheckersAnswer(pub(crate) Arc<Fleet>);
+pub(crate) struct CheckersAnswer {
+    pub(crate) checkers: Arc<Fleet>,
+    /// While set, `HealthCheckStatus` cannot be read (us-east-1's metrics impaired).
+    pub(crate) impaired: Arc<AtomicBool>,
+}
 
 impl Hook for CheckersAnswer {
     async fn after(&self, call: &Call<'_>, reply: Reply<'_>) {
@@ -34,7 +44,13 @@ impl Hook for CheckersAnswer {
             Reply::HealthStatus(answer),
         ) = (call, reply)
         {
-            *answer = Ok(self.0.health_check_status(check_ids, *start, *end));
+            *answer = if self.impaired.load(Ordering::SeqCst) {
+                Err(AwsError::Unreachable(
+                    "monitoring.us-east-1.amazonaws.com did not answer (the drill impairs us-east-1's metrics)".into(),
+                ))
+            } else {
+                Ok(self.checkers.health_check_status(check_ids, *start, *end))
+            };
         }
     }
 }

@@ -167,12 +167,16 @@ async fn drill(
         Arc::clone(timeline),
     );
     let journal = MemoryJournal::default();
+    let metrics_impaired = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let watcher: DrillWatcher = regionflip_watcher::Watcher::new(
         config.clone(),
         clients.route53.clone(),
         DrillCloudWatch::new(
             clients.cloudwatch.clone(),
-            CheckersAnswer(Arc::clone(&fleet)),
+            CheckersAnswer {
+                checkers: Arc::clone(&fleet),
+                impaired: Arc::clone(&metrics_impaired),
+            },
         ),
         journal.clone(),
         WatcherSettings::for_region(home),
@@ -198,6 +202,7 @@ async fn drill(
         home_endpoint: &mut home_endpoint,
         outage: args.outage,
         alarm_changes,
+        metrics_impaired: &metrics_impaired,
     }
     .play()
     .await?;

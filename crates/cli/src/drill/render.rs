@@ -111,6 +111,12 @@ impl Report<'_> {
             ),
             ("(b) gray failure → watcher failover", s(m.gray_failover)),
             (
+                "(b) HealthCheckStatus at that failover",
+                m.gray_failover_health_status
+                    .clone()
+                    .unwrap_or_else(|| "-".into()),
+            ),
+            (
                 "(b) gray failure → DNS off the failed region",
                 s(m.gray_dns_moved),
             ),

@@ -7,16 +7,21 @@
 //! | outage     | stops the home endpoint (or drains it)            | failover                |
 //! | restore    | starts it again on the same port                  | failback, after the     |
 //! |            |                                                   | stable window           |
-//! | gray       | home's API alarm to ALARM; the endpoint is fine   | failover                |
-//! | recovery   | the alarm back to OK                              | failback, after the     |
+//! | gray       | home's API alarm to ALARM; the endpoint is fine;  | failover, on the        |
+//! |            | us-east-1's metrics impaired: `HealthCheckStatus` | standby's probe         |
+//! |            | cannot be read                                    |                         |
+//! | recovery   | the alarm back to OK; the metrics back            | failback, after the     |
 //! |            |                                                   | stable window           |
 //! | flapping   | the alarm toggles faster than the stable window   | damping holds the flips |
 //! | settle     | the alarm stays OK                                | traffic ends at home    |
 //!
-//! The truth the drill created (which region is really failing) is kept as lanes, so
-//! the report can tell a slow failover from a correct one.
+//! The standby is passive from the start, as on AWS: its API alarm sits in
+//! INSUFFICIENT_DATA (a request metric without traffic; moto starts alarms OK, so the
+//! drill sets it). The truth the drill created (which region is really failing) is kept
+//! as lanes, so the report can tell a slow failover from a correct one.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use aws_sdk_cloudwatch::types::StateValue;
 use regionflip_watcher::aws::AwsClients;
@@ -44,6 +49,9 @@ pub(crate) fn alarm_lane(region: &str) -> String {
     format!("{region} alarm {API_ALARM}")
 }
 
+/// The lane of us-east-1's metrics as the drill served them: `published` or `impaired`.
+pub(crate) const METRICS_LANE: &str = "us-east-1 HealthCheckStatus";
+
 /// What the scenario works with.
 pub(crate) struct Scenario<'a> {
     pub(crate) timeline: &'a Arc<Timeline>,
@@ -54,6 +62,8 @@ pub(crate) struct Scenario<'a> {
     pub(crate) home_endpoint: &'a mut HealthEndpoint,
     pub(crate) outage: OutageKind,
     pub(crate) alarm_changes: mpsc::UnboundedSender<String>,
+    /// While set, the watcher cannot read `HealthCheckStatus`.
+    pub(crate) metrics_impaired: &'a Arc<AtomicBool>,
 }
 
 impl Scenario<'_> {
@@ -61,8 +71,11 @@ impl Scenario<'_> {
     pub(crate) async fn play(self) -> Result<(), CliError> {
         for region in [self.home, self.standby] {
             self.timeline.lane(&truth_lane(region), "healthy");
-            self.timeline.lane(&alarm_lane(region), "OK");
         }
+        self.timeline.lane(&alarm_lane(self.home), "OK");
+        self.set_alarm_of(self.standby, StateValue::InsufficientData)
+            .await?;
+        self.timeline.lane(METRICS_LANE, "published");
         let t = self.timings;
         let home = self.home.to_string();
         // The first DNS answer and the first pass come within a round of starting.
@@ -118,15 +131,17 @@ impl Scenario<'_> {
 
         let start = self.timeline.phase(
             "gray",
-            format!("(b) gray failure: {home}'s {API_ALARM} alarm goes to ALARM; its endpoint stays healthy"),
+            format!("(b) gray failure: {home}'s {API_ALARM} alarm goes to ALARM; its endpoint stays healthy; us-east-1 metrics impaired (HealthCheckStatus unreadable)"),
         );
+        self.impair_metrics(true);
         self.set_alarm(StateValue::Alarm).await?;
         self.expect_move("failover", start, false).await;
 
         let start = self.timeline.phase(
             "recovery",
-            format!("(c) recovery: {home}'s alarm is OK again"),
+            format!("(c) recovery: {home}'s alarm is OK again; us-east-1 metrics published again"),
         );
+        self.impair_metrics(false);
         self.set_alarm(StateValue::Ok).await?;
         self.expect_move("failback", start, true).await;
 
@@ -197,13 +212,47 @@ impl Scenario<'_> {
         self.pace(self.timings.hold).await;
     }
 
+    /// Stops (or resumes) serving `HealthCheckStatus` to the watcher.
+    fn impair_metrics(&self, impaired: bool) {
+        self.metrics_impaired.store(impaired, Ordering::SeqCst);
+        self.timeline.lane(
+            METRICS_LANE,
+            if impaired { "impaired" } else { "published" },
+        );
+        self.timeline.event(
+            "fault",
+            if impaired {
+                "us-east-1 metrics impaired: the watcher cannot read HealthCheckStatus".to_string()
+            } else {
+                "us-east-1 metrics published again".to_string()
+            },
+        );
+    }
+
     /// Sets home's API alarm in the emulator (moto never evaluates alarms) and delivers
     /// the change to the watcher, as EventBridge would.
     async fn set_alarm(&self, state: StateValue) -> Result<(), CliError> {
         let alarm = state == StateValue::Alarm;
+        self.set_alarm_of(self.home, state.clone()).await?;
+        let home = self.home;
+        self.timeline.lane(
+            &truth_lane(home),
+            if alarm { "API failing" } else { "healthy" },
+        );
+        self.timeline
+            .event("fault", format!("{home} {API_ALARM} → {}", state.as_str()));
+        // The receiver lives as long as the watcher task; if it is gone the drill is
+        // ending anyway.
+        let _ = self.alarm_changes.send(API_ALARM.to_string());
+        Ok(())
+    }
+
+    /// Sets `region`'s API alarm in the emulator (moto never evaluates alarms).
+    async fn set_alarm_of(&self, region: &str, state: StateValue) -> Result<(), CliError> {
+        self.timeline.lane(&alarm_lane(region), state.as_str());
         self.clients
             .cloudwatch
-            .client(self.home)
+            .client(region)
             .map_err(|e| CliError::Failed(e.to_string()))?
             .set_alarm_state()
             .alarm_name(API_ALARM)
@@ -217,17 +266,6 @@ impl Scenario<'_> {
                     aws_sdk_cloudwatch::error::DisplayErrorContext(e)
                 ))
             })?;
-        let home = self.home;
-        self.timeline.lane(&alarm_lane(home), state.as_str());
-        self.timeline.lane(
-            &truth_lane(home),
-            if alarm { "API failing" } else { "healthy" },
-        );
-        self.timeline
-            .event("fault", format!("{home} {API_ALARM} → {}", state.as_str()));
-        // The receiver lives as long as the watcher task; if it is gone the drill is
-        // ending anyway.
-        let _ = self.alarm_changes.send(API_ALARM.to_string());
         Ok(())
     }
 

@@ -101,8 +101,10 @@ pub(crate) async fn provision(
         );
         regions_toml.push_str(&format!(
             "\n[[regions]]\nname = \"{region}\"\ntarget = \"api.{region}.{zone}\"\n\
-             health_check_id = \"{check_id}\"\nalarms = [\"{API_ALARM}\"]\n",
-            zone = layout.zone
+             health_check_id = \"{check_id}\"\nhealth_url = \"{url}\"\n\
+             health_search = \"{MATCH_STRING}\"\nalarms = [\"{API_ALARM}\"]\n",
+            zone = layout.zone,
+            url = endpoint.url(),
         ));
     }
     let toml = format!(

@@ -6,9 +6,9 @@
 //! Needs `moto_server` on PATH (`make test` installs it) and the `health` binary, which
 //! the test builds with cargo when the target directory lacks it.
 
-#![allow(clippy::unwrap_used)]
-
 use std::path::{Path, PathBuf};
+
+use crate::harness::health::health_bin;
 use std::process::Command;
 use std::sync::Mutex;
 
@@ -17,27 +17,6 @@ use serde_json::Value;
 /// Drills run one at a time: each is timed against budgets, and two at once on a
 /// two-core machine would measure the machine.
 static ONE_DRILL_AT_A_TIME: Mutex<()> = Mutex::new(());
-
-/// The `health` binary beside the `regionflip` under test, built if missing.
-fn health_bin() -> PathBuf {
-    let regionflip = Path::new(env!("CARGO_BIN_EXE_regionflip"));
-    let health = regionflip.with_file_name(format!("health{}", std::env::consts::EXE_SUFFIX));
-    if !health.is_file() {
-        let profile_dir = regionflip.parent().unwrap();
-        let mut build = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
-        build.args(["build", "-p", "regionflip-health", "--bin", "health"]);
-        if profile_dir
-            .file_name()
-            .is_some_and(|name| name == "release")
-        {
-            build.arg("--release");
-        }
-        let status = build.status().unwrap();
-        assert!(status.success(), "cargo build -p regionflip-health failed");
-    }
-    assert!(health.is_file(), "{} is missing", health.display());
-    health
-}
 
 /// Runs a quick drill in `mode` and returns its JSON report and output directory.
 fn quick_drill(mode: &str) -> (Value, PathBuf) {
