@@ -5,14 +5,19 @@
 //! pass: an alarm regionflip does not watch, or an event from another account, causes no
 //! read and no write at all.
 //!
-//! Accepted shapes (types from `aws_lambda_events`):
-//! * EventBridge `CloudWatch Alarm State Change` (source `aws.cloudwatch`);
+//! Accepted shapes:
+//! * EventBridge `CloudWatch Alarm State Change` (source `aws.cloudwatch`), of metric and
+//!   composite alarms alike;
 //! * EventBridge `Scheduled Event` (source `aws.events`): the periodic tick;
 //! * SNS notifications whose message is a CloudWatch alarm notification.
+//!
+//! Only the fields a pass needs are read (the alarm's name, region and account, and the
+//! claimed state for the log), and `null` counts as absent: CloudWatch sends
+//! `"AlarmDescription": null` for an alarm without a description, and a typed reading of
+//! the whole payload would refuse the event for a field nobody uses. Field names follow
+//! AWS's documented event shapes (CloudWatch UG, "Alarm events and EventBridge"; SNS
+//! alarm notifications).
 
-use aws_lambda_events::cloudwatch_alarms::CloudWatchAlarmData;
-use aws_lambda_events::eventbridge::EventBridgeEvent;
-use aws_lambda_events::sns::{CloudWatchAlarmPayload, SnsEvent};
 use regionflip_core::Config;
 use serde_json::Value;
 
@@ -74,27 +79,42 @@ pub fn parse(payload: &Value, size: usize) -> Result<Vec<Trigger>, TriggerError>
     ))
 }
 
+/// A string field of a JSON object; absent and `null` are the same (CloudWatch sends
+/// `null` for fields it has no value for, such as an alarm's missing description).
+fn text<'v>(value: &'v Value, field: &str) -> Option<&'v str> {
+    value.get(field).and_then(Value::as_str)
+}
+
 fn parse_eventbridge(payload: &Value) -> Result<Trigger, TriggerError> {
     let malformed = |why: String| TriggerError::Malformed {
         kind: "EventBridge",
         why,
     };
-    let event: EventBridgeEvent<Value> =
-        serde_json::from_value(payload.clone()).map_err(|e| malformed(e.to_string()))?;
-    match (event.source.as_str(), event.detail_type.as_str()) {
+    let source = text(payload, "source").ok_or_else(|| malformed("source is missing".into()))?;
+    let detail_type = text(payload, "detail-type")
+        .ok_or_else(|| malformed("detail-type is not a string".into()))?;
+    match (source, detail_type) {
         ("aws.events", "Scheduled Event") => Ok(Trigger::Tick),
         ("aws.cloudwatch", "CloudWatch Alarm State Change") => {
-            let detail: CloudWatchAlarmData = serde_json::from_value(event.detail)
-                .map_err(|e| malformed(format!("detail: {e}")))?;
+            // Only what a pass needs is read: the alarm's name, and the claimed state
+            // for the log. Metric and composite alarms differ in `configuration`
+            // (metrics vs. alarmRule), which is never looked at.
+            let detail = payload
+                .get("detail")
+                .filter(|d| d.is_object())
+                .ok_or_else(|| malformed("detail is missing".into()))?;
+            let alarm = text(detail, "alarmName")
+                .filter(|a| !a.is_empty())
+                .ok_or_else(|| malformed("detail.alarmName is missing".into()))?;
             let claimed_state = detail
-                .state
-                .map(|s| format!("{:?}", s.value))
+                .get("state")
+                .and_then(|state| text(state, "value"))
                 .ok_or_else(|| malformed("detail.state is missing".into()))?;
             Ok(Trigger::AlarmChange {
-                alarm: detail.alarm_name,
-                region: event.region,
-                account: event.account,
-                claimed_state,
+                alarm: alarm.to_string(),
+                region: text(payload, "region").map(String::from),
+                account: text(payload, "account").map(String::from),
+                claimed_state: claimed_state.to_string(),
             })
         }
         (source, detail_type) => Err(TriggerError::Unsupported(format!(
@@ -105,33 +125,47 @@ fn parse_eventbridge(payload: &Value) -> Result<Trigger, TriggerError> {
 
 fn parse_sns(payload: &Value) -> Result<Vec<Trigger>, TriggerError> {
     let malformed = |why: String| TriggerError::Malformed { kind: "SNS", why };
-    let event: SnsEvent =
-        serde_json::from_value(payload.clone()).map_err(|e| malformed(e.to_string()))?;
-    if event.records.is_empty() {
+    let records = payload
+        .get("Records")
+        .and_then(Value::as_array)
+        .ok_or_else(|| malformed("Records is not a list".into()))?;
+    if records.is_empty() {
         return Err(malformed("Records is empty".into()));
     }
-    event
-        .records
+    records
         .iter()
         .map(|record| {
-            let alarm: CloudWatchAlarmPayload =
-                serde_json::from_str(&record.sns.message).map_err(|e| {
-                    malformed(format!(
-                        "Sns.Message is not a CloudWatch alarm notification: {e}"
-                    ))
+            let message = record
+                .get("Sns")
+                .and_then(|sns| text(sns, "Message"))
+                .ok_or_else(|| malformed("Sns.Message is missing".into()))?;
+            let alarm: Value = serde_json::from_str(message).map_err(|e| {
+                malformed(format!(
+                    "Sns.Message is not a CloudWatch alarm notification: {e}"
+                ))
+            })?;
+            let name = text(&alarm, "AlarmName")
+                .filter(|a| !a.is_empty())
+                .ok_or_else(|| {
+                    malformed(
+                        "Sns.Message is not a CloudWatch alarm notification: AlarmName is missing"
+                            .into(),
+                    )
                 })?;
             // The notification's Region is a display name ("US East (N. Virginia)"); the
             // ARN carries the code: arn:aws:cloudwatch:us-east-1:123456789012:alarm:name.
-            let mut arn = alarm.alarm_arn.split(':');
+            let mut arn = text(&alarm, "AlarmArn").unwrap_or_default().split(':');
             let region = arn.nth(3).filter(|r| !r.is_empty()).map(String::from);
             let account = arn.next().filter(|a| !a.is_empty()).map(String::from);
             Ok(Trigger::AlarmChange {
-                alarm: alarm.alarm_name,
+                alarm: name.to_string(),
                 region,
                 account: account
-                    .or(Some(alarm.aws_account_id))
+                    .or_else(|| text(&alarm, "AWSAccountId").map(String::from))
                     .filter(|a| !a.is_empty()),
-                claimed_state: alarm.new_state_value,
+                claimed_state: text(&alarm, "NewStateValue")
+                    .unwrap_or("unknown")
+                    .to_string(),
             })
         })
         .collect()

@@ -108,6 +108,49 @@ async fn sns_wrapped_alarm_notification_triggers_a_pass() {
     assert_eq!(transition_to(&summary), Some(WEST), "{summary:#}");
 }
 
+/// Regression (SNS notifications refused): CloudWatch sends `"AlarmDescription": null`
+/// for an alarm without a description (and `null` for other fields it has no value
+/// for). The notification must still trigger a pass, not fail the invocation.
+#[tokio::test]
+async fn sns_notification_of_an_alarm_without_description_triggers_a_pass() {
+    let watcher = initialised(Mode::HealthGate);
+    watcher
+        .cloudwatch()
+        .set_alarm(EAST, EAST_ALARM, AlarmState::Alarm, T0 - 60);
+    let summary = run(&watcher, "watcher-sns-alarm-no-description.json")
+        .await
+        .expect("handled");
+    assert_eq!(transition_to(&summary), Some(WEST), "{summary:#}");
+}
+
+/// The EventBridge event of an alarm without description carries
+/// `"configuration": {"description": null}`; it triggers a pass like any other.
+#[tokio::test]
+async fn alarm_event_of_an_alarm_without_description_triggers_a_pass() {
+    let watcher = initialised(Mode::Records);
+    watcher
+        .cloudwatch()
+        .set_alarm(EAST, EAST_ALARM, AlarmState::Alarm, T0 - 60);
+    let summary = run(&watcher, "watcher-alarm-no-description.json")
+        .await
+        .expect("handled");
+    assert_eq!(transition_to(&summary), Some(WEST), "{summary:#}");
+}
+
+/// A composite alarm's state change has an `alarmRule` where a metric alarm has
+/// `metrics`; the watcher reads neither, so it is a trigger like any other.
+#[tokio::test]
+async fn composite_alarm_event_triggers_a_pass() {
+    let watcher = initialised(Mode::HealthGate);
+    watcher
+        .cloudwatch()
+        .set_alarm(EAST, EAST_ALARM, AlarmState::Alarm, T0 - 60);
+    let summary = run(&watcher, "watcher-alarm-composite.json")
+        .await
+        .expect("handled");
+    assert_eq!(transition_to(&summary), Some(WEST), "{summary:#}");
+}
+
 #[tokio::test]
 async fn alarm_outside_the_configuration_reads_and_writes_nothing() {
     let watcher = initialised(Mode::Records);
@@ -169,12 +212,15 @@ fn every_watcher_fixture_has_a_handler_test() {
     // A new fixture must be added to this list, and so get a test above.
     let tested = [
         "watcher-alarm-alarm.json",
+        "watcher-alarm-composite.json",
         "watcher-alarm-insufficient-data.json",
+        "watcher-alarm-no-description.json",
         "watcher-alarm-ok.json",
         "watcher-alarm-other-account.json",
         "watcher-alarm-unconfigured.json",
         "watcher-malformed.json",
         "watcher-scheduled-tick.json",
+        "watcher-sns-alarm-no-description.json",
         "watcher-sns-alarm.json",
     ];
     let dir = format!("{}/../../events", env!("CARGO_MANIFEST_DIR"));
