@@ -24,7 +24,8 @@ use regionflip_core::engine::Outcome;
 use regionflip_core::observe::{Observations, StateObservation};
 use regionflip_core::timestamp::rfc3339;
 use regionflip_core::{
-    Command, Config, Decision, EngineState, Plan, RegionHealth, Trigger, decide, decide_command,
+    Command, Config, Decision, EngineState, GateSetting, Plan, RegionHealth, Trigger, decide,
+    decide_command,
 };
 use serde::Serialize;
 
@@ -90,8 +91,11 @@ pub enum PassError {
     /// The change batch failed for another reason; routing is unchanged.
     #[error("Route 53 change failed, routing unchanged: {0}")]
     Route53(AwsError),
-    /// The gate-mode state could not be written to any region.
-    #[error("the state could not be written to any region: {0}")]
+    /// The gate-mode state could not be written to any region, so no gate was changed:
+    /// traffic did not move.
+    #[error(
+        "the state could not be written to any region, so no gate was changed and traffic did not move: {0}"
+    )]
     StateWrite(String),
     /// Too little of the invocation's time was left to write safely; nothing was written.
     #[error(
@@ -390,7 +394,9 @@ impl<R: Route53Api, C: CloudWatchApi, J: Journal, P: EndpointProbe> Watcher<R, C
         now: u64,
     ) -> Result<Attempt, PassError> {
         let outcome = match self.apply(plan, now).await {
-            Err(error) if error.may_have_been_applied() => self.confirm_written(plan, error).await,
+            Err(error) if error.may_have_been_applied() => {
+                self.confirm_written(plan, error, now).await
+            }
             outcome => outcome,
         };
         if let Ok(Attempt::Applied(applied)) = &outcome {
@@ -483,22 +489,11 @@ impl<R: Route53Api, C: CloudWatchApi, J: Journal, P: EndpointProbe> Watcher<R, C
                 }
             }
             Plan::Gates { gates, state } => {
-                let namespace = &self.config.metrics_namespace;
-                let publishes = gate_data(&self.config, gates, now).into_iter().map(
-                    |(host, data)| async move {
-                        self.cloudwatch
-                            .put_metric_data(&host, namespace, &data)
-                            .await
-                            .map_err(|e| format!("gate metrics to {host} failed: {e}"))
-                    },
-                );
-                // A gate that failed to publish keeps its alarm's last value (the alarms
-                // treat missing data as "keep state"); the next tick publishes it again.
-                let mut warnings: Vec<String> = join_all(publishes)
-                    .await
-                    .into_iter()
-                    .filter_map(Result::err)
-                    .collect();
+                // The state first: gates that move traffic are published only once at
+                // least one copy of the state that explains them is written. Otherwise
+                // the next pass would read the old state and undo the move at once —
+                // skipping the stable window, the dwell and damping — with no record.
+                let mut warnings = Vec::new();
                 if let Some(write) = state {
                     let every_region: Vec<&str> = self
                         .config
@@ -512,6 +507,7 @@ impl<R: Route53Api, C: CloudWatchApi, J: Journal, P: EndpointProbe> Watcher<R, C
                     }
                     warnings.extend(failures);
                 }
+                warnings.extend(self.publish_gates(gates, now).await);
                 for warning in &warnings {
                     tracing::warn!(%warning, "partial apply");
                 }
@@ -523,6 +519,28 @@ impl<R: Route53Api, C: CloudWatchApi, J: Journal, P: EndpointProbe> Watcher<R, C
         }
     }
 
+    /// Publishes the gate values in their host regions, all at once; returns one message
+    /// per host that failed. A gate that failed to publish keeps its check's last status
+    /// (`InsufficientDataHealthStatus = LastKnownStatus`); the next pass publishes it
+    /// again from the state.
+    async fn publish_gates(&self, gates: &[GateSetting], now: u64) -> Vec<String> {
+        let namespace = &self.config.metrics_namespace;
+        let publishes =
+            gate_data(&self.config, gates, now)
+                .into_iter()
+                .map(|(host, data)| async move {
+                    self.cloudwatch
+                        .put_metric_data(&host, namespace, &data)
+                        .await
+                        .map_err(|e| format!("gate metrics to {host} failed: {e}"))
+                });
+        join_all(publishes)
+            .await
+            .into_iter()
+            .filter_map(Result::err)
+            .collect()
+    }
+
     /// After a write whose outcome is unknown (its answer was lost: a timeout, a dropped
     /// connection, a 5xx), reads the state back — the state alone, not the whole world. Finding exactly the state this pass
     /// wrote means the write was applied, and the transition must be recorded now: the
@@ -532,7 +550,12 @@ impl<R: Route53Api, C: CloudWatchApi, J: Journal, P: EndpointProbe> Watcher<R, C
     /// A writer that made the very same decision in the same second writes an identical
     /// state; if its write won and this pass's answer was lost, the transition is
     /// recorded twice. Recording once at least is the lesser evil than not at all.
-    async fn confirm_written(&self, plan: &Plan, error: PassError) -> Result<Attempt, PassError> {
+    async fn confirm_written(
+        &self,
+        plan: &Plan,
+        error: PassError,
+        now: u64,
+    ) -> Result<Attempt, PassError> {
         let Some(written) = plan.new_state() else {
             return Err(error);
         };
@@ -543,8 +566,13 @@ impl<R: Route53Api, C: CloudWatchApi, J: Journal, P: EndpointProbe> Watcher<R, C
                     written.sequence
                 );
                 tracing::warn!(%warning);
+                let mut warnings = vec![warning];
+                // Gate mode published no gate before a copy was known written: now it is.
+                if let Plan::Gates { gates, .. } = plan {
+                    warnings.extend(self.publish_gates(gates, now).await);
+                }
                 Ok(Attempt::Applied(Applied {
-                    warnings: vec![warning],
+                    warnings,
                     ..Applied::default()
                 }))
             }

@@ -1330,3 +1330,47 @@ async fn a_standby_whose_endpoint_times_out_is_never_a_target() {
         assert!(watcher.journal().records().is_empty(), "{mode:?}");
     }
 }
+
+/// Regression (gate mode moved traffic when no state copy was written): `PutMetricAlarm`
+/// refused in every region (throttled) while home's alarm toggles every minute.
+/// **Expected:** no gate ever closes (a move is published only after a state copy that
+/// explains it is written), every pass fails saying traffic did not move, nothing is
+/// recorded; once the state can be written, one failover, recorded once.
+#[tokio::test]
+async fn gate_mode_publishes_no_gate_while_no_state_copy_can_be_written() {
+    let (watcher, faults) = faulty(Mode::HealthGate);
+    let throttled = AwsError::Throttled("Throttling: Rate exceeded".into());
+    faults.aim(Operation::PutMetricAlarm, None, throttled, None);
+    for minute in 0..6 {
+        let state = if minute % 2 == 0 {
+            AlarmState::Alarm
+        } else {
+            AlarmState::Ok
+        };
+        alarm(&watcher, EAST, state, T0 + 60 * minute);
+        match pass(&watcher, T0 + 60 * minute + 10).await {
+            Err(failed) => {
+                assert!(matches!(failed, PassError::StateWrite(_)), "{failed}");
+                assert!(
+                    failed.to_string().contains("traffic did not move"),
+                    "{failed}"
+                );
+            }
+            Ok(report) => assert!(report.transition.is_none(), "{:?}", report.reasons),
+        }
+        assert_ne!(
+            last_gate(&watcher, EAST),
+            Some(0.0),
+            "minute {minute}: home's gate closed without a state copy"
+        );
+    }
+    assert!(watcher.journal().records().is_empty());
+    assert_eq!(stored_state(&watcher).sequence, 1);
+
+    faults.clear();
+    alarm(&watcher, EAST, AlarmState::Alarm, T0 + 400);
+    let report = pass(&watcher, T0 + 410).await.expect("the state is written now");
+    assert_eq!(report.active_after.as_deref(), Some(WEST));
+    assert_eq!(last_gate(&watcher, EAST), Some(0.0));
+    assert_eq!(watcher.journal().records().len(), 1);
+}
