@@ -74,12 +74,40 @@ pub(crate) fn unix_now() -> u64 {
         .map_or(0, |d| d.as_secs())
 }
 
-/// Prints one JSON document on standard output.
+/// Whether this process has printed its one `--json` document.
+static JSON_PRINTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Prints one JSON document on standard output (the command's answer; at most one per
+/// run: an error after it is reported on standard error only).
 pub(crate) fn print_json<T: Serialize>(value: &T) -> Result<(), CliError> {
     let text = serde_json::to_string_pretty(value)
         .map_err(|e| CliError::Failed(format!("cannot write the JSON answer: {e}")))?;
+    JSON_PRINTED.store(true, std::sync::atomic::Ordering::SeqCst);
     println!("{text}");
     Ok(())
+}
+
+/// Whether the one `--json` document has been printed.
+pub(crate) fn json_printed() -> bool {
+    JSON_PRINTED.load(std::sync::atomic::Ordering::SeqCst)
+}
+
+/// Why nothing could be decided, when an AWS read that every decision needs failed: the
+/// persisted state or the routing could not be read (the decision's reasons say so).
+pub(crate) fn unreadable_essentials(decision: &regionflip_core::Decision) -> Option<String> {
+    use regionflip_core::Reason;
+    let why: Vec<String> = decision
+        .reasons
+        .iter()
+        .filter(|r| {
+            matches!(
+                r,
+                Reason::RoutingUnreadable { .. } | Reason::StateUnreadable { .. }
+            )
+        })
+        .map(ToString::to_string)
+        .collect();
+    (!why.is_empty()).then(|| why.join("; "))
 }
 
 /// `1h 02m`, `3m 05s`, `12s`: a duration for people.

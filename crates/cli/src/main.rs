@@ -22,15 +22,51 @@ use crate::error::CliError;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => return usage_error(error),
+    };
     init_logging();
+    let json = cli.global.json;
     match run(cli).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("regionflip: {error}");
+            // One document on stdout, always: the answer if the command printed one
+            // before failing (a refused command's report), else the error.
+            if json && !context::json_printed() {
+                let _ = context::print_json(&error.document());
+            }
             error.exit_code()
         }
     }
+}
+
+/// A command line clap refuses: its message (and, with `--json` anywhere on the line,
+/// the error document on stdout), exit code 2. `--help` and `--version` are answers,
+/// printed as clap prints them.
+fn usage_error(error: clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    if matches!(
+        error.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    ) {
+        let _ = error.print();
+        return if error.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+            ExitCode::from(2)
+        } else {
+            ExitCode::SUCCESS
+        };
+    }
+    let message = error.render().to_string();
+    eprint!("{message}");
+    if std::env::args().any(|a| a == "--json") {
+        let error = CliError::Usage(message.trim().to_string());
+        let _ = context::print_json(&error.document());
+    }
+    ExitCode::from(2)
 }
 
 async fn run(cli: Cli) -> Result<(), CliError> {

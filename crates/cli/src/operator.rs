@@ -16,7 +16,7 @@ use regionflip_core::{Reason, TransitionKind};
 use regionflip_watcher::{PassReport, Request};
 
 use crate::args::{FailbackArgs, FailoverArgs, GlobalArgs};
-use crate::context::{load_watcher, print_json, unix_now};
+use crate::context::{load_watcher, print_json, unix_now, unreadable_essentials};
 use crate::error::CliError;
 
 /// `regionflip reconcile [--dry-run]`: one automatic pass.
@@ -71,6 +71,11 @@ async fn pass(global: &GlobalArgs, request: Request, dry_run: bool) -> Result<()
         print_json(&report)?;
     } else {
         print!("{}", render(&report));
+    }
+    // Nothing can be decided, and nothing is refused by the rules, when the state or the
+    // routing cannot be read: an AWS call failed (exit 1), whatever the command.
+    if let Some(why) = unreadable_essentials(&report.decision) {
+        return Err(CliError::Failed(format!("{why}; nothing was written")));
     }
     match report.decision.outcome {
         Outcome::Refused => Err(CliError::Refused(refusal(&report))),

@@ -18,7 +18,7 @@ use regionflip_watcher::Request;
 use serde::Serialize;
 
 use crate::args::GlobalArgs;
-use crate::context::{human_duration, load_watcher, print_json, unix_now};
+use crate::context::{human_duration, load_watcher, print_json, unix_now, unreadable_essentials};
 use crate::error::CliError;
 
 /// `regionflip status`.
@@ -28,10 +28,15 @@ pub(crate) async fn run(global: &GlobalArgs) -> Result<(), CliError> {
     let (observations, decision) = watcher.observe_and_decide(&Request::Automatic, now).await;
     let status = Status::new(watcher.config(), &observations, &decision, now);
     if global.json {
-        print_json(&status)
+        print_json(&status)?;
     } else {
         print!("{}", status.render());
-        Ok(())
+    }
+    // The status is shown either way; when the state or the routing could not be read,
+    // an AWS call failed and the exit code says so.
+    match unreadable_essentials(&decision) {
+        Some(why) => Err(CliError::Failed(why)),
+        None => Ok(()),
     }
 }
 

@@ -1369,7 +1369,9 @@ async fn gate_mode_publishes_no_gate_while_no_state_copy_can_be_written() {
 
     faults.clear();
     alarm(&watcher, EAST, AlarmState::Alarm, T0 + 400);
-    let report = pass(&watcher, T0 + 410).await.expect("the state is written now");
+    let report = pass(&watcher, T0 + 410)
+        .await
+        .expect("the state is written now");
     assert_eq!(report.active_after.as_deref(), Some(WEST));
     assert_eq!(last_gate(&watcher, EAST), Some(0.0));
     assert_eq!(watcher.journal().records().len(), 1);

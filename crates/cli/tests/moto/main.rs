@@ -9,6 +9,7 @@
 mod concurrent;
 mod drill;
 mod evidence;
+mod exit_codes;
 mod gate_mode;
 mod harness;
 mod records_mode;

@@ -19,11 +19,6 @@ use serde_json::Value;
 type Setup = RecordsSetup;
 
 impl RecordsSetup {
-    async fn set_alarm(&self, region: &str, state: StateValue) {
-        regionflip_local_aws::seed::set_alarm_state(&self.aws, region, &self.alarm(region), state)
-            .await;
-    }
-
     /// The region the PRIMARY record points at.
     async fn primary(&self) -> String {
         let records = self.records().await;

@@ -87,6 +87,16 @@ impl RecordsSetup {
         regionflip(Some(&self.moto), self.config.path(), args)
     }
 
+    /// Forces `region`'s alarm into `state` (moto never evaluates alarms).
+    pub(crate) async fn set_alarm(
+        &self,
+        region: &str,
+        state: aws_sdk_cloudwatch::types::StateValue,
+    ) {
+        regionflip_local_aws::seed::set_alarm_state(&self.aws, region, &self.alarm(region), state)
+            .await;
+    }
+
     /// The name of `region`'s alarm.
     pub(crate) fn alarm(&self, region: &str) -> String {
         format!("{}-errors-{region}", self.alarm_prefix)
