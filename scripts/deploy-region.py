@@ -9,18 +9,23 @@ What it adds to a plain `sam deploy --config-env REGION`:
 * It ships the artifacts `make build` produced and checked (glibc), not a rebuild: the
   template is written to target/template-tools/deploy/<region>/template.json with each
   function's CodeUri pointing at its bootstrap.zip.
-* It fills the other regions' RegionNHealthCheckId from their stacks' endpoint checks,
-  found by tag (regionflip:record, regionflip:region, regionflip:role=endpoint), so no id
-  is copied by hand. While one cannot be found (that region is not deployed yet) the
-  watcher is deployed with WatcherState=DISABLED: a watcher that cannot see every region's
-  endpoint check could decide differently from the others. Deploy again once every region
-  exists (docs/deploy.md, "Two regions").
+* It fills the other regions' RegionNHealthCheckId, RegionNHealthUrl and
+  RegionNHealthSearch from their stacks' endpoint checks, found by tag (regionflip:record,
+  regionflip:region, regionflip:role=endpoint), so nothing is copied by hand. The URL and
+  search string are read from the check itself (https://<FullyQualifiedDomainName>
+  <ResourcePath>, SearchString): what Route 53 probes is what every watcher probes, with
+  no stack name, no CloudFormation call and no call beyond the listing. This region's own
+  slot comes from the stack itself (its RegionNHealthSearch is set to its HealthMatch,
+  which the template's rules require). While a region's check cannot be found (that
+  region is not deployed yet) the watcher is deployed with WatcherState=DISABLED: a
+  watcher that cannot see every region's endpoint could decide differently from the
+  others. Deploy again once every region exists (docs/deploy.md, "Two regions").
 * It refuses a samconfig whose environments disagree on a routing parameter: every
   watcher must decide on the same configuration.
 
 `--write-cli-config regionflip.toml` deploys nothing: it writes the operator CLI's
 configuration (crates/core/src/config.rs, TOML) from the same samconfig, with every
-region's endpoint check filled in from its tags.
+region's endpoint check, health URL and search string filled in from its tags.
 
 `sam deploy --parameter-overrides` replaces the config file's overrides instead of adding
 to them, so the full set (samconfig, then discovery, then --set) is passed explicitly.
@@ -35,6 +40,7 @@ import shlex
 import subprocess
 import sys
 import tomllib
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -53,6 +59,9 @@ REGIONAL_PARAMETERS = {
     "WatcherWaitInSyncSecs",
 }
 REGIONAL_PREFIXES = ("Health",)
+# template.yaml's HealthMatch default: what the health function serves unless told
+# otherwise (crates/core's DEFAULT_HEALTH_SEARCH, the default health_search).
+DEFAULT_HEALTH_MATCH = "regionflip-healthy"
 
 
 class DeployError(Exception):
@@ -131,18 +140,54 @@ def configured_regions(params: dict[str, str]) -> list[tuple[int, str]]:
     ]
 
 
-def discover_endpoint_checks(record: str, regions: list[str], route53=None) -> dict[str, list[str]]:
-    """Endpoint checks tagged for `record`, per region (normally one each)."""
+@dataclass(frozen=True)
+class EndpointCheck:
+    """One region's endpoint check: its id, and what it probes (the health URL and the
+    search string), read from its HealthCheckConfig."""
+
+    id: str
+    url: str | None = None
+    search: str | None = None
+
+
+def probed_url(config: dict) -> str | None:
+    """The URL a Route 53 HTTP(S) check requests, as the watcher's probe must request it:
+    scheme from the type, the domain name (or address), a port other than the default,
+    and the resource path. None for checks that request no URL (CALCULATED, ...)."""
+    kind = config.get("Type", "")
+    if kind.startswith("HTTPS"):
+        scheme, default_port = "https", 443
+    elif kind.startswith("HTTP"):
+        scheme, default_port = "http", 80
+    else:
+        return None
+    host = config.get("FullyQualifiedDomainName") or config.get("IPAddress")
+    if not host:
+        return None
+    if ":" in host:  # an IPv6 address
+        host = f"[{host}]"
+    port = config.get("Port", default_port)
+    authority = host if port == default_port else f"{host}:{port}"
+    path = config.get("ResourcePath") or "/"
+    return f"{scheme}://{authority}{path if path.startswith('/') else '/' + path}"
+
+
+def discover_endpoint_checks(
+    record: str, regions: list[str], route53=None
+) -> dict[str, list[EndpointCheck]]:
+    """Endpoint checks tagged for `record`, per region (normally one each), with the URL
+    and search string each one probes (from the same ListHealthChecks pages)."""
     if route53 is None:
         import boto3  # comes with aws-sam-cli; imported here so --no-discover needs no boto3
 
         route53 = boto3.client("route53")
-    ids = [
-        check["Id"]
+    configs = {
+        check["Id"]: check.get("HealthCheckConfig", {})
         for page in route53.get_paginator("list_health_checks").paginate()
         for check in page["HealthChecks"]
-    ]
-    found: dict[str, list[str]] = {region: [] for region in regions}
+    }
+    ids = list(configs)
+    found: dict[str, list[EndpointCheck]] = {region: [] for region in regions}
     for start in range(0, len(ids), 10):  # ListTagsForResources takes at most 10 ids
         response = route53.list_tags_for_resources(
             ResourceType="healthcheck", ResourceIds=ids[start : start + 10]
@@ -155,30 +200,61 @@ def discover_endpoint_checks(record: str, regions: list[str], route53=None) -> d
                 and tags.get("regionflip:role") == "endpoint"
                 and region in found
             ):
-                found[region].append(tag_set["ResourceId"])
+                check_id = tag_set["ResourceId"]
+                config = configs.get(check_id, {})
+                found[region].append(
+                    EndpointCheck(check_id, probed_url(config), config.get("SearchString"))
+                )
     return found
 
 
-def fill_health_check_ids(
-    params: dict[str, str], own_region: str, found: dict[str, list[str]]
+def fill_from_endpoint_checks(
+    params: dict[str, str], own_region: str, found: dict[str, list[EndpointCheck]]
 ) -> list[str]:
-    """Sets the other regions' RegionNHealthCheckId from `found`; returns what is missing."""
+    """Sets the other regions' RegionNHealthCheckId, RegionNHealthUrl and
+    RegionNHealthSearch from `found`, and this region's RegionNHealthSearch to its own
+    HealthMatch; returns the regions whose endpoint (check or URL) is still unknown.
+
+    A value given explicitly (samconfig, --set) wins, as for the check id, except a search
+    string that contradicts what the region's endpoint check searches for: every probe of
+    that region would fail, so that is refused."""
     missing = []
     for slot, region in configured_regions(params):
-        key = f"Region{slot}HealthCheckId"
-        if region == own_region or params.get(key):
+        id_key, url_key, search_key = (
+            f"Region{slot}HealthCheckId", f"Region{slot}HealthUrl", f"Region{slot}HealthSearch"
+        )
+        if region == own_region:
+            # The stack hands its own check and URL to its watcher; the template's rules
+            # require this slot's search string to be the HealthMatch it serves.
+            params.setdefault(search_key, params.get("HealthMatch", DEFAULT_HEALTH_MATCH))
             continue
-        ids = found.get(region, [])
-        if len(ids) == 1:
-            params[key] = ids[0]
-        elif not ids:
-            missing.append(region)
-        else:
+        checks = found.get(region, [])
+        if params.get(id_key):
+            checks = [c for c in checks if c.id == params[id_key]]
+        elif len(checks) > 1:
             raise DeployError(
-                f"{len(ids)} endpoint checks are tagged regionflip:record={params['RecordName']} "
-                f"regionflip:region={region} ({', '.join(ids)}): two stacks serve one record in one "
-                f"region; delete the extra stack, or set {key} explicitly"
+                f"{len(checks)} endpoint checks are tagged regionflip:record={params['RecordName']} "
+                f"regionflip:region={region} ({', '.join(c.id for c in checks)}): two stacks serve "
+                f"one record in one region; delete the extra stack, or set {id_key} explicitly"
             )
+        check = checks[0] if checks else None
+        if check is None:
+            if not params.get(id_key) or not params.get(url_key):
+                missing.append(region)
+            continue
+        params.setdefault(id_key, check.id)
+        if check.url:
+            params.setdefault(url_key, check.url)
+        if check.search:
+            given = params.setdefault(search_key, check.search)
+            if given != check.search:
+                raise DeployError(
+                    f"{search_key}={given!r}, but {region}'s endpoint check {check.id} searches "
+                    f"for {check.search!r} (its HealthMatch): every probe of {region} would fail. "
+                    f"Leave {search_key} out; the deploy reads it from the check"
+                )
+        if not params.get(url_key):
+            missing.append(region)
     return missing
 
 
@@ -219,7 +295,8 @@ def cli_config(params: dict[str, str]) -> str:
 
     lines = [
         "# Generated by scripts/deploy-region.py --write-cli-config from the samconfig and the",
-        "# endpoint checks the stacks created (found by tag). Regenerate rather than edit.",
+        "# endpoint checks the stacks created (found by tag: ids, health URLs, search strings).",
+        "# Regenerate rather than edit.",
         f"hosted_zone_id = {q(p['HostedZoneId'])}",
         f"record_name = {q(p['RecordName'])}",
         f"record_type = {q(p['RecordType'])}",
@@ -235,6 +312,7 @@ def cli_config(params: dict[str, str]) -> str:
         "",
         "[failover]",
         f"respect_guards = {p['FailoverRespectGuards']}",
+        f"no_data_on_standby = {q(p['FailoverNoDataOnStandby'])}",
     ]
     for slot, region in configured_regions(p):
         lines += ["", "[[regions]]", f"name = {q(region)}", f"target = {q(p[f'Region{slot}Target'])}"]
@@ -242,6 +320,9 @@ def cli_config(params: dict[str, str]) -> str:
             lines.append(f"alias_hosted_zone_id = {q(p[f'Region{slot}AliasHostedZoneId'])}")
         if p.get(f"Region{slot}HealthCheckId"):
             lines.append(f"health_check_id = {q(p[f'Region{slot}HealthCheckId'])}")
+        if p.get(f"Region{slot}HealthUrl"):
+            lines.append(f"health_url = {q(p[f'Region{slot}HealthUrl'])}")
+        lines.append(f"health_search = {q(p[f'Region{slot}HealthSearch'])}")
         lines.append(f"alarms = {names(p.get(f'Region{slot}Alarms', ''))}")
         lines.append(f"guards = {names(p.get(f'Region{slot}Guards', ''))}")
     return "\n".join(lines) + "\n"
@@ -311,12 +392,12 @@ def main(argv: list[str]) -> int:
 
         others = [r for r in regions if r != args.region]
         found = {} if args.no_discover else discover_endpoint_checks(params["RecordName"], others)
-        missing = fill_health_check_ids(params, args.region, found)
+        missing = fill_from_endpoint_checks(params, args.region, found)
         if missing and params.get("WatcherState", "ENABLED") == "ENABLED":
             print(
-                f"deploy-region: no endpoint check found for {', '.join(missing)} yet: the watcher "
-                f"in {args.region} is deployed DISABLED. Deploy {', '.join(missing)}, then deploy "
-                f"{args.region} again.",
+                f"deploy-region: no endpoint check (health check id, health URL) found for "
+                f"{', '.join(missing)} yet: the watcher in {args.region} is deployed DISABLED. "
+                f"Deploy {', '.join(missing)}, then deploy {args.region} again.",
                 file=sys.stderr,
             )
             params["WatcherState"] = "DISABLED"
@@ -350,10 +431,11 @@ def write_cli_config(args, config: dict) -> int:
     params.update(parse_overrides(args.set))
     regions = [region for _, region in configured_regions(params)]
     found = {} if args.no_discover else discover_endpoint_checks(params["RecordName"], regions)
-    missing = fill_health_check_ids(params, own_region="", found=found)
+    missing = fill_from_endpoint_checks(params, own_region="", found=found)
     if missing:
         print(f"deploy-region: no endpoint check found for {', '.join(missing)}; deploy it first "
-              "(the CLI then sees that region through its alarms only)", file=sys.stderr)
+              "(the CLI then sees that region without its endpoint check and health URL)",
+              file=sys.stderr)
     out = Path(args.write_cli_config)
     if out.exists() and not args.force:
         raise DeployError(f"{out} exists; pass --force to overwrite it")

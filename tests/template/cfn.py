@@ -4,7 +4,7 @@
   {"Ref": ...}/{"Fn::Sub": ...} nodes.
 * `Resolver` evaluates the intrinsic functions the template uses (Ref, Fn::If, Fn::Sub,
   Fn::Join, Fn::Split, Fn::Select, Fn::GetAtt, Fn::FindInMap, and the condition
-  functions) for given parameter values. Resources resolve to placeholders: `<Name>` for
+  functions, with the rule function Fn::Contains) for given parameter values. Resources resolve to placeholders: `<Name>` for
   a Ref, `<Name.Attr>` for a GetAtt. Anything else raises, so a template that starts
   using a new function fails loudly here instead of being half-checked.
 * `event_pattern_matches` is an EventBridge pattern matcher for the subset the template
@@ -132,6 +132,9 @@ class Resolver:
                 return any(self.evaluate(x) for x in arg)
             if fn == "Condition":
                 return self.condition(arg)
+            if fn == "Fn::Contains":  # Rules only: whether the list holds the value
+                items, value = (self.resolve(x) for x in arg)
+                return value in items
         raise ResolveError(f"not a condition: {node!r}")
 
     def resource_exists(self, logical_id: str) -> bool:

@@ -226,22 +226,21 @@ class LeastPrivilege(unittest.TestCase):
         (get_change,) = actions["route53:GetChange"]
         self.assertEqual(as_list(get_change["Resource"]), ["arn:aws:route53:::change/*"])
 
-    def test_the_watcher_may_read_every_configured_alarm(self):
-        env = overrides()
-        slug = env["RecordName"].rstrip(".").replace(".", "-")  # crates/core/src/resources.rs
-        wanted = {f"regionflip-state-{slug}"}
-        for i in range(1, 5):
-            for key in (f"Region{i}Alarms", f"Region{i}Guards"):
-                wanted |= {a for a in env.get(key, "").split(",") if a}
-        (statement,) = self.actions("health-gate")["cloudwatch:DescribeAlarms"]
-        granted = set()
-        for arn in as_list(statement["Resource"]):
-            match = re.fullmatch(r"arn:aws:cloudwatch:\*:\*:alarm:(.+)", arn)
-            self.assertIsNotNone(match, f"DescribeAlarms resource {arn!r} is not an alarm ARN with a name")
-            granted.add(match.group(1))
-        self.assertLessEqual(wanted, granted, f"DescribeAlarms misses {sorted(wanted - granted)}")
-        self.assertEqual(granted - wanted, {"regionflip-empty-slot"},
-                         "DescribeAlarms grants alarms that are not configured")
+    def test_the_watcher_may_read_composite_alarms_in_the_configured_regions_only(self):
+        # CloudWatch returns composite alarms only to a caller whose cloudwatch:DescribeAlarms
+        # is scoped to "*" (DescribeAlarms API reference); per-alarm ARNs would make a
+        # composite alarm in alarms or guards read as missing for ever.
+        for mode in self.MODES:
+            (statement,) = self.actions(mode)["cloudwatch:DescribeAlarms"]
+            self.assertEqual(as_list(statement["Resource"]), ["*"],
+                             f"{mode}: DescribeAlarms must be on '*', or composite alarms are never returned")
+            self.assertEqual(as_list(statement["Action"]), ["cloudwatch:DescribeAlarms"],
+                             f"{mode}: the '*' statement must grant DescribeAlarms and nothing else")
+            self.assertFalse(is_write("cloudwatch:DescribeAlarms"))
+            env = overrides()
+            configured = [env.get(f"Region{i}Name", "") for i in range(1, 5)]
+            self.assertEqual(statement.get("Condition", {}).get("StringEquals", {}).get("aws:RequestedRegion"),
+                             configured, f"{mode}: DescribeAlarms must stay pinned to the configured regions")
 
     def test_the_state_holder_is_the_only_alarm_the_watcher_writes(self):
         slug = overrides()["RecordName"].replace(".", "-")
@@ -270,6 +269,22 @@ class AlarmRule(unittest.TestCase):
             self.assertTrue(event_pattern_matches(pattern, load_event(name)),
                             f"the alarm rule {pattern} does not match events/{name}, so that change would "
                             "wait for the next tick")
+
+    def test_matches_a_composite_alarm(self):
+        # A composite alarm's change has the same source and detail-type as a metric
+        # alarm's; only detail.configuration differs (alarmRule instead of metrics).
+        event = load_event("watcher-composite-alarm.json")
+        composite = event["detail"]["alarmName"]
+        self.assertIn("alarmRule", event["detail"]["configuration"], "the fixture is a composite alarm's event")
+        env = overrides()
+        for key in ("Region1Alarms", "Region1Guards"):
+            r = resolver(**{key: f"{env[key]},{composite}"})
+            events = r.resolve(TEMPLATE["Resources"]["WatcherFunction"]["Properties"]["Events"])
+            (rule,) = [e for e in events.values() if e["Type"] == "EventBridgeRule"]
+            self.assertTrue(event_pattern_matches(rule["Properties"]["Pattern"], event),
+                            f"the alarm rule misses composite alarm {composite} configured in {key}")
+        self.assertFalse(event_pattern_matches(self.pattern(), event),
+                         "a composite alarm that is not configured must not wake the watcher")
 
     def test_matches_a_guard(self):
         event = load_event("watcher-alarm-ok.json")
@@ -324,9 +339,100 @@ class WatcherConfiguration(unittest.TestCase):
                          "CNAME records: the watcher refuses ALIAS_HOSTED_ZONE_ID")
         west = watcher_env(resolver("us-west-2"))
         self.assertEqual(west["REGIONFLIP_REGION_2_HEALTH_CHECK_ID"], "<EndpointHealthCheck>")
-        shared = {k: v for k, v in env.items() if "HEALTH_CHECK_ID" not in k}
-        self.assertEqual(shared, {k: v for k, v in west.items() if "HEALTH_CHECK_ID" not in k},
-                         "both regions' watchers must run on the same configuration")
+        self.assertEqual(env["REGIONFLIP_REGION_1_HEALTH_URL"],
+                         "https://<HealthApi>.execute-api.us-east-1.amazonaws.com/prod/health",
+                         "region 1's stack must hand its own health endpoint to its watcher")
+        self.assertNotIn("REGIONFLIP_REGION_2_HEALTH_URL", env,
+                         "another region's URL comes from its parameter (filled by the deploy); empty is not configured")
+        self.assertEqual(env["REGIONFLIP_FAILOVER_NO_DATA_ON_STANDBY"], "idle")
+
+        def shared(e):
+            # The own slot's check and URL come from each stack itself.
+            return {k: v for k, v in e.items() if "HEALTH_CHECK_ID" not in k and "HEALTH_URL" not in k}
+
+        self.assertEqual(shared(env), shared(west), "both regions' watchers must run on the same configuration")
+        discovered = {"Region1HealthCheckId": "0f7c4c1e-1111-4a4a-8b8b-000000000001",
+                      "Region2HealthCheckId": "0f7c4c1e-2222-4a4a-8b8b-000000000002",
+                      "Region1HealthUrl": "https://e1.execute-api.us-east-1.amazonaws.com/prod/health",
+                      "Region2HealthUrl": "https://w2.execute-api.us-west-2.amazonaws.com/prod/health"}
+        east = watcher_env(resolver(**discovered))
+        west = watcher_env(resolver("us-west-2", **discovered))
+        self.assertEqual(east["REGIONFLIP_REGION_2_HEALTH_URL"], discovered["Region2HealthUrl"])
+        self.assertEqual(west["REGIONFLIP_REGION_1_HEALTH_URL"], discovered["Region1HealthUrl"])
+        self.assertEqual(shared(east), shared(west))
+
+    def test_this_regions_health_url_is_what_its_endpoint_check_probes(self):
+        """The watcher's own slot, the HealthUrl output and the URL the other regions'
+        deploys read from this stack's endpoint check (scripts/deploy-region.py,
+        probed_url) must be one URL, or the watchers would probe another endpoint than
+        Route 53 checks."""
+        deploy = deploy_region_module()
+        for r in (resolver(), resolver(HealthDomainName="health-us-east-1.regionflip-demo.example"),
+                  resolver("us-west-2", HealthStageName="live")):
+            config = dict(r.resolve(TEMPLATE["Resources"]["EndpointHealthCheck"]["Properties"])["HealthCheckConfig"])
+            if config["FullyQualifiedDomainName"] == "<HealthDomainRecord>":
+                # Ref of an AWS::Route53::RecordSet is its name.
+                record = r.resolve(TEMPLATE["Resources"]["HealthDomainRecord"]["Properties"])
+                config["FullyQualifiedDomainName"] = record["Name"]
+            config["Port"] = int(config["Port"])
+            from_check = deploy.probed_url(config)
+            output = r.resolve(TEMPLATE["Outputs"]["HealthUrl"]["Value"])
+            env = watcher_env(r)
+            own = next(k for k, v in env.items() if k.endswith("_NAME") and v == r.region).replace("_NAME", "")
+            self.assertEqual(env[f"{own}_HEALTH_URL"], output, "the watcher's own URL and the HealthUrl output differ")
+            self.assertEqual(from_check, output,
+                             "the other regions' deploys would read another URL from the endpoint check")
+            search = r.resolve(TEMPLATE["Outputs"]["HealthSearch"]["Value"])
+            self.assertEqual(env[f"{own}_HEALTH_SEARCH"], config["SearchString"])
+            self.assertEqual(search, config["SearchString"])
+
+    def test_health_search_of_this_region_is_the_string_it_serves(self):
+        health = resolver(HealthMatch="region-ok").resolve(
+            TEMPLATE["Resources"]["HealthFunction"]["Properties"]["Environment"]["Variables"])
+        self.assertEqual(health["REGIONFLIP_HEALTH_MATCH"], "region-ok")
+        env = watcher_env(resolver(HealthMatch="region-ok", Region1HealthSearch="region-ok",
+                                   Region2HealthSearch="west-ok"))
+        self.assertEqual(env["REGIONFLIP_REGION_1_HEALTH_SEARCH"], "region-ok",
+                         "one parameter (HealthMatch) drives the function, its check and the own probe")
+        self.assertEqual(env["REGIONFLIP_REGION_2_HEALTH_SEARCH"], "west-ok")
+        defaults = {key["toml"].removeprefix("regions[{n}]."): key["default"] for key in config_schema()["keys"]}
+        self.assertEqual(TEMPLATE["Parameters"]["HealthMatch"]["Default"], defaults["health_search"])
+        for i in range(1, 5):
+            self.assertEqual(TEMPLATE["Parameters"][f"Region{i}HealthSearch"]["Default"], defaults["health_search"])
+        self.assertEqual(TEMPLATE["Parameters"]["FailoverNoDataOnStandby"]["Default"],
+                         defaults["failover.no_data_on_standby"])
+        self.assertEqual(deploy_region_module().DEFAULT_HEALTH_MATCH, defaults["health_search"])
+
+    def rules_refusing(self, r: Resolver) -> list[str]:
+        refused = []
+        for name, rule in TEMPLATE["Rules"].items():
+            if "RuleCondition" in rule and not r.evaluate(rule["RuleCondition"]):
+                continue
+            for assertion in rule["Assertions"]:
+                if not r.evaluate(assertion["Assert"]):
+                    refused.append(name)
+        return refused
+
+    def test_a_stack_refuses_a_search_string_it_does_not_serve(self):
+        self.assertEqual(self.rules_refusing(resolver()), [])
+        self.assertEqual(self.rules_refusing(resolver("us-west-2")), [])
+        self.assertEqual(self.rules_refusing(resolver(HealthMatch="ok-east", Region1HealthSearch="ok-east")), [])
+        self.assertEqual(self.rules_refusing(resolver(HealthMatch="ok-east")), ["Region1HealthSearchIsServed"],
+                         "every watcher would search region 1 for a string it does not serve")
+        self.assertEqual(self.rules_refusing(resolver("us-west-2", Region1HealthSearch="ok-east")), [],
+                         "another region's search string is that region's stack's to check")
+        self.assertEqual(self.rules_refusing(resolver("us-west-2", HealthMatch="ok-west")),
+                         ["Region2HealthSearchIsServed"])
+
+    def test_health_url_parameters_accept_https_only(self):
+        pattern = re.compile(TEMPLATE["Parameters"]["Region2HealthUrl"]["AllowedPattern"])
+        for good in ("", "https://abc123.execute-api.us-west-2.amazonaws.com/prod/health",
+                     "https://health-us-west-2.example.com/health", "https://h.example.com:8443/health"):
+            self.assertTrue(pattern.fullmatch(good), good)
+        for bad in ("http://abc.example.com/health", "abc.example.com/health", "https://", "https://a b/health"):
+            self.assertFalse(pattern.fullmatch(bad), bad)
+        for i in range(1, 5):
+            self.assertEqual(TEMPLATE["Parameters"][f"Region{i}HealthUrl"]["AllowedPattern"], pattern.pattern)
 
     def test_a_third_region_and_alias_records(self):
         r = resolver(RecordType="A", Region1AliasHostedZoneId="Z1UJRXOUMOOFQ8",

@@ -226,6 +226,12 @@ impl Route53Api for MemoryRoute53 {
 }
 
 /// CloudWatch in memory, across regions.
+///
+/// Alarms are kept by region and name only, with no alarm type: alarm names are unique in
+/// a region across metric and composite alarms, and the watcher reads both types in one
+/// `DescribeAlarms` call (the SDK adapter asks for both `AlarmTypes`). So a composite
+/// alarm is just a name here; [`MemoryCloudWatch::set_alarm`] sets its state as the
+/// evaluation of its rule would. (moto has no composite alarms at all.)
 #[derive(Debug, Clone, Default)]
 pub struct MemoryCloudWatch {
     inner: Arc<Mutex<CloudWatchState>>,
@@ -240,7 +246,8 @@ struct CloudWatchState {
 }
 
 impl MemoryCloudWatch {
-    /// Sets an alarm's state, as CloudWatch's evaluation (or `SetAlarmState`) would.
+    /// Sets an alarm's state, as CloudWatch's evaluation (or `SetAlarmState`) would; a
+    /// metric or a composite alarm alike.
     pub fn set_alarm(&self, region: &str, name: &str, state: AlarmState, since: u64) {
         let mut inner = lock(&self.inner);
         let key = (region.to_string(), name.to_string());

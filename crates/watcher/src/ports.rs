@@ -154,7 +154,9 @@ pub trait Route53Api: Send + Sync {
 
 /// CloudWatch, as the watcher uses it, in any region.
 pub trait CloudWatchApi: Send + Sync {
-    /// `DescribeAlarms` for these names in `region` (one call; at most 100 names).
+    /// `DescribeAlarms` for these names in `region` (one call; at most 100 names), metric
+    /// and composite alarms alike: a name is a name, whatever the alarm's type. A name
+    /// with no alarm is absent from the answer.
     fn describe_alarms(
         &self,
         region: &str,

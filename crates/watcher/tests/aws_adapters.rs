@@ -4,7 +4,8 @@
 //! requests and responses go through the SDK's serializers and moto's parsers exactly as
 //! they do in the drill. Error classification for answers moto never gives (throttling,
 //! Route 53's own `InvalidChangeBatch`) runs against canned HTTP responses with
-//! aws-smithy-mocks, with no network.
+//! aws-smithy-mocks, with no network; so do composite alarms, which moto does not
+//! implement (no `PutCompositeAlarm`): they are replays of real `DescribeAlarms` answers.
 //!
 //! moto's Route 53 compare-and-swap is only partly faithful (see the field facts), so
 //! these tests check what moto does model; CAS semantics are tested against the
@@ -15,7 +16,7 @@ use std::time::Duration;
 
 use aws_sdk_cloudwatch::Client as CloudWatchClient;
 use aws_sdk_cloudwatch::operation::put_metric_data::PutMetricDataOutput;
-use aws_sdk_cloudwatch::types::{ComparisonOperator, Dimension, StateValue, Statistic};
+use aws_sdk_cloudwatch::types::{AlarmType, ComparisonOperator, Dimension, StateValue, Statistic};
 use aws_sdk_route53::Client as Route53Client;
 use aws_sdk_route53::config::{BehaviorVersion, Credentials, Region};
 use aws_smithy_mocks::{MockResponseInterceptor, Rule, RuleMode, create_mock_http_client, mock};
@@ -699,4 +700,190 @@ async fn other_invalid_change_batches_are_service_errors() {
             message: message.into(),
         }))
     );
+}
+
+// ------------------------------------------- composite alarms: replays, no network
+
+/// us-east-1, the region `mocked_cloudwatch` answers for.
+const REPLAY_REGION: &str = "us-east-1";
+const METRIC_ALARM: &str = "regionflip-demo-api-errors-us-east-1";
+const COMPOSITE_ALARM: &str = "regionflip-demo-api-down-us-east-1";
+
+/// One metric alarm, as real CloudWatch writes it in a `DescribeAlarms` answer (awsQuery,
+/// the protocol of the pinned client): an API Gateway 5XXError alarm in OK.
+fn metric_alarm_member() -> String {
+    format!(
+        "<member><AlarmName>{METRIC_ALARM}</AlarmName>\
+         <AlarmArn>arn:aws:cloudwatch:us-east-1:123456789012:alarm:{METRIC_ALARM}</AlarmArn>\
+         <AlarmDescription>5XX rate of the API in us-east-1</AlarmDescription>\
+         <AlarmConfigurationUpdatedTimestamp>2026-11-20T09:12:44.018Z</AlarmConfigurationUpdatedTimestamp>\
+         <ActionsEnabled>true</ActionsEnabled><OKActions/><AlarmActions/><InsufficientDataActions/>\
+         <StateValue>OK</StateValue>\
+         <StateReason>Threshold Crossed: 1 out of the last 1 datapoints [0.0 (24/11/26 04:56:00)] \
+         was not greater than or equal to the threshold (5.0) (minimum 1 datapoint for ALARM -&gt; OK \
+         transition).</StateReason>\
+         <StateReasonData>{{&quot;version&quot;:&quot;1.0&quot;,&quot;queryDate&quot;:\
+         &quot;2026-11-24T04:57:12.345+0000&quot;,&quot;statistic&quot;:&quot;Sum&quot;,\
+         &quot;period&quot;:60,&quot;recentDatapoints&quot;:[0.0],&quot;threshold&quot;:5.0}}</StateReasonData>\
+         <StateUpdatedTimestamp>2026-11-24T04:57:12.351Z</StateUpdatedTimestamp>\
+         <MetricName>5XXError</MetricName><Namespace>AWS/ApiGateway</Namespace>\
+         <Statistic>Sum</Statistic>\
+         <Dimensions><member><Name>ApiName</Name><Value>demo-api</Value></member></Dimensions>\
+         <Period>60</Period><EvaluationPeriods>3</EvaluationPeriods><DatapointsToAlarm>2</DatapointsToAlarm>\
+         <Threshold>5.0</Threshold><ComparisonOperator>GreaterThanOrEqualToThreshold</ComparisonOperator>\
+         <TreatMissingData>notBreaching</TreatMissingData>\
+         <StateTransitionedTimestamp>2026-11-24T04:01:00.002Z</StateTransitionedTimestamp>\
+         </member>"
+    )
+}
+
+/// One composite alarm in ALARM, as real CloudWatch writes it: its rule over two metric
+/// alarms, the child that tripped it in StateReasonData.
+fn composite_alarm_member() -> String {
+    format!(
+        "<member><ActionsEnabled>true</ActionsEnabled><AlarmActions/>\
+         <AlarmArn>arn:aws:cloudwatch:us-east-1:123456789012:alarm:{COMPOSITE_ALARM}</AlarmArn>\
+         <AlarmConfigurationUpdatedTimestamp>2026-11-20T09:13:02.771Z</AlarmConfigurationUpdatedTimestamp>\
+         <AlarmDescription>The API in us-east-1 is failing (errors or latency)</AlarmDescription>\
+         <AlarmName>{COMPOSITE_ALARM}</AlarmName>\
+         <AlarmRule>ALARM(&quot;{METRIC_ALARM}&quot;) OR \
+         ALARM(&quot;regionflip-demo-api-latency-us-east-1&quot;)</AlarmRule>\
+         <InsufficientDataActions/><OKActions/>\
+         <StateReason>arn:aws:cloudwatch:us-east-1:123456789012:alarm:regionflip-demo-api-latency-us-east-1 \
+         transitioned to ALARM at Tuesday 24 November, 2026 04:58:03 UTC</StateReason>\
+         <StateReasonData>{{&quot;triggeringAlarms&quot;:[{{&quot;arn&quot;:\
+         &quot;arn:aws:cloudwatch:us-east-1:123456789012:alarm:regionflip-demo-api-latency-us-east-1&quot;,\
+         &quot;state&quot;:{{&quot;value&quot;:&quot;ALARM&quot;,&quot;timestamp&quot;:\
+         &quot;2026-11-24T04:58:03.412+0000&quot;}}}}]}}</StateReasonData>\
+         <StateTransitionedTimestamp>2026-11-24T04:58:03.640Z</StateTransitionedTimestamp>\
+         <StateUpdatedTimestamp>2026-11-24T04:59:41.108Z</StateUpdatedTimestamp>\
+         <StateValue>ALARM</StateValue>\
+         </member>"
+    )
+}
+
+/// A whole `DescribeAlarms` answer holding `composites` and `metrics`.
+fn describe_alarms_answer(composites: &str, metrics: &str) -> HttpResponse {
+    let body = format!(
+        "<DescribeAlarmsResponse xmlns=\"http://monitoring.amazonaws.com/doc/2010-08-01/\">\
+         <DescribeAlarmsResult><CompositeAlarms>{composites}</CompositeAlarms>\
+         <MetricAlarms>{metrics}</MetricAlarms></DescribeAlarmsResult>\
+         <ResponseMetadata><RequestId>0c2f3a8e-6b1d-4f0e-9a57-3e1c2d4b5a69</RequestId>\
+         </ResponseMetadata></DescribeAlarmsResponse>"
+    );
+    HttpResponse::new(
+        StatusCode::try_from(200).expect("a valid status"),
+        SdkBody::from(body),
+    )
+}
+
+/// Unix seconds of an RFC 3339 instant in the replays.
+fn at(rfc3339: &str) -> u64 {
+    let time = DateTime::from_str(rfc3339, aws_smithy_types::date_time::Format::DateTime)
+        .expect("a valid instant");
+    u64::try_from(time.secs()).expect("after 1970")
+}
+
+/// **Models:** real `DescribeAlarms` answers only metric alarms unless the request's
+/// `AlarmTypes` names `CompositeAlarm` too (the API reference: "If you omit this
+/// parameter, only metric alarms are returned, even if composite alarms exist in the
+/// account"). The replay answers a request that asks for both types with one
+/// metric alarm (OK) and one composite alarm (ALARM), and any other request as CloudWatch
+/// would, with the metric alarm alone.
+/// **Expected:** the adapter asks for both types in its one call, and reads both alarms
+/// with their states, state-transition times and descriptions; a composite alarm in
+/// `alarms` or `guards` is never "missing".
+#[tokio::test]
+async fn composite_alarms_are_read_beside_metric_alarms() {
+    let both_types = mock!(CloudWatchClient::describe_alarms)
+        .match_requests(|request| {
+            request.alarm_types().contains(&AlarmType::MetricAlarm)
+                && request.alarm_types().contains(&AlarmType::CompositeAlarm)
+        })
+        .then_http_response(|| {
+            describe_alarms_answer(&composite_alarm_member(), &metric_alarm_member())
+        });
+    let mut interceptor = MockResponseInterceptor::new()
+        .rule_mode(RuleMode::MatchAny)
+        .with_rule(&both_types);
+    // What real CloudWatch answers a request without CompositeAlarm in AlarmTypes.
+    let metric_only = mock!(CloudWatchClient::describe_alarms)
+        .then_http_response(|| describe_alarms_answer("", &metric_alarm_member()));
+    interceptor = interceptor.with_rule(&metric_only);
+    let config = aws_sdk_cloudwatch::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new(REPLAY_REGION))
+        .credentials_provider(Credentials::new("test", "test", None, None, "test"))
+        .http_client(create_mock_http_client())
+        .interceptor(interceptor)
+        .build();
+    let cloudwatch = CloudWatchAdapter::new(BTreeMap::from([(
+        REPLAY_REGION.to_owned(),
+        CloudWatchClient::from_conf(config),
+    )]));
+
+    let mut readings = cloudwatch
+        .describe_alarms(
+            REPLAY_REGION,
+            &[COMPOSITE_ALARM.to_owned(), METRIC_ALARM.to_owned()],
+        )
+        .await
+        .expect("DescribeAlarms");
+    readings.sort_by(|a, b| a.name.cmp(&b.name));
+
+    assert_eq!(
+        (both_types.num_calls(), metric_only.num_calls()),
+        (1, 0),
+        "one DescribeAlarms call, asking for both alarm types"
+    );
+    let summary = readings
+        .iter()
+        .map(|reading| (reading.name.as_str(), reading.state, reading.since))
+        .collect::<Vec<_>>();
+    assert_eq!(
+        summary,
+        [
+            (
+                COMPOSITE_ALARM,
+                AlarmState::Alarm,
+                // The transition, not the later update of its reason.
+                Some(at("2026-11-24T04:58:03.640Z"))
+            ),
+            (
+                METRIC_ALARM,
+                AlarmState::Ok,
+                Some(at("2026-11-24T04:01:00.002Z"))
+            ),
+        ]
+    );
+    assert_eq!(
+        readings[0].description.as_deref(),
+        Some("The API in us-east-1 is failing (errors or latency)")
+    );
+}
+
+/// **Models:** the request real CloudWatch needs to answer composite alarms: `AlarmTypes`
+/// names both `MetricAlarm` and `CompositeAlarm` (omitting it returns metric alarms only),
+/// and `AlarmNames` carries the configured names with `MaxRecords` 100 (CloudWatch's most
+/// names per call, unchanged by the second type: alarm names are unique in a region).
+/// **Expected:** exactly that request, once.
+#[tokio::test]
+async fn describe_alarms_asks_for_both_alarm_types_in_one_page() {
+    let names = [METRIC_ALARM, COMPOSITE_ALARM].map(String::from);
+    let expected_names = names.to_vec();
+    let rule = mock!(CloudWatchClient::describe_alarms)
+        .match_requests(move |request| {
+            request.alarm_types() == [AlarmType::MetricAlarm, AlarmType::CompositeAlarm]
+                && request.alarm_names() == expected_names.as_slice()
+                && request.max_records() == Some(100)
+        })
+        .then_http_response(|| describe_alarms_answer("", ""));
+    let cloudwatch = mocked_cloudwatch(&rule);
+
+    let readings = cloudwatch
+        .describe_alarms(REPLAY_REGION, &names)
+        .await
+        .expect("DescribeAlarms");
+    assert!(readings.is_empty(), "{readings:?}");
+    assert_eq!(rule.num_calls(), 1);
 }

@@ -218,6 +218,8 @@ fn every_watcher_fixture_has_a_handler_test() {
         "watcher-alarm-ok.json",
         "watcher-alarm-other-account.json",
         "watcher-alarm-unconfigured.json",
+        // A composite alarm's event: tests/composite.rs, on a configuration that lists it.
+        "watcher-composite-alarm.json",
         "watcher-malformed.json",
         "watcher-scheduled-tick.json",
         "watcher-sns-alarm-no-description.json",

@@ -71,14 +71,25 @@ impl CloudWatchApi for CloudWatchAdapter {
             .client(region)?
             .describe_alarms()
             .set_alarm_names(Some(names.to_vec()))
+            // Without AlarmTypes, DescribeAlarms answers metric alarms only: a composite
+            // alarm named in `alarms` or `guards` would read as "does not exist" for
+            // ever. Asking for both types needs `cloudwatch:DescribeAlarms` on "*"
+            // (template.yaml, WatcherRole).
             .alarm_types(sdk::AlarmType::MetricAlarm)
-            // The default page is 50; 100 is the most names one call may ask for, so
-            // every alarm asked for fits in this one page.
+            .alarm_types(sdk::AlarmType::CompositeAlarm)
+            // The default page is 50; 100 is the most names one call may ask for, and
+            // alarm names are unique in a region whatever the alarm's type, so every
+            // alarm asked for fits in this one page.
             .max_records(100)
             .send()
             .await
             .map_err(|err| classify(&err))?;
-        Ok(output.metric_alarms().iter().map(alarm_reading).collect())
+        Ok(output
+            .metric_alarms()
+            .iter()
+            .map(alarm_reading)
+            .chain(output.composite_alarms().iter().map(composite_reading))
+            .collect())
     }
 
     async fn put_metric_data(
@@ -190,9 +201,39 @@ impl CloudWatchApi for CloudWatchAdapter {
 
 /// The reading of one metric alarm.
 fn alarm_reading(alarm: &sdk::MetricAlarm) -> AlarmReading {
+    reading(
+        alarm.alarm_name(),
+        alarm.state_value(),
+        alarm.state_transitioned_timestamp(),
+        alarm.state_updated_timestamp(),
+        alarm.alarm_description(),
+    )
+}
+
+/// The reading of one composite alarm: the same fields as a metric alarm's, read the
+/// same way. A composite alarm's state is its rule over other alarms' states; the
+/// watcher reads the result, never the rule.
+fn composite_reading(alarm: &sdk::CompositeAlarm) -> AlarmReading {
+    reading(
+        alarm.alarm_name(),
+        alarm.state_value(),
+        alarm.state_transitioned_timestamp(),
+        alarm.state_updated_timestamp(),
+        alarm.alarm_description(),
+    )
+}
+
+/// One alarm's reading from the fields both alarm types share.
+fn reading(
+    name: Option<&str>,
+    state: Option<&sdk::StateValue>,
+    transitioned: Option<&aws_smithy_types::DateTime>,
+    updated: Option<&aws_smithy_types::DateTime>,
+    description: Option<&str>,
+) -> AlarmReading {
     AlarmReading {
-        name: alarm.alarm_name().unwrap_or_default().to_owned(),
-        state: match alarm.state_value() {
+        name: name.unwrap_or_default().to_owned(),
+        state: match state {
             Some(sdk::StateValue::Ok) => AlarmState::Ok,
             Some(sdk::StateValue::Alarm) => AlarmState::Alarm,
             // INSUFFICIENT_DATA, and any state a newer API might add: no verdict.
@@ -201,11 +242,8 @@ fn alarm_reading(alarm: &sdk::MetricAlarm) -> AlarmReading {
         // StateTransitionedTimestamp changes only with the state value; the updated
         // timestamp also moves when only the reason changes, so it is the fallback
         // (moto returns only that one).
-        since: alarm
-            .state_transitioned_timestamp()
-            .or(alarm.state_updated_timestamp())
-            .map(from_sdk_time),
-        description: alarm.alarm_description().map(str::to_owned),
+        since: transitioned.or(updated).map(from_sdk_time),
+        description: description.map(str::to_owned),
     }
 }
 
@@ -296,6 +334,35 @@ mod tests {
         let reading = alarm_reading(&moto_alarm);
         assert_eq!(reading.since, Some(200));
         assert_eq!(reading.state, AlarmState::Ok);
+    }
+
+    #[test]
+    fn a_composite_alarm_reads_like_a_metric_alarm() {
+        let composite = sdk::CompositeAlarm::builder()
+            .alarm_name("api-down")
+            .alarm_rule("ALARM(api-errors) AND ALARM(api-latency)")
+            .alarm_description("the API is failing")
+            .state_value(sdk::StateValue::Alarm)
+            .state_updated_timestamp(to_sdk_time(200))
+            .state_transitioned_timestamp(to_sdk_time(100))
+            .build();
+        assert_eq!(
+            composite_reading(&composite),
+            AlarmReading {
+                name: "api-down".into(),
+                state: AlarmState::Alarm,
+                since: Some(100),
+                description: Some("the API is failing".into()),
+            }
+        );
+        let updated_only = sdk::CompositeAlarm::builder()
+            .alarm_name("api-down")
+            .state_value(sdk::StateValue::InsufficientData)
+            .state_updated_timestamp(to_sdk_time(200))
+            .build();
+        let reading = composite_reading(&updated_only);
+        assert_eq!(reading.since, Some(200));
+        assert_eq!(reading.state, AlarmState::InsufficientData);
     }
 
     #[tokio::test]
