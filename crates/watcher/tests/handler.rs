@@ -137,20 +137,6 @@ async fn alarm_event_of_an_alarm_without_description_triggers_a_pass() {
     assert_eq!(transition_to(&summary), Some(WEST), "{summary:#}");
 }
 
-/// A composite alarm's state change has an `alarmRule` where a metric alarm has
-/// `metrics`; the watcher reads neither, so it is a trigger like any other.
-#[tokio::test]
-async fn composite_alarm_event_triggers_a_pass() {
-    let watcher = initialised(Mode::HealthGate);
-    watcher
-        .cloudwatch()
-        .set_alarm(EAST, EAST_ALARM, AlarmState::Alarm, T0 - 60);
-    let summary = run(&watcher, "watcher-alarm-composite.json")
-        .await
-        .expect("handled");
-    assert_eq!(transition_to(&summary), Some(WEST), "{summary:#}");
-}
-
 #[tokio::test]
 async fn alarm_outside_the_configuration_reads_and_writes_nothing() {
     let watcher = initialised(Mode::Records);
@@ -212,7 +198,6 @@ fn every_watcher_fixture_has_a_handler_test() {
     // A new fixture must be added to this list, and so get a test above.
     let tested = [
         "watcher-alarm-alarm.json",
-        "watcher-alarm-composite.json",
         "watcher-alarm-insufficient-data.json",
         "watcher-alarm-no-description.json",
         "watcher-alarm-ok.json",
