@@ -16,12 +16,33 @@ pub const RECORD_DIMENSION: &str = "Record";
 /// Dimension naming the region a metric describes.
 pub const REGION_DIMENSION: &str = "Region";
 
+/// A record name as a fragment of resource names, injectively: two different record names
+/// never share a fragment, so they never share a state holder or a gate.
+///
+/// `.` becomes `-`, `-` becomes `--`, `_` becomes `__`, and a wildcard label `*` becomes
+/// `_w`: `api.example.com.` → `api-example-com`, `api-eu.example.com.` →
+/// `api--eu-example-com`. It decodes unambiguously because a valid name's labels never
+/// start or end with `-` (so a lone `-` is always a dot and a run of them is doubled
+/// hyphens), and underscores from the name always come in pairs. The SAM template
+/// computes the same fragment for names without `_` or `*`.
+pub fn slug_of(record_name: &str) -> String {
+    let mut slug = String::with_capacity(record_name.len() + 8);
+    for label_char in record_name.trim_end_matches('.').chars() {
+        match label_char {
+            '.' => slug.push('-'),
+            '-' => slug.push_str("--"),
+            '_' => slug.push_str("__"),
+            '*' => slug.push_str("_w"),
+            other => slug.push(other),
+        }
+    }
+    slug
+}
+
 impl Config {
-    /// The record name as a name fragment: `api.example.com.` → `api-example-com`.
+    /// The record name as a name fragment ([`slug_of`]).
     pub fn slug(&self) -> String {
-        self.record_name
-            .trim_end_matches('.')
-            .replace(['.', '_', '*'], "-")
+        slug_of(&self.record_name)
     }
 
     /// The alarm on `region`'s gate metric, which the region's CLOUDWATCH_METRIC health
@@ -41,5 +62,36 @@ impl Config {
     /// The gate-mode state holder alarm, present in every region.
     pub fn state_alarm_name(&self) -> String {
         format!("regionflip-state-{}", self.slug())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::slug_of;
+
+    /// Regression (two records shared each other's gates and state): names that the old
+    /// fragment (every `.`, `_`, `*` to `-`) mapped to one now map apart.
+    #[test]
+    fn different_record_names_never_share_a_fragment() {
+        let names = [
+            "api.eu.example.com.",
+            "api-eu.example.com.",
+            "api.eu-example.com.",
+            "api_eu.example.com.",
+            "*.eu.example.com.",
+            "_w.eu.example.com.",
+            "w.eu.example.com.",
+            "api--eu.example.com.",
+            "a-b.c.example.com.",
+            "a.b-c.example.com.",
+        ];
+        let mut seen = std::collections::BTreeMap::new();
+        for name in names {
+            if let Some(other) = seen.insert(slug_of(name), name) {
+                panic!("{name} and {other} share the fragment {}", slug_of(name));
+            }
+        }
+        assert_eq!(slug_of("api.example.com."), "api-example-com");
+        assert_eq!(slug_of("api-eu.example.com."), "api--eu-example-com");
     }
 }

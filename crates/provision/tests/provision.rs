@@ -456,3 +456,57 @@ async fn health_gate_mode_with_three_regions_is_refused_before_any_write() {
     assert!(world.checks.checks().is_empty());
     assert!(world.state_holder(EAST).is_none());
 }
+
+/// Regression (two records shared each other's gates and state): `api.eu.example.com`
+/// and `api-eu.example.com` used to get the same state holder and gate alarm names, so
+/// the second record's init rewrote the first's gate alarms and adopted its state. Now
+/// the second init finds nothing of its own, creates its own, and leaves the first's
+/// gate alarms and state holders exactly as they were.
+#[tokio::test]
+async fn a_second_record_whose_name_differs_only_in_punctuation_owns_nothing_of_the_first() {
+    let first = World::new(Mode::HealthGate);
+    let mut second_config = first.config.clone();
+    let mut first_config = first.config.clone();
+    first_config.record_name = "api.eu.example.com.".into();
+    second_config.record_name = "api-eu.example.com.".into();
+    let first = World {
+        config: first_config,
+        ..first
+    };
+    first.init(false).await.unwrap();
+    let gate_alarms = |world: &World| -> Vec<Option<String>> {
+        [EAST, WEST]
+            .iter()
+            .map(|gated| {
+                let host = world.config.gate_host_region(gated).to_owned();
+                world
+                    .cloudwatch
+                    .alarm_description(&host, &world.config.gate_alarm_name(gated))
+            })
+            .collect()
+    };
+    let first_gates = gate_alarms(&first);
+    let first_state = [first.state_holder(EAST), first.state_holder(WEST)];
+    assert!(first_gates.iter().all(Option::is_some));
+
+    let second = World {
+        config: second_config,
+        route53: first.route53.clone(),
+        checks: first.checks.clone(),
+        cloudwatch: first.cloudwatch.clone(),
+    };
+    assert_ne!(second.config.state_alarm_name(), first.config.state_alarm_name());
+    let report = second.init(false).await.unwrap();
+    assert!(
+        report.existing.is_empty(),
+        "the second record's init found the first's resources: {:?}",
+        report.existing
+    );
+    assert_eq!(gate_alarms(&first), first_gates, "the first record's gate alarms changed");
+    assert_eq!(
+        [first.state_holder(EAST), first.state_holder(WEST)],
+        first_state,
+        "the first record's state changed"
+    );
+    assert!(gate_alarms(&second).iter().all(Option::is_some));
+}

@@ -143,7 +143,7 @@ alarms = ["{alarm_prefix}-{region}"]
                 .expect("a PRIMARY record");
             return region_of_target(&primary.values[0]).to_owned();
         }
-        let alarm = format!("regionflip-state-{}", self.record.replace('.', "-"));
+        let alarm = format!("regionflip-state-{}", regionflip_core::resources::slug_of(&self.record));
         let mut newest: Option<EngineState> = None;
         for region in [HOME, OTHER_REGION] {
             let found = self

@@ -179,7 +179,7 @@ alarms = ["{name}-errors-{OTHER_REGION}"]
     }
 
     async fn state_in(&self, region: &str) -> Option<EngineState> {
-        let alarm_name = format!("regionflip-state-{}", self.record.replace('.', "-"));
+        let alarm_name = format!("regionflip-state-{}", regionflip_core::resources::slug_of(&self.record));
         let alarms = self
             .aws
             .cloudwatch
@@ -279,7 +279,7 @@ async fn init_dry_run_plans_everything_and_creates_nothing() {
 #[tokio::test]
 async fn init_writes_state_holders_everywhere_and_home_s_gate_alarm_in_the_next_region() {
     let setup = initialised("gate-init-state").await;
-    let slug = setup.record.replace('.', "-");
+    let slug = regionflip_core::resources::slug_of(&setup.record);
     for region in [HOME, OTHER_REGION] {
         let state = setup.state_in(region).await.expect("a state holder");
         assert_eq!((state.sequence, state.active.as_str()), (1, HOME));
