@@ -146,8 +146,17 @@ impl EngineState {
         if recent_flips.windows(2).any(|w| w[0] > w[1]) {
             return Err(StateError::BadValue("flips", "not in time order".into()));
         }
+        let sequence = number(need(fields.seq, "seq")?, "seq")?;
+        if sequence == u64::MAX {
+            // No state could follow it: the next write would repeat it, and copies that
+            // share a sequence cannot be ordered. Hand-made or hostile; never trusted.
+            return Err(StateError::BadValue(
+                "seq",
+                "at its maximum; no later state could be written".into(),
+            ));
+        }
         Ok(EngineState {
-            sequence: number(need(fields.seq, "seq")?, "seq")?,
+            sequence,
             active: active.to_string(),
             last_transition_at: optional_number(need(fields.at, "at")?, "at")?,
             away_since: optional_number(need(fields.away, "away")?, "away")?,
@@ -253,6 +262,20 @@ impl fmt::Display for EngineState {
 
 #[cfg(test)]
 mod tests {
+    /// Regression (a sequence at u64::MAX saturated silently, so gate-mode copies could
+    /// not be ordered): such a state is refused as corrupt; one below it still reads.
+    #[test]
+    fn a_sequence_at_its_maximum_is_refused() {
+        let mut state = EngineState::initial("us-east-1");
+        state.sequence = u64::MAX;
+        assert!(matches!(
+            EngineState::decode(&state.encode()),
+            Err(StateError::BadValue("seq", _))
+        ));
+        state.sequence = u64::MAX - 1;
+        assert_eq!(EngineState::decode(&state.encode()), Ok(state));
+    }
+
     use super::*;
 
     fn sample() -> EngineState {
