@@ -24,8 +24,8 @@ use proptest::prelude::*;
 use regionflip_core::records::state_record;
 use regionflip_core::{
     Change, ChangeAction, Command, Config, Decision, EngineState, FailbackMode, Health, Mode,
-    Observations, Outcome, Reason, RecordType, RoutingObservation, StateObservation,
-    TransitionKind, Trigger, decide, decide_command,
+    NoDataOnStandby, Observations, Outcome, Reason, RecordType, RoutingObservation,
+    StateObservation, TransitionKind, Trigger, decide, decide_command,
 };
 
 /// The time around which worlds are generated.
@@ -90,6 +90,9 @@ fn setup() -> impl Strategy<Value = Setup> {
                 failback,
                 respect_guards,
                 record_type,
+                no_data_on_standby: NoDataOnStandby::Idle,
+                health_checks: true,
+                probes: false,
             },
         )
 }
