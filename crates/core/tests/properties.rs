@@ -672,7 +672,7 @@ fn has_positive_evidence(
     let check = configured
         .health_check_id
         .as_ref()
-        .and_then(|_| o.endpoint.as_ref())
+        .and(o.endpoint.as_ref())
         .map(|e| &e.status);
     let probe = o.probe.as_ref().map(|p| &p.outcome);
     if check == Some(&SignalStatus::Failing)
@@ -711,7 +711,7 @@ fn must_leave(config: &Config, obs: &Observations, region: &str) -> bool {
     let check = configured
         .health_check_id
         .as_ref()
-        .and_then(|_| o.endpoint.as_ref())
+        .and(o.endpoint.as_ref())
         .map(|e| &e.status);
     let probe_fails = matches!(
         o.probe.as_ref().map(|p| &p.outcome),
