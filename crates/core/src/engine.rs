@@ -400,13 +400,9 @@ impl<'a> Pass<'a> {
                 // Gate mode with a broken state: start again on the most preferred
                 // healthy region, or wait for one.
                 match self.first_healthy(|_| true) {
-                    Some(region) => {
-                        if let Some(target) =
-                            self.regions.iter().find(|h| h.region == region).cloned()
-                        {
-                            self.push_target_evidence(&target);
-                        }
-                        region
+                    Some(target) => {
+                        self.push_target_evidence(&target);
+                        target.region
                     }
                     None => {
                         self.reasons.push(Reason::NoHealthyTarget);
@@ -437,12 +433,13 @@ impl<'a> Pass<'a> {
         })
     }
 
-    /// The first region in preference order that is healthy and passes `accept`.
-    fn first_healthy(&self, accept: impl Fn(&RegionHealth) -> bool) -> Option<String> {
+    /// The first region in preference order that is healthy as a target and passes
+    /// `accept`.
+    fn first_healthy(&self, accept: impl Fn(&RegionHealth) -> bool) -> Option<RegionHealth> {
         self.regions
             .iter()
             .find(|h| h.health == Health::Healthy && accept(h))
-            .map(|h| h.region.clone())
+            .cloned()
     }
 
     /// Rule 3: where to go when `active` is unhealthy: the first region healthy as a
@@ -543,7 +540,11 @@ impl<'a> Pass<'a> {
                         why: match ready_at {
                             Some(_) => format!("not yet healthy for {stable_for} s"),
                             // Failback is never urgent: with no history, wait.
-                            None if h.row == EvidenceRow::ProbeHealthyOnly => "it is healthy now by the watcher's probe alone, which has no history; failback is never urgent: with no history, wait".into(),
+                            None if h.row == EvidenceRow::ProbeHealthyOnly => concat!(
+                                "it is healthy now by the watcher's probe alone, which has no ",
+                                "history; failback is never urgent: with no history, wait"
+                            )
+                            .into(),
                             None => "when it became healthy is not known".into(),
                         },
                     });
@@ -794,6 +795,7 @@ impl<'a> Pass<'a> {
                         .map(|h| h.region.clone())
                         .collect();
                     self.first_healthy(|h| above.contains(&h.region))
+                        .map(|h| h.region)
                 };
                 match target {
                     None if active_rank == 0 => {

@@ -16,11 +16,11 @@
 //! | HCS: Route 53's `HealthCheckStatus` (when `health_check_id` is set) | fresh healthy · fresh unhealthy · stale · missing (a new check: no datapoints) · unreadable (us-east-1 impaired). Stale, missing and unreadable are one state, *unknown*; the text says which |
 //! | probe: the watcher's own probe of `health_url` | healthy · failing · timed out · not reported · not configured |
 //!
-//! NO_DATA depends on the region's role. In the region that serves traffic it is
-//! unknown. In a region serving no traffic — a passive
-//! standby, whose request metrics publish nothing — it is **idle** with
-//! `failover.no_data_on_standby = "idle"` (the default): it vouches neither for nor
-//! against the region, and the evidence says so; with `"unknown"` it is unknown.
+//! NO_DATA depends on the region's role. In the region that serves traffic it is unknown.
+//! In a region serving no traffic — a passive standby, whose request metrics publish
+//! nothing — it is **idle** with `failover.no_data_on_standby = "idle"` (the default): it
+//! vouches neither for nor against the region, and the evidence says so; with
+//! `"unknown"` it is unknown.
 //!
 //! ### As a target: may traffic move onto this region? (`RegionHealth::health`)
 //!
@@ -33,7 +33,7 @@
 //! | alarm in ALARM | any in ALARM | any | any | Unhealthy | — |
 //! | check unhealthy | any | fresh unhealthy | any | Unhealthy | — |
 //! | probe fails | any | any | failing / timed out | Unhealthy | — |
-//! | alarms unreadable | any unreadable | any | any | Unknown | — |
+//! | alarms unreadable | any unreadable, or the region's CloudWatch | any | any | Unknown | — |
 //! | no data, unknown | any NO_DATA counted unknown | any | any | Unknown | — |
 //! | check healthy | OK / idle / none | fresh healthy | healthy / not reported / not configured | Healthy | latest of HCS's and the OK alarms' since |
 //! | probe healthy only | OK / idle / none | unknown / not configured | healthy | Healthy | unknown: a probe has no history |
@@ -68,7 +68,8 @@
 //! verdict says the endpoint answers. CloudWatch unreadable with the endpoint answering
 //! (probe healthy, or no probe) is unknown: never a failover by itself. So the verdict as
 //! the active region is never harsher than the one as a target: `Unhealthy` as active
-//! implies `Unhealthy` as a target, and `Healthy` as active is `Healthy` as a target.
+//! implies `Unhealthy` as a target, and for the region that is active, `Healthy` as
+//! active is `Healthy` as a target (`the_guarantees_of_the_table_hold_for_every_combination`).
 
 use crate::config::{Config, NoDataOnStandby, RegionConfig};
 use crate::health::{EvidenceRow, RegionHealth, Verdict};
