@@ -1342,7 +1342,12 @@ impl RawFields {
         };
         let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
         let host = url_host(authority);
-        let loopback = host == "localhost" || host == "::1" || host.starts_with("127.");
+        // An address that is loopback, or the name `localhost`: a name that merely starts
+        // with "127." (127.0.0.1.example.com) resolves anywhere.
+        let loopback = host.eq_ignore_ascii_case("localhost")
+            || host
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback());
         let problem = match scheme.as_str() {
             _ if host.is_empty() => Some((
                 format!("is {url:?}, which names no host"),

@@ -8,14 +8,23 @@
 //! |---|----------------------------------------------------|-----------------------------------|
 //! | 1 | routing or state unreadable, missing, unrecognised | no change; say which              |
 //! | 2 | automation paused (no operator command)            | no change (`Paused`)              |
-//! | 3 | active region unhealthy                            | fail over to the first healthy    |
-//! |   |                                                    | region in preference order        |
-//! | 3a| … no region known healthy                          | no change (`NoHealthyTarget`)     |
+//! | 3 | active region unhealthy *as the active region*:    | fail over to the first region     |
+//! |   | an alarm in ALARM, a fresh unhealthy               | healthy *as a target* in          |
+//! |   | HealthCheckStatus, or its CloudWatch unreadable    | preference order: positive        |
+//! |   | and its endpoint failing the watcher's probe       | evidence (fresh HealthCheckStatus |
+//! |   | (`ActiveUnhealthy` / `ActiveUnreachable`)          | or a passing probe), nothing      |
+//! |   |                                                    | against it; idle alarms and       |
+//! |   |                                                    | probe-only health are said        |
+//! |   |                                                    | (`IdleAlarms`, `HealthyByProbeOnly`)|
+//! | 3a| … no region known healthy as a target              | no change (`NoHealthyTarget`)     |
 //! | 3b| … `failover.respect_guards` and target's guard bad | skip it (`GuardBlocked`)          |
-//! | 4 | active unknown (INSUFFICIENT_DATA, unreadable)     | never a failover by itself        |
-//! | 5 | a healthier, more preferred region exists          | fail back when: mode auto, no     |
+//! | 4 | active unknown (INSUFFICIENT_DATA, unreadable) or  | never a failover by itself        |
+//! |   | suspect (only the watcher's probe fails)           | (`ActiveUnknown`, `ActiveSuspect`)|
+//! | 5 | a more preferred region healthy as a target exists | fail back when: mode auto, no     |
 //! |   |                                                    | operator hold, healthy for        |
-//! |   |                                                    | `stable_for_secs`, guards OK,     |
+//! |   |                                                    | `stable_for_secs` by sources with |
+//! |   |                                                    | a history (a probe has none: with |
+//! |   |                                                    | no history, wait), guards OK,     |
 //! |   |                                                    | `min_dwell_secs` since the last   |
 //! |   |                                                    | transition; else `FailbackPending`|
 //! |   |                                                    | / `GuardBlocked` / `AwaitingOperator`|
@@ -27,6 +36,13 @@
 //! |   |                                                    | carries the transition out        |
 //! | 8 | otherwise                                          | no change (`Steady`)              |
 //!
+//! Each region has two verdicts (`observe.rs`'s evidence table): *as a target* (may
+//! traffic move onto it: [`RegionHealth::health`], read by rules 3, 5, the duty rule and
+//! the gates) and *as the active region* (must traffic leave it:
+//! [`RegionHealth::as_active`], read by rules 3 and 4). Which region is active decides
+//! what an alarm without data means, so the regions are assessed knowing it: the region
+//! the PRIMARY record points at (`records`), else the one the valid state names.
+//!
 //! Operator commands (failover to a region, failback, pause, resume) go through the same
 //! health and guard checks unless forced, and are never damped nor left to the duty
 //! watcher.
@@ -35,7 +51,7 @@ use serde::Serialize;
 
 use crate::config::{Config, FailbackMode, Mode};
 use crate::event::{TransitionEvent, TransitionKind};
-use crate::health::{Health, RegionHealth};
+use crate::health::{EvidenceRow, Health, RegionHealth};
 use crate::observe::{Observations, RoutingObservation, StateObservation, assess_all};
 use crate::plan::{AsRead, Plan, gates_for, plan_for};
 use crate::reason::Reason;
@@ -190,6 +206,24 @@ pub fn duty_region(regions: &[RegionHealth]) -> Option<&str> {
         .map(|h| h.region.as_str())
 }
 
+/// The region that serves traffic, as far as the readings tell before the rules run: the
+/// region the PRIMARY record points at (`records` mode; DNS is what users get), else the
+/// one a valid state names. `None` when neither is known (`assess_all` says what then).
+fn serving_region<'c>(config: &'c Config, observations: &Observations) -> Option<&'c str> {
+    let routed = match &observations.routing {
+        RoutingObservation::Records(records) => records
+            .iter()
+            .find(|r| r.failover == Some(FailoverRole::Primary))
+            .and_then(|primary| region_of_record(config, primary)),
+        RoutingObservation::Gates | RoutingObservation::Unreadable(_) => None,
+    };
+    let recorded = match &observations.state {
+        StateObservation::Valid { state, .. } => config.region(&state.active),
+        _ => None,
+    };
+    routed.or(recorded).map(|r| r.name.as_str())
+}
+
 /// The context of one decision.
 struct Pass<'a> {
     config: &'a Config,
@@ -223,7 +257,7 @@ impl<'a> Pass<'a> {
             observations,
             now,
             trigger,
-            regions: assess_all(config, observations),
+            regions: assess_all(config, observations, serving_region(config, observations)),
             reasons: Vec::new(),
         }
     }
@@ -241,12 +275,8 @@ impl<'a> Pass<'a> {
             .iter()
             .find(|h| h.region == region)
             .cloned()
-            .unwrap_or_else(|| RegionHealth {
-                region: region.to_string(),
-                health: Health::Unknown,
-                healthy_since: None,
-                evidence: vec![format!("{region} is not a configured region")],
-                blocking_guard: None,
+            .unwrap_or_else(|| {
+                RegionHealth::unknown(region, format!("{region} is not a configured region"))
             })
     }
 
@@ -259,13 +289,17 @@ impl<'a> Pass<'a> {
             return self.stay(current);
         }
         let active = current.active.clone();
-        let active_health = self.health(&active);
-        match active_health.health {
+        let leaving = self.health(&active).as_active;
+        match leaving.health {
             Health::Unhealthy => {
-                self.reasons.push(Reason::ActiveUnhealthy {
-                    region: active.clone(),
-                    evidence: active_health.evidence,
-                });
+                let region = active.clone();
+                let evidence = leaving.evidence;
+                self.reasons
+                    .push(if leaving.row == EvidenceRow::Unreachable {
+                        Reason::ActiveUnreachable { region, evidence }
+                    } else {
+                        Reason::ActiveUnhealthy { region, evidence }
+                    });
                 match self.failover_target(&active, self.config.failover_respects_guards) {
                     Some(target) => self.automatic_move(current, TransitionKind::Failover, target),
                     None => {
@@ -275,9 +309,13 @@ impl<'a> Pass<'a> {
                 }
             }
             Health::Unknown => {
-                self.reasons.push(Reason::ActiveUnknown {
-                    region: active.clone(),
-                    evidence: active_health.evidence,
+                let region = active.clone();
+                let evidence = leaving.evidence;
+                self.reasons.push(match leaving.row {
+                    EvidenceRow::ProbeFailsAlone | EvidenceRow::UnreachableButCheckHealthy => {
+                        Reason::ActiveSuspect { region, evidence }
+                    }
+                    _ => Reason::ActiveUnknown { region, evidence },
                 });
                 self.consider_failback(current)
             }
@@ -362,7 +400,10 @@ impl<'a> Pass<'a> {
                 // Gate mode with a broken state: start again on the most preferred
                 // healthy region, or wait for one.
                 match self.first_healthy(|_| true) {
-                    Some(region) => region,
+                    Some(target) => {
+                        self.push_target_evidence(&target);
+                        target.region
+                    }
                     None => {
                         self.reasons.push(Reason::NoHealthyTarget);
                         return None;
@@ -392,16 +433,19 @@ impl<'a> Pass<'a> {
         })
     }
 
-    /// The first region in preference order that is healthy and passes `accept`.
-    fn first_healthy(&self, accept: impl Fn(&RegionHealth) -> bool) -> Option<String> {
+    /// The first region in preference order that is healthy as a target and passes
+    /// `accept`.
+    fn first_healthy(&self, accept: impl Fn(&RegionHealth) -> bool) -> Option<RegionHealth> {
         self.regions
             .iter()
             .find(|h| h.health == Health::Healthy && accept(h))
-            .map(|h| h.region.clone())
+            .cloned()
     }
 
-    /// Rule 3: where to go when `active` is unhealthy.
+    /// Rule 3: where to go when `active` is unhealthy: the first region healthy as a
+    /// target, saying what evidence it rests on when that is less than the full set.
     fn failover_target(&mut self, active: &str, guards_bind: bool) -> Option<String> {
+        let mut target = None;
         for h in &self.regions {
             if h.region == active || h.health != Health::Healthy {
                 continue;
@@ -411,10 +455,31 @@ impl<'a> Pass<'a> {
                     region: h.region.clone(),
                     guard: guard.clone(),
                 }),
-                _ => return Some(h.region.clone()),
+                _ => {
+                    target = Some(h.clone());
+                    break;
+                }
             }
         }
-        None
+        let target = target?;
+        self.push_target_evidence(&target);
+        Some(target.region)
+    }
+
+    /// The reasons that make explicit what a target's health rests on: alarms counted
+    /// idle, and health known only by the watcher's probe.
+    fn push_target_evidence(&mut self, target: &RegionHealth) {
+        if !target.idle_alarms.is_empty() {
+            self.reasons.push(Reason::IdleAlarms {
+                region: target.region.clone(),
+                alarms: target.idle_alarms.clone(),
+            });
+        }
+        if target.row == EvidenceRow::ProbeHealthyOnly {
+            self.reasons.push(Reason::HealthyByProbeOnly {
+                region: target.region.clone(),
+            });
+        }
     }
 
     /// Rule 5: failback toward a more preferred region.
@@ -451,6 +516,7 @@ impl<'a> Pass<'a> {
             .map(|t| t.saturating_add(self.config.failback.min_dwell_secs));
         let mut target = None;
         for h in &candidates {
+            self.push_target_evidence(h);
             if let Some(guard) = &h.blocking_guard {
                 self.reasons.push(Reason::GuardBlocked {
                     region: h.region.clone(),
@@ -473,6 +539,12 @@ impl<'a> Pass<'a> {
                         eligible_at: ready_at.map(|r| dwell_until.map_or(r, |d| r.max(d))),
                         why: match ready_at {
                             Some(_) => format!("not yet healthy for {stable_for} s"),
+                            // Failback is never urgent: with no history, wait.
+                            None if h.row == EvidenceRow::ProbeHealthyOnly => concat!(
+                                "it is healthy now by the watcher's probe alone, which has no ",
+                                "history; failback is never urgent: with no history, wait"
+                            )
+                            .into(),
                             None => "when it became healthy is not known".into(),
                         },
                     });
@@ -723,6 +795,7 @@ impl<'a> Pass<'a> {
                         .map(|h| h.region.clone())
                         .collect();
                     self.first_healthy(|h| above.contains(&h.region))
+                        .map(|h| h.region)
                 };
                 match target {
                     None if active_rank == 0 => {
@@ -756,7 +829,8 @@ impl<'a> Pass<'a> {
             return self.refuse(current);
         }
         let target = self.health(&to);
-        let from_health = self.health(&current.active).health;
+        // Leaving a region is judged by its verdict as the active region.
+        let from_health = self.health(&current.active).as_active.health;
         if force {
             self.reasons.push(Reason::Forced {
                 region: to.clone(),
@@ -790,6 +864,9 @@ impl<'a> Pass<'a> {
                 });
                 return self.refuse(current);
             }
+        }
+        if target.health == Health::Healthy {
+            self.push_target_evidence(&target);
         }
         self.reasons
             .push(Reason::OperatorRequest { region: to.clone() });

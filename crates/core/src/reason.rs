@@ -32,6 +32,38 @@ pub enum Reason {
         /// Which signals are unknown.
         evidence: Vec<String>,
     },
+    /// The active region's CloudWatch cannot be read at all and its endpoint fails the
+    /// watcher's probe: the region is unreachable, evidence enough to leave it.
+    ActiveUnreachable {
+        /// The active region.
+        region: String,
+        /// What could not be read and how the probe failed.
+        evidence: Vec<String>,
+    },
+    /// The active region fails the watcher's probe, but no other source says it is
+    /// unhealthy: suspect, not a reason to fail over (the watcher's own network may be
+    /// what fails; Route 53's checks still fail over in the data plane).
+    ActiveSuspect {
+        /// The active region.
+        region: String,
+        /// How the probe fails and what the other sources say.
+        evidence: Vec<String>,
+    },
+    /// A region that serves no traffic has alarms without data; they count as idle
+    /// (`failover.no_data_on_standby = "idle"`): they vouch neither for nor against it.
+    IdleAlarms {
+        /// The region.
+        region: String,
+        /// The alarms counted idle.
+        alarms: Vec<String>,
+    },
+    /// A region is known healthy now only by the watcher's probe, which has no history:
+    /// it may take traffic in a failover, but a failback onto it waits for a source with
+    /// a history.
+    HealthyByProbeOnly {
+        /// The region.
+        region: String,
+    },
     /// No region is known healthy, so traffic stays where it is.
     NoHealthyTarget,
     /// A more preferred region is healthy but failback must wait.
@@ -168,6 +200,26 @@ impl fmt::Display for Reason {
                 f,
                 "active region {region} is not known healthy ({}); unknown data never triggers a failover",
                 evidence.join("; ")
+            ),
+            Reason::ActiveUnreachable { region, evidence } => write!(
+                f,
+                "{region}'s CloudWatch cannot be read and its endpoint fails the watcher's probe: evidence enough to leave ({})",
+                evidence.join("; ")
+            ),
+            Reason::ActiveSuspect { region, evidence } => write!(
+                f,
+                "active region {region} fails the watcher's probe, but nothing else says it is unhealthy ({}); the watcher's own network may be what fails, so this never triggers a failover by itself",
+                evidence.join("; ")
+            ),
+            Reason::IdleAlarms { region, alarms } => write!(
+                f,
+                "{region} has no data for alarm{} {} (no traffic); counted as idle, vouching neither for nor against it",
+                if alarms.len() == 1 { "" } else { "s" },
+                alarms.join(", ")
+            ),
+            Reason::HealthyByProbeOnly { region } => write!(
+                f,
+                "{region} is healthy now by the watcher's probe alone, which has no history"
             ),
             Reason::NoHealthyTarget => {
                 write!(

@@ -7,7 +7,7 @@
 //! and renders it both as TOML and as environment variables, so that the two sources
 //! are checked against the same edits.
 
-use regionflip_core::{Config, ConfigErrors, FailbackMode, Mode, RecordType};
+use regionflip_core::{Config, ConfigErrors, FailbackMode, Mode, NoDataOnStandby, RecordType};
 
 /// A configuration document as `(logical key, TOML value)` pairs, in order. Logical keys
 /// are `hosted_zone_id`, `failback.mode`, `regions[2].name`…
@@ -244,6 +244,17 @@ const CASES: &[Case] = &[
                                                                                                                              toml_key: Some("regions[2].alarms"),                env_key: Some("REGIONFLIP_REGION_2_ALARMS"),                  problem: "never be known" },
     Case { what: "an alarm listed twice",             edit: |d| d.set("regions[1].alarms", "[\"api-5xx\", \"api-5xx\"]"),    toml_key: Some("regions[1].alarms"),                env_key: Some("REGIONFLIP_REGION_1_ALARMS"),                  problem: "twice" },
     Case { what: "alarms not a list of strings",      edit: |d| d.set("regions[1].alarms", "[1, 2]"),                        toml_key: Some("regions[1].alarms"),                env_key: None,                                                problem: "non-string" },
+    Case { what: "health_url not a URL",              edit: |d| d.set("regions[1].health_url", "\"api.example.com/health\""),       toml_key: Some("regions[1].health_url"),            env_key: Some("REGIONFLIP_REGION_1_HEALTH_URL"),              problem: "not a URL" },
+    Case { what: "health_url plain http, not loopback", edit: |d| d.set("regions[2].health_url", "\"http://api.example.com/health\""), toml_key: Some("regions[2].health_url"),           env_key: Some("REGIONFLIP_REGION_2_HEALTH_URL"),              problem: "not loopback" },
+    Case { what: "health_url http to a name like 127.x", edit: |d| d.set("regions[1].health_url", "\"http://127.0.0.1.example.com/health\""), toml_key: Some("regions[1].health_url"),  env_key: Some("REGIONFLIP_REGION_1_HEALTH_URL"),              problem: "not loopback" },
+    Case { what: "health_url ftp",                    edit: |d| d.set("regions[1].health_url", "\"ftp://api.example.com/health\""),  toml_key: Some("regions[1].health_url"),            env_key: Some("REGIONFLIP_REGION_1_HEALTH_URL"),              problem: "neither https nor http" },
+    Case { what: "health_url without a host",         edit: |d| d.set("regions[2].health_url", "\"https:///health\""),               toml_key: Some("regions[2].health_url"),            env_key: Some("REGIONFLIP_REGION_2_HEALTH_URL"),              problem: "names no host" },
+    Case { what: "health_url with only a port",       edit: |d| d.set("regions[2].health_url", "\"http://:8080/health\""),           toml_key: Some("regions[2].health_url"),            env_key: Some("REGIONFLIP_REGION_2_HEALTH_URL"),              problem: "names no host" },
+    Case { what: "health_url not a string",           edit: |d| d.set("regions[1].health_url", "443"),                               toml_key: Some("regions[1].health_url"),            env_key: None,                                                problem: "number" },
+    Case { what: "empty health_search",               edit: |d| d.set("regions[1].health_search", "\"\""),                           toml_key: Some("regions[1].health_search"),         env_key: Some("REGIONFLIP_REGION_1_HEALTH_SEARCH"),           problem: "has 0 characters" },
+    Case { what: "health_search of 256 characters",   edit: |d| d.set("regions[2].health_search", &format!("\"{}\"", "x".repeat(256))), toml_key: Some("regions[2].health_search"),   env_key: Some("REGIONFLIP_REGION_2_HEALTH_SEARCH"),           problem: "has 256 characters" },
+    Case { what: "bad no_data_on_standby",            edit: |d| d.set("failover.no_data_on_standby", "\"ignore\""),                  toml_key: Some("failover.no_data_on_standby"),      env_key: Some("REGIONFLIP_FAILOVER_NO_DATA_ON_STANDBY"),      problem: "ignore" },
+    Case { what: "no_data_on_standby not a string",   edit: |d| d.set("failover.no_data_on_standby", "false"),                       toml_key: Some("failover.no_data_on_standby"),      env_key: None,                                                problem: "boolean" },
     Case { what: "misspelt failback key",             edit: |d| d.set("failback.stable_for_sec", "300"),                     toml_key: Some("failback.stable_for_sec"),          env_key: Some("REGIONFLIP_FAILBACK_STABLE_FOR_SEC"),          problem: "not a regionflip setting" },
     Case { what: "misspelt top-level key",            edit: |d| d.set("record", "\"api.example.com\""),                      toml_key: Some("record"),                           env_key: Some("REGIONFLIP_RECORD"),                           problem: "not a regionflip setting" },
     Case { what: "misspelt region key",               edit: |d| d.set("regions[1].alarm", "[\"api-5xx\"]"),                  toml_key: Some("regions[1].alarm"),                 env_key: Some("REGIONFLIP_REGION_1_ALARM"),                   problem: "not a regionflip setting" },
@@ -478,6 +489,76 @@ fn omitted_settings_take_their_documented_defaults() {
         assert_eq!(config.wait_in_sync_secs, 0);
         assert!(config.regions.iter().all(|r| r.guards.is_empty()));
         assert_eq!(config.record_name, "api.example.com.");
+        assert_eq!(config.no_data_on_standby, NoDataOnStandby::Idle);
+        assert!(config.regions.iter().all(|r| r.health_url.is_none()));
+        assert!(
+            config
+                .regions
+                .iter()
+                .all(|r| r.health_search == "regionflip-healthy")
+        );
+    }
+}
+
+#[test]
+fn evidence_settings_are_read_from_both_sources() {
+    let long_search = format!("\"{}\"", "y".repeat(255));
+    let doc = base()
+        .set("failover.no_data_on_standby", "\"unknown\"")
+        .set(
+            "regions[1].health_url",
+            "\"https://abc123.execute-api.us-east-1.amazonaws.com/prod/health\"",
+        )
+        .set("regions[1].health_search", "\"shop-api-healthy\"")
+        .set("regions[2].health_url", "\"http://127.0.0.1:8080/health\"")
+        .set("regions[2].health_search", &long_search);
+    for config in [
+        Config::from_toml_str(&doc.toml()).unwrap_or_else(|e| panic!("{e}")),
+        Config::from_env(doc.env()).unwrap_or_else(|e| panic!("{e}")),
+    ] {
+        assert_eq!(config.no_data_on_standby, NoDataOnStandby::Unknown);
+        assert_eq!(
+            config.regions[0].health_url.as_deref(),
+            Some("https://abc123.execute-api.us-east-1.amazonaws.com/prod/health")
+        );
+        assert_eq!(config.regions[0].health_search, "shop-api-healthy");
+        assert_eq!(
+            config.regions[1].health_url.as_deref(),
+            Some("http://127.0.0.1:8080/health")
+        );
+        assert_eq!(config.regions[1].health_search.chars().count(), 255);
+        assert_eq!(
+            Config::from_env(config.to_env()),
+            Ok(config.clone()),
+            "to_env must round-trip the evidence settings"
+        );
+    }
+}
+
+#[test]
+fn plain_http_is_accepted_only_on_loopback_hosts() {
+    for url in [
+        "http://127.0.0.1:8080/health",
+        "http://127.1.2.3/health",
+        "http://localhost:9000/health",
+        "http://[::1]:8080/health",
+        "HTTP://localhost/health",
+        "https://api.example.com/health",
+        "https://user@api.example.com:8443/prod/health?x=1",
+    ] {
+        let doc = base().set("regions[1].health_url", &format!("\"{url}\""));
+        let config = Config::from_toml_str(&doc.toml()).unwrap_or_else(|e| panic!("{url}: {e}"));
+        assert_eq!(config.regions[0].health_url.as_deref(), Some(url));
+    }
+    for url in [
+        "http://127.0.0.1.example.com/health",
+        "http://localhost.example.com/health",
+        "http://10.0.0.1/health",
+        "http://[::2]/health",
+    ] {
+        let doc = base().set("regions[1].health_url", &format!("\"{url}\""));
+        let errors = toml_errors(&doc);
+        assert_single_error(url, &errors, "regions[1].health_url", "not loopback");
     }
 }
 

@@ -4,6 +4,14 @@
 //! missing and unreadable state, DNS disagreeing with the state, flips stamped by a
 //! clock running slightly ahead), and random operator commands.
 //!
+//! Readings cover every source of the evidence table: alarms (OK, ALARM, INSUFFICIENT_DATA,
+//! unreadable, missing), Route 53's `HealthCheckStatus` (fresh healthy or unhealthy,
+//! stale, missing, unreadable, or no check configured), the watcher's probe (healthy,
+//! failing, timed out, not reported, or no `health_url`), a region's CloudWatch
+//! unreadable, and either `no_data_on_standby`. The properties about where traffic may
+//! go judge the readings with their own statement of the rules ([`has_positive_evidence`],
+//! [`must_leave`]), not with the engine's verdicts.
+//!
 //! Random worlds rarely produce what some properties are about (a failover, a pending
 //! failback, damping), so those properties draw from generators aimed at their case as
 //! well as from random worlds, count how many cases reach their assertion ([`Reach`]),
@@ -15,8 +23,8 @@
 mod common;
 
 use common::{
-    MIN_REACH, Policy, REGIONS, Reach, Setup, Signal, Status, apply, config_with,
-    region_observation, routing_on, stored_state,
+    Hcs, MIN_REACH, Policy, Probe, REGIONS, Reach, RegionSpec, Setup, Signal, Status, apply,
+    config_with, region_observation, region_observation_of, routing_on, stored_state,
 };
 use proptest::collection::vec;
 use proptest::option;
@@ -24,8 +32,8 @@ use proptest::prelude::*;
 use regionflip_core::records::state_record;
 use regionflip_core::{
     Change, ChangeAction, Command, Config, Decision, EngineState, FailbackMode, Health, Mode,
-    Observations, Outcome, Reason, RecordType, RoutingObservation, StateObservation,
-    TransitionKind, Trigger, decide, decide_command,
+    NoDataOnStandby, Observations, Outcome, ProbeOutcome, Reason, RecordType, RoutingObservation,
+    SignalStatus, StateObservation, TransitionKind, Trigger, decide, decide_command,
 };
 
 /// The time around which worlds are generated.
@@ -37,9 +45,29 @@ struct World {
     policy: Policy,
     /// Readings of regions 0..3 (only the configured ones are used); `None`: not reported.
     regions: Vec<Option<(Status, Signal)>>,
+    /// What regions 0..3's other sources say (used for the regions reported).
+    extras: Vec<Extra>,
     state: StateSpec,
     now: u64,
 }
+
+/// The sources beyond alarms and guards: `HealthCheckStatus` instead of what the
+/// [`Status`] says, the watcher's probe, and whether the region's CloudWatch is
+/// unreadable. Sources the set-up does not configure are dropped when the world is built.
+#[derive(Debug, Clone, Copy, Default)]
+struct Extra {
+    hcs: Option<Hcs>,
+    probe: Option<Probe>,
+    cloudwatch_unreadable: bool,
+}
+
+/// Extras that leave a region as its [`Status`] says, but for a passing probe when the
+/// set-up probes: a region that must stay healthy as a target.
+const CLEAN: Extra = Extra {
+    hcs: None,
+    probe: Some(Probe::Ok),
+    cloudwatch_unreadable: false,
+};
 
 #[derive(Debug, Clone)]
 struct StateSpec {
@@ -82,14 +110,25 @@ fn setup() -> impl Strategy<Value = Setup> {
         prop_oneof![3 => Just(FailbackMode::Auto), 1 => Just(FailbackMode::Manual)],
         any::<bool>(),
         prop_oneof![3 => Just(RecordType::Cname), 1 => Just(RecordType::A)],
+        (
+            prop_oneof![3 => Just(NoDataOnStandby::Idle), 1 => Just(NoDataOnStandby::Unknown)],
+            proptest::bool::weighted(0.8),
+            proptest::bool::weighted(0.5),
+        ),
     )
         .prop_map(
-            |(regions, mode, failback, respect_guards, record_type)| Setup {
-                regions,
-                mode,
-                failback,
-                respect_guards,
-                record_type,
+            |(regions, mode, failback, respect_guards, record_type, evidence)| {
+                let (no_data_on_standby, health_checks, probes) = evidence;
+                Setup {
+                    regions,
+                    mode,
+                    failback,
+                    respect_guards,
+                    record_type,
+                    no_data_on_standby,
+                    health_checks,
+                    probes,
+                }
             },
         )
 }
@@ -113,7 +152,36 @@ fn status() -> impl Strategy<Value = Status> {
         1 => Just(Status::Unreadable),
         1 => Just(Status::NoCheck),
         1 => Just(Status::AlarmAndUnknown),
+        2 => option::weighted(0.9, NOW - 3000..=NOW + 60).prop_map(Status::NoData),
+        1 => Just(Status::Gone),
     ]
+}
+
+fn hcs() -> impl Strategy<Value = Hcs> {
+    prop_oneof![
+        2 => option::weighted(0.9, NOW - 3000..=NOW + 60).prop_map(Hcs::Ok),
+        1 => Just(Hcs::Down),
+        1 => Just(Hcs::Stale),
+        1 => Just(Hcs::Missing),
+        1 => Just(Hcs::Unreadable),
+    ]
+}
+
+fn probe() -> impl Strategy<Value = Probe> {
+    prop_oneof![3 => Just(Probe::Ok), 1 => Just(Probe::Fail), 1 => Just(Probe::Timeout)]
+}
+
+fn extra() -> impl Strategy<Value = Extra> {
+    (
+        option::weighted(0.3, hcs()),
+        option::weighted(0.8, probe()),
+        proptest::bool::weighted(0.1),
+    )
+        .prop_map(|(hcs, probe, cloudwatch_unreadable)| Extra {
+            hcs,
+            probe,
+            cloudwatch_unreadable,
+        })
 }
 
 fn signal() -> impl Strategy<Value = Signal> {
@@ -172,13 +240,15 @@ fn world() -> BoxedStrategy<World> {
         setup(),
         policy(900),
         vec(option::weighted(0.9, (status(), signal())), 3),
+        vec(extra(), 3),
         state_spec(),
         0u64..=600,
     )
-        .prop_map(|(setup, policy, regions, state, dt)| World {
+        .prop_map(|(setup, policy, regions, extras, state, dt)| World {
             setup,
             policy,
             regions,
+            extras,
             state,
             now: NOW + dt,
         })
@@ -199,6 +269,9 @@ fn failback_world() -> BoxedStrategy<World> {
                 .into_iter()
                 .map(|s| Some((Status::Ok(s), Signal::Ok)))
                 .collect();
+            // HealthCheckStatus, with its history, vouches: a probe alone gives no since.
+            w.extras = vec![Extra::default(); 3];
+            w.setup.health_checks = true;
             w.state.active = w.setup.regions - 1;
             w.state.paused = false;
             w.state.hold = false;
@@ -261,23 +334,40 @@ fn not_unhealthy_reading() -> impl Strategy<Value = Option<(Status, Signal)>> {
     option::weighted(0.9, (status, signal()))
 }
 
-/// A failover in question: the active region known unhealthy, another region healthy,
-/// no recent automatic transition to damp it.
+/// A failover in question: the active region known unhealthy (by an alarm, its endpoint
+/// check, or — when probed — its CloudWatch unreadable and its probe failing), another
+/// region healthy, no recent automatic transition to damp it.
 fn failover_world() -> BoxedStrategy<World> {
     (
         world(),
         unhealthy_status(),
         any::<usize>(),
         option::weighted(0.9, NOW - 3000..=NOW + 60),
+        proptest::bool::weighted(0.25),
+        prop_oneof![Just(Probe::Fail), Just(Probe::Timeout)],
     )
-        .prop_map(|(w, failing, pick, since)| {
+        .prop_map(|(w, failing, pick, since, unreachable, failed_probe)| {
             let mut w = running(w);
             let active = w.state.active;
             let guard = w.regions[active].map_or(Signal::Ok, |(_, guard)| guard);
-            w.regions[active] = Some((failing, guard));
+            if unreachable && w.setup.probes {
+                w.regions[active] = Some((Status::Ok(Some(0)), guard));
+                w.extras[active] = Extra {
+                    hcs: Some(Hcs::Unreadable),
+                    probe: Some(failed_probe),
+                    cloudwatch_unreadable: true,
+                };
+            } else {
+                w.regions[active] = Some((failing, guard));
+                // Readable, so that the failing alarm is what is read; and the endpoint
+                // check as the status says.
+                w.extras[active].cloudwatch_unreadable = false;
+                w.extras[active].hcs = None;
+            }
             let target = other_than_active(&w, pick);
             // Its guard OK, so that it can take traffic (guards stay random elsewhere).
             w.regions[target] = Some((Status::Ok(since), Signal::Ok));
+            w.extras[target] = CLEAN;
             // Only flips from before the window: they must not count.
             let window_start = w.now - 3600;
             w.state.flips.retain(|t| *t <= window_start);
@@ -286,24 +376,51 @@ fn failover_world() -> BoxedStrategy<World> {
         .boxed()
 }
 
-/// The active region not known unhealthy while another region is healthy: a failover
-/// would have somewhere to go, and must not happen.
+/// The active region not known unhealthy enough to leave while another region is
+/// healthy: a failover would have somewhere to go, and must not happen. The active
+/// region's probe may fail (alone it is never a reason to leave), and its CloudWatch may
+/// be unreadable while its endpoint answers.
 fn not_unhealthy_active_world() -> BoxedStrategy<World> {
     (
         world(),
         not_unhealthy_reading(),
         any::<usize>(),
         option::weighted(0.9, NOW - 3000..=NOW + 60),
+        prop_oneof![
+            2 => Just(None),
+            2 => prop_oneof![Just(Probe::Fail), Just(Probe::Timeout)].prop_map(Some),
+            1 => Just(Some(Probe::Ok)),
+        ],
+        option::weighted(
+            0.5,
+            prop_oneof![
+                Just(Hcs::Ok(Some(0))),
+                Just(Hcs::Stale),
+                Just(Hcs::Unreadable)
+            ],
+        ),
+        proptest::bool::weighted(0.3),
     )
-        .prop_map(|(w, reading, pick, since)| {
-            let mut w = running(w);
-            let active = w.state.active;
-            w.regions[active] = reading;
-            let target = other_than_active(&w, pick);
-            // Its guard OK, so that it can take traffic (guards stay random elsewhere).
-            w.regions[target] = Some((Status::Ok(since), Signal::Ok));
-            w
-        })
+        .prop_map(
+            |(w, reading, pick, since, probe, hcs, cloudwatch_unreadable)| {
+                let mut w = running(w);
+                let active = w.state.active;
+                w.regions[active] = reading;
+                let failing_probe = matches!(probe, Some(Probe::Fail | Probe::Timeout));
+                w.extras[active] = Extra {
+                    hcs,
+                    probe,
+                    // Unreadable CloudWatch and a failing probe is evidence enough to leave:
+                    // not this world's case.
+                    cloudwatch_unreadable: cloudwatch_unreadable && !failing_probe,
+                };
+                let target = other_than_active(&w, pick);
+                // Its guard OK, so that it can take traffic (guards stay random elsewhere).
+                w.regions[target] = Some((Status::Ok(since), Signal::Ok));
+                w.extras[target] = CLEAN;
+                w
+            },
+        )
         .boxed()
 }
 
@@ -334,6 +451,9 @@ fn pending_failback_world() -> BoxedStrategy<World> {
                     Some((Status::Ok(Some(since)), Signal::Ok))
                 })
                 .collect();
+            // HealthCheckStatus, with its history, vouches: a probe would not (no since).
+            w.extras = vec![Extra::default(); 3];
+            w.setup.health_checks = true;
             if !wait_for_stability {
                 w.state.last = Some(w.now - ago(min_dwell, dwell));
             }
@@ -370,7 +490,10 @@ fn operator_move_case() -> BoxedStrategy<Case> {
     prop_oneof![failover_world(), not_unhealthy_active_world()]
         .prop_map(|w| {
             let n = w.setup.regions;
-            let healthy = |i: usize| matches!(w.regions[i], Some((Status::Ok(_), _)));
+            let healthy = |i: usize| {
+                matches!(w.regions[i], Some((Status::Ok(_), _)))
+                    && !w.extras[i].cloudwatch_unreadable
+            };
             // Both worlds make some other region healthy; any other will do otherwise.
             let target = (0..n)
                 .find(|i| *i != w.state.active && healthy(*i))
@@ -435,8 +558,17 @@ fn build(world: &World) -> (Config, Observations) {
     let name = |i: usize| REGIONS[i % n].1;
     let regions = (0..n)
         .filter_map(|i| {
-            world.regions[i]
-                .map(|(status, guard)| region_observation(&config, name(i), status, guard))
+            world.regions[i].map(|(status, guard)| {
+                let extra = world.extras[i];
+                let spec = RegionSpec {
+                    status,
+                    guard,
+                    hcs: extra.hcs.filter(|_| world.setup.health_checks),
+                    probe: extra.probe.filter(|_| world.setup.probes),
+                    cloudwatch_unreadable: extra.cloudwatch_unreadable,
+                };
+                region_observation_of(&config, name(i), spec)
+            })
         })
         .collect();
     let spec = &world.state;
@@ -498,6 +630,96 @@ fn decide_with(config: &Config, obs: &Observations, now: u64, cmd: Option<&Comma
         None => decide(config, obs, now, Trigger::EventOrOperator),
         Some(command) => decide_command(config, obs, now, command),
     }
+}
+
+/// Whether `region`'s readings show positive evidence that it is healthy now and nothing
+/// against it: the rule for a target, restated from the readings for the properties (the
+/// evidence table in `observe.rs` is the engine's statement of it). Positive evidence is a
+/// fresh healthy `HealthCheckStatus` or a passing probe — or, with no endpoint source
+/// configured at all, every alarm OK. Against it: any alarm not OK (INSUFFICIENT_DATA is
+/// neither for nor against on a standby with `no_data_on_standby = "idle"`), a CloudWatch
+/// that cannot be read, a failing check, a failing or timed-out probe. `active` is where
+/// traffic is.
+fn has_positive_evidence(
+    config: &Config,
+    obs: &Observations,
+    region: &str,
+    active: Option<&str>,
+) -> bool {
+    let (Some(configured), Some(o)) = (
+        config.region(region),
+        obs.regions.iter().find(|o| o.region == region),
+    ) else {
+        return false;
+    };
+    if o.cloudwatch_unreadable.is_some() {
+        return false;
+    }
+    let idle_allowed = active != Some(region) && config.no_data_on_standby == NoDataOnStandby::Idle;
+    let mut every_alarm_ok = !configured.alarms.is_empty();
+    for alarm in &configured.alarms {
+        match o
+            .alarms
+            .iter()
+            .find(|r| &r.name == alarm)
+            .map(|r| &r.status)
+        {
+            Some(SignalStatus::Ok) => {}
+            Some(SignalStatus::NoData) if idle_allowed => every_alarm_ok = false,
+            _ => return false,
+        }
+    }
+    let check = configured
+        .health_check_id
+        .as_ref()
+        .and(o.endpoint.as_ref())
+        .map(|e| &e.status);
+    let probe = o.probe.as_ref().map(|p| &p.outcome);
+    if check == Some(&SignalStatus::Failing)
+        || matches!(
+            probe,
+            Some(ProbeOutcome::Failing(_) | ProbeOutcome::TimedOut(_))
+        )
+    {
+        return false;
+    }
+    let no_endpoint_source = configured.health_check_id.is_none()
+        && configured.health_url.is_none()
+        && o.probe.is_none();
+    check == Some(&SignalStatus::Ok)
+        || probe == Some(&ProbeOutcome::Healthy)
+        || (no_endpoint_source && every_alarm_ok)
+}
+
+/// Whether `region`'s readings are evidence enough that traffic must leave it: an alarm in
+/// ALARM, a fresh failing check, or its CloudWatch unreadable while its endpoint fails the
+/// watcher's probe and no fresh check says it is healthy. Never a probe alone.
+fn must_leave(config: &Config, obs: &Observations, region: &str) -> bool {
+    let (Some(configured), Some(o)) = (
+        config.region(region),
+        obs.regions.iter().find(|o| o.region == region),
+    ) else {
+        return false;
+    };
+    let readable = o.cloudwatch_unreadable.is_none();
+    let alarm = readable
+        && configured.alarms.iter().any(|a| {
+            o.alarms
+                .iter()
+                .any(|r| &r.name == a && r.status == SignalStatus::Failing)
+        });
+    let check = configured
+        .health_check_id
+        .as_ref()
+        .and(o.endpoint.as_ref())
+        .map(|e| &e.status);
+    let probe_fails = matches!(
+        o.probe.as_ref().map(|p| &p.outcome),
+        Some(ProbeOutcome::Failing(_) | ProbeOutcome::TimedOut(_))
+    );
+    alarm
+        || check == Some(&SignalStatus::Failing)
+        || (!readable && probe_fails && check != Some(&SignalStatus::Ok))
 }
 
 fn health_of(d: &Decision, region: &str) -> Health {
@@ -569,6 +791,11 @@ fn an_unforced_decision_routes_only_to_a_region_known_healthy() {
         if let Outcome::Transition { to, .. } = &d.outcome {
             reach.case(true);
             prop_assert_eq!(health_of(&d, to), Health::Healthy, "{:?}", d.reasons);
+            prop_assert!(
+                has_positive_evidence(&config, &obs, to, d.active.as_deref()),
+                "moved onto {} without positive evidence that it is healthy now: {:?} {:?}",
+                to, d.reasons, obs.regions
+            );
         } else {
             reach.case(false);
         }
@@ -590,22 +817,91 @@ fn a_region_that_is_not_known_unhealthy_is_never_failed_over_from() {
             d.outcome,
             Outcome::Transition { kind: TransitionKind::Failover, .. }
         );
-        // The case in question: the active region is not known unhealthy, and a failover
-        // would have somewhere to go.
+        // The case in question: the readings of the active region are not evidence
+        // enough to leave it (at most its probe fails, or its CloudWatch cannot be read
+        // while its endpoint answers), and a failover would have somewhere to go.
         let tempted = d.active.as_deref().is_some_and(|active| {
-            health_of(&d, active) != Health::Unhealthy
-                && d.regions.iter().any(|h| h.region != active && h.health == Health::Healthy)
+            !must_leave(&config, &obs, active)
+                && config.regions.iter().any(|r| {
+                    r.name != active
+                        && has_positive_evidence(&config, &obs, &r.name, Some(active))
+                })
         });
         if reach.case(tempted) {
             prop_assert!(!failed_over, "failed over from a region not known unhealthy: {:?}", d.reasons);
         }
         if let Outcome::Transition { kind: TransitionKind::Failover, from, .. } = &d.outcome {
-            prop_assert_eq!(health_of(&d, from), Health::Unhealthy, "{:?}", d.reasons);
+            prop_assert!(must_leave(&config, &obs, from), "{:?} {:?}", d.reasons, obs.regions);
+            let left = d.regions.iter().find(|h| &h.region == from).map(|h| h.as_active.health);
+            prop_assert_eq!(left, Some(Health::Unhealthy), "{:?}", d.reasons);
         }
     });
     reach.assert_at_least(
         MIN_REACH,
         "a_region_that_is_not_known_unhealthy_is_never_failed_over_from",
+    );
+}
+
+/// The active region healthy by every source but the watcher's own probe, which fails or
+/// times out; another region healthy as a target.
+fn failing_probe_world() -> BoxedStrategy<World> {
+    (
+        not_unhealthy_active_world(),
+        prop_oneof![Just(Probe::Fail), Just(Probe::Timeout)],
+        option::weighted(
+            0.5,
+            prop_oneof![Just(Hcs::Ok(Some(0))), Just(Hcs::Stale), Just(Hcs::Missing)],
+        ),
+    )
+        .prop_map(|(mut w, probe, hcs)| {
+            w.setup.probes = true;
+            let active = w.state.active;
+            let guard = w.regions[active].map_or(Signal::Ok, |(_, guard)| guard);
+            w.regions[active] = Some((Status::Ok(Some(0)), guard));
+            w.extras[active] = Extra {
+                hcs,
+                probe: Some(probe),
+                cloudwatch_unreadable: false,
+            };
+            w
+        })
+        .boxed()
+}
+
+#[test]
+fn a_failing_probe_alone_never_makes_the_active_region_leave() {
+    let reach = Reach::default();
+    let worlds = prop_oneof![1 => world(), 3 => failing_probe_world()];
+    proptest!(|(w in worlds)| {
+        let (config, obs) = build(&w);
+        let d = decide(&config, &obs, w.now, Trigger::EventOrOperator);
+        // The case in question: automation decides, and the active region's probe fails
+        // while its CloudWatch reads and nothing else fails.
+        let probe_alone = d.active.as_deref().is_some_and(|active| {
+            let o = obs.regions.iter().find(|o| o.region == active);
+            let probe_fails = o.and_then(|o| o.probe.as_ref()).is_some_and(|p| {
+                matches!(p.outcome, ProbeOutcome::Failing(_) | ProbeOutcome::TimedOut(_))
+            });
+            let readable = o.is_some_and(|o| o.cloudwatch_unreadable.is_none());
+            let paused = d.reasons.iter().any(|r| matches!(r, Reason::Paused));
+            probe_fails && readable && !paused && !must_leave(&config, &obs, active)
+        });
+        if reach.case(probe_alone) {
+            let failed_over = matches!(
+                d.outcome,
+                Outcome::Transition { kind: TransitionKind::Failover, .. }
+            );
+            prop_assert!(!failed_over, "a failing probe alone moved traffic: {:?}", d.reasons);
+            prop_assert!(
+                d.reasons.iter().any(|r| matches!(r, Reason::ActiveSuspect { .. })),
+                "the decision says the active region is suspect: {:?}",
+                d.reasons
+            );
+        }
+    });
+    reach.assert_at_least(
+        MIN_REACH,
+        "a_failing_probe_alone_never_makes_the_active_region_leave",
     );
 }
 

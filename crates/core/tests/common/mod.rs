@@ -5,7 +5,10 @@
 //!
 //! Regions have short aliases so that tables stay readable: `east` (us-east-1, home),
 //! `west` (us-west-2) and `eu` (eu-west-1, third choice). Every region has two alarms
-//! (`api-errors`, `api-latency`), an endpoint health check and one data guard (`repl`).
+//! (`api-errors`, `api-latency`), an endpoint health check and one data guard (`repl`);
+//! [`Setup`] can drop the health checks ([`Setup::unchecked`]), give every region a
+//! `health_url` the watcher probes ([`Setup::probed`]), or count INSUFFICIENT_DATA on a
+//! standby as unknown ([`Setup::no_data_unknown`]).
 //!
 //! Compact health descriptions are whitespace-separated words:
 //!
@@ -17,12 +20,18 @@
 //! | `east=alarm`       | `api-errors` in ALARM, the rest OK                             |
 //! | `east=down`        | the endpoint health check fails, alarms OK                     |
 //! | `east=unknown`     | `api-errors` INSUFFICIENT_DATA, the rest OK                    |
+//! | `east=nodata`      | every alarm INSUFFICIENT_DATA (no traffic), the check OK since 0 (`nodata@T`: since T) |
+//! | `east=gone`        | `api-errors` does not exist, the rest OK                       |
 //! | `east=unreadable`  | no signal could be read                                        |
 //! | `east=nocheck`     | alarms OK, endpoint check not reported                         |
 //! | `east=alarm+unknown` | `api-errors` in ALARM, `api-latency` INSUFFICIENT_DATA        |
 //! | `guard:repl=alarm` | the preceding region's guard `repl` is in ALARM (or `unknown`) |
+//! | `hcs=stale`        | the preceding region's `HealthCheckStatus` instead: `ok`, `ok@T`, `ok@?` (fresh healthy), `down` (fresh unhealthy), `stale`, `missing`, `unreadable` |
+//! | `probe=ok`         | the watcher's probe of the preceding region: `ok`, `fail`, `timeout` (needs [`Setup::probed`]) |
+//! | `cw=unreadable`    | the preceding region's CloudWatch cannot be read: every alarm and guard unknown |
 //!
-//! A region not mentioned is absent from the observations. Guards are OK unless stated.
+//! A region not mentioned is absent from the observations. Guards are OK unless stated;
+//! without a `probe=` word a probed region's probe is not reported.
 //!
 //! [`Reach`] counts how many cases of a property test reach its assertion, for the
 //! properties whose assertion sits behind a condition.
@@ -33,9 +42,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use regionflip_core::records::{failover_record, state_record};
 use regionflip_core::{
-    ChangeAction, Config, Decision, EngineState, FailbackMode, FailoverRole, Mode, Observations,
-    Plan, RecordSet, RecordType, RegionObservation, RoutingObservation, SignalReading,
-    SignalStatus, StateObservation,
+    ChangeAction, Config, Decision, EngineState, FailbackMode, FailoverRole, Mode, NoDataOnStandby,
+    Observations, Plan, ProbeOutcome, ProbeReading, RecordSet, RecordType, RegionObservation,
+    RoutingObservation, SignalReading, SignalStatus, StateObservation,
 };
 
 /// Short aliases of the configured regions, in preference order.
@@ -63,6 +72,12 @@ pub struct Setup {
     pub respect_guards: bool,
     /// CNAME or A alias records.
     pub record_type: RecordType,
+    /// `failover.no_data_on_standby`.
+    pub no_data_on_standby: NoDataOnStandby,
+    /// Every region has a `health_check_id` (Route 53's `HealthCheckStatus`).
+    pub health_checks: bool,
+    /// Every region has a `health_url` the watcher probes.
+    pub probes: bool,
 }
 
 impl Setup {
@@ -89,6 +104,36 @@ impl Setup {
             ..self
         }
     }
+
+    /// The same set-up with `failover.no_data_on_standby = "unknown"`.
+    pub const fn no_data_unknown(self) -> Setup {
+        Setup {
+            no_data_on_standby: NoDataOnStandby::Unknown,
+            ..self
+        }
+    }
+
+    /// The same set-up with a `health_url` in every region (see [`health_url`]).
+    pub const fn probed(self) -> Setup {
+        Setup {
+            probes: true,
+            ..self
+        }
+    }
+
+    /// The same set-up without health checks: no `HealthCheckStatus` (and, unless
+    /// probed, no endpoint source at all).
+    pub const fn unchecked(self) -> Setup {
+        Setup {
+            health_checks: false,
+            ..self
+        }
+    }
+}
+
+/// The `health_url` of a probed region.
+pub fn health_url(name: &str) -> String {
+    format!("https://api.{name}.example.com/health")
 }
 
 const fn setup(regions: usize, mode: Mode) -> Setup {
@@ -98,6 +143,9 @@ const fn setup(regions: usize, mode: Mode) -> Setup {
         failback: FailbackMode::Auto,
         respect_guards: false,
         record_type: RecordType::Cname,
+        no_data_on_standby: NoDataOnStandby::Idle,
+        health_checks: true,
+        probes: false,
     }
 }
 
@@ -159,7 +207,8 @@ pub fn config_toml(setup: Setup, policy: Policy) -> String {
          min_dwell_secs = {}\n\
          max_flips_per_hour = {}\n\
          [failover]\n\
-         respect_guards = {}\n",
+         respect_guards = {}\n\
+         no_data_on_standby = \"{}\"\n",
         setup.record_type.as_str(),
         setup.mode.as_str(),
         setup.failback.as_str(),
@@ -167,20 +216,28 @@ pub fn config_toml(setup: Setup, policy: Policy) -> String {
         policy.min_dwell_secs,
         policy.max_flips_per_hour,
         setup.respect_guards,
+        setup.no_data_on_standby.as_str(),
     );
     for (i, (_, name)) in REGIONS.iter().take(setup.regions).enumerate() {
         toml.push_str(&format!(
             "[[regions]]\n\
              name = \"{name}\"\n\
              target = \"{}\"\n\
-             health_check_id = \"00000000-0000-4000-8000-00000000000{}\"\n\
              alarms = [\"{}\", \"{}\"]\n\
              guards = [\"{GUARD}\"]\n",
             target_of(name),
-            i + 1,
             ALARMS[0],
             ALARMS[1],
         ));
+        if setup.health_checks {
+            toml.push_str(&format!(
+                "health_check_id = \"00000000-0000-4000-8000-00000000000{}\"\n",
+                i + 1
+            ));
+        }
+        if setup.probes {
+            toml.push_str(&format!("health_url = \"{}\"\n", health_url(name)));
+        }
         if setup.record_type == RecordType::A {
             toml.push_str(&format!(
                 "alias_hosted_zone_id = \"Z00000000000000{}\"\n",
@@ -214,7 +271,68 @@ pub enum Status {
     NoCheck,
     /// `api-errors` in ALARM and `api-latency` INSUFFICIENT_DATA.
     AlarmAndUnknown,
+    /// Every alarm INSUFFICIENT_DATA (no traffic); the endpoint check OK since this time.
+    NoData(Option<u64>),
+    /// `api-errors` does not exist; the rest OK.
+    Gone,
 }
+
+/// A region's `HealthCheckStatus`, overriding what its [`Status`] says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Hcs {
+    /// Fresh and healthy since this time (or since an unknown time).
+    Ok(Option<u64>),
+    /// Fresh and unhealthy.
+    Down,
+    /// The latest datapoint is too old.
+    Stale,
+    /// No datapoints (a new check).
+    Missing,
+    /// `GetMetricData` in us-east-1 failed.
+    Unreadable,
+}
+
+/// The watcher's probe of a region's health endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Probe {
+    /// 2xx/3xx with the search string, in time.
+    Ok,
+    /// Answered wrongly (503).
+    Fail,
+    /// No answer in time.
+    Timeout,
+}
+
+/// Everything a description says about one region.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RegionSpec {
+    /// Alarms and endpoint check.
+    pub status: Status,
+    /// The guard `repl`.
+    pub guard: Signal,
+    /// `HealthCheckStatus` instead of what `status` says, if set.
+    pub hcs: Option<Hcs>,
+    /// The watcher's probe, if reported.
+    pub probe: Option<Probe>,
+    /// `DescribeAlarms` for the region failed.
+    pub cloudwatch_unreadable: bool,
+}
+
+impl RegionSpec {
+    /// A region described by its status and guard alone.
+    pub const fn new(status: Status, guard: Signal) -> RegionSpec {
+        RegionSpec {
+            status,
+            guard,
+            hcs: None,
+            probe: None,
+            cloudwatch_unreadable: false,
+        }
+    }
+}
+
+/// Why `DescribeAlarms` failed, in `cw=unreadable` readings.
+pub const CLOUDWATCH_DOWN: &str = "DescribeAlarms failed: timed out";
 
 /// The state of a guard (or of any single signal).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -241,6 +359,70 @@ fn insufficient() -> SignalStatus {
 
 /// The readings of one configured region.
 pub fn region_observation(
+    config: &Config,
+    name: &str,
+    status: Status,
+    guard: Signal,
+) -> RegionObservation {
+    region_observation_of(config, name, RegionSpec::new(status, guard))
+}
+
+/// The readings of one configured region, with every source [`RegionSpec`] describes.
+pub fn region_observation_of(config: &Config, name: &str, spec: RegionSpec) -> RegionObservation {
+    let mut observation = base_observation(config, name, spec.status, spec.guard);
+    let configured = config
+        .region(name)
+        .unwrap_or_else(|| panic!("{name} is not configured"));
+    if let Some(hcs) = spec.hcs {
+        let check = configured
+            .health_check_id
+            .clone()
+            .unwrap_or_else(|| panic!("hcs= needs a health check: {name} has none"));
+        let (status, since) = match hcs {
+            Hcs::Ok(since) => (SignalStatus::Ok, since),
+            Hcs::Down => (SignalStatus::Failing, Some(0)),
+            Hcs::Stale => (
+                SignalStatus::Unknown("the latest HealthCheckStatus datapoint is 900 s old".into()),
+                None,
+            ),
+            Hcs::Missing => (
+                SignalStatus::Unknown("no HealthCheckStatus datapoints".into()),
+                None,
+            ),
+            Hcs::Unreadable => (
+                SignalStatus::Unknown("HealthCheckStatus could not be read: timed out".into()),
+                None,
+            ),
+        };
+        observation.endpoint = Some(reading(&check, status, since));
+    }
+    if let Some(probe) = spec.probe {
+        let url = configured
+            .health_url
+            .clone()
+            .unwrap_or_else(|| panic!("probe= needs a probed set-up: {name} has no health_url"));
+        let outcome = match probe {
+            Probe::Ok => ProbeOutcome::Healthy,
+            Probe::Fail => ProbeOutcome::Failing("HTTP 503".into()),
+            Probe::Timeout => ProbeOutcome::TimedOut("no answer within 4 s".into()),
+        };
+        observation.probe = Some(ProbeReading { url, outcome });
+    }
+    if spec.cloudwatch_unreadable {
+        // What the observer reports when DescribeAlarms fails: the region's alarms and
+        // guards are unknown, with why.
+        let unknown = |r: &mut SignalReading| {
+            r.status = SignalStatus::Unknown(CLOUDWATCH_DOWN.into());
+            r.since = None;
+        };
+        observation.alarms.iter_mut().for_each(unknown);
+        observation.guards.iter_mut().for_each(unknown);
+        observation.cloudwatch_unreadable = Some(CLOUDWATCH_DOWN.into());
+    }
+    observation
+}
+
+fn base_observation(
     config: &Config,
     name: &str,
     status: Status,
@@ -292,7 +474,27 @@ pub fn region_observation(
             ],
             Some(ok(&check)),
         ),
+        Status::NoData(since) => (
+            ALARMS
+                .iter()
+                .map(|a| reading(a, insufficient(), None))
+                .collect(),
+            Some(reading(&check, SignalStatus::Ok, since)),
+        ),
+        Status::Gone => (
+            vec![
+                reading(
+                    ALARMS[0],
+                    SignalStatus::Unknown("the alarm does not exist".into()),
+                    None,
+                ),
+                ok(ALARMS[1]),
+            ],
+            Some(ok(&check)),
+        ),
     };
+    // Without a configured check there is no HealthCheckStatus to read.
+    let endpoint = endpoint.filter(|_| configured.health_check_id.is_some());
     let guard = match guard {
         Signal::Ok => reading(GUARD, SignalStatus::Ok, Some(0)),
         Signal::Alarm => reading(GUARD, SignalStatus::Failing, Some(0)),
@@ -308,13 +510,21 @@ pub fn region_observation(
     }
 }
 
+/// The time after `@` in a word: a number, or `?` for not known.
+fn since_of(word: &str, t: &str) -> Option<u64> {
+    match t {
+        "?" => None,
+        t => Some(t.parse().unwrap_or_else(|_| panic!("bad time in {word:?}"))),
+    }
+}
+
 fn parse_status(word: &str) -> Status {
     match word.split_once('@') {
-        Some(("ok", "?")) => Status::Ok(None),
-        Some(("ok", t)) => Status::Ok(Some(
-            t.parse().unwrap_or_else(|_| panic!("bad time in ok@{t}")),
-        )),
+        Some(("ok", t)) => Status::Ok(since_of(word, t)),
+        Some(("nodata", t)) => Status::NoData(since_of(word, t)),
         None => match word {
+            "nodata" => Status::NoData(Some(0)),
+            "gone" => Status::Gone,
             "ok" => Status::Ok(Some(0)),
             "alarm" => Status::Alarm,
             "down" => Status::Down,
@@ -337,26 +547,65 @@ fn parse_signal(word: &str) -> Signal {
     }
 }
 
+fn parse_hcs(word: &str, value: &str) -> Hcs {
+    match value.split_once('@') {
+        Some(("ok", t)) => Hcs::Ok(since_of(word, t)),
+        Some(_) => panic!("unknown HealthCheckStatus {word:?}"),
+        None => match value {
+            "ok" => Hcs::Ok(Some(0)),
+            "down" => Hcs::Down,
+            "stale" => Hcs::Stale,
+            "missing" => Hcs::Missing,
+            "unreadable" => Hcs::Unreadable,
+            other => panic!("unknown HealthCheckStatus {other:?}"),
+        },
+    }
+}
+
+fn parse_probe(value: &str) -> Probe {
+    match value {
+        "ok" => Probe::Ok,
+        "fail" => Probe::Fail,
+        "timeout" => Probe::Timeout,
+        other => panic!("unknown probe outcome {other:?}"),
+    }
+}
+
 /// Region observations from a compact description (see the module docs).
 pub fn parse_health(config: &Config, description: &str) -> Vec<RegionObservation> {
-    let mut regions: Vec<(String, Status, Signal)> = Vec::new();
+    let mut regions: Vec<(String, RegionSpec)> = Vec::new();
     for word in description.split_whitespace() {
         let (subject, value) = word
             .split_once('=')
             .unwrap_or_else(|| panic!("{word:?} is not name=status"));
+        let is_region =
+            !subject.starts_with("guard:") && !["hcs", "probe", "cw"].contains(&subject);
+        if is_region {
+            regions.push((
+                region(subject).to_string(),
+                RegionSpec::new(parse_status(value), Signal::Ok),
+            ));
+            continue;
+        }
+        let last = regions
+            .last_mut()
+            .map(|(_, spec)| spec)
+            .unwrap_or_else(|| panic!("{word:?} must follow a region"));
         if let Some(guard) = subject.strip_prefix("guard:") {
             assert_eq!(guard, GUARD, "only the guard {GUARD:?} is configured");
-            let last = regions
-                .last_mut()
-                .unwrap_or_else(|| panic!("{word:?} must follow a region"));
-            last.2 = parse_signal(value);
+            last.guard = parse_signal(value);
+        } else if subject == "hcs" {
+            last.hcs = Some(parse_hcs(word, value));
+        } else if subject == "probe" {
+            last.probe = Some(parse_probe(value));
         } else {
-            regions.push((region(subject).to_string(), parse_status(value), Signal::Ok));
+            assert_eq!(value, "unreadable", "{word:?}: only cw=unreadable is known");
+            last.cloudwatch_unreadable = true;
         }
     }
     regions
         .into_iter()
-        .map(|(name, status, guard)| region_observation(config, &name, status, guard))
+        .map(|(name, spec)| region_observation_of(config, &name, spec))
         .collect()
 }
 
