@@ -202,7 +202,8 @@ pub fn decide_command(
 pub fn duty_region(regions: &[RegionHealth]) -> Option<&str> {
     regions
         .iter()
-        .find(|h| h.health != Health::Unhealthy)
+        // Shared evidence only: watchers probing from different networks must agree.
+        .find(|h| !h.known_unhealthy_by_shared_evidence())
         .map(|h| h.region.as_str())
 }
 

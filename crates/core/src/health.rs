@@ -159,6 +159,18 @@ pub struct RegionHealth {
 }
 
 impl RegionHealth {
+    /// Known unhealthy on evidence every region's watcher reads alike: an alarm in ALARM
+    /// or Route 53's fresh `HealthCheckStatus` — not one watcher's own probe, which
+    /// depends on the network it probes from. The gates and the duty rule go by this, so
+    /// that watchers in different regions never publish different gates for one region,
+    /// nor disagree on which of them is on duty.
+    pub fn known_unhealthy_by_shared_evidence(&self) -> bool {
+        matches!(
+            self.as_active.row,
+            EvidenceRow::AlarmInAlarm | EvidenceRow::CheckUnhealthy
+        )
+    }
+
     /// A region of unknown health in both roles, for want of any assessment (`why`).
     pub fn unknown(region: &str, why: String) -> RegionHealth {
         RegionHealth {

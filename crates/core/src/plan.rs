@@ -177,9 +177,10 @@ pub(crate) fn gates_for(
         .iter()
         .enumerate()
         .map(|(rank, r)| {
+            // Shared evidence only: every watcher must publish the same gate.
             let unhealthy = regions
                 .iter()
-                .any(|h| h.region == r.name && h.health == Health::Unhealthy);
+                .any(|h| h.region == r.name && h.known_unhealthy_by_shared_evidence());
             let open = rank == active_rank || (rank > active_rank && !unhealthy);
             GateSetting {
                 region: r.name.clone(),
