@@ -87,6 +87,12 @@ pub(crate) fn print_json<T: Serialize>(value: &T) -> Result<(), CliError> {
     Ok(())
 }
 
+/// Prints an already encoded JSON document as the one `--json` answer.
+pub(crate) fn print_json_text(text: &str) {
+    JSON_PRINTED.store(true, std::sync::atomic::Ordering::SeqCst);
+    println!("{text}");
+}
+
 /// Whether the one `--json` document has been printed.
 pub(crate) fn json_printed() -> bool {
     JSON_PRINTED.load(std::sync::atomic::Ordering::SeqCst)

@@ -9,6 +9,7 @@ use regionflip_probe::{ProbeLimits, ProbeTarget, ProbeVerdict, probe};
 use serde::Serialize;
 
 use crate::args::{GlobalArgs, ProbeArgs};
+use crate::context::print_json;
 use crate::error::CliError;
 
 /// The `--json` document.
@@ -48,9 +49,7 @@ pub(crate) async fn run(global: &GlobalArgs, args: ProbeArgs) -> Result<(), CliE
             healthy: unhealthy == 0,
             probes: &verdicts,
         };
-        let text = serde_json::to_string_pretty(&report)
-            .map_err(|e| CliError::Failed(format!("cannot write the report: {e}")))?;
-        println!("{text}");
+        print_json(&report)?;
     }
     if unhealthy == 0 {
         Ok(())

@@ -15,7 +15,11 @@ fn label() -> impl Strategy<Value = String> {
 /// leading wildcard label.
 fn record_name() -> impl Strategy<Value = String> {
     (any::<bool>(), prop::collection::vec(label(), 2..5)).prop_map(|(wildcard, labels)| {
-        let mut name = if wildcard { "*.".to_string() } else { String::new() };
+        let mut name = if wildcard {
+            "*.".to_string()
+        } else {
+            String::new()
+        };
         name.push_str(&labels.join("."));
         name.push('.');
         name

@@ -495,14 +495,21 @@ async fn a_second_record_whose_name_differs_only_in_punctuation_owns_nothing_of_
         checks: first.checks.clone(),
         cloudwatch: first.cloudwatch.clone(),
     };
-    assert_ne!(second.config.state_alarm_name(), first.config.state_alarm_name());
+    assert_ne!(
+        second.config.state_alarm_name(),
+        first.config.state_alarm_name()
+    );
     let report = second.init(false).await.unwrap();
     assert!(
         report.existing.is_empty(),
         "the second record's init found the first's resources: {:?}",
         report.existing
     );
-    assert_eq!(gate_alarms(&first), first_gates, "the first record's gate alarms changed");
+    assert_eq!(
+        gate_alarms(&first),
+        first_gates,
+        "the first record's gate alarms changed"
+    );
     assert_eq!(
         [first.state_holder(EAST), first.state_holder(WEST)],
         first_state,

@@ -248,7 +248,7 @@ async fn drill(
     let summary = report.summary();
     if global.json {
         eprint!("{summary}");
-        println!("{json}");
+        crate::context::print_json_text(&json);
     } else {
         print!("{summary}");
     }

@@ -135,7 +135,10 @@ async fn commands_the_rules_refuse_exit_3_and_print_their_report() {
         setup.run(&["--json", "failover", "--to", OTHER_REGION]),
         3,
     );
-    assert_eq!(report["decision"]["outcome"]["outcome"], "refused", "{report}");
+    assert_eq!(
+        report["decision"]["outcome"]["outcome"], "refused",
+        "{report}"
+    );
     // Forced, it moves; then home fails, and an unforced failback there is refused.
     check(
         "forced failover",
@@ -149,7 +152,10 @@ async fn commands_the_rules_refuse_exit_3_and_print_their_report() {
         setup.run(&["--json", "failback"]),
         3,
     );
-    assert_eq!(report["decision"]["outcome"]["outcome"], "refused", "{report}");
+    assert_eq!(
+        report["decision"]["outcome"]["outcome"], "refused",
+        "{report}"
+    );
     // init refuses a record it did not create (crates/cli/tests/moto/records_mode.rs
     // shows the record; here only the code and the document).
 }

@@ -179,7 +179,10 @@ alarms = ["{name}-errors-{OTHER_REGION}"]
     }
 
     async fn state_in(&self, region: &str) -> Option<EngineState> {
-        let alarm_name = format!("regionflip-state-{}", regionflip_core::resources::slug_of(&self.record));
+        let alarm_name = format!(
+            "regionflip-state-{}",
+            regionflip_core::resources::slug_of(&self.record)
+        );
         let alarms = self
             .aws
             .cloudwatch
