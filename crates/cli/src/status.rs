@@ -3,7 +3,8 @@
 //! One [`Watcher::observe_and_decide`](regionflip_watcher::Watcher::observe_and_decide)
 //! — the watcher's own reads and the engine's own rules, with nothing applied — so what
 //! status shows is exactly what the next automatic pass would see and decide: the active
-//! region, every region's alarms, endpoint check and guards with the verdict drawn from
+//! region, every region's alarms, endpoint check, the watcher's own probe of its health
+//! endpoint and guards with the verdict drawn from
 //! them, in `health-gate` mode the gate values the rules imply, the last transition, when
 //! a pending failback becomes eligible, the pause flag, the failback hold and the state
 //! sequence. `--json` prints the same as one JSON object.
@@ -82,6 +83,13 @@ struct RegionView {
     evidence: Vec<String>,
     alarms: Vec<SignalView>,
     endpoint: Option<SignalView>,
+    /// The watcher's own probe of `health_url`: `healthy`, `failing`, `timed out`.
+    probe: Option<SignalView>,
+    /// The verdict if the region served traffic: whether the rules would make it leave.
+    as_active: Health,
+    /// Alarms without data on this region, which serves no traffic, counted as idle
+    /// (neither for nor against it): a passive standby's request alarms.
+    idle_alarms: Vec<String>,
     guards: Vec<SignalView>,
     blocking_guard: Option<String>,
     /// `health-gate` mode: the gate value the rules imply (true: open).
@@ -169,6 +177,9 @@ impl Status {
                     endpoint: observed
                         .and_then(|o| o.endpoint.as_ref())
                         .map(|e| signal_view(e, endpoint_word)),
+                    probe: observed.and_then(|o| o.probe.as_ref()).map(probe_view),
+                    as_active: health.as_active.health,
+                    idle_alarms: health.idle_alarms.clone(),
                     guards: signals(observed, |o| &o.guards, alarm_word),
                     blocking_guard: health.blocking_guard.clone(),
                     gate_open: gates.and_then(|gates| {
@@ -289,7 +300,7 @@ impl Status {
             if gate_mode {
                 header.push("GATE");
             }
-            header.extend(["ALARMS", "ENDPOINT", "GUARDS"]);
+            header.extend(["ALARMS", "ENDPOINT", "PROBE", "GUARDS"]);
             header.into_iter().map(String::from).collect::<Vec<_>>()
         }];
         for region in &self.regions {
@@ -314,6 +325,12 @@ impl Status {
                     .endpoint
                     .as_ref()
                     .map_or("-".into(), |e| e.status.clone()),
+            );
+            row.push(
+                region
+                    .probe
+                    .as_ref()
+                    .map_or("-".into(), |p| p.status.clone()),
             );
             row.push(list(&region.guards));
             rows.push(row);
@@ -374,6 +391,22 @@ fn signals(
 
 fn alarm_word(ok: bool) -> &'static str {
     if ok { "OK" } else { "ALARM" }
+}
+
+/// The watcher's probe of a region's health endpoint, for people and for `--json`.
+fn probe_view(probe: &regionflip_core::ProbeReading) -> SignalView {
+    use regionflip_core::ProbeOutcome;
+    let (status, detail) = match &probe.outcome {
+        ProbeOutcome::Healthy => ("healthy".to_string(), None),
+        ProbeOutcome::Failing(why) => ("failing".to_string(), Some(why.clone())),
+        ProbeOutcome::TimedOut(why) => ("timed out".to_string(), Some(why.clone())),
+    };
+    SignalView {
+        name: probe.url.clone(),
+        status,
+        detail,
+        since: None,
+    }
 }
 
 fn endpoint_word(ok: bool) -> &'static str {
