@@ -78,6 +78,23 @@ pub enum EvidenceRow {
 }
 
 impl EvidenceRow {
+    /// Every row, in the table's order.
+    pub const ALL: [EvidenceRow; 13] = [
+        EvidenceRow::AlarmInAlarm,
+        EvidenceRow::CheckUnhealthy,
+        EvidenceRow::ProbeFails,
+        EvidenceRow::Unreachable,
+        EvidenceRow::UnreachableButCheckHealthy,
+        EvidenceRow::ProbeFailsAlone,
+        EvidenceRow::AlarmsUnreadable,
+        EvidenceRow::NoDataUnknown,
+        EvidenceRow::CheckHealthy,
+        EvidenceRow::ProbeHealthyOnly,
+        EvidenceRow::NoEndpointEvidence,
+        EvidenceRow::AlarmsOkNoEndpointSource,
+        EvidenceRow::NothingVouches,
+    ];
+
     /// The verdict this row gives.
     pub fn health(self) -> Health {
         match self {

@@ -266,17 +266,7 @@ impl MemoryCloudWatch {
     /// Sets an alarm's description (creating an OK alarm if needed), as `init` or a
     /// person editing the alarm would.
     pub fn set_description(&self, region: &str, name: &str, description: &str) {
-        let mut inner = lock(&self.inner);
-        let entry = inner
-            .alarms
-            .entry((region.to_string(), name.to_string()))
-            .or_insert_with(|| AlarmReading {
-                name: name.to_string(),
-                state: AlarmState::Ok,
-                since: Some(0),
-                description: None,
-            });
-        entry.description = Some(description.to_string());
+        write_description(&mut lock(&self.inner), region, name, description);
     }
 
     /// Adds `AWS/Route53 HealthCheckStatus` samples for a check.
@@ -320,6 +310,16 @@ impl MemoryCloudWatch {
             .and_then(|a| a.description.clone())
     }
 
+    /// `PutMetricAlarm`: creates the alarm (OK, as moto does; real AWS starts it in
+    /// INSUFFICIENT_DATA — the tests that care set its state) or rewrites its
+    /// description, keeping its state, as a rewrite does on AWS.
+    fn put_alarm(&self, region: &str, name: &str, description: &str) -> Result<(), AwsError> {
+        let mut inner = lock(&self.inner);
+        MemoryCloudWatch::check(&inner, region)?;
+        write_description(&mut inner, region, name, description);
+        Ok(())
+    }
+
     fn check(inner: &CloudWatchState, region: &str) -> Result<(), AwsError> {
         if inner.unreachable.contains(region) {
             return Err(AwsError::Unreachable(format!(
@@ -328,6 +328,20 @@ impl MemoryCloudWatch {
         }
         Ok(())
     }
+}
+
+/// Creates the alarm (OK) if needed and sets its description, keeping its state.
+fn write_description(inner: &mut CloudWatchState, region: &str, name: &str, description: &str) {
+    let entry = inner
+        .alarms
+        .entry((region.to_string(), name.to_string()))
+        .or_insert_with(|| AlarmReading {
+            name: name.to_string(),
+            state: AlarmState::Ok,
+            since: Some(0),
+            description: None,
+        });
+    entry.description = Some(description.to_string());
 }
 
 impl CloudWatchApi for MemoryCloudWatch {
@@ -384,17 +398,7 @@ impl CloudWatchApi for MemoryCloudWatch {
     }
 
     async fn put_state_alarm(&self, region: &str, alarm: &StateAlarm) -> Result<(), AwsError> {
-        let mut inner = lock(&self.inner);
-        MemoryCloudWatch::check(&inner, region)?;
-        let key = (region.to_string(), alarm.name.clone());
-        let entry = inner.alarms.entry(key).or_insert_with(|| AlarmReading {
-            name: alarm.name.clone(),
-            state: AlarmState::Ok,
-            since: Some(0),
-            description: None,
-        });
-        entry.description = Some(alarm.description.clone());
-        Ok(())
+        self.put_alarm(region, &alarm.name, &alarm.description)
     }
 }
 
@@ -513,20 +517,7 @@ impl HealthCheckApi for MemoryHealthChecks {
 
 impl GateAlarmApi for MemoryCloudWatch {
     async fn put_gate_alarm(&self, region: &str, alarm: &GateAlarm) -> Result<(), AwsError> {
-        let mut inner = lock(&self.inner);
-        MemoryCloudWatch::check(&inner, region)?;
-        // Rewriting an alarm keeps its state, as PutMetricAlarm does.
-        let entry = inner
-            .alarms
-            .entry((region.to_string(), alarm.name.clone()))
-            .or_insert_with(|| AlarmReading {
-                name: alarm.name.clone(),
-                state: AlarmState::Ok,
-                since: Some(0),
-                description: None,
-            });
-        entry.description = Some(alarm.description.clone());
-        Ok(())
+        self.put_alarm(region, &alarm.name, &alarm.description)
     }
 }
 

@@ -20,7 +20,7 @@ use serde_json::Value;
 
 use crate::harness::health::HealthProcess;
 use crate::harness::records::{HOME, region_of_target};
-use crate::harness::{ConfigFile, Run, regionflip, shared_moto};
+use crate::harness::{ConfigFile, Run, TestZone, create_region_stack, regionflip};
 
 /// One test's deployment: zone, alarms, endpoint checks, health endpoints, config.
 struct World {
@@ -37,11 +37,13 @@ impl World {
     /// Initialised in `mode`, traffic home, no `HealthCheckStatus` published, the
     /// standby's alarm in INSUFFICIENT_DATA.
     async fn new(name: &str, mode: &str) -> World {
-        let moto = shared_moto();
-        let aws = regionflip_local_aws::seed::clients(&moto).await;
-        let zone_name = format!("{name}.regionflip.test");
-        let zone = regionflip_local_aws::seed::create_zone(&aws, &zone_name).await;
-        let record = format!("api.{zone_name}");
+        let test_zone = TestZone::new(name).await;
+        let (moto, aws, zone, record) = (
+            test_zone.moto.clone(),
+            test_zone.aws.clone(),
+            test_zone.zone.clone(),
+            test_zone.record.clone(),
+        );
         let alarm_prefix = format!("{name}-errors");
         let endpoints = [
             HealthProcess::start(HOME),
@@ -52,32 +54,18 @@ impl World {
             (HOME, &endpoints[0], "east"),
             (OTHER_REGION, &endpoints[1], "west"),
         ] {
-            regionflip_local_aws::seed::create_alarm(
-                &aws,
+            // What each region's SAM stack creates; Route 53 never reports on it here.
+            let check = create_region_stack(
+                &test_zone,
                 region,
                 &format!("{alarm_prefix}-{region}"),
+                HealthCheckConfig::builder()
+                    .r#type(HealthCheckType::HttpStrMatch)
+                    .ip_address("127.0.0.1")
+                    .port(i32::from(endpoint.port()))
+                    .search_string("regionflip-healthy"),
             )
             .await;
-            // What each region's SAM stack creates; Route 53 never reports on it here.
-            let check = aws
-                .route53
-                .client()
-                .create_health_check()
-                .caller_reference(format!("stack-{name}-{region}"))
-                .health_check_config(
-                    HealthCheckConfig::builder()
-                        .r#type(HealthCheckType::HttpStrMatch)
-                        .ip_address("127.0.0.1")
-                        .port(i32::from(endpoint.port()))
-                        .resource_path("/health")
-                        .search_string("regionflip-healthy")
-                        .build()
-                        .unwrap(),
-                )
-                .send()
-                .await
-                .unwrap();
-            let check = check.health_check().unwrap().id().to_owned();
             regions.push_str(&format!(
                 r#"
 [[regions]]

@@ -8,7 +8,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::harness::{ConfigFile, Run, regionflip, shared_moto};
+use crate::harness::{ConfigFile, Run, TestZone, create_region_stack, regionflip};
 use aws_sdk_cloudwatch::types::{Dimension, StateValue, Statistic};
 use aws_sdk_route53::types::{HealthCheckConfig, HealthCheckType, TagResourceType};
 use aws_smithy_types::DateTime;
@@ -33,38 +33,27 @@ struct Setup {
 
 impl Setup {
     async fn new(name: &str) -> Setup {
-        let moto = shared_moto();
-        let aws = regionflip_local_aws::seed::clients(&moto).await;
-        let zone_name = format!("{name}.regionflip.test");
-        let zone = regionflip_local_aws::seed::create_zone(&aws, &zone_name).await;
-        let record = format!("api.{zone_name}");
+        let test_zone = TestZone::new(name).await;
+        let (moto, aws, zone, record) = (
+            test_zone.moto.clone(),
+            test_zone.aws.clone(),
+            test_zone.zone.clone(),
+            test_zone.record.clone(),
+        );
         let mut endpoint_checks = Vec::new();
         for region in [HOME, OTHER_REGION] {
-            regionflip_local_aws::seed::create_alarm(
-                &aws,
+            // What each region's SAM stack creates: an HTTPS string-match check.
+            let check = create_region_stack(
+                &test_zone,
                 region,
                 &format!("{name}-errors-{region}"),
+                HealthCheckConfig::builder()
+                    .r#type(HealthCheckType::HttpsStrMatch)
+                    .fully_qualified_domain_name(format!("health.{region}.{name}.regionflip.test"))
+                    .search_string("\"status\":\"ok\""),
             )
             .await;
-            // What each region's SAM stack creates: an HTTPS string-match check.
-            let check = aws
-                .route53
-                .client()
-                .create_health_check()
-                .caller_reference(format!("stack-{name}-{region}"))
-                .health_check_config(
-                    HealthCheckConfig::builder()
-                        .r#type(HealthCheckType::HttpsStrMatch)
-                        .fully_qualified_domain_name(format!("health.{region}.{zone_name}"))
-                        .resource_path("/health")
-                        .search_string("\"status\":\"ok\"")
-                        .build()
-                        .unwrap(),
-                )
-                .send()
-                .await
-                .unwrap();
-            endpoint_checks.push(check.health_check().unwrap().id().to_owned());
+            endpoint_checks.push(check);
         }
         let config = ConfigFile::new(
             name,

@@ -29,6 +29,54 @@ pub(crate) fn shared_moto() -> Arc<MotoServer> {
     server
 }
 
+/// One test's own hosted zone in the shared moto, and the record it serves.
+pub(crate) struct TestZone {
+    pub(crate) moto: Arc<MotoServer>,
+    pub(crate) aws: regionflip_watcher::aws::AwsClients,
+    /// The hosted zone's id.
+    pub(crate) zone: String,
+    /// The record users resolve: `api.<name>.regionflip.test`.
+    pub(crate) record: String,
+}
+
+impl TestZone {
+    /// A zone named after `name`, so tests sharing one moto keep out of each other's way.
+    pub(crate) async fn new(name: &str) -> TestZone {
+        let moto = shared_moto();
+        let aws = regionflip_local_aws::seed::clients(&moto).await;
+        let zone_name = format!("{name}.regionflip.test");
+        let zone = regionflip_local_aws::seed::create_zone(&aws, &zone_name).await;
+        TestZone {
+            moto,
+            aws,
+            zone,
+            record: format!("api.{zone_name}"),
+        }
+    }
+}
+
+/// Creates what each region's SAM stack creates: the API's alarm `alarm` (OK) and a
+/// string-match health check of the endpoint with `config`'s target; returns its id.
+pub(crate) async fn create_region_stack(
+    zone: &TestZone,
+    region: &str,
+    alarm: &str,
+    config: aws_sdk_route53::types::builders::HealthCheckConfigBuilder,
+) -> String {
+    regionflip_local_aws::seed::create_alarm(&zone.aws, region, alarm).await;
+    let check = zone
+        .aws
+        .route53
+        .client()
+        .create_health_check()
+        .caller_reference(format!("stack-{}-{region}", zone.record))
+        .health_check_config(config.resource_path("/health").build().unwrap())
+        .send()
+        .await
+        .unwrap();
+    check.health_check().unwrap().id().to_owned()
+}
+
 /// A configuration file in the temporary directory, removed when dropped.
 pub(crate) struct ConfigFile {
     path: PathBuf,

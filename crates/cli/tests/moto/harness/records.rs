@@ -7,7 +7,7 @@ use regionflip_core::RecordSet;
 use regionflip_watcher::aws::AwsClients;
 use regionflip_watcher::ports::Route53Api;
 
-use super::{ConfigFile, Run, regionflip, shared_moto};
+use super::{ConfigFile, Run, TestZone, regionflip};
 use regionflip_local_aws::moto::MotoServer;
 use regionflip_local_aws::seed::OTHER_REGION;
 
@@ -54,11 +54,12 @@ pub(crate) struct RecordsSetup {
 impl RecordsSetup {
     /// A zone named after `name` and the two regions' alarms, all OK.
     pub(crate) async fn new(name: &str, failback: &str) -> RecordsSetup {
-        let moto = shared_moto();
-        let aws = regionflip_local_aws::seed::clients(&moto).await;
-        let zone_name = format!("{name}.regionflip.test");
-        let zone = regionflip_local_aws::seed::create_zone(&aws, &zone_name).await;
-        let record = format!("api.{zone_name}");
+        let TestZone {
+            moto,
+            aws,
+            zone,
+            record,
+        } = TestZone::new(name).await;
         let alarm_prefix = format!("{name}-api");
         for region in [HOME, OTHER_REGION] {
             regionflip_local_aws::seed::create_alarm(
