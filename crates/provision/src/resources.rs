@@ -404,7 +404,7 @@ pub(crate) fn stale(config: &Config, slot: &CheckSlot, ids: &CheckIds) -> Option
                 health_threshold: wanted_threshold,
             },
         ) => {
-            let Some(mut wanted) = planned
+            let Some(wanted) = planned
                 .iter()
                 .map(|child| resolve_ref(child, ids))
                 .collect::<Option<Vec<String>>>()
@@ -414,16 +414,21 @@ pub(crate) fn stale(config: &Config, slot: &CheckSlot, ids: &CheckIds) -> Option
                     children.join(", ")
                 ));
             };
-            let mut have = children.clone();
-            have.sort();
-            wanted.sort();
-            (have != wanted || health_threshold != wanted_threshold).then(|| {
-                format!(
-                    "it needs {health_threshold} of [{}], not {wanted_threshold} of [{}]",
-                    children.join(", "),
-                    wanted.join(", ")
-                )
-            })
+            // Route 53 does not promise the children's order: they compare as a set.
+            let sorted = |list: &[String]| {
+                let mut list = list.to_vec();
+                list.sort();
+                list
+            };
+            (sorted(children) != sorted(&wanted) || health_threshold != wanted_threshold).then(
+                || {
+                    format!(
+                        "it needs {health_threshold} of [{}], not {wanted_threshold} of [{}]",
+                        children.join(", "),
+                        wanted.join(", ")
+                    )
+                },
+            )
         }
         _ => None,
     }

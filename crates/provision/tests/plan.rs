@@ -470,7 +470,7 @@ struct Afterwards {
 
 /// The id the stack gives `region`'s endpoint check when it replaces it.
 fn replaced_endpoint(region: &str) -> String {
-    format!("0f7c4c1e-9999-4a4a-8b8b-{:0>12}", short(region).len())
+    format!("0f7c4c1e-9999-4a4a-8b8b-{:0>12}", short(region))
 }
 
 fn build(r: &Row) -> Result<(Config, World), String> {
