@@ -40,7 +40,7 @@ import shlex
 import subprocess
 import sys
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -56,6 +56,7 @@ REGIONAL_PARAMETERS = {
     "AlarmTopicArn",
     "WatcherState",
     "WatcherTickSchedule",
+    "WatcherReservedConcurrency",
     "WatcherWaitInSyncSecs",
 }
 REGIONAL_PREFIXES = ("Health",)
@@ -148,6 +149,9 @@ class EndpointCheck:
     id: str
     url: str | None = None
     search: str | None = None
+    # RequestInterval: what tells a check the stack uses now from one it retained when a
+    # change of HealthCheckInterval replaced it (template.yaml: UpdateReplacePolicy Retain).
+    interval: int | None = field(default=None, compare=False)
 
 
 def probed_url(config: dict) -> str | None:
@@ -203,13 +207,15 @@ def discover_endpoint_checks(
                 check_id = tag_set["ResourceId"]
                 config = configs.get(check_id, {})
                 found[region].append(
-                    EndpointCheck(check_id, probed_url(config), config.get("SearchString"))
+                    EndpointCheck(check_id, probed_url(config), config.get("SearchString"),
+                                  config.get("RequestInterval"))
                 )
     return found
 
 
 def fill_from_endpoint_checks(
-    params: dict[str, str], own_region: str, found: dict[str, list[EndpointCheck]]
+    params: dict[str, str], own_region: str, found: dict[str, list[EndpointCheck]],
+    intervals: dict[str, int] | None = None,
 ) -> list[str]:
     """Sets the other regions' RegionNHealthCheckId, RegionNHealthUrl and
     RegionNHealthSearch from `found`, and this region's RegionNHealthSearch to its own
@@ -217,7 +223,13 @@ def fill_from_endpoint_checks(
 
     A value given explicitly (samconfig, --set) wins, as for the check id, except a search
     string that contradicts what the region's endpoint check searches for: every probe of
-    that region would fail, so that is refused."""
+    that region would fail, so that is refused.
+
+    Two checks tagged for one region are either two stacks serving one record there
+    (refused) or the check a stack uses and the one it retained when a change of
+    HealthCheckInterval replaced it: `intervals` (each region's HealthCheckInterval, from
+    its samconfig environment) tells the one in use, and the retained one is named so
+    that the operator deletes it once `regionflip init` has moved everything off it."""
     missing = []
     for slot, region in configured_regions(params):
         id_key, url_key, search_key = (
@@ -231,7 +243,20 @@ def fill_from_endpoint_checks(
         checks = found.get(region, [])
         if params.get(id_key):
             checks = [c for c in checks if c.id == params[id_key]]
-        elif len(checks) > 1:
+        elif len(checks) > 1 and intervals and region in intervals:
+            current = [c for c in checks if c.interval == intervals[region]]
+            if len(current) == 1:
+                retained = [c.id for c in checks if c is not current[0]]
+                print(
+                    f"deploy-region: {region}'s endpoint check is {current[0].id} (interval "
+                    f"{intervals[region]} s); {', '.join(retained)} was retained when it was "
+                    f"replaced. Run regionflip init (it moves the CALCULATED check or the "
+                    f"records onto {current[0].id}), redeploy every region, then delete "
+                    f"{', '.join(retained)} (docs/deploy.md, \"Replacing an endpoint check\")",
+                    file=sys.stderr,
+                )
+                checks = current
+        if not params.get(id_key) and len(checks) > 1:
             raise DeployError(
                 f"{len(checks)} endpoint checks are tagged regionflip:record={params['RecordName']} "
                 f"regionflip:region={region} ({', '.join(c.id for c in checks)}): two stacks serve "
@@ -271,6 +296,28 @@ def package_template(out: Path, target_dir: Path) -> Path:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(template, indent=1))
     return out
+
+
+def check_intervals(config: dict, default: int | None = None) -> dict[str, int]:
+    """Each region's HealthCheckInterval (its endpoint check's RequestInterval), from the
+    samconfig environment that deploys to it; the template's default where unset."""
+    if default is None:
+        try:
+            default = int(template_defaults().get("HealthCheckInterval", "30"))
+        except ImportError:  # cfn-lint reads the template; without it, the template's 30
+            default = 30
+    intervals = {}
+    for name, table in config.items():
+        if not isinstance(table, dict) or "parameters" not in table.get("deploy", {}):
+            continue
+        parameters = table["deploy"]["parameters"]
+        region = parameters.get("region") or name
+        overrides = parse_overrides(parameters.get("parameter_overrides"))
+        try:
+            intervals[region] = int(overrides.get("HealthCheckInterval", default))
+        except ValueError:
+            continue
+    return intervals
 
 
 def template_defaults() -> dict[str, str]:
@@ -392,7 +439,7 @@ def main(argv: list[str]) -> int:
 
         others = [r for r in regions if r != args.region]
         found = {} if args.no_discover else discover_endpoint_checks(params["RecordName"], others)
-        missing = fill_from_endpoint_checks(params, args.region, found)
+        missing = fill_from_endpoint_checks(params, args.region, found, check_intervals(config))
         if missing and params.get("WatcherState", "ENABLED") == "ENABLED":
             print(
                 f"deploy-region: no endpoint check (health check id, health URL) found for "
@@ -431,7 +478,8 @@ def write_cli_config(args, config: dict) -> int:
     params.update(parse_overrides(args.set))
     regions = [region for _, region in configured_regions(params)]
     found = {} if args.no_discover else discover_endpoint_checks(params["RecordName"], regions)
-    missing = fill_from_endpoint_checks(params, own_region="", found=found)
+    missing = fill_from_endpoint_checks(params, own_region="", found=found,
+                                        intervals=check_intervals(config))
     if missing:
         print(f"deploy-region: no endpoint check found for {', '.join(missing)}; deploy it first "
               "(the CLI then sees that region without its endpoint check and health URL)",

@@ -90,9 +90,11 @@ class Resolver:
     """Evaluates intrinsic functions for one stack: parameter values and a region."""
 
     def __init__(self, template: dict, overrides: dict[str, str], region: str,
-                 account: str = ACCOUNT, stack_name: str = "regionflip-api"):
+                 account: str = ACCOUNT, stack_name: str = "regionflip-api",
+                 partition: str = "aws"):
         self.template = template
         self.region = region
+        self.partition = partition
         self.account = account
         self.stack_name = stack_name
         self.params: dict[str, object] = {}
@@ -146,7 +148,7 @@ class Resolver:
         pseudo = {
             "AWS::Region": self.region,
             "AWS::AccountId": self.account,
-            "AWS::Partition": "aws",
+            "AWS::Partition": self.partition,
             "AWS::URLSuffix": "amazonaws.com",
             "AWS::StackName": self.stack_name,
             "AWS::NoValue": NO_VALUE,

@@ -321,3 +321,49 @@ class CliConfig(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class ReplacedEndpointChecks(unittest.TestCase):
+    """CloudFormation replaces an endpoint check when HealthCheckInterval changes
+    (RequestInterval is create-only) and, with UpdateReplacePolicy Retain, keeps the old
+    one: two checks carry the region's tags until the operator deletes the old one."""
+
+    def test_the_check_at_the_region_s_interval_is_the_one_in_use(self):
+        retained = deploy.EndpointCheck("0f7c4c1e-2222-4a4a-8b8b-00000000old0", WEST_URL,
+                                        "regionflip-healthy", 30)
+        current = deploy.EndpointCheck(WEST_CHECK, WEST_URL, "regionflip-healthy", 10)
+        params = two_regions()
+        err = StringIO()
+        with redirect_stderr(err):
+            missing = deploy.fill_from_endpoint_checks(
+                params, "us-east-1", {"us-west-2": [retained, current]}, {"us-west-2": 10})
+        self.assertEqual(missing, [])
+        self.assertEqual(params["Region2HealthCheckId"], WEST_CHECK)
+        self.assertIn(retained.id, err.getvalue(), "the retained check is named for deletion")
+        self.assertIn("regionflip init", err.getvalue())
+
+    def test_two_checks_at_the_same_interval_are_still_two_stacks(self):
+        other = deploy.EndpointCheck("0f7c4c1e-2222-4a4a-8b8b-0000000other", WEST_URL,
+                                     "regionflip-healthy", 10)
+        current = deploy.EndpointCheck(WEST_CHECK, WEST_URL, "regionflip-healthy", 10)
+        with self.assertRaisesRegex(deploy.DeployError, "two stacks serve one record"):
+            deploy.fill_from_endpoint_checks(two_regions(), "us-east-1",
+                                             {"us-west-2": [other, current]}, {"us-west-2": 10})
+
+    def test_discovery_reads_each_check_s_interval(self):
+        route53 = FakeRoute53({WEST_CHECK: endpoint_tags("us-west-2")},
+                              {WEST_CHECK: check_config(WEST_URL)})
+        found = deploy.discover_endpoint_checks(RECORD, ["us-west-2"], route53)
+        self.assertEqual(found["us-west-2"][0].interval, 10)
+
+    def test_each_region_s_interval_comes_from_its_own_environment(self):
+        config = {
+            "us-east-1": {"deploy": {"parameters": {"region": "us-east-1",
+                                                    "parameter_overrides": "HealthCheckInterval=10"}}},
+            "us-west-2": {"deploy": {"parameters": {"region": "us-west-2"}}},
+        }
+        self.assertEqual(deploy.check_intervals(config, default=30), {"us-east-1": 10, "us-west-2": 30})
+
+    def test_reserved_concurrency_is_each_region_s_own(self):
+        # Each region's account quota differs; it is no routing parameter.
+        self.assertFalse(deploy.is_routing_parameter("WatcherReservedConcurrency"))

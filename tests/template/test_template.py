@@ -448,7 +448,8 @@ class WatcherConfiguration(unittest.TestCase):
 
     def test_function_settings(self):
         props = TEMPLATE["Resources"]["WatcherFunction"]["Properties"]
-        self.assertEqual(props["ReservedConcurrentExecutions"], 1, "one pass at a time per region")
+        self.assertEqual(resolver().resolve(props)["ReservedConcurrentExecutions"], "1",
+                         "one pass at a time per region, by default")
         for wait in TEMPLATE["Parameters"]["WatcherWaitInSyncSecs"]["AllowedValues"]:
             timeout = int(resolver(WatcherWaitInSyncSecs=wait).resolve(props["Timeout"]))
             self.assertGreaterEqual(timeout, 30 + int(wait),
@@ -456,6 +457,20 @@ class WatcherConfiguration(unittest.TestCase):
         self.assertEqual(props["EventInvokeConfig"]["DestinationConfig"]["OnFailure"]["Type"], "SQS")
         tick = resolver().resolve(props["Events"]["Tick"])
         self.assertEqual(tick["Properties"]["Schedule"], "rate(1 minute)")
+
+
+    def test_reserved_concurrency_is_a_parameter_and_zero_reserves_none(self):
+        # Lambda keeps at least 100 executions unreserved ("you can reserve up to the
+        # unreserved account concurrency minus 100"): on an account with a low quota a
+        # reservation of 1 fails the deploy, so 0 must mean no reservation at all.
+        spec = TEMPLATE["Parameters"]["WatcherReservedConcurrency"]
+        self.assertEqual((spec["Type"], str(spec["Default"]), str(spec["MinValue"])), ("Number", "1", "0"))
+        props = TEMPLATE["Resources"]["WatcherFunction"]["Properties"]
+        self.assertNotIn("ReservedConcurrentExecutions",
+                         resolver(WatcherReservedConcurrency="0").resolve(props),
+                         "0 must leave ReservedConcurrentExecutions out (AWS::NoValue), not reserve 0: "
+                         "a reservation of 0 stops the function")
+        self.assertEqual(resolver(WatcherReservedConcurrency="3").resolve(props)["ReservedConcurrentExecutions"], "3")
 
 
 class HealthEndpoint(unittest.TestCase):
@@ -511,6 +526,93 @@ class HealthEndpoint(unittest.TestCase):
         self.assertEqual((setting["ResourcePath"], setting["HttpMethod"]), ("/*", "*"))
         self.assertGreater(int(setting["ThrottlingRateLimit"]), 0)
         self.assertGreater(int(setting["ThrottlingBurstLimit"]), 0)
+
+
+class EndpointCheckReplacement(unittest.TestCase):
+    def test_the_endpoint_check_is_retained_when_replaced_or_deleted(self):
+        # RequestInterval and Type are create-only: a change replaces the check, and
+        # CloudFormation deletes the old one, which Route 53 does not refuse while init's
+        # CALCULATED check or the failover records still use it. Retained, it keeps
+        # probing until `regionflip init` has moved them onto the new check.
+        check = TEMPLATE["Resources"]["EndpointHealthCheck"]
+        self.assertEqual(check.get("UpdateReplacePolicy"), "Retain")
+        self.assertEqual(check.get("DeletionPolicy"), "Retain")
+
+
+class AwsLimits(unittest.TestCase):
+    """Limits AWS enforces, checked where the user sets the values (field facts)."""
+
+    #: EventBridge: an event pattern is at most 2,048 characters by default (the quota
+    #: "Event pattern size" can be raised to 4,096, the API's maximum); a stack must
+    #: deploy without a quota request.
+    EVENT_PATTERN_LIMIT = 2048
+    #: Route 53's checker regions; a custom selection needs at least 3.
+    CHECKER_REGIONS = ["us-east-1", "us-west-1", "us-west-2", "eu-west-1", "ap-southeast-1",
+                       "ap-southeast-2", "ap-northeast-1", "sa-east-1"]
+
+    def longest_list(self, name: str) -> str:
+        """The value of alarm list `name` that costs the pattern most: one-character names
+        (each costs its quotes and a separator) up to the parameter's MaxLength."""
+        spec = TEMPLATE["Parameters"][name]
+        self.assertIn("MaxLength", spec, f"{name} needs a MaxLength: the alarm rule's pattern lists it")
+        value = ",".join(["x"] * ((int(spec["MaxLength"]) + 1) // 2))
+        self.assertTrue(re.fullmatch(spec["AllowedPattern"], value), f"{name} refuses {value[:20]}…")
+        return value
+
+    def test_alarm_lists_refuse_what_would_grow_the_pattern_unseen(self):
+        for slot in range(1, 5):
+            for kind in ("Alarms", "Guards"):
+                allowed = TEMPLATE["Parameters"][f"Region{slot}{kind}"]["AllowedPattern"]
+                for bad in ("a,,b", ",a", "a,", 'a"b', "a\\b", "caf\u00e9", "a\tb"):
+                    self.assertIsNone(re.fullmatch(allowed, bad),
+                                      f"Region{slot}{kind} accepts {bad!r}, which JSON escapes or "
+                                      "which adds an empty name to the pattern")
+                for good in ("", "api-5xx", "api-5xx,api latency p99 (eu),Team/Alarm:1"):
+                    self.assertTrue(re.fullmatch(allowed, good), f"Region{slot}{kind} refuses {good!r}")
+
+    def test_the_alarm_rule_fits_eventbridge_s_limit_with_the_longest_lists(self):
+        regions = {1: "us-east-1", 2: "us-west-2", 3: "eu-west-1", 4: "ap-southeast-1"}
+        values = overrides(Region3Name="eu-west-1", Region3Target="x3.example.com",
+                           Region4Name="ap-southeast-1", Region4Target="x4.example.com")
+        for slot in range(1, 5):
+            for kind in ("Alarms", "Guards"):
+                values[f"Region{slot}{kind}"] = self.longest_list(f"Region{slot}{kind}")
+        for slot, region in regions.items():
+            r = Resolver(TEMPLATE, values, region=region)
+            events = r.resolve(TEMPLATE["Resources"]["WatcherFunction"]["Properties"]["Events"])
+            (rule,) = [e for e in events.values() if e["Type"] == "EventBridgeRule"]
+            # json.dumps's ", " and ": " count more than CloudFormation may send: the
+            # worst case of the worst case.
+            text = json.dumps(rule["Properties"]["Pattern"])
+            self.assertLessEqual(len(text), self.EVENT_PATTERN_LIMIT,
+                                 f"region {slot}'s alarm rule pattern can reach {len(text)} characters")
+
+    def test_checker_regions_are_empty_or_at_least_three_of_route53_s(self):
+        spec = TEMPLATE["Parameters"]["HealthCheckRegions"]
+        allowed = spec["AllowedPattern"]
+        for good in ("", "us-east-1,eu-west-1,ap-southeast-1", ",".join(self.CHECKER_REGIONS)):
+            self.assertTrue(re.fullmatch(allowed, good), f"HealthCheckRegions refuses {good!r}")
+        for bad in ("us-east-1", "us-east-1,eu-west-1", "us-east-1,eu-west-1,eu-central-1",
+                    "us-east-1, eu-west-1, sa-east-1", "us-east-1,eu-west-1,sa-east-1,"):
+            self.assertIsNone(re.fullmatch(allowed, bad), f"HealthCheckRegions accepts {bad!r}")
+        check = TEMPLATE["Resources"]["EndpointHealthCheck"]["Properties"]
+        chosen = resolver(HealthCheckRegions="us-east-1,eu-west-1,sa-east-1").resolve(check)
+        self.assertEqual(chosen["HealthCheckConfig"]["Regions"], ["us-east-1", "eu-west-1", "sa-east-1"])
+        self.assertNotIn("Regions", resolver().resolve(check)["HealthCheckConfig"],
+                         "empty must mean Route 53's default (every checker region)")
+
+    def test_no_arn_names_the_aws_partition_literally(self):
+        # China (aws-cn) and GovCloud (aws-us-gov) ARNs differ: every ARN the template
+        # builds takes the partition from AWS::Partition.
+        text = (ROOT / "template.yaml").read_text()
+        self.assertNotIn("arn:aws:", text)
+        for partition in ("aws-cn", "aws-us-gov"):
+            r = Resolver(TEMPLATE, overrides(), region=ENVS[HOME]["region"], partition=partition)
+            for role in resources("AWS::IAM::Role"):
+                for statement in role_statements(role, r):
+                    for arn in as_list(statement.get("Resource", [])):
+                        if arn.startswith("arn:"):
+                            self.assertTrue(arn.startswith(f"arn:{partition}:"), f"{role}: {arn}")
 
 
 class Ownership(unittest.TestCase):

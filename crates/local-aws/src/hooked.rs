@@ -20,7 +20,7 @@ use std::future::Future;
 
 use regionflip_core::Change;
 use regionflip_provision::{
-    GateAlarm, GateAlarmApi, HealthCheckApi, HealthCheckInfo, NewHealthCheck,
+    CheckConfig, GateAlarm, GateAlarmApi, HealthCheckApi, HealthCheckInfo, NewHealthCheck,
 };
 use regionflip_watcher::ports::{
     AlarmReading, AwsError, ChangeError, CloudWatchApi, HealthSample, MetricDatum, RecordPage,
@@ -40,6 +40,8 @@ pub enum Operation {
     ListHealthChecks,
     /// Route 53 `CreateHealthCheck`.
     CreateHealthCheck,
+    /// Route 53 `UpdateHealthCheck`.
+    UpdateHealthCheck,
     /// Route 53 `ListTagsForResources`.
     ListTagsForResources,
     /// Route 53 `ChangeTagsForResource`.
@@ -65,6 +67,7 @@ impl Operation {
                 | Operation::GetChange
                 | Operation::ListHealthChecks
                 | Operation::CreateHealthCheck
+                | Operation::UpdateHealthCheck
                 | Operation::ListTagsForResources
                 | Operation::ChangeTagsForResource
         )
@@ -94,6 +97,10 @@ pub enum Call<'a> {
     ListHealthChecks,
     CreateHealthCheck {
         check: &'a NewHealthCheck,
+    },
+    UpdateHealthCheck {
+        id: &'a str,
+        config: &'a CheckConfig,
     },
     HealthCheckTags {
         ids: &'a [String],
@@ -135,6 +142,7 @@ impl Call<'_> {
             Call::ChangeInSync { .. } => Operation::GetChange,
             Call::ListHealthChecks => Operation::ListHealthChecks,
             Call::CreateHealthCheck { .. } => Operation::CreateHealthCheck,
+            Call::UpdateHealthCheck { .. } => Operation::UpdateHealthCheck,
             Call::HealthCheckTags { .. } => Operation::ListTagsForResources,
             Call::TagHealthCheck { .. } => Operation::ChangeTagsForResource,
             Call::DescribeAlarms { .. } => Operation::DescribeAlarms,
@@ -452,6 +460,16 @@ impl<T: HealthCheckApi, H: Hook> HealthCheckApi for Hooked<T, H> {
             CheckId,
             as_aws,
             self.inner.create_health_check(check)
+        )
+    }
+
+    async fn update_health_check(&self, id: &str, config: &CheckConfig) -> Result<(), AwsError> {
+        hooked_call!(
+            self,
+            Call::UpdateHealthCheck { id, config },
+            Done,
+            as_aws,
+            self.inner.update_health_check(id, config)
         )
     }
 

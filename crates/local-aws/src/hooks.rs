@@ -37,6 +37,8 @@ pub struct CallCounts {
     pub list_health_checks: usize,
     /// `CreateHealthCheck`, including those that returned an existing check.
     pub create_health_check: usize,
+    /// `UpdateHealthCheck`.
+    pub update_health_check: usize,
     /// `ListTagsForResources` and `ChangeTagsForResource`.
     pub health_check_tags: usize,
     /// `DescribeAlarms`.
@@ -57,6 +59,7 @@ impl CallCounts {
             + self.get_change
             + self.list_health_checks
             + self.create_health_check
+            + self.update_health_check
             + self.health_check_tags
     }
 
@@ -73,6 +76,7 @@ impl CallCounts {
             get_change: op(self.get_change, other.get_change),
             list_health_checks: op(self.list_health_checks, other.list_health_checks),
             create_health_check: op(self.create_health_check, other.create_health_check),
+            update_health_check: op(self.update_health_check, other.update_health_check),
             health_check_tags: op(self.health_check_tags, other.health_check_tags),
             describe_alarms: op(self.describe_alarms, other.describe_alarms),
             put_metric_data: op(self.put_metric_data, other.put_metric_data),
@@ -93,6 +97,7 @@ impl CallCounts {
             Operation::GetChange => &mut self.get_change,
             Operation::ListHealthChecks => &mut self.list_health_checks,
             Operation::CreateHealthCheck => &mut self.create_health_check,
+            Operation::UpdateHealthCheck => &mut self.update_health_check,
             Operation::ListTagsForResources | Operation::ChangeTagsForResource => {
                 &mut self.health_check_tags
             }

@@ -10,7 +10,13 @@
 //! * DELETE must match the stored record exactly (name, type, set identifier, TTL,
 //!   values, alias, health check); CREATE of an existing record fails;
 //! * records list in Route 53's order (labels reversed, then type, then set identifier);
-//! * a whole region's CloudWatch can be made unreachable, as in a regional event.
+//! * a whole region's CloudWatch can be made unreachable, as in a regional event;
+//! * a `CLOUDWATCH_METRIC` health check copies its alarm's settings when it is created
+//!   and keeps that copy, whatever happens to the alarm, until `UpdateHealthCheck`
+//!   (Route 53 "doesn't automatically update the alarm settings in the health check");
+//!   a check on an alarm that does not exist is refused;
+//! * deleting a health check is never refused, even while records or CALCULATED checks
+//!   still refer to it (Route 53 does not check).
 //!
 //! Counting calls and injecting faults are hooks ([`crate::hooks`]), not part of the models.
 //!
@@ -22,7 +28,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use regionflip_core::{Change, ChangeAction, ProbeOutcome, RecordSet};
 
 use regionflip_provision::{
-    CheckConfig, GateAlarm, GateAlarmApi, HealthCheckApi, HealthCheckInfo, NewHealthCheck,
+    AlarmSettings, CheckConfig, GateAlarm, GateAlarmApi, HealthCheckApi, HealthCheckInfo,
+    NewHealthCheck, ReportedCheck,
 };
 use regionflip_watcher::ports::{
     AlarmReading, AlarmState, AwsError, ChangeError, CloudWatchApi, EndpointProbe, HealthSample,
@@ -240,6 +247,9 @@ pub struct MemoryCloudWatch {
 #[derive(Debug, Default)]
 struct CloudWatchState {
     alarms: BTreeMap<(String, String), AlarmReading>,
+    /// What `PutMetricAlarm` set for the gate alarms: what a `CLOUDWATCH_METRIC` check
+    /// copies.
+    alarm_settings: BTreeMap<(String, String), AlarmSettings>,
     metrics: Vec<(String, String, MetricDatum)>,
     health: BTreeMap<String, Vec<HealthSample>>,
     unreachable: BTreeSet<String>,
@@ -300,6 +310,15 @@ impl MemoryCloudWatch {
             .filter(|(r, _, d)| r == region && d.name == name)
             .map(|(_, _, d)| d.clone())
             .collect()
+    }
+
+    /// The metric settings of an alarm written with `PutMetricAlarm` (a gate alarm), as
+    /// `DescribeAlarms` would report them now.
+    pub fn alarm_settings(&self, region: &str, name: &str) -> Option<AlarmSettings> {
+        lock(&self.inner)
+            .alarm_settings
+            .get(&(region.to_string(), name.to_string()))
+            .cloned()
     }
 
     /// The description of an alarm, if it exists.
@@ -410,21 +429,50 @@ impl CloudWatchApi for MemoryCloudWatch {
 /// `CreateHealthCheck` with a caller reference used before returns the existing check
 /// when the settings are the same, and fails with `HealthCheckAlreadyExists` when they
 /// differ (moto creates a second check instead).
+///
+/// A `CLOUDWATCH_METRIC` check reads its alarm from the [`MemoryCloudWatch`] it was made
+/// with ([`MemoryHealthChecks::new`]) as Route 53 does: once, when the check is created,
+/// and again only on `UpdateHealthCheck`. `ListHealthChecks` reports that copy
+/// (`CloudWatchAlarmConfiguration`), never the alarm as it is now. A check on an alarm
+/// that does not exist is refused.
 #[derive(Debug, Clone, Default)]
 pub struct MemoryHealthChecks {
     inner: Arc<Mutex<HealthCheckState>>,
+    cloudwatch: MemoryCloudWatch,
 }
 
 #[derive(Debug, Default)]
 struct HealthCheckState {
-    checks: Vec<(String, NewHealthCheck)>,
+    checks: Vec<StoredCheck>,
     tags: BTreeMap<String, BTreeMap<String, String>>,
+    created: usize,
+}
+
+#[derive(Debug, Clone)]
+struct StoredCheck {
+    id: String,
+    /// The caller reference and the settings (as created, then as updated).
+    check: NewHealthCheck,
+    /// A `CLOUDWATCH_METRIC` check's copy of its alarm's settings.
+    copied: Option<AlarmSettings>,
 }
 
 impl MemoryHealthChecks {
+    /// Health checks whose `CLOUDWATCH_METRIC` checks follow alarms in `cloudwatch`.
+    pub fn new(cloudwatch: &MemoryCloudWatch) -> MemoryHealthChecks {
+        MemoryHealthChecks {
+            inner: Arc::default(),
+            cloudwatch: cloudwatch.clone(),
+        }
+    }
+
     /// Every check, as (id, caller reference and settings), in creation order.
     pub fn checks(&self) -> Vec<(String, NewHealthCheck)> {
-        lock(&self.inner).checks.clone()
+        lock(&self.inner)
+            .checks
+            .iter()
+            .map(|c| (c.id.clone(), c.check.clone()))
+            .collect()
     }
 
     /// A check's settings.
@@ -432,8 +480,17 @@ impl MemoryHealthChecks {
         lock(&self.inner)
             .checks
             .iter()
-            .find(|(i, _)| i == id)
-            .map(|(_, c)| c.config.clone())
+            .find(|c| c.id == id)
+            .map(|c| c.check.config.clone())
+    }
+
+    /// The alarm settings a `CLOUDWATCH_METRIC` check copied (what Route 53 watches).
+    pub fn copied_alarm_settings(&self, id: &str) -> Option<AlarmSettings> {
+        lock(&self.inner)
+            .checks
+            .iter()
+            .find(|c| c.id == id)
+            .and_then(|c| c.copied.clone())
     }
 
     /// A check's tags.
@@ -445,6 +502,35 @@ impl MemoryHealthChecks {
     pub fn clear_tags(&self, id: &str) {
         lock(&self.inner).tags.remove(id);
     }
+
+    /// Deletes a check, as `DeleteHealthCheck` (or CloudFormation replacing the check)
+    /// does: never refused, even while records or CALCULATED checks refer to it.
+    pub fn delete(&self, id: &str) {
+        let mut state = lock(&self.inner);
+        state.checks.retain(|c| c.id != id);
+        state.tags.remove(id);
+    }
+
+    /// The alarm's settings as Route 53 copies them, or the refusal when it does not
+    /// exist.
+    fn copy_alarm(&self, config: &CheckConfig) -> Result<Option<AlarmSettings>, AwsError> {
+        let CheckConfig::CloudwatchMetric {
+            alarm_region,
+            alarm_name,
+        } = config
+        else {
+            return Ok(None);
+        };
+        match self.cloudwatch.alarm_settings(alarm_region, alarm_name) {
+            Some(settings) => Ok(Some(settings)),
+            None => Err(AwsError::Service {
+                code: "InvalidInput".into(),
+                message: format!(
+                    "the CloudWatch alarm {alarm_name} in {alarm_region} does not exist"
+                ),
+            }),
+        }
+    }
 }
 
 impl HealthCheckApi for MemoryHealthChecks {
@@ -452,22 +538,40 @@ impl HealthCheckApi for MemoryHealthChecks {
         Ok(lock(&self.inner)
             .checks
             .iter()
-            .map(|(id, check)| HealthCheckInfo {
-                id: id.clone(),
-                caller_reference: check.caller_reference.clone(),
+            .map(|stored| HealthCheckInfo {
+                id: stored.id.clone(),
+                caller_reference: stored.check.caller_reference.clone(),
+                reported: match &stored.check.config {
+                    CheckConfig::CloudwatchMetric {
+                        alarm_region,
+                        alarm_name,
+                    } => ReportedCheck::CloudwatchMetric {
+                        alarm: Some((alarm_region.clone(), alarm_name.clone())),
+                        insufficient_data: Some("LastKnownStatus".into()),
+                        alarm_settings: stored.copied.clone(),
+                    },
+                    CheckConfig::Calculated {
+                        children,
+                        health_threshold,
+                    } => ReportedCheck::Calculated {
+                        children: children.clone(),
+                        health_threshold: *health_threshold,
+                    },
+                },
             })
             .collect())
     }
 
     async fn create_health_check(&self, check: &NewHealthCheck) -> Result<String, AwsError> {
+        let copied = self.copy_alarm(&check.config)?;
         let mut state = lock(&self.inner);
-        if let Some((id, existing)) = state
+        if let Some(existing) = state
             .checks
             .iter()
-            .find(|(_, c)| c.caller_reference == check.caller_reference)
+            .find(|c| c.check.caller_reference == check.caller_reference)
         {
-            return if existing.config == check.config {
-                Ok(id.clone())
+            return if existing.check.config == check.config {
+                Ok(existing.id.clone())
             } else {
                 Err(AwsError::Service {
                     code: "HealthCheckAlreadyExists".into(),
@@ -478,9 +582,35 @@ impl HealthCheckApi for MemoryHealthChecks {
                 })
             };
         }
-        let id = format!("00000000-0000-4000-8000-{:012}", state.checks.len() + 1);
-        state.checks.push((id.clone(), check.clone()));
+        state.created += 1;
+        let id = format!("00000000-0000-4000-8000-{:012}", state.created);
+        state.checks.push(StoredCheck {
+            id: id.clone(),
+            check: check.clone(),
+            copied,
+        });
         Ok(id)
+    }
+
+    async fn update_health_check(&self, id: &str, config: &CheckConfig) -> Result<(), AwsError> {
+        let copied = self.copy_alarm(config)?;
+        let mut state = lock(&self.inner);
+        let Some(stored) = state.checks.iter_mut().find(|c| c.id == id) else {
+            return Err(AwsError::Service {
+                code: "NoSuchHealthCheck".into(),
+                message: format!("No health check exists with the specified ID {id}"),
+            });
+        };
+        if std::mem::discriminant(&stored.check.config) != std::mem::discriminant(config) {
+            return Err(AwsError::Service {
+                code: "InvalidInput".into(),
+                message: format!("health check {id}: a check's type cannot change"),
+            });
+        }
+        // The caller reference stays what the check was created with.
+        stored.check.config = config.clone();
+        stored.copied = copied;
+        Ok(())
     }
 
     async fn health_check_tags(
@@ -500,7 +630,7 @@ impl HealthCheckApi for MemoryHealthChecks {
         tags: &BTreeMap<String, String>,
     ) -> Result<(), AwsError> {
         let mut state = lock(&self.inner);
-        if !state.checks.iter().any(|(i, _)| i == id) {
+        if !state.checks.iter().any(|c| c.id == id) {
             return Err(AwsError::Service {
                 code: "NoSuchHealthCheck".into(),
                 message: format!("No health check exists with the specified ID {id}"),
@@ -517,7 +647,12 @@ impl HealthCheckApi for MemoryHealthChecks {
 
 impl GateAlarmApi for MemoryCloudWatch {
     async fn put_gate_alarm(&self, region: &str, alarm: &GateAlarm) -> Result<(), AwsError> {
-        self.put_alarm(region, &alarm.name, &alarm.description)
+        self.put_alarm(region, &alarm.name, &alarm.description)?;
+        lock(&self.inner).alarm_settings.insert(
+            (region.to_string(), alarm.name.clone()),
+            alarm.settings.clone(),
+        );
+        Ok(())
     }
 }
 

@@ -10,7 +10,7 @@ use regionflip_watcher::ports::{AwsError, ChangeError, CloudWatchApi, Route53Api
 
 use crate::{
     InitError,
-    plan::{CheckRole, InitPlan, PlannedCheck, PlannedRecord, Step},
+    plan::{CheckRole, InitPlan, PlannedCheck, PlannedRecord, RewiredRecord, Step},
     ports::{GateAlarm, GateAlarmApi, HealthCheckApi, NewHealthCheck},
     resources::{CheckIds, caller_reference, check_tags, resolve, resolve_ref},
     show::describe_record,
@@ -18,7 +18,9 @@ use crate::{
 
 /// Carries out a plan, step by step, in order. Checks are created before the checks and
 /// records that refer to them; gate alarms before the checks that follow them (Route 53
-/// refuses a `CLOUDWATCH_METRIC` check on an alarm that does not exist).
+/// refuses a `CLOUDWATCH_METRIC` check on an alarm that does not exist, and copies the
+/// alarm's settings when the check is created or updated, so the alarm must be written
+/// first).
 pub(crate) async fn apply<R, H, C>(
     config: &Config,
     route53: &R,
@@ -54,11 +56,21 @@ where
             } => {
                 create_health_check(config, checks, region, *role, check, &mut ids, &mut done).await
             }
+            Step::UpdateHealthCheck {
+                id,
+                region,
+                role,
+                check,
+                ..
+            } => update_health_check(checks, id, region, *role, check, &ids, &mut done).await,
             Step::TagHealthCheck { id, tags } => {
                 tag_health_check(checks, id, tags, &mut done).await
             }
             Step::CreateRecords { records } => {
                 create_records(config, route53, records, &ids, &mut done).await
+            }
+            Step::RewireRecords { records } => {
+                rewire_records(config, route53, records, &mut done).await
             }
         };
         if let Err(error) = carried_out {
@@ -166,6 +178,36 @@ async fn create_health_check<H: HealthCheckApi>(
         .map_err(|e| format!("tagging health check {id} failed: {e}"))
 }
 
+/// Changes a check init created earlier in place: a gate check re-reads its alarm (the
+/// same `AlarmIdentifier`), a CALCULATED check gets its children and threshold.
+async fn update_health_check<H: HealthCheckApi>(
+    checks: &H,
+    id: &str,
+    region: &str,
+    role: CheckRole,
+    check: &PlannedCheck,
+    ids: &CheckIds,
+    done: &mut Vec<String>,
+) -> Result<(), String> {
+    let Some(resolved) = resolve(check, ids) else {
+        return Err(format!(
+            "the {} check {id} of {region} refers to a check not created",
+            role.as_str()
+        ));
+    };
+    checks
+        .update_health_check(id, &resolved)
+        .await
+        .map_err(|e| {
+            format!(
+                "UpdateHealthCheck ({} {id} of {region}) failed: {e}",
+                role.as_str()
+            )
+        })?;
+    done.push(format!("{} check {id} of {region} updated", role.as_str()));
+    Ok(())
+}
+
 /// Adds the missing tags to a check init created earlier.
 async fn tag_health_check<H: HealthCheckApi>(
     checks: &H,
@@ -218,6 +260,58 @@ async fn create_records<R: Route53Api>(
             ),
             ChangeError::Aws(e) => format!("creating the records failed: {e}"),
         })?;
+    done.push(format!("{} (change {change_id})", names.join(", ")));
+    Ok(())
+}
+
+/// Moves records onto their regions' endpoint checks in one change batch: DELETE each as
+/// read and CREATE it on the new check, so a record that changed since it was read (a
+/// watcher moved the pair) fails the whole batch instead of being overwritten.
+async fn rewire_records<R: Route53Api>(
+    config: &Config,
+    route53: &R,
+    records: &[RewiredRecord],
+    done: &mut Vec<String>,
+) -> Result<(), String> {
+    let changes: Vec<Change> = records
+        .iter()
+        .flat_map(|r| {
+            [
+                Change {
+                    action: ChangeAction::Delete,
+                    record: r.old.clone(),
+                },
+                Change {
+                    action: ChangeAction::Create,
+                    record: r.new.clone(),
+                },
+            ]
+        })
+        .collect();
+    let change_id = route53
+        .change_records(
+            &config.hosted_zone_id,
+            &changes,
+            "regionflip init: onto the replaced endpoint checks",
+        )
+        .await
+        .map_err(|e| match e {
+            ChangeError::Conflict(why) => format!(
+                "the records changed while init ran (a watcher moved the pair?), so none \
+                 was rewired; run init again: {why}"
+            ),
+            ChangeError::Aws(e) => format!("rewiring the records failed: {e}"),
+        })?;
+    let names: Vec<String> = records
+        .iter()
+        .map(|r| {
+            format!(
+                "{} on health check {}",
+                describe_record(&r.new),
+                r.new.health_check_id.as_deref().unwrap_or("none")
+            )
+        })
+        .collect();
     done.push(format!("{} (change {change_id})", names.join(", ")));
     Ok(())
 }

@@ -53,13 +53,30 @@
 //!   when no region holds a valid state (a region that lacks its copy gets the newest
 //!   valid one), and the initial gates (all open) are published only then.
 //! * **Health checks** are found again by their `CallerReference`, which is derived from
-//!   the record, the region, the role and the check's settings
+//!   the record, the region, the role and the check's settings — for a gate check
+//!   everything that identifies its alarm's metric stream, namespace included
 //!   (`regionflip-gate-us-east-1-<hash>`): real Route 53 answers a repeated
 //!   `CreateHealthCheck` with the same reference and settings with the existing check, so
 //!   even two inits racing create one check. (moto creates a second one; init lists
-//!   first, so only a race would show it.) Checks are tagged `regionflip:record`,
-//!   `regionflip:region` and `regionflip:role` for people and for cost reports; missing
-//!   tags are added again.
+//!   first, so only a race would show it.) A check init created under another reference
+//!   (earlier settings, or the reference gate checks had before it covered the alarm's
+//!   settings) is found by that older reference or by its tags. Checks are tagged
+//!   `regionflip:record`, `regionflip:region` and `regionflip:role` for people, for cost
+//!   reports and for that; missing tags are added again.
+//! * **A check found is compared with what init wants**, as `ListHealthChecks` reports
+//!   it, and changed in place with `UpdateHealthCheck` (its id, and so everything that
+//!   refers to it, stays): a `CALCULATED` check gets the children and threshold init
+//!   wants (the stack replaced the endpoint check: its `RequestInterval` and `Type` are
+//!   create-only); a gate check whose copy of its alarm's settings
+//!   (`CloudWatchAlarmConfiguration`) differs from the gate alarm init leaves is updated
+//!   with the same `AlarmIdentifier`, which makes Route 53 copy the alarm again. Route 53
+//!   copies those settings at creation and never refreshes them by itself, and it watches
+//!   the metric stream they name, not the alarm's state: without the update, a
+//!   `metrics_namespace` change would leave every gate check on an empty stream, frozen
+//!   at its last status.
+//! * **Records** that regionflip owns in `records` mode but that sit on a health check
+//!   other than their region's endpoint check are moved onto it in one batch (DELETE as
+//!   read, CREATE on the new check), a compare-and-swap against a watcher's move.
 //! * **Gate alarms** carry a fingerprint of their settings in their description; an alarm
 //!   whose fingerprint differs is rewritten (it is regionflip's by its name), one whose
 //!   fingerprint matches is left alone.
@@ -78,11 +95,14 @@ use serde::Serialize;
 
 use crate::{apply::apply, read::read_world};
 
-pub use plan::{CheckRef, CheckRole, InitPlan, PlannedCheck, PlannedRecord, Step, World, plan};
-pub use ports::{
-    CheckConfig, GateAlarm, GateAlarmApi, HealthCheckApi, HealthCheckInfo, NewHealthCheck,
+pub use plan::{
+    CheckRef, CheckRole, InitPlan, PlannedCheck, PlannedRecord, RewiredRecord, Step, World, plan,
 };
-pub use resources::{caller_reference, gate_alarm};
+pub use ports::{
+    AlarmSettings, CheckConfig, GateAlarm, GateAlarmApi, HealthCheckApi, HealthCheckInfo,
+    NewHealthCheck, ReportedCheck,
+};
+pub use resources::{caller_reference, gate_alarm, gate_alarm_settings};
 
 /// Tag naming the record a health check belongs to (without the trailing dot).
 pub const TAG_RECORD: &str = "regionflip:record";

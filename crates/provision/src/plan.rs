@@ -53,6 +53,12 @@
 //! |     |                                      | the SECONDARY is there: then the first other one |
 //! |     |                                      | ↳ "records: a lone SECONDARY on home"            |
 //! |     |                                      | ↳ "records: a lone SECONDARY on the active region" |
+//! | B10 | a pair record on a health check      | rewired in one batch: DELETE the record as read, |
+//! |     | other than its region's endpoint     | CREATE it on the endpoint check (a compare-and-  |
+//! |     | check (the stack replaced the check: | swap: a watcher's move in between fails it       |
+//! |     | `RequestInterval` and `Type` are     | whole); nothing else of the record changes       |
+//! |     | create-only)                         | ↳ "records: a replaced endpoint check is rewired under the pair" |
+//! |     |                                      | ↳ "records: a moved pair is rewired where the watcher left it" |
 //! |     | *`health-gate`*                      |                                                  |
 //! | C1  | no state holder in any region        | the state (sequence 1, on home) in every region; |
 //! |     |                                      | after the gate alarms, every gate open           |
@@ -73,8 +79,8 @@
 //! |     |                                      | ↳ "gate: a stale gate fingerprint is rewritten"  |
 //! |     |                                      | ↳ "gate: an undescribed gate alarm is rewritten" |
 //! | C6  | a gate or CALCULATED check missing   | created: gate checks, then CALCULATED (endpoint  |
-//! |     | (found by caller reference)          | and gate); a CALCULATED check on a gate check    |
-//! |     |                                      | still to create is new as well                   |
+//! |     | (found neither by caller reference   | and gate); a CALCULATED check found on a gate    |
+//! |     | nor by its tags, C14)                | check still to create is rewired onto it (C13)   |
 //! |     |                                      | ↳ "gate: a lost gate check is created again"     |
 //! |     |                                      | ↳ "gate: a lost calculated check is created again" |
 //! | C7  | a check without all its tags         | tagged                                           |
@@ -87,9 +93,32 @@
 //! |     | creates it (check, target, TTL…)     | it                                               |
 //! |     |                                      | ↳ "gate: a pair on the endpoint checks is refused" |
 //! |     |                                      | ↳ "gate: a pair moved to the standby is refused" |
-//! |     |                                      | ↳ "gate: a pair on a lost gate check is refused" |
 //! | C10 | everything as init creates it        | nothing                                          |
 //! |     |                                      | ↳ "gate: initialised"                            |
+//! | C11 | a gate check whose copy of its       | `UpdateHealthCheck` with the same alarm, after   |
+//! |     | alarm's settings (namespace, metric, | the gate alarm is written: Route 53 copies the   |
+//! |     | dimensions, statistic, period,       | alarm's settings again. The check keeps its id,  |
+//! |     | threshold, evaluation periods,       | so its CALCULATED parent and the record stay.    |
+//! |     | comparison), its alarm or its        | (Route 53 never refreshes the copy itself: after |
+//! |     | `InsufficientDataHealthStatus`       | a `metrics_namespace` change it would watch an   |
+//! |     | differ from what init leaves         | empty stream and freeze every gate)              |
+//! |     |                                      | ↳ "gate: a namespace change updates every gate check" |
+//! |     |                                      | ↳ "gate: a gate check holding other alarm settings is updated" |
+//! | C12 | a gate check whose alarm settings    | left alone: there is nothing to compare (Route   |
+//! |     | were not reported                    | 53 always reports them; moto drops them)         |
+//! |     |                                      | ↳ "gate: a gate check reported without its alarm settings is left alone" |
+//! | C13 | a CALCULATED check whose children or | `UpdateHealthCheck` with the children and        |
+//! |     | threshold differ (a replaced endpoint| threshold init wants; its id, and so the record  |
+//! |     | check; a lost gate check)            | on it, stays                                     |
+//! |     |                                      | ↳ "gate: a replaced endpoint check is rewired into the CALCULATED check" |
+//! |     |                                      | ↳ "gate: a lost gate check under the pair is created and rewired" |
+//! | C14 | a check init created under another   | found by the caller reference gate checks had    |
+//! |     | caller reference (older settings, or | before it covered the alarm's settings, else by  |
+//! |     | before the reference covered the     | its three `regionflip:*` tags on a check of the  |
+//! |     | alarm's settings)                    | right type and reference prefix (the one in use  |
+//! |     |                                      | first); then compared as any other (C7, C11, C13)|
+//! |     |                                      | ↳ "gate: gate checks with the caller reference of before are found" |
+//! |     |                                      | ↳ "gate: a namespace change updates every gate check" |
 
 use std::collections::BTreeMap;
 
@@ -103,8 +132,8 @@ use serde::Serialize;
 
 use crate::{
     InitError,
-    ports::{GateAlarm, HealthCheckInfo},
-    resources::{check_slots, check_tags, gate_alarm},
+    ports::{GateAlarm, HealthCheckInfo, ReportedCheck},
+    resources::{CheckIds, check_slots, check_tags, gate_alarm, stale},
     show::{describe_record, kind_of_record, record_target},
 };
 
@@ -215,6 +244,20 @@ pub enum Step {
         /// Its settings.
         check: PlannedCheck,
     },
+    /// Changes a check init created earlier in place (`UpdateHealthCheck`): a gate check
+    /// re-reads its alarm, a CALCULATED check gets its children and threshold.
+    UpdateHealthCheck {
+        /// The check.
+        id: String,
+        /// The region it describes.
+        region: String,
+        /// Its role.
+        role: CheckRole,
+        /// The settings it gets.
+        check: PlannedCheck,
+        /// What differs.
+        why: String,
+    },
     /// Adds missing tags to a check init created earlier.
     TagHealthCheck {
         /// The check.
@@ -227,6 +270,21 @@ pub enum Step {
         /// The records.
         records: Vec<PlannedRecord>,
     },
+    /// Moves regionflip's pair records onto their regions' endpoint checks, in one
+    /// change batch: DELETE each as read, CREATE it on the new check.
+    RewireRecords {
+        /// The records.
+        records: Vec<RewiredRecord>,
+    },
+}
+
+/// A record as found, and as it is written back on another health check.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RewiredRecord {
+    /// As read (the DELETE must match it exactly).
+    pub old: RecordSet,
+    /// The same record on its region's endpoint check.
+    pub new: RecordSet,
 }
 
 /// What init would do, and what already exists.
@@ -249,9 +307,10 @@ pub struct World {
     /// `health-gate`: per configured region (the gated one), its gate alarm's description
     /// if the alarm exists.
     pub gate_alarms: Vec<(String, Option<String>)>,
-    /// `health-gate`: every health check of the account.
+    /// `health-gate`: every health check of the account, with its settings as reported.
     pub health_checks: Vec<HealthCheckInfo>,
-    /// `health-gate`: the tags of the checks that init would create and that exist.
+    /// `health-gate`: the tags of the checks that may be init's (their caller reference
+    /// starts as init's do for a configured region).
     pub check_tags: BTreeMap<String, BTreeMap<String, String>>,
 }
 
@@ -425,6 +484,25 @@ impl Planner<'_> {
             .clone()
             .or_else(|| other_than(Some(&active)))
             .unwrap_or_else(|| config.home().name.clone());
+        // The stack may have replaced an endpoint check (a create-only property changed):
+        // a pair record still on the old one is moved onto the new one.
+        let rewired: Vec<RewiredRecord> = [&pair.primary, &pair.secondary]
+            .into_iter()
+            .flatten()
+            .filter_map(|record| {
+                let endpoint = region_of_record(config, record)?.health_check_id.clone()?;
+                (record.health_check_id.as_ref() != Some(&endpoint)).then(|| RewiredRecord {
+                    old: record.clone(),
+                    new: RecordSet {
+                        health_check_id: Some(endpoint),
+                        ..record.clone()
+                    },
+                })
+            })
+            .collect();
+        if !rewired.is_empty() {
+            self.steps.push(Step::RewireRecords { records: rewired });
+        }
         let mut creates = Vec::new();
         for (found, role, region) in [
             (&pair.primary, FailoverRole::Primary, &active),
@@ -488,15 +566,40 @@ impl Planner<'_> {
                 gates,
             });
         }
-        let slots = check_slots(config, &world.health_checks);
+        // The checks in use: the pair's, and the children of every CALCULATED check. Of
+        // two checks tagged for one slot, the one in use is init's.
+        let in_use: Vec<String> = [&pair.primary, &pair.secondary]
+            .into_iter()
+            .flatten()
+            .filter_map(|r| r.health_check_id.clone())
+            .chain(world.health_checks.iter().flat_map(|c| match &c.reported {
+                ReportedCheck::Calculated { children, .. } => children.clone(),
+                _ => Vec::new(),
+            }))
+            .collect();
+        let slots = check_slots(config, &world.health_checks, &world.check_tags, &in_use);
+        let found: CheckIds = slots
+            .iter()
+            .filter_map(|s| Some(((s.region.clone(), s.role), s.existing.as_ref()?.id.clone())))
+            .collect();
         for slot in &slots {
             match &slot.existing {
-                Some(id) => {
+                Some(check) => {
+                    let id = &check.id;
                     self.existing.push(format!(
                         "{} check {id} of {}",
                         slot.role.as_str(),
                         slot.region
                     ));
+                    if let Some(why) = stale(config, slot, &found) {
+                        self.steps.push(Step::UpdateHealthCheck {
+                            id: id.clone(),
+                            region: slot.region.clone(),
+                            role: slot.role,
+                            check: slot.planned.clone(),
+                            why,
+                        });
+                    }
                     let wanted = check_tags(config, &slot.region, slot.role);
                     let tags = world.check_tags.get(id);
                     if wanted

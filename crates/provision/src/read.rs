@@ -6,14 +6,15 @@ use futures_util::future::join_all;
 use regionflip_core::{Config, Mode, RecordSet};
 use regionflip_watcher::ports::{AwsError, CloudWatchApi, Route53Api};
 
-use crate::{InitError, plan::World, ports::HealthCheckApi, resources::check_slots};
+use crate::{InitError, plan::World, ports::HealthCheckApi, resources::candidates};
 
 /// Records asked for in the one `ListResourceRecordSets` that reads the record name.
 const RECORD_PAGE: i32 = 100;
 
 /// Reads everything init would create: the records at the record name and the state
 /// record name and, in `health-gate` mode, the state holders and gate alarms (one
-/// `DescribeAlarms` per region) and the health checks with their tags.
+/// `DescribeAlarms` per region) and the health checks (with the settings Route 53
+/// reports) and the tags of those that may be init's.
 pub(crate) async fn read_world<R: Route53Api, H: HealthCheckApi, C: CloudWatchApi>(
     config: &Config,
     route53: &R,
@@ -76,10 +77,9 @@ pub(crate) async fn read_world<R: Route53Api, H: HealthCheckApi, C: CloudWatchAp
         .list_health_checks()
         .await
         .map_err(|e| InitError::Read(format!("ListHealthChecks failed: {e}")))?;
-    let ours: Vec<String> = check_slots(config, &world.health_checks)
-        .into_iter()
-        .filter_map(|slot| slot.existing)
-        .collect();
+    // The tags of every check that may be init's (its caller reference starts as init's
+    // do): they find a check init created under an older reference.
+    let ours = candidates(config, &world.health_checks);
     if !ours.is_empty() {
         world.check_tags = checks
             .health_check_tags(&ours)

@@ -9,8 +9,11 @@ use regionflip_core::{Config, RegionConfig};
 use crate::{
     TAG_RECORD, TAG_REGION, TAG_ROLE,
     plan::{CheckRef, CheckRole, PlannedCheck},
-    ports::{CheckConfig, GateAlarm, HealthCheckInfo},
+    ports::{AlarmSettings, CheckConfig, GateAlarm, HealthCheckInfo, ReportedCheck},
 };
+
+/// The tags of checks, by id.
+pub(crate) type CheckTags = BTreeMap<String, BTreeMap<String, String>>;
 
 /// Ids of init's checks by region and role: those found (`check_slots`), or those
 /// created so far in a run (`apply`), for the checks and records that refer to them.
@@ -33,7 +36,10 @@ pub(crate) fn check_tags(
 }
 
 /// The caller reference of a check: readable prefix, then a hash of the record, the
-/// region, the role and the settings (at most 64 characters, as Route 53 requires).
+/// region, the role and the settings (at most 64 characters, as Route 53 requires). A
+/// gate check's settings include everything that identifies the stream its alarm watches
+/// (namespace, metric, dimensions, statistic, period, threshold, comparison), so a check
+/// created for other alarm settings never shares a reference with one for these.
 pub fn caller_reference(
     config: &Config,
     region: &str,
@@ -44,18 +50,43 @@ pub fn caller_reference(
         CheckConfig::CloudwatchMetric {
             alarm_region,
             alarm_name,
-        } => format!("cloudwatch-metric|{alarm_region}|{alarm_name}|LastKnownStatus"),
+        } => format!(
+            "cloudwatch-metric|{alarm_region}|{alarm_name}|LastKnownStatus|{}",
+            gate_settings_text(config, region)
+        ),
         CheckConfig::Calculated {
             children,
             health_threshold,
         } => format!("calculated|{health_threshold}|{}", children.join(",")),
     };
+    reference_of(config, region, role, &settings)
+}
+
+/// The caller reference gate checks were created with before it covered the alarm's
+/// settings (it named the alarm only). Such checks are still init's: they are found by
+/// it, then compared and updated like any other.
+pub(crate) fn legacy_gate_reference(config: &Config, region: &str) -> String {
+    let settings = format!(
+        "cloudwatch-metric|{}|{}|LastKnownStatus",
+        config.gate_host_region(region),
+        config.gate_alarm_name(region)
+    );
+    reference_of(config, region, CheckRole::Gate, &settings)
+}
+
+fn reference_of(config: &Config, region: &str, role: CheckRole, settings: &str) -> String {
     let hash = fnv1a(&format!(
         "{}|{region}|{}|{settings}",
         config.record_name,
         role.as_str()
     ));
     format!("regionflip-{}-{region}-{hash:016x}", role.as_str())
+}
+
+/// The readable start of the caller references of init's checks of `role` for `region`
+/// (of any record: the record is in the hash).
+pub(crate) fn reference_prefix(region: &str, role: CheckRole) -> String {
+    format!("regionflip-{}-{region}-", role.as_str())
 }
 
 /// FNV-1a, 64 bits: a hash whose value never changes between builds (std's hasher makes
@@ -66,31 +97,64 @@ pub(crate) fn fnv1a(text: &str) -> u64 {
     })
 }
 
-/// The gate alarm of `region`, as init creates it.
-pub fn gate_alarm(config: &Config, region: &str) -> GateAlarm {
+/// The settings of `region`'s gate alarm: what it watches and when it closes the gate.
+pub fn gate_alarm_settings(config: &Config, region: &str) -> AlarmSettings {
     let record = config.record_name.trim_end_matches('.').to_string();
-    let dimensions = vec![
-        (RECORD_DIMENSION.to_string(), record.clone()),
-        (REGION_DIMENSION.to_string(), region.to_string()),
-    ];
-    let settings = format!(
-        "{}|{GATE_METRIC}|{}|Minimum|60|1|LessThanThreshold|1|ignore",
-        config.metrics_namespace,
-        dimensions
+    AlarmSettings {
+        namespace: config.metrics_namespace.clone(),
+        metric_name: GATE_METRIC.to_string(),
+        dimensions: vec![
+            (RECORD_DIMENSION.to_string(), record),
+            (REGION_DIMENSION.to_string(), region.to_string()),
+        ],
+        // One closed datapoint in a minute closes the gate: the watcher publishes 0 or
+        // 1, never anything in between.
+        statistic: "Minimum".to_string(),
+        period: 60,
+        threshold: 1.0,
+        evaluation_periods: 1,
+        comparison_operator: "LessThanThreshold".to_string(),
+    }
+}
+
+/// The gate alarm's `TreatMissingData`: a watcher outage leaves the alarm's state alone
+/// (routing is held by the check's `InsufficientDataHealthStatus`, see [`GateAlarm`]).
+const GATE_TREAT_MISSING_DATA: &str = "ignore";
+
+/// The text the gate alarm's fingerprint is taken of. Its spelling never changes: a
+/// change would rewrite every gate alarm.
+fn gate_settings_text(config: &Config, region: &str) -> String {
+    let settings = gate_alarm_settings(config, region);
+    format!(
+        "{}|{}|{}|{}|{}|{}|{}|{}|{GATE_TREAT_MISSING_DATA}",
+        settings.namespace,
+        settings.metric_name,
+        settings
+            .dimensions
             .iter()
             .map(|(k, v)| format!("{k}={v}"))
             .collect::<Vec<_>>()
-            .join(",")
-    );
+            .join(","),
+        settings.statistic,
+        settings.period,
+        settings.evaluation_periods,
+        settings.comparison_operator,
+        settings.threshold,
+    )
+}
+
+/// The gate alarm of `region`, as init creates it.
+pub fn gate_alarm(config: &Config, region: &str) -> GateAlarm {
+    let record = config.record_name.trim_end_matches('.').to_string();
     GateAlarm {
         name: config.gate_alarm_name(region),
         description: format!(
             "regionflip gate of {region} for {record}: ALARM closes it. Managed by \
              `regionflip init`; do not edit. settings {:016x}",
-            fnv1a(&settings)
+            fnv1a(&gate_settings_text(config, region))
         ),
-        namespace: config.metrics_namespace.clone(),
-        dimensions,
+        settings: gate_alarm_settings(config, region),
+        treat_missing_data: GATE_TREAT_MISSING_DATA.to_string(),
     }
 }
 
@@ -161,13 +225,16 @@ pub(crate) struct CheckSlot {
     pub(crate) region: String,
     pub(crate) role: CheckRole,
     pub(crate) planned: PlannedCheck,
-    pub(crate) existing: Option<String>,
+    /// The check found for the slot, and what Route 53 reports of it.
+    pub(crate) existing: Option<HealthCheckInfo>,
 }
 
 impl CheckSlot {
     pub(crate) fn reference(&self) -> CheckRef {
         match &self.existing {
-            Some(id) => CheckRef::Existing { id: id.clone() },
+            Some(check) => CheckRef::Existing {
+                id: check.id.clone(),
+            },
             None => CheckRef::New {
                 region: self.region.clone(),
                 role: self.role,
@@ -176,23 +243,76 @@ impl CheckSlot {
     }
 }
 
-/// The gate and calculated checks of every region, matched with existing checks by
-/// caller reference. A calculated check whose gate check is still to be created is
-/// necessarily new.
-pub(crate) fn check_slots(config: &Config, checks: &[HealthCheckInfo]) -> Vec<CheckSlot> {
-    let find = |reference: &str| {
+/// Whether a reported check is of the type init creates for `role`.
+fn of_role(check: &HealthCheckInfo, role: CheckRole) -> bool {
+    matches!(
+        (&check.reported, role),
+        (ReportedCheck::CloudwatchMetric { .. }, CheckRole::Gate)
+            | (ReportedCheck::Calculated { .. }, CheckRole::Calculated)
+    )
+}
+
+/// The checks that may be init's for a record, before their tags are read: those whose
+/// caller reference starts as init's do for a configured region.
+pub(crate) fn candidates(config: &Config, checks: &[HealthCheckInfo]) -> Vec<String> {
+    checks
+        .iter()
+        .filter(|check| {
+            config.regions.iter().any(|region| {
+                [CheckRole::Gate, CheckRole::Calculated].iter().any(|role| {
+                    check
+                        .caller_reference
+                        .starts_with(&reference_prefix(&region.name, *role))
+                })
+            })
+        })
+        .map(|check| check.id.clone())
+        .collect()
+}
+
+/// The gate and calculated checks of every region, each matched with the check init
+/// created for it, found by (in this order):
+///
+/// 1. its caller reference for today's settings;
+/// 2. for a gate check, the reference gate checks had before it covered the alarm's
+///    settings ([`legacy_gate_reference`]);
+/// 3. its tags (`regionflip:record`, `regionflip:region`, `regionflip:role`) on a check
+///    of the right type whose reference starts as init's: a check init created for
+///    earlier settings (another namespace; another endpoint child), which init then
+///    updates in place so that what refers to it stays valid. Of several, the one in
+///    use (`in_use`: the pair's checks and the reported children of CALCULATED checks)
+///    wins, else the first listed.
+pub(crate) fn check_slots(
+    config: &Config,
+    checks: &[HealthCheckInfo],
+    tags: &CheckTags,
+    in_use: &[String],
+) -> Vec<CheckSlot> {
+    let by_reference = |reference: &str, role: CheckRole| {
         checks
             .iter()
-            .find(|c| c.caller_reference == reference)
-            .map(|c| c.id.clone())
+            .find(|c| c.caller_reference == reference && of_role(c, role))
+    };
+    let by_tags = |region: &str, role: CheckRole| {
+        let wanted = check_tags(config, region, role);
+        let prefix = reference_prefix(region, role);
+        let mut tagged = checks.iter().filter(|c| {
+            c.caller_reference.starts_with(&prefix)
+                && of_role(c, role)
+                && tags
+                    .get(&c.id)
+                    .is_some_and(|t| wanted.iter().all(|(k, v)| t.get(k) == Some(v)))
+        });
+        let first = tagged.clone().next();
+        tagged.find(|c| in_use.contains(&c.id)).or(first)
     };
     let mut found = CheckIds::new();
-    let mut slots = Vec::new();
+    let mut slots: Vec<CheckSlot> = Vec::new();
     for role in [CheckRole::Gate, CheckRole::Calculated] {
         for region in &config.regions {
             let gate = slots
                 .iter()
-                .find(|s: &&CheckSlot| s.region == region.name && s.role == CheckRole::Gate)
+                .find(|s| s.region == region.name && s.role == CheckRole::Gate)
                 .map_or(
                     CheckRef::New {
                         region: region.name.clone(),
@@ -201,11 +321,22 @@ pub(crate) fn check_slots(config: &Config, checks: &[HealthCheckInfo]) -> Vec<Ch
                     CheckSlot::reference,
                 );
             let planned = planned_check(config, region, role, gate);
-            let existing = resolve(&planned, &found).and_then(|resolved| {
-                find(&caller_reference(config, &region.name, role, &resolved))
+            let exact = resolve(&planned, &found).and_then(|resolved| {
+                by_reference(
+                    &caller_reference(config, &region.name, role, &resolved),
+                    role,
+                )
             });
-            if let Some(id) = &existing {
-                found.insert((region.name.clone(), role), id.clone());
+            let legacy = match role {
+                CheckRole::Gate => by_reference(&legacy_gate_reference(config, &region.name), role),
+                CheckRole::Calculated => None,
+            };
+            let existing = exact
+                .or(legacy)
+                .or_else(|| by_tags(&region.name, role))
+                .cloned();
+            if let Some(check) = &existing {
+                found.insert((region.name.clone(), role), check.id.clone());
             }
             slots.push(CheckSlot {
                 region: region.name.clone(),
@@ -218,6 +349,91 @@ pub(crate) fn check_slots(config: &Config, checks: &[HealthCheckInfo]) -> Vec<Ch
     slots
 }
 
+/// Why `check` (found for the slot) does not hold what init wants, or `None` when it
+/// does. Only what Route 53 reports is compared: a setting the service did not report
+/// (moto drops a gate check's alarm and its copy of the alarm's settings; Route 53
+/// always reports both) cannot be judged and is left alone.
+pub(crate) fn stale(config: &Config, slot: &CheckSlot, ids: &CheckIds) -> Option<String> {
+    let check = slot.existing.as_ref()?;
+    match (&check.reported, &slot.planned) {
+        (
+            ReportedCheck::CloudwatchMetric {
+                alarm,
+                insufficient_data,
+                alarm_settings,
+            },
+            PlannedCheck::CloudwatchMetric {
+                alarm_region,
+                alarm_name,
+            },
+        ) => {
+            let mut why = Vec::new();
+            if let Some((region, name)) = alarm
+                && (region != alarm_region || name != alarm_name)
+            {
+                why.push(format!(
+                    "it follows alarm {name} in {region}, not {alarm_name} in {alarm_region}"
+                ));
+            }
+            if let Some(status) = insufficient_data
+                && status != "LastKnownStatus"
+            {
+                why.push(format!(
+                    "with no data it reports {status}, not its last known status"
+                ));
+            }
+            let wanted = gate_alarm_settings(config, &slot.region);
+            if let Some(copied) = alarm_settings
+                && !copied.same_as(&wanted)
+            {
+                why.push(format!(
+                    "Route 53 holds the alarm settings it copied, {}, and the alarm has {}",
+                    copied.describe(),
+                    wanted.describe()
+                ));
+            }
+            (!why.is_empty()).then(|| why.join("; "))
+        }
+        (
+            ReportedCheck::Calculated {
+                children,
+                health_threshold,
+            },
+            PlannedCheck::Calculated {
+                children: planned,
+                health_threshold: wanted_threshold,
+            },
+        ) => {
+            let Some(wanted) = planned
+                .iter()
+                .map(|child| resolve_ref(child, ids))
+                .collect::<Option<Vec<String>>>()
+            else {
+                return Some(format!(
+                    "its children [{}] lack a check this run creates",
+                    children.join(", ")
+                ));
+            };
+            // Route 53 does not promise the children's order: they compare as a set.
+            let sorted = |list: &[String]| {
+                let mut list = list.to_vec();
+                list.sort();
+                list
+            };
+            (sorted(children) != sorted(&wanted) || health_threshold != wanted_threshold).then(
+                || {
+                    format!(
+                        "it needs {health_threshold} of [{}], not {wanted_threshold} of [{}]",
+                        children.join(", "),
+                        wanted.join(", ")
+                    )
+                },
+            )
+        }
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -228,6 +444,41 @@ mod tests {
         assert_eq!(fnv1a(""), 0xcbf2_9ce4_8422_2325);
         assert_eq!(fnv1a("a"), 0xaf63_dc4c_8601_ec8c);
         assert_eq!(fnv1a("foobar"), 0x8594_4171_f739_67e8);
+    }
+
+    /// The fingerprint in a gate alarm's description must not change with the code that
+    /// computes it: a change would make init rewrite every deployed gate alarm.
+    #[test]
+    fn gate_alarm_fingerprints_are_those_of_before() {
+        let config = Config::from_toml_str(include_str!("../../../events/watcher-config.toml"))
+            .expect("valid");
+        let record = config.record_name.trim_end_matches('.');
+        let before = format!(
+            "{}|GateOpen|Record={record},Region=us-east-1|Minimum|60|1|LessThanThreshold|1|ignore",
+            config.metrics_namespace
+        );
+        let description = gate_alarm(&config, "us-east-1").description;
+        assert!(
+            description.ends_with(&format!("settings {:016x}", fnv1a(&before))),
+            "{description}"
+        );
+    }
+
+    #[test]
+    fn a_gate_check_s_caller_reference_covers_the_namespace() {
+        let mut config = Config::from_toml_str(include_str!("../../../events/watcher-config.toml"))
+            .expect("valid");
+        let gate = CheckConfig::CloudwatchMetric {
+            alarm_region: config.gate_host_region("us-east-1").to_string(),
+            alarm_name: config.gate_alarm_name("us-east-1"),
+        };
+        let before = caller_reference(&config, "us-east-1", CheckRole::Gate, &gate);
+        config.metrics_namespace = "RegionFlipV2".into();
+        assert_ne!(
+            caller_reference(&config, "us-east-1", CheckRole::Gate, &gate),
+            before
+        );
+        assert!(before.starts_with(&reference_prefix("us-east-1", CheckRole::Gate)));
     }
 
     #[test]

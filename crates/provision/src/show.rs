@@ -3,9 +3,33 @@
 use std::fmt;
 
 use regionflip_core::RecordSet;
-use regionflip_core::resources::GATE_METRIC;
 
 use crate::plan::{CheckRef, PlannedCheck, Step};
+
+/// `CLOUDWATCH_METRIC on alarm … in …` or `CALCULATED, n of [...] healthy`.
+fn planned_check(f: &mut fmt::Formatter<'_>, check: &PlannedCheck) -> fmt::Result {
+    match check {
+        PlannedCheck::CloudwatchMetric {
+            alarm_region,
+            alarm_name,
+        } => write!(
+            f,
+            "CLOUDWATCH_METRIC on alarm {alarm_name} in {alarm_region} (insufficient data: \
+             last known status)"
+        ),
+        PlannedCheck::Calculated {
+            children,
+            health_threshold,
+        } => {
+            let children: Vec<String> = children.iter().map(ToString::to_string).collect();
+            write!(
+                f,
+                "CALCULATED, {health_threshold} of [{}] healthy",
+                children.join(", ")
+            )
+        }
+    }
+}
 
 impl fmt::Display for CheckRef {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -36,15 +60,20 @@ impl fmt::Display for Step {
                 rewrite,
             } => write!(
                 f,
-                "{} gate alarm {} in {region} for {gated_region}: {} {GATE_METRIC} Minimum over \
-                 60 s < 1 → ALARM, missing data keeps the state",
+                "{} gate alarm {} in {region} for {gated_region}: {} {} {} over \
+                 {} s < {} → ALARM, missing data leaves the alarm's state ({})",
                 if *rewrite {
                     "rewrite (settings changed)"
                 } else {
                     "create"
                 },
                 alarm.name,
-                alarm.namespace
+                alarm.settings.namespace,
+                alarm.settings.metric_name,
+                alarm.settings.statistic,
+                alarm.settings.period,
+                alarm.settings.threshold,
+                alarm.treat_missing_data
             ),
             Step::PublishGates { region, gates } => {
                 let gates: Vec<String> = gates
@@ -59,28 +88,25 @@ impl fmt::Display for Step {
                 check,
             } => {
                 write!(f, "create {} health check of {region}: ", role.as_str())?;
-                match check {
-                    PlannedCheck::CloudwatchMetric {
-                        alarm_region,
-                        alarm_name,
-                    } => write!(
-                        f,
-                        "CLOUDWATCH_METRIC on alarm {alarm_name} in {alarm_region} (insufficient \
-                         data: last known status)"
-                    ),
-                    PlannedCheck::Calculated {
-                        children,
-                        health_threshold,
-                    } => {
-                        let children: Vec<String> =
-                            children.iter().map(ToString::to_string).collect();
-                        write!(
-                            f,
-                            "CALCULATED, {health_threshold} of [{}] healthy",
-                            children.join(", ")
-                        )
-                    }
+                planned_check(f, check)
+            }
+            Step::UpdateHealthCheck {
+                id,
+                region,
+                role,
+                check,
+                why,
+            } => {
+                write!(
+                    f,
+                    "update {} health check {id} of {region} ({why}) to ",
+                    role.as_str()
+                )?;
+                planned_check(f, check)?;
+                if matches!(check, PlannedCheck::CloudwatchMetric { .. }) {
+                    write!(f, ": Route 53 copies the alarm's settings again")?;
                 }
+                Ok(())
             }
             Step::TagHealthCheck { id, tags } => {
                 let tags: Vec<String> = tags.iter().map(|(k, v)| format!("{k}={v}")).collect();
@@ -106,6 +132,24 @@ impl fmt::Display for Step {
                         (None, Some(id)) => write!(f, ", health check {id}")?,
                         (None, None) => {}
                     }
+                }
+                Ok(())
+            }
+            Step::RewireRecords { records } => {
+                write!(
+                    f,
+                    "move onto the replaced endpoint checks, in one change batch (DELETE as \
+                     read, CREATE on the new check):"
+                )?;
+                for rewired in records {
+                    write!(
+                        f,
+                        "\n      {} → {}: health check {} → {}",
+                        describe_record(&rewired.old),
+                        record_target(&rewired.old),
+                        rewired.old.health_check_id.as_deref().unwrap_or("none"),
+                        rewired.new.health_check_id.as_deref().unwrap_or("none")
+                    )?;
                 }
                 Ok(())
             }

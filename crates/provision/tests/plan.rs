@@ -19,9 +19,9 @@ use regionflip_core::{
 };
 use regionflip_local_aws::fixtures::{EAST, WEST, sample_config};
 use regionflip_provision::{
-    CheckConfig, CheckRef, CheckRole, HealthCheckInfo, InitError, InitPlan, PlannedCheck,
-    PlannedRecord, Step, TAG_RECORD, TAG_REGION, TAG_ROLE, World, caller_reference, gate_alarm,
-    plan,
+    AlarmSettings, CheckConfig, CheckRef, CheckRole, HealthCheckInfo, InitError, InitPlan,
+    PlannedCheck, PlannedRecord, ReportedCheck, Step, TAG_RECORD, TAG_REGION, TAG_ROLE, World,
+    caller_reference, gate_alarm, gate_alarm_settings, plan,
 };
 
 /// The third region of `regions=3`.
@@ -46,7 +46,18 @@ const GATE: Mode = Mode::HealthGate;
 ///   * `gates` — every gate alarm as init writes it; `gate@R=stale` (another settings
 ///     fingerprint), `gate@R=bare` (no description), `gate@R=missing`.
 ///   * `checks` — init's gate and CALCULATED checks of every region (`gate-R`, `calc-R`),
-///     tagged; `-check=gate/R` deletes one; `untagged=ID` removes a check's tags.
+///     tagged, each reporting the settings Route 53 reports for what init created (a gate
+///     check its alarm, `LastKnownStatus` and its copy of the alarm's settings, taken
+///     when the alarm was as init writes it); `-check=gate/R` deletes one;
+///     `untagged=ID` removes a check's tags; `gate-check@R=stale` makes R's gate check
+///     report a copy of other alarm settings (namespace `RegionFlipOld`);
+///     `gate-check@R=unreported` makes it report no alarm and no settings at all (as
+///     moto does); `legacy-refs` gives the gate checks the caller reference they had
+///     before it covered the alarm's settings.
+///   * After the world is laid out, the configuration may change under it:
+///     `namespace-changed` (`metrics_namespace` becomes `RegionFlipNext`);
+///     `endpoint@R=replaced` (R's stack replaced its endpoint check: the configuration
+///     names a new id, the new check exists, the old one is gone).
 ///   * `foreign=cname|blue|txt|aaaa` — at the record name, a plain CNAME, a failover
 ///     record with set identifier `blue`, a TXT, an AAAA; `foreign=state-cname` a CNAME
 ///     at the state record name.
@@ -59,7 +70,9 @@ const GATE: Mode = Mode::HealthGate;
 ///   (`nothing` for none): `hold:X=R#N` (state holder of X), `gate-alarm:R@H`,
 ///   `rewrite-gate-alarm:R@H`, `publish@H:R=open,…`, `check:gate/R`,
 ///   `check:calculated/R(children)` (`endpoint`, an id, or `+role/R` for a check an
-///   earlier step creates), `tag:ID`, `records(primary=R[check],…,state=R#N)`.
+///   earlier step creates), `update:gate/R`, `update:calculated/R(children)`, `tag:ID`,
+///   `records(primary=R[check],…,state=R#N)`, `rewire(primary=R,…)` (moved onto R's
+///   endpoint check, everything else as read).
 struct Row {
     name: &'static str,
     mode: Mode,
@@ -99,6 +112,8 @@ const ROWS: &[Row] = &[
     row("records: a lone SECONDARY on home",               REC,  "secondary=east",                                    "secondary=east",                                                         "records(primary=west,state=west#1)"),
     row("records: a lone SECONDARY on the active region",  REC,  "secondary=east state=east#3",                       "state=east#3 secondary=east",                                            "records(primary=west)"),
     row("records: a TXT beside a CNAME pair is ignored",   REC,  "foreign=txt",                                       "",                                                                       "records(primary=east,secondary=west,state=east#1)"),
+    row("records: a replaced endpoint check is rewired under the pair", REC, "initialised endpoint@east=replaced",   "initialised",                                                            "rewire(primary=east)"),
+    row("records: a moved pair is rewired where the watcher left it", REC, "primary=west secondary=east state=west#5 endpoint@east=replaced", "state=west#5 primary=west secondary=east",          "rewire(secondary=east)"),
     // -- records mode: refusals ---------------------------------------------------------------------------------------------------------------------------------------------------------------------------------------------------------------------------
     row("records: a plain CNAME at the name is refused",   REC,  "foreign=cname",                                     "",                                                                       "refused: api.regionflip-demo.example. already has a CNAME record that regionflip did not create; init never overwrites it. Delete it (regionflip then creates its failover pair there) or choose another record_name"),
     row("records: another set identifier is refused",      REC,  "foreign=blue",                                      "",                                                                       "refused: already has a CNAME record (set identifier blue, Primary) that regionflip did not create"),
@@ -118,13 +133,18 @@ const ROWS: &[Row] = &[
     row("gate: a missing gate alarm is created",           GATE, "initialised gate@east=missing",                     "initialised -gate-alarm:east@west",                                      "gate-alarm:east@west"),
     row("gate: a check without its tags is tagged",        GATE, "initialised untagged=calc-west",                    "initialised",                                                            "tag:calc-west"),
     row("gate: interrupted before the records",            GATE, "state=east#1 gates checks",                         "initialised -primary=east -secondary=west",                              "records(primary=east[calc-east],secondary=west[calc-west])"),
-    row("gate: a lost gate check is created again",        GATE, "state=east#1 gates checks -check=gate/east",        "initialised -gate/east -calculated/east -primary=east -secondary=west",  "check:gate/east check:calculated/east(endpoint,+gate/east) records(primary=east[+calculated/east],secondary=west[calc-west])"),
+    row("gate: a lost gate check is created again",        GATE, "state=east#1 gates checks -check=gate/east",        "initialised -gate/east -primary=east -secondary=west",                   "check:gate/east update:calculated/east(endpoint,+gate/east) records(primary=east[calc-east],secondary=west[calc-west])"),
+    row("gate: a lost gate check under the pair is created and rewired", GATE, "initialised -check=gate/east",       "initialised -gate/east",                                                 "check:gate/east update:calculated/east(endpoint,+gate/east)"),
+    row("gate: a namespace change updates every gate check", GATE, "initialised namespace-changed",                  "initialised -gate-alarm:east@west -gate-alarm:west@east",                "rewrite-gate-alarm:east@west rewrite-gate-alarm:west@east update:gate/east update:gate/west"),
+    row("gate: a gate check holding other alarm settings is updated", GATE, "initialised gate-check@west=stale",     "initialised",                                                            "update:gate/west"),
+    row("gate: a gate check reported without its alarm settings is left alone", GATE, "initialised gate-check@east=unreported", "initialised",                                            "nothing"),
+    row("gate: a replaced endpoint check is rewired into the CALCULATED check", GATE, "initialised endpoint@east=replaced", "initialised",                                                 "update:calculated/east(endpoint,gate-east)"),
+    row("gate: gate checks with the caller reference of before are found", GATE, "initialised legacy-refs untagged=gate-east", "initialised",                                             "tag:gate-east"),
     row("gate: a lost calculated check is created again",  GATE, "state=east#1 gates checks -check=calculated/west",  "initialised -calculated/west -primary=east -secondary=west",             "check:calculated/west(endpoint,gate-west) records(primary=east[calc-east],secondary=west[+calculated/west])"),
     // -- health-gate mode: refusals -----------------------------------------------------------------------------------------------------------------------------------------------------------------------------------------------------------------------
     row("gate: three regions are refused with the fix",    GATE, "regions=3",                                         "",                                                                       "refused: mode = \"health-gate\" routes through one static failover pair, so it serves two regions, and 3 are configured; use mode = \"records\" for three or more regions, or list two"),
     row("gate: a pair on the endpoint checks is refused",  GATE, "primary=east:endpoint",                             "",                                                                       "refused: api.regionflip-demo.example. CNAME regionflip-primary exists but differs from what init creates (its health check would be a new CALCULATED check of us-east-1, not 0f7c4c1e-1111-4a4a-8b8b-000000000001); in health-gate mode regionflip never rewrites the failover records. Delete it and run init again"),
     row("gate: a pair moved to the standby is refused",    GATE, "initialised primary=west secondary=east",           "",                                                                       "refused: regionflip-primary exists but differs from what init creates (a1b2c3d4e5.execute-api.us-east-1.amazonaws.com. on health check calc-east) | regionflip-secondary exists but differs from what init creates (f6g7h8i9j0.execute-api.us-west-2.amazonaws.com. on health check calc-west)"),
-    row("gate: a pair on a lost gate check is refused",    GATE, "initialised -check=gate/east",                      "",                                                                       "refused: regionflip-primary exists but differs from what init creates (its health check would be a new CALCULATED check of us-east-1, not calc-east)"),
     row("gate: a plain CNAME at the name is refused",      GATE, "foreign=cname",                                     "",                                                                       "refused: api.regionflip-demo.example. already has a CNAME record that regionflip did not create"),
     row("gate: unreadable state holders are refused",      GATE, "state=corrupt",                                     "",                                                                       "refused: the state holder alarm regionflip-state-api-regionflip--demo-example exists but regionflip cannot read it (us-east-1: "),
     row("gate: one unreadable copy alone is refused",      GATE, "state@west=corrupt",                                "",                                                                       "refused: exists but regionflip cannot read it (us-west-2: "),
@@ -173,8 +193,11 @@ fn the_table_covers_both_modes_every_step_and_refusals() {
         "publish@",
         "check:gate/",
         "check:calculated/",
+        "update:gate/",
+        "update:calculated/",
         "tag:",
         "records(",
+        "rewire(",
     ] {
         assert!(
             has(&|r| r.expect.split(' ').any(|s| s.starts_with(step))),
@@ -358,8 +381,10 @@ fn rank(step: &Step) -> u8 {
         Step::PutGateAlarm { .. } => 1,
         Step::PublishGates { .. } => 2,
         // A CALCULATED check after the gate check it needs: `carry_out` checks that.
-        Step::CreateHealthCheck { .. } | Step::TagHealthCheck { .. } => 3,
-        Step::CreateRecords { .. } => 4,
+        Step::CreateHealthCheck { .. }
+        | Step::UpdateHealthCheck { .. }
+        | Step::TagHealthCheck { .. } => 3,
+        Step::CreateRecords { .. } | Step::RewireRecords { .. } => 4,
     }
 }
 
@@ -429,6 +454,23 @@ struct Exists {
     gates: BTreeMap<String, String>,
     checks: Vec<(String, CheckRole)>,
     untagged: Vec<String>,
+    /// Per gated region, what its gate check reports instead of a copy of its alarm as
+    /// init writes it: `stale` or `unreported`.
+    gate_checks: BTreeMap<String, String>,
+    /// The gate checks carry the caller reference of before it covered the settings.
+    legacy_refs: bool,
+}
+
+/// What changes in the configuration once the world is laid out.
+#[derive(Default)]
+struct Afterwards {
+    namespace_changed: bool,
+    replaced_endpoints: Vec<String>,
+}
+
+/// The id the stack gives `region`'s endpoint check when it replaces it.
+fn replaced_endpoint(region: &str) -> String {
+    format!("0f7c4c1e-9999-4a4a-8b8b-{:0>12}", short(region))
 }
 
 fn build(r: &Row) -> Result<(Config, World), String> {
@@ -455,6 +497,7 @@ fn build(r: &Row) -> Result<(Config, World), String> {
     }
     let gate = r.mode == Mode::HealthGate;
     let mut exists = Exists::default();
+    let mut afterwards = Afterwards::default();
     let expanded = words.iter().flat_map(|word| match (*word, gate) {
         ("initialised", false) => vec!["primary=east", "secondary=west", "state=east#1"],
         ("initialised", true) => vec![
@@ -576,6 +619,27 @@ fn build(r: &Row) -> Result<(Config, World), String> {
                     .retain(|(r, o)| !(r == region(which) && *o == role));
             }
             "untagged" => exists.untagged.push(value.to_string()),
+            _ if key.starts_with("gate-check@") => {
+                gate_only(key)?;
+                if !["stale", "unreported"].contains(&value) {
+                    return Err(format!("unknown gate check {value:?}"));
+                }
+                let gated = region(&key["gate-check@".len()..]).to_string();
+                exists.gate_checks.insert(gated, value.to_string());
+            }
+            "legacy-refs" => {
+                gate_only(key)?;
+                exists.legacy_refs = true;
+            }
+            "namespace-changed" => {
+                gate_only(key)?;
+                afterwards.namespace_changed = true;
+            }
+            _ if key.starts_with("endpoint@") && value == "replaced" => {
+                afterwards
+                    .replaced_endpoints
+                    .push(region(&key["endpoint@".len()..]).to_string());
+            }
             "foreign" => {
                 let mut record = RecordSet {
                     name: config.record_name.clone(),
@@ -613,7 +677,44 @@ fn build(r: &Row) -> Result<(Config, World), String> {
             other => return Err(format!("unknown world word {other:?}")),
         }
     }
-    Ok((config.clone(), lay_out(&config, exists, gate)))
+    let mut world = lay_out(&config, exists, gate);
+    if afterwards.namespace_changed {
+        config.metrics_namespace = "RegionFlipNext".into();
+    }
+    for replaced in &afterwards.replaced_endpoints {
+        let slot = config
+            .regions
+            .iter_mut()
+            .find(|r| r.name == *replaced)
+            .ok_or_else(|| format!("{replaced} is no configured region"))?;
+        let old = slot.health_check_id.replace(replaced_endpoint(replaced));
+        // CloudFormation created the new check and deleted the old one.
+        world.health_checks.retain(|c| Some(&c.id) != old.as_ref());
+        if gate {
+            world.health_checks.push(HealthCheckInfo {
+                id: replaced_endpoint(replaced),
+                caller_reference: format!("stack-{replaced}-replaced"),
+                reported: ReportedCheck::Other("HTTPS_STR_MATCH".into()),
+            });
+        }
+    }
+    Ok((config, world))
+}
+
+/// The caller reference of a gate check as init made it before the reference covered
+/// the alarm's settings: the formula of that release, spelled out again here so that a
+/// change to it in the crate shows.
+fn legacy_gate_reference(config: &Config, region: &str) -> String {
+    let settings = format!(
+        "cloudwatch-metric|{}|{}|LastKnownStatus",
+        config.gate_host_region(region),
+        config.gate_alarm_name(region)
+    );
+    let text = format!("{}|{region}|gate|{settings}", config.record_name);
+    let hash = text.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3)
+    });
+    format!("regionflip-gate-{region}-{hash:016x}")
 }
 
 /// regionflip's PRIMARY or SECONDARY: `R`, `R:endpoint` or `foreign`.
@@ -671,6 +772,7 @@ fn lay_out(config: &Config, exists: Exists, gate: bool) -> World {
             world.health_checks.push(HealthCheckInfo {
                 id: endpoint.clone(),
                 caller_reference: format!("stack-{}", region.name),
+                reported: ReportedCheck::Other("HTTPS_STR_MATCH".into()),
             });
         }
     }
@@ -695,15 +797,68 @@ fn lay_out(config: &Config, exists: Exists, gate: bool) -> World {
             }
         };
         let id = check_id(region, *role);
+        let reference = match role {
+            CheckRole::Gate if exists.legacy_refs => legacy_gate_reference(config, region),
+            _ => caller_reference(config, region, *role, &settings),
+        };
+        let reported = match (
+            &settings,
+            exists.gate_checks.get(region).map(String::as_str),
+        ) {
+            (CheckConfig::CloudwatchMetric { .. }, Some("unreported")) => {
+                ReportedCheck::CloudwatchMetric {
+                    alarm: None,
+                    insufficient_data: None,
+                    alarm_settings: None,
+                }
+            }
+            (CheckConfig::CloudwatchMetric { .. }, Some(_)) => {
+                let old = AlarmSettings {
+                    namespace: "RegionFlipOld".into(),
+                    ..gate_alarm_settings(config, region)
+                };
+                reported_as_created(config, region, &settings, Some(old))
+            }
+            _ => reported_as_created(config, region, &settings, None),
+        };
         world.health_checks.push(HealthCheckInfo {
             id: id.clone(),
-            caller_reference: caller_reference(config, region, *role, &settings),
+            caller_reference: reference,
+            reported,
         });
         if !exists.untagged.contains(&id) {
             world.check_tags.insert(id, tags(config, region, *role));
         }
     }
     world
+}
+
+/// What Route 53 reports of a check init created (or updated) with `settings` for
+/// `region`: a gate check its alarm, `LastKnownStatus` and its copy of the alarm's
+/// settings (`copied`, else the alarm as init writes it for `config`).
+fn reported_as_created(
+    config: &Config,
+    region: &str,
+    settings: &CheckConfig,
+    copied: Option<AlarmSettings>,
+) -> ReportedCheck {
+    match settings {
+        CheckConfig::CloudwatchMetric {
+            alarm_region,
+            alarm_name,
+        } => ReportedCheck::CloudwatchMetric {
+            alarm: Some((alarm_region.clone(), alarm_name.clone())),
+            insufficient_data: Some("LastKnownStatus".into()),
+            alarm_settings: Some(copied.unwrap_or_else(|| gate_alarm_settings(config, region))),
+        },
+        CheckConfig::Calculated {
+            children,
+            health_threshold,
+        } => ReportedCheck::Calculated {
+            children: children.clone(),
+            health_threshold: *health_threshold,
+        },
+    }
 }
 
 fn tags(config: &Config, region: &str, role: CheckRole) -> BTreeMap<String, String> {
@@ -809,6 +964,51 @@ fn step_key(config: &Config, step: &Step) -> Result<String, String> {
             }
             _ => return Err(format!("{step:?}: role and settings disagree")),
         },
+        Step::UpdateHealthCheck {
+            id,
+            region,
+            role,
+            check,
+            why,
+        } => {
+            if *id != check_id(region, *role) {
+                return Err(format!("{step:?} updates a check that is not the slot's"));
+            }
+            if why.is_empty() {
+                return Err(format!("{step:?} says nothing of what differs"));
+            }
+            match (role, check) {
+                (
+                    CheckRole::Gate,
+                    PlannedCheck::CloudwatchMetric {
+                        alarm_region,
+                        alarm_name,
+                    },
+                ) if *alarm_region == config.gate_host_region(region)
+                    && *alarm_name == config.gate_alarm_name(region) =>
+                {
+                    format!("update:gate/{}", short(region))
+                }
+                (
+                    CheckRole::Calculated,
+                    PlannedCheck::Calculated {
+                        children,
+                        health_threshold,
+                    },
+                ) if *health_threshold as usize == children.len() => {
+                    let children: Vec<String> = children
+                        .iter()
+                        .map(|c| child_key(config, region, c))
+                        .collect();
+                    format!(
+                        "update:calculated/{}({})",
+                        short(region),
+                        children.join(",")
+                    )
+                }
+                _ => return Err(format!("{step:?} is not what init updates a check to")),
+            }
+        }
         Step::TagHealthCheck { id, .. } => format!("tag:{id}"),
         Step::CreateRecords { records } => {
             let records: Vec<String> = records
@@ -816,6 +1016,29 @@ fn step_key(config: &Config, step: &Step) -> Result<String, String> {
                 .map(|planned| record_key(config, planned))
                 .collect::<Result<_, _>>()?;
             format!("records({})", records.join(","))
+        }
+        Step::RewireRecords { records } => {
+            let mut keys = Vec::new();
+            for rewired in records {
+                let region = regionflip_core::records::region_of_record(config, &rewired.old)
+                    .ok_or_else(|| format!("{:?} points at no configured region", rewired.old))?;
+                let expected = RecordSet {
+                    health_check_id: region.health_check_id.clone(),
+                    ..rewired.old.clone()
+                };
+                if rewired.new != expected || rewired.new == rewired.old {
+                    return Err(format!(
+                        "{rewired:?} is not the record on its endpoint check"
+                    ));
+                }
+                let role = match rewired.old.failover {
+                    Some(FailoverRole::Primary) => "primary",
+                    Some(FailoverRole::Secondary) => "secondary",
+                    None => return Err(format!("{:?} is no failover record", rewired.old)),
+                };
+                keys.push(format!("{role}={}", short(&region.name)));
+            }
+            format!("rewire({})", keys.join(","))
         }
     })
 }
@@ -970,11 +1193,53 @@ fn carry_out(config: &Config, world: &World, plan: &InitPlan) -> Result<World, S
                 world.health_checks.push(HealthCheckInfo {
                     id: id.clone(),
                     caller_reference: reference,
+                    reported: reported_as_created(config, region, &settings, None),
                 });
                 world
                     .check_tags
                     .insert(id.clone(), tags(config, region, *role));
                 created.insert((region.clone(), *role), id);
+            }
+            Step::UpdateHealthCheck {
+                id, region, check, ..
+            } => {
+                // Route 53 copies the alarm as it is now: written earlier in the plan, or
+                // already as init writes it.
+                let settings = match check {
+                    PlannedCheck::CloudwatchMetric {
+                        alarm_region,
+                        alarm_name,
+                    } => CheckConfig::CloudwatchMetric {
+                        alarm_region: alarm_region.clone(),
+                        alarm_name: alarm_name.clone(),
+                    },
+                    PlannedCheck::Calculated {
+                        children,
+                        health_threshold,
+                    } => CheckConfig::Calculated {
+                        children: children
+                            .iter()
+                            .map(|c| id_of(c, &created))
+                            .collect::<Result<_, _>>()?,
+                        health_threshold: *health_threshold,
+                    },
+                };
+                let found = world
+                    .health_checks
+                    .iter_mut()
+                    .find(|c| c.id == *id)
+                    .ok_or_else(|| format!("UpdateHealthCheck of {id}, which does not exist"))?;
+                found.reported = reported_as_created(config, region, &settings, None);
+            }
+            Step::RewireRecords { records } => {
+                for rewired in records {
+                    let before = world.records.len();
+                    world.records.retain(|r| *r != rewired.old);
+                    if world.records.len() + 1 != before {
+                        return Err(format!("DELETE of a record not as read: {:?}", rewired.old));
+                    }
+                    world.records.push(rewired.new.clone());
+                }
             }
             Step::TagHealthCheck { id, tags } => {
                 world

@@ -13,7 +13,7 @@ use regionflip_local_aws::hooked::Operation;
 use regionflip_local_aws::hooks::Instrumented;
 use regionflip_local_aws::memory::{MemoryCloudWatch, MemoryHealthChecks, MemoryRoute53};
 use regionflip_provision::{
-    CheckConfig, InitError, InitReport, TAG_RECORD, TAG_REGION, TAG_ROLE, init,
+    CheckConfig, InitError, InitReport, ReportedCheck, TAG_RECORD, TAG_REGION, TAG_ROLE, init,
 };
 use regionflip_watcher::ports::AwsError;
 
@@ -30,10 +30,12 @@ struct World {
 impl World {
     fn new(mode: Mode) -> World {
         let config = sample_config(mode);
+        // Route 53's gate checks read their alarms from this CloudWatch, as on AWS.
+        let cloudwatch = MemoryCloudWatch::default();
         World {
             route53: Instrumented::instrumented(MemoryRoute53::with_zone(&config.hosted_zone_id)),
-            checks: Instrumented::instrumented(MemoryHealthChecks::default()),
-            cloudwatch: Instrumented::instrumented(MemoryCloudWatch::default()),
+            checks: Instrumented::instrumented(MemoryHealthChecks::new(&cloudwatch)),
+            cloudwatch: Instrumented::instrumented(cloudwatch),
             config,
         }
     }
@@ -516,4 +518,243 @@ async fn a_second_record_whose_name_differs_only_in_punctuation_owns_nothing_of_
         "the first record's state changed"
     );
     assert!(gate_alarms(&second).iter().all(Option::is_some));
+}
+
+// ------------------------------------------------ health checks that must follow a change
+
+/// The gate check of `gated` (the CLOUDWATCH_METRIC child of its record's CALCULATED
+/// check) and the alarm it follows.
+fn gate_check_of(world: &World, gated: &str) -> String {
+    let role = if gated == EAST {
+        FailoverRole::Primary
+    } else {
+        FailoverRole::Secondary
+    };
+    let calculated = world
+        .record(role)
+        .and_then(|r| r.health_check_id)
+        .expect("the record carries its CALCULATED check");
+    let Some(CheckConfig::Calculated { children, .. }) = world.checks.config_of(&calculated) else {
+        panic!("{calculated} is no CALCULATED check");
+    };
+    children
+        .into_iter()
+        .find(|c| {
+            matches!(
+                world.checks.config_of(c),
+                Some(CheckConfig::CloudwatchMetric { .. })
+            )
+        })
+        .expect("a gate child")
+}
+
+/// Models Route 53: "Route 53 doesn't automatically update the alarm settings in the
+/// health check" — a CLOUDWATCH_METRIC check copies its alarm's settings when it is
+/// created and keeps the copy, whatever happens to the alarm, until UpdateHealthCheck
+/// names the same alarm again; a check on an alarm that does not exist is refused.
+#[tokio::test]
+async fn a_gate_check_keeps_the_alarm_settings_it_copied_until_it_is_updated() {
+    use regionflip_provision::{GateAlarmApi, HealthCheckApi, NewHealthCheck, gate_alarm};
+    let world = World::new(Mode::HealthGate);
+    let mut config = world.config.clone();
+    let on_alarm = CheckConfig::CloudwatchMetric {
+        alarm_region: WEST.into(),
+        alarm_name: config.gate_alarm_name(EAST),
+    };
+    let request = NewHealthCheck {
+        caller_reference: "copy-test".into(),
+        config: on_alarm.clone(),
+    };
+    let refused = world
+        .checks
+        .create_health_check(&request)
+        .await
+        .unwrap_err();
+    assert!(refused.to_string().contains("does not exist"), "{refused}");
+
+    let before = gate_alarm(&config, EAST);
+    world
+        .cloudwatch
+        .put_gate_alarm(WEST, &before)
+        .await
+        .unwrap();
+    let id = world.checks.create_health_check(&request).await.unwrap();
+    config.metrics_namespace = "RegionFlipV2".into();
+    let after = gate_alarm(&config, EAST);
+    world.cloudwatch.put_gate_alarm(WEST, &after).await.unwrap();
+    let reported = |checks: Vec<regionflip_provision::HealthCheckInfo>| match checks
+        .into_iter()
+        .find(|c| c.id == id)
+        .map(|c| c.reported)
+    {
+        Some(ReportedCheck::CloudwatchMetric { alarm_settings, .. }) => alarm_settings,
+        other => panic!("not a gate check: {other:?}"),
+    };
+    assert_eq!(
+        reported(world.checks.list_health_checks().await.unwrap()),
+        Some(before.settings.clone()),
+        "the check still watches the stream it copied at creation"
+    );
+    world
+        .checks
+        .update_health_check(&id, &on_alarm)
+        .await
+        .unwrap();
+    assert_eq!(
+        reported(world.checks.list_health_checks().await.unwrap()),
+        Some(after.settings),
+        "UpdateHealthCheck with the same alarm copies it again"
+    );
+}
+
+/// Models Route 53 copying a gate alarm's settings into its CLOUDWATCH_METRIC check at
+/// creation and never refreshing them (it watches the copied namespace's stream, not the
+/// alarm's state). Without the update, after a `metrics_namespace` change every gate
+/// check would watch the old, now empty, stream and freeze at its last status: failover
+/// and failback would silently stop.
+#[tokio::test]
+async fn a_namespace_change_makes_init_update_every_gate_check_to_the_new_stream() {
+    let mut world = World::new(Mode::HealthGate);
+    world.init(false).await.unwrap();
+    let gates: Vec<String> = [EAST, WEST]
+        .iter()
+        .map(|g| gate_check_of(&world, g))
+        .collect();
+    let pair = (
+        world.record(FailoverRole::Primary),
+        world.record(FailoverRole::Secondary),
+    );
+    let created = world.checks.calls().create_health_check;
+    let old_namespace = world.config.metrics_namespace.clone();
+    for gate in &gates {
+        let copied = world.checks.copied_alarm_settings(gate).unwrap();
+        assert_eq!(copied.namespace, old_namespace);
+    }
+
+    world.config.metrics_namespace = "RegionFlipV2".into();
+    let report = world.init(false).await.unwrap();
+    let updates: Vec<String> = report
+        .steps
+        .iter()
+        .filter(|s| matches!(s, regionflip_provision::Step::UpdateHealthCheck { .. }))
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(updates.len(), 2, "{:#?}", report.steps);
+    assert!(updates[0].contains(&old_namespace), "{}", updates[0]);
+    assert_eq!(world.checks.calls().update_health_check, 2);
+    assert_eq!(
+        world.checks.calls().create_health_check,
+        created,
+        "no new check"
+    );
+    for (gated, gate) in [EAST, WEST].iter().zip(&gates) {
+        let host = world.config.gate_host_region(gated).to_owned();
+        let alarm = world
+            .cloudwatch
+            .alarm_settings(&host, &world.config.gate_alarm_name(gated))
+            .unwrap();
+        assert_eq!(
+            alarm.namespace, "RegionFlipV2",
+            "the gate alarm was rewritten"
+        );
+        assert_eq!(
+            world.checks.copied_alarm_settings(gate),
+            Some(alarm),
+            "{gated}'s gate check reads back the settings of the alarm it follows"
+        );
+    }
+    assert_eq!(
+        [EAST, WEST]
+            .iter()
+            .map(|g| gate_check_of(&world, g))
+            .collect::<Vec<_>>(),
+        gates,
+        "the same checks, updated in place"
+    );
+    assert_eq!(
+        (
+            world.record(FailoverRole::Primary),
+            world.record(FailoverRole::Secondary)
+        ),
+        pair,
+        "the records never change in health-gate mode"
+    );
+    let again = world.init(false).await.unwrap();
+    assert!(again.already_initialised, "{:#?}", again.steps);
+}
+
+/// Models CloudFormation replacing the stack's endpoint check (`RequestInterval` and
+/// `Type` are create-only, so a change gives a new check id) and Route 53 not refusing to
+/// delete the old one while a CALCULATED check still lists it: init rewires the
+/// CALCULATED check in place, so the record on it needs no change.
+#[tokio::test]
+async fn a_replaced_endpoint_check_is_rewired_into_the_calculated_check() {
+    let mut world = World::new(Mode::HealthGate);
+    world.init(false).await.unwrap();
+    let pair = world.record(FailoverRole::Primary).unwrap();
+    let calculated = pair.health_check_id.clone().unwrap();
+    let gate = gate_check_of(&world, EAST);
+    let replaced = "0f7c4c1e-1111-4a4a-8b8b-0000000000ff";
+    world.config.regions[0].health_check_id = Some(replaced.into());
+
+    let report = world.init(false).await.unwrap();
+    assert_eq!(report.steps.len(), 1, "{:#?}", report.steps);
+    assert_eq!(
+        world.checks.config_of(&calculated),
+        Some(CheckConfig::Calculated {
+            children: vec![replaced.into(), gate],
+            health_threshold: 2,
+        })
+    );
+    assert_eq!(
+        world.record(FailoverRole::Primary),
+        Some(pair),
+        "same record, same check"
+    );
+    assert_eq!(world.checks.checks().len(), 4, "no new check");
+    let again = world.init(false).await.unwrap();
+    assert!(again.already_initialised, "{:#?}", again.steps);
+}
+
+/// In records mode the pair carries the endpoint checks themselves; the watcher rewrites
+/// the pair only on a transition. After the stack replaced an endpoint check, init moves
+/// the record onto the new check in one compare-and-swap batch (DELETE as read, CREATE),
+/// leaving the rest of the record, and where PRIMARY points, as the watcher left it.
+#[tokio::test]
+async fn records_mode_moves_the_pair_onto_a_replaced_endpoint_check() {
+    let mut world = World::new(Mode::Records);
+    let zone = world.config.hosted_zone_id.clone();
+    // After a failover: PRIMARY on us-west-2.
+    let config = world.config.clone();
+    world.route53.put_record(
+        &zone,
+        state_record(
+            &config,
+            &EngineState {
+                sequence: 4,
+                ..EngineState::initial(WEST)
+            },
+        ),
+    );
+    world.route53.put_record(
+        &zone,
+        failover_record(&config, &config.regions[1], FailoverRole::Primary),
+    );
+    world.route53.put_record(
+        &zone,
+        failover_record(&config, &config.regions[0], FailoverRole::Secondary),
+    );
+    let replaced = "0f7c4c1e-1111-4a4a-8b8b-0000000000ff";
+    world.config.regions[0].health_check_id = Some(replaced.into());
+
+    world.init(false).await.unwrap();
+    assert_eq!(world.route53.applied_changes(), 1, "one batch");
+    let secondary = world.record(FailoverRole::Secondary).unwrap();
+    assert_eq!(secondary.health_check_id.as_deref(), Some(replaced));
+    assert_eq!(secondary.values, vec![config.regions[0].target.clone()]);
+    let primary = world.record(FailoverRole::Primary).unwrap();
+    assert_eq!(primary.health_check_id.as_deref(), Some(WEST_CHECK));
+    let again = world.init(false).await.unwrap();
+    assert!(again.already_initialised, "{:#?}", again.steps);
+    assert_eq!(world.route53.applied_changes(), 1);
 }

@@ -9,7 +9,7 @@
 //! |-----------------------------------|------------------------------------------------|
 //! | `HTTP(S)`, `HTTP(S)_STR_MATCH`    | the simulated checkers say so (`checkers.rs`)  |
 //! | `CALCULATED`                      | at least `HealthThreshold` children are healthy |
-//! | `CLOUDWATCH_METRIC` (a gate)      | its alarm is OK                                |
+//! | `CLOUDWATCH_METRIC` (a gate)      | its alarm was OK one gate check lag ago        |
 //! | `Disabled` / `Inverted`           | always healthy / the opposite                  |
 //!
 //! and the answer: PRIMARY while its check is healthy, else SECONDARY while its check is
@@ -24,8 +24,15 @@
 //! the emulator (`GetMetricData`), with the period compressed, and mirrors the result
 //! into the emulator with `SetAlarmState`. The gate check of a region is found as the
 //! `CLOUDWATCH_METRIC` child of the `CALCULATED` check on that region's record.
+//!
+//! **Gate checks lag.** Route 53 does not follow the alarm's state: it reads the alarm's
+//! metric stream itself (with the settings it copied when the check was created), and
+//! AWS documents no latency for that; it cannot be less than one alarm period. So a gate
+//! check here shows each change of its alarm only `gate_check_lag` later (a delay line,
+//! [`super::timings`]): the drill's gate-mode flips take what the compressed AWS clock
+//! takes, not the one data-plane round the evaluation alone would.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -39,7 +46,7 @@ use regionflip_core::resources::{GATE_METRIC, RECORD_DIMENSION, REGION_DIMENSION
 use regionflip_core::{Config, FailoverRole, Mode, RecordSet};
 use regionflip_watcher::aws::AwsClients;
 use regionflip_watcher::ports::Route53Api;
-use tokio::time::MissedTickBehavior;
+use tokio::time::{Instant, MissedTickBehavior};
 
 use super::checkers::{EndpointSpec, Fleet};
 use super::timeline::{Timeline, unix_now};
@@ -237,9 +244,36 @@ pub(crate) struct DataPlane {
     checks: BTreeMap<String, Check>,
     fleet: Arc<Fleet>,
     gate_period: Duration,
+    gate_check_lag: Duration,
     timeline: Arc<Timeline>,
     /// Each gated region's gate alarm as evaluated: true while OK (gate open).
     gates: Mutex<BTreeMap<String, bool>>,
+    /// Each gated region's gate check, as Route 53 reports it, `gate_check_lag` behind
+    /// its alarm.
+    gate_checks: Mutex<BTreeMap<String, GateCheck>>,
+}
+
+/// A gate's `CLOUDWATCH_METRIC` check: what it shows now, and the alarm's changes it has
+/// yet to show (when, and what), oldest first.
+#[derive(Debug)]
+struct GateCheck {
+    healthy: bool,
+    pending: VecDeque<(Instant, bool)>,
+}
+
+impl GateCheck {
+    /// Shows every change that is due by `now`; returns what it shows if that changed.
+    fn catch_up(&mut self, now: Instant) -> Option<bool> {
+        let before = self.healthy;
+        while let Some(&(due, healthy)) = self.pending.front() {
+            if due > now {
+                break;
+            }
+            self.healthy = healthy;
+            self.pending.pop_front();
+        }
+        (self.healthy != before).then_some(self.healthy)
+    }
 }
 
 impl DataPlane {
@@ -250,6 +284,7 @@ impl DataPlane {
         discovered: Discovered,
         fleet: Arc<Fleet>,
         gate_period: Duration,
+        gate_check_lag: Duration,
         timeline: Arc<Timeline>,
     ) -> Arc<DataPlane> {
         // New alarms start OK in moto, and init publishes every gate open.
@@ -263,15 +298,30 @@ impl DataPlane {
             .collect::<BTreeMap<_, _>>();
         for region in gates.keys() {
             timeline.lane(&gate_lane(region), "open");
+            timeline.lane(&gate_check_lane(region), "healthy");
         }
+        let gate_checks = gates
+            .keys()
+            .map(|region| {
+                (
+                    region.clone(),
+                    GateCheck {
+                        healthy: true,
+                        pending: VecDeque::new(),
+                    },
+                )
+            })
+            .collect();
         Arc::new(DataPlane {
             config,
             clients,
             checks: discovered.checks,
             fleet,
             gate_period,
+            gate_check_lag,
             timeline,
             gates: Mutex::new(gates),
+            gate_checks: Mutex::new(gate_checks),
         })
     }
 
@@ -295,6 +345,7 @@ impl DataPlane {
     async fn round(&self) -> Result<(), String> {
         if self.config.mode == Mode::HealthGate {
             self.evaluate_gates().await?;
+            self.show_due_gate_changes();
         }
         let pair = read_pair(&self.config, &self.clients)
             .await
@@ -311,7 +362,13 @@ impl DataPlane {
                 self.config.record_name
             ));
         };
-        let gates = self.gates.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let gates: BTreeMap<String, bool> = self
+            .gate_checks
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .map(|(region, check)| (region.clone(), check.healthy))
+            .collect();
         let region = |record: &RecordSet| {
             region_of_record(&self.config, record)
                 .map_or_else(|| "elsewhere".to_string(), |r| r.name.clone())
@@ -385,6 +442,33 @@ impl DataPlane {
         healthy != check.inverted
     }
 
+    /// Lets each gate check show the alarm changes that are `gate_check_lag` old.
+    fn show_due_gate_changes(&self) {
+        let now = Instant::now();
+        let shown: Vec<(String, bool)> = self
+            .gate_checks
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter_mut()
+            .filter_map(|(region, check)| Some((region.clone(), check.catch_up(now)?)))
+            .collect();
+        for (region, healthy) in shown {
+            self.timeline.lane(
+                &gate_check_lane(&region),
+                if healthy { "healthy" } else { "unhealthy" },
+            );
+            self.timeline.event(
+                "gate",
+                format!(
+                    "{region}'s gate check (CLOUDWATCH_METRIC) turns {}, {:.1} s after its alarm \
+                     (Route 53 reads the metric stream, not the alarm)",
+                    if healthy { "healthy" } else { "UNHEALTHY" },
+                    self.gate_check_lag.as_secs_f64()
+                ),
+            );
+        }
+    }
+
     /// Evaluates every gate alarm from the `GateOpen` datapoints in the emulator.
     async fn evaluate_gates(&self) -> Result<(), String> {
         let regions: Vec<String> = self
@@ -405,6 +489,17 @@ impl DataPlane {
                 gates.insert(region.clone(), open) != Some(open)
             };
             if changed {
+                // The gate check shows the change one lag later.
+                if let Some(check) = self
+                    .gate_checks
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .get_mut(&region)
+                {
+                    check
+                        .pending
+                        .push_back((Instant::now() + self.gate_check_lag, open));
+                }
                 self.mirror_gate_alarm(&region, open, minimum).await?;
             }
         }
@@ -512,6 +607,11 @@ pub(crate) fn gate_lane(region: &str) -> String {
     format!("{region} gate")
 }
 
+/// The lane of a region's gate check, as Route 53 reports it.
+pub(crate) fn gate_check_lane(region: &str) -> String {
+    format!("{region} gate check")
+}
+
 /// The lane of a region's record health, as Route 53 would evaluate it.
 pub(crate) fn record_lane(region: &str) -> String {
     format!("{region} record health")
@@ -519,4 +619,35 @@ pub(crate) fn record_lane(region: &str) -> String {
 
 fn unix_time(secs: u64) -> DateTime {
     DateTime::from_secs(i64::try_from(secs).unwrap_or(i64::MAX))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Models Route 53's CLOUDWATCH_METRIC checks: a check shows each change of its
+    /// alarm's metric one lag later, in order, never sooner.
+    #[test]
+    fn a_gate_check_shows_each_alarm_change_one_lag_later_in_order() {
+        let start = Instant::now();
+        let lag = Duration::from_secs(3);
+        let mut check = GateCheck {
+            healthy: true,
+            pending: VecDeque::from([(start + lag, false), (start + lag * 2, true)]),
+        };
+        assert_eq!(check.catch_up(start), None, "nothing shows before the lag");
+        assert_eq!(check.catch_up(start + lag - Duration::from_millis(1)), None);
+        assert_eq!(check.catch_up(start + lag), Some(false));
+        assert!(!check.healthy);
+        assert_eq!(check.catch_up(start + lag + Duration::from_secs(1)), None);
+        assert_eq!(check.catch_up(start + lag * 2), Some(true));
+        assert!(check.pending.is_empty());
+        // A change and its undoing both due: the check shows where it ended, no turn.
+        let mut blip = GateCheck {
+            healthy: true,
+            pending: VecDeque::from([(start, false), (start, true)]),
+        };
+        assert_eq!(blip.catch_up(start + lag), None);
+        assert!(blip.healthy);
+    }
 }

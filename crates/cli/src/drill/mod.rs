@@ -164,6 +164,7 @@ async fn drill(
         discovered,
         Arc::clone(&fleet),
         timings.gate_period,
+        timings.gate_check_lag,
         Arc::clone(timeline),
     );
     let journal = MemoryJournal::default();

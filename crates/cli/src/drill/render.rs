@@ -30,7 +30,7 @@ pub(crate) const REAL: &[&str] = &[
 /// What is simulated in the drill, because the emulator has no Route 53 data plane.
 pub(crate) const SIMULATED: &[&str] = &[
     "Route 53's health checkers: N per endpoint check, probing with `regionflip probe`'s rules, each turning after the failure threshold, the check healthy above 18 %",
-    "health check evaluation: CALCULATED and CLOUDWATCH_METRIC checks, and the gate alarms' evaluation (moto never evaluates alarms)",
+    "health check evaluation: CALCULATED and CLOUDWATCH_METRIC checks, and the gate alarms' evaluation (moto never evaluates alarms); a gate check shows its alarm's change only after the gate check lag (Route 53 reads the metric stream: at least one 60 s alarm period on AWS, compressed)",
     "the resolver's answer from the failover records and their checks (TTL caching not simulated)",
     "the watcher's one simulated input: AWS/Route53 HealthCheckStatus, answered from the simulated checkers (moto's metrics are per minute; the drill's clock is compressed)",
 ];
@@ -160,11 +160,22 @@ impl Report<'_> {
         for (name, value) in rows {
             let _ = writeln!(out, "  {name:<52} {value}");
         }
-        let _ = writeln!(
-            out,
-            "expectations (detection budget {:.1} s; home {home}):",
-            t.detection_budget.as_secs_f64()
-        );
+        if t.gate_check_lag.is_zero() {
+            let _ = writeln!(
+                out,
+                "expectations (detection budget {:.1} s; home {home}):",
+                t.detection_budget.as_secs_f64()
+            );
+        } else {
+            let _ = writeln!(
+                out,
+                "expectations (detection budget {:.1} s, {:.1} s through a gate: its check lags \
+                 {:.1} s behind its alarm; home {home}):",
+                t.detection_budget.as_secs_f64(),
+                t.gated_detection_budget.as_secs_f64(),
+                t.gate_check_lag.as_secs_f64()
+            );
+        }
         for e in &self.expectations {
             let _ = writeln!(
                 out,

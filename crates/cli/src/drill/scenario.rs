@@ -173,12 +173,16 @@ impl Scenario<'_> {
             r.lane(WATCHER_LANE).and_then(|l| l.last()) == Some(home.as_str())
                 && r.lane(DNS_LANE).and_then(|l| l.last()) == Some(home.as_str())
         };
-        if !self.timeline.wait_until(t.phase_timeout, routed_home).await {
+        if !self
+            .timeline
+            .wait_until(t.follow_timeout(), routed_home)
+            .await
+        {
             self.timeline.event(
                 "phase",
                 format!(
                     "traffic is not back on {home} after {:.1} s",
-                    t.phase_timeout.as_secs_f64()
+                    t.follow_timeout().as_secs_f64()
                 ),
             );
         }
@@ -188,10 +192,11 @@ impl Scenario<'_> {
     }
 
     /// Waits for a transition of `kind` after `start` and for DNS to follow (to home on a
-    /// failback, away from it on a failover), then lets the phase run on for the hold.
+    /// failback, away from it on a failover; through a gate, one gate check lag later),
+    /// then lets the phase run on for the hold.
     async fn expect_move(&self, kind: &'static str, start: f64, to_home: bool) {
         let home = self.home;
-        let limit = self.timings.phase_timeout;
+        let limit = self.timings.follow_timeout();
         let done = self
             .timeline
             .wait_until(limit, |r| {

@@ -9,21 +9,38 @@
 //! | checker failure threshold   | 3                      | 3        | 2         |
 //! | watcher tick                | 1 min                  | 2 s      | 1 s       |
 //! | gate alarm period           | 1 min                  | the tick | the tick  |
+//! | gate check lag (health-gate)| ≥ 60 s (see below)     | 6 s      | 3 s       |
 //! | `failback.stable_for_secs`  | 300                    | 10       | 4         |
 //! | `failback.min_dwell_secs`   | 300                    | 5        | 2         |
 //! | `max_flips_per_hour`        | 4                      | 4        | 4         |
 //!
 //! The damping window itself is the engine's fixed hour: the drill's flips all fall in
 //! it, which only makes damping stricter.
+//!
+//! **Gate check lag.** A `CLOUDWATCH_METRIC` check does not follow its alarm's state: Route
+//! 53 reads the alarm's metric stream itself, and AWS documents no latency for it. The
+//! drill counts one standard-resolution alarm period (60 s, the least there can be) and
+//! compresses it as it compresses Route 53's other intervals: the checker interval stands
+//! for Route 53's 10 s, so the lag is six checker intervals. In `records` mode there are
+//! no such checks and the lag is 0. Every budget for a DNS move that goes through a gate
+//! (a failover or failback the watcher carries out in `health-gate` mode) includes it.
 
 use std::time::Duration;
 
-use crate::args::DrillArgs;
+use crate::args::{DrillArgs, DrillMode};
 use crate::error::CliError;
 
 /// Slack added to derived budgets for a loaded two-core machine (process scheduling,
 /// moto answering a burst of requests).
 const SLACK: Duration = Duration::from_secs(2);
+
+/// Route 53's request interval that the drill's checker interval stands for (its
+/// compression of Route 53's clock).
+const ROUTE53_CHECKER_INTERVAL_SECS: f64 = 10.0;
+/// The least time a `CLOUDWATCH_METRIC` check takes, on AWS, to show a change of its
+/// alarm's metric: one standard-resolution period. Route 53's own reading of the stream
+/// comes on top and is not documented.
+const AWS_GATE_CHECK_LAG_SECS: f64 = 60.0;
 
 /// Every timing of one drill.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -41,6 +58,10 @@ pub(crate) struct Timings {
     /// The gate alarms' evaluation period.
     #[serde(with = "secs")]
     pub(crate) gate_period: Duration,
+    /// How long a gate's `CLOUDWATCH_METRIC` check takes to show its alarm's change
+    /// (health-gate mode; 0 in records mode).
+    #[serde(with = "secs")]
+    pub(crate) gate_check_lag: Duration,
     /// `failback.stable_for_secs`.
     pub(crate) stable_for_secs: u64,
     /// `failback.min_dwell_secs`.
@@ -65,6 +86,10 @@ pub(crate) struct Timings {
     /// Longest acceptable time for DNS to stop answering a failed region.
     #[serde(with = "secs")]
     pub(crate) detection_budget: Duration,
+    /// The same, for a move that goes through a gate: the detection budget and the gate
+    /// check's lag.
+    #[serde(with = "secs")]
+    pub(crate) gated_detection_budget: Duration,
 }
 
 impl Timings {
@@ -89,6 +114,12 @@ impl Timings {
         let gate_period = match args.gate_period {
             Some(secs) => seconds(secs, "--gate-period")?,
             None => tick,
+        };
+        let gate_check_lag = match args.mode {
+            DrillMode::HealthGate => {
+                checker_interval.mul_f64(AWS_GATE_CHECK_LAG_SECS / ROUTE53_CHECKER_INTERVAL_SECS)
+            }
+            DrillMode::Records => Duration::ZERO,
         };
         let stable_for_secs = args.stable_for.unwrap_or(if quick { 4 } else { 10 });
         let min_dwell_secs = args.min_dwell.unwrap_or(if quick { 2 } else { 5 });
@@ -119,6 +150,7 @@ impl Timings {
             failure_threshold,
             tick,
             gate_period,
+            gate_check_lag,
             stable_for_secs,
             min_dwell_secs,
             max_flips_per_hour,
@@ -128,7 +160,16 @@ impl Timings {
             flap_for: pick(args.flap_for, 12.0, 6.0, "--flap-for")?,
             flap_every: pick(args.flap_every, 1.5, 1.0, "--flap-every")?,
             detection_budget,
+            gated_detection_budget: detection_budget + gate_check_lag,
         })
+    }
+}
+
+impl Timings {
+    /// How long the drill waits for an expected transition and for DNS to follow it: the
+    /// phase timeout, and the gate check's lag when DNS follows through a gate.
+    pub(crate) fn follow_timeout(&self) -> Duration {
+        self.phase_timeout + self.gate_check_lag
     }
 }
 
@@ -149,5 +190,54 @@ mod secs {
 
     pub(super) fn serialize<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_f64(d.as_secs_f64())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    fn timings(args: &[&str]) -> Timings {
+        #[derive(Parser)]
+        struct Cli {
+            #[command(flatten)]
+            drill: DrillArgs,
+        }
+        let cli = Cli::try_parse_from(std::iter::once("drill").chain(args.iter().copied()))
+            .expect("valid flags");
+        Timings::from_args(&cli.drill).expect("valid timings")
+    }
+
+    /// Models AWS: a CLOUDWATCH_METRIC check shows its alarm's change no sooner than one
+    /// standard-resolution period (60 s), and the drill compresses Route 53's intervals
+    /// by the checker interval (1 s for Route 53's 10 s): 6 s, or 3 s with --quick.
+    #[test]
+    fn the_gate_check_lag_is_aws_s_alarm_period_at_the_drill_s_route53_compression() {
+        let normal = timings(&[]);
+        assert_eq!(normal.gate_check_lag, Duration::from_secs(6));
+        assert_eq!(
+            normal.gated_detection_budget,
+            normal.detection_budget + Duration::from_secs(6)
+        );
+        let quick = timings(&["--quick"]);
+        assert_eq!(quick.gate_check_lag, Duration::from_secs(3));
+        assert_eq!(
+            timings(&["--checker-interval", "2"]).gate_check_lag,
+            Duration::from_secs(12),
+            "the lag follows the drill's compression of Route 53's clock"
+        );
+        assert_eq!(
+            quick.follow_timeout(),
+            quick.phase_timeout + Duration::from_secs(3)
+        );
+    }
+
+    #[test]
+    fn records_mode_has_no_gate_check_and_no_lag() {
+        let records = timings(&["--quick", "--mode", "records"]);
+        assert_eq!(records.gate_check_lag, Duration::ZERO);
+        assert_eq!(records.gated_detection_budget, records.detection_budget);
     }
 }

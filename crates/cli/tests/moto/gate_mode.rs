@@ -495,3 +495,84 @@ async fn a_failing_standby_endpoint_check_shows_unhealthy_in_status() {
     assert_eq!(standby["health"], "unhealthy", "{standby:#}");
     assert_eq!(standby["endpoint"]["status"], "unhealthy");
 }
+
+/// CloudFormation replaces the stack's endpoint check when `RequestInterval` or `Type`
+/// changes (both create-only): a new id, and the old check deleted, which Route 53 does
+/// not refuse while a CALCULATED check still lists it. A second init rewires home's
+/// CALCULATED check onto the new endpoint check with `UpdateHealthCheck` (over the wire,
+/// against moto), so the failover records, which name the CALCULATED check, stay as
+/// they are; a third init finds everything.
+#[tokio::test]
+async fn init_rewires_the_calculated_check_onto_a_replaced_endpoint_check() {
+    let setup = initialised("gate-init-replaced").await;
+    let pair = setup.pair().await;
+    let calculated = pair
+        .iter()
+        .find(|r| r.failover == Some(FailoverRole::Primary))
+        .and_then(|r| r.health_check_id.clone())
+        .unwrap();
+    let route53 = setup.aws.route53.client();
+    let children = |id: String| async move {
+        let check = route53
+            .get_health_check()
+            .health_check_id(id)
+            .send()
+            .await
+            .unwrap();
+        check
+            .health_check()
+            .unwrap()
+            .health_check_config()
+            .unwrap()
+            .child_health_checks()
+            .to_vec()
+    };
+    let gate = children(calculated.clone()).await[1].clone();
+    // The stack's replacement, at the new interval; the old check is deleted.
+    let replacement = route53
+        .create_health_check()
+        .caller_reference("stack-gate-init-replaced-us-east-1-replacement")
+        .health_check_config(
+            HealthCheckConfig::builder()
+                .r#type(HealthCheckType::HttpsStrMatch)
+                .fully_qualified_domain_name("health.us-east-1.gate-init-replaced.regionflip.test")
+                .resource_path("/health")
+                .search_string("\"status\":\"ok\"")
+                .request_interval(10)
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap()
+        .health_check()
+        .unwrap()
+        .id()
+        .to_owned();
+    route53
+        .delete_health_check()
+        .health_check_id(&setup.endpoint_checks[0])
+        .send()
+        .await
+        .expect("Route 53 deletes a check a CALCULATED check still lists");
+    let text = std::fs::read_to_string(setup.config.path()).unwrap();
+    std::fs::write(
+        setup.config.path(),
+        text.replace(&setup.endpoint_checks[0], &replacement),
+    )
+    .unwrap();
+
+    let rewired = setup.run(&["init"]).expect_code(0);
+    assert!(rewired.stdout.contains("updated"), "{}", rewired.stdout);
+    assert_eq!(
+        children(calculated.clone()).await,
+        [replacement.clone(), gate]
+    );
+    assert_eq!(setup.pair().await, pair, "the records are untouched");
+    let again = setup.run(&["init"]).expect_code(0);
+    assert!(
+        again.stdout.contains("already initialised"),
+        "{}",
+        again.stdout
+    );
+}
