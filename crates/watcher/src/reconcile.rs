@@ -73,8 +73,9 @@ pub enum Request {
     Automatic,
     /// Apply the rules on the periodic tick. In `health-gate` mode only the duty region's
     /// watcher carries out a transition on a tick ([`regionflip_core::Trigger::WatcherTick`]):
-    /// every region's watcher ticks at the same moment, while an alarm event reaches only
-    /// the watcher of the alarm's region, which must act on it at once.
+    /// every region's watcher ticks once a minute (EventBridge `rate()` fires "within that
+    /// minute", so not at the same moment in every region), while an alarm event reaches
+    /// only the watcher of the alarm's region, which must act on it at once.
     Tick,
     /// Carry out an operator's command.
     Command(Command),

@@ -22,7 +22,9 @@ pub(crate) const MAX_DATA_PER_PUT: usize = 1000;
 
 /// Namespace where Route 53 publishes health-check metrics.
 pub(crate) const ROUTE53_NAMESPACE: &str = "AWS/Route53";
-/// Route 53's per-check health metric: 1 healthy, 0 unhealthy, per checker report.
+/// Route 53's per-check health metric: its assessment of the endpoint (the checkers'
+/// reports combined, after the failure threshold and the 18 % rule), 1 healthy,
+/// 0 unhealthy. Published only in us-east-1, and late.
 pub(crate) const HEALTH_CHECK_STATUS_METRIC: &str = "HealthCheckStatus";
 /// Its dimension naming the health check.
 pub(crate) const HEALTH_CHECK_ID_DIMENSION: &str = "HealthCheckId";
