@@ -90,7 +90,9 @@ def collect(directory, health_status):
                                                          "watcher-bootstrap-bytes.txt")).read()),
         "watcher_start": {mode: load(f"watcher-start-{mode}.json") for mode in MODES},
         "reconcile": load("reconcile.json"),
-        "engine": engine_results(os.path.join(os.path.dirname(directory), "criterion")),
+        # criterion writes under cargo's target directory, which CARGO_TARGET_DIR moves.
+        "engine": engine_results(os.path.join(
+            os.environ.get("CARGO_TARGET_DIR") or os.path.dirname(directory), "criterion")),
         "drill": {},
     }
     for mode in MODES:
