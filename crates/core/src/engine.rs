@@ -347,6 +347,9 @@ struct Current {
     /// `records` mode: how the failover pair differs from what regionflip writes for
     /// `active` (rule 8).
     drift: Vec<PairDrift>,
+    /// Whether `state.paused` was read from the stored state, rather than set for want
+    /// of it (rule 1c).
+    pause_read: bool,
 }
 
 impl Current {
@@ -467,6 +470,8 @@ impl<'a> Pass<'a> {
         // The state, and what can be known from it when it cannot be followed.
         let mut seen_sequence = None;
         let mut legible_active = None;
+        // The pause flag of a state that parses but is not followed can still be read.
+        let mut known_paused = None;
         let (trusted, replacing) = match &self.observations.state {
             StateObservation::Valid { state, .. }
                 if self.config.region(&state.active).is_some() =>
@@ -484,6 +489,7 @@ impl<'a> Pass<'a> {
                     ),
                 });
                 seen_sequence = Some(state.sequence);
+                known_paused = Some(state.paused);
                 (None, Some(Replaced::Corrupt))
             }
             StateObservation::Corrupt { error, legible, .. } => {
@@ -598,12 +604,13 @@ impl<'a> Pass<'a> {
                 let home = self.config.home().name.clone();
                 let state = EngineState {
                     sequence: self.fresh_sequence(seen_sequence),
-                    paused: pause_unknown,
+                    paused: known_paused.unwrap_or(pause_unknown),
                     ..EngineState::initial(active.as_deref().unwrap_or(&home))
                 };
                 (state, false)
             }
         };
+        let pause_read = replacing.is_none() || known_paused.is_some();
         let active = active.unwrap_or_else(|| UNKNOWN_REGION.to_string());
         let drift = match (&self.observations.routing, &routed) {
             (RoutingObservation::Records(records), Some(routed)) => {
@@ -620,6 +627,7 @@ impl<'a> Pass<'a> {
             repair,
             replacing,
             drift,
+            pause_read,
         })
     }
 
@@ -777,9 +785,14 @@ impl<'a> Pass<'a> {
                 format!("not yet healthy for {stable_for} s")
             };
             let within_horizon = eligible_at <= self.now.saturating_add(horizon);
-            let detour = candidates[i + 1..]
-                .iter()
-                .any(|c| c.blocking_guard.is_none());
+            // A less preferred candidate that could take traffic now.
+            let detour = candidates[i + 1..].iter().any(|c| {
+                c.blocking_guard.is_none()
+                    && c.healthy_since.is_some_and(|since| {
+                        let ready = since.saturating_add(stable_for);
+                        dwell_until.map_or(ready, |d| ready.max(d)) <= self.now
+                    })
+            });
             if within_horizon && detour {
                 why.push_str(&format!(
                     "; it is eligible within {horizon} s, so traffic waits for it rather than moving to a less preferred region first (two moves)"
@@ -939,7 +952,7 @@ impl<'a> Pass<'a> {
             self.reasons.push(Reason::StateReplaced {
                 replaced: replaced.what().into(),
                 sequence: next.sequence,
-                kept_paused: next.paused,
+                kept_paused: next.paused && !current.pause_read,
             });
         }
         self.reasons.push(Reason::Moving {
@@ -1218,7 +1231,7 @@ impl<'a> Pass<'a> {
             self.reasons.push(Reason::StateReplaced {
                 replaced: replaced.what().into(),
                 sequence: next.sequence,
-                kept_paused: next.paused,
+                kept_paused: next.paused && !current.pause_read,
             });
         }
         self.report_drift(&current, DriftRepair::ThisPass);
