@@ -16,15 +16,17 @@
 //! | 1b| `records`: a failover record under the name and    | no change, not even forced: never |
 //! |   | type with a set identifier regionflip does not own | touched (`PairDrift`, by hand)    |
 //! | 1c| an operator command on a state that is corrupt,    | acts: writes a fresh state whose  |
-//! |   | missing or unreadable (and, forced, on routing     | sequence is above any seen —      |
-//! |   | that cannot be read)                               | `max(now, highest legible + 1)`,  |
-//! |   |                                                    | the clock being the floor — and   |
+//! |   | missing or unreadable, or with routing that cannot | sequence is above any seen —      |
+//! |   | be read (where traffic is: DNS, else the state,    | `max(now, highest legible + 1)`,  |
+//! |   | else the region legible in it)                     | the clock being the floor — and   |
 //! |   |                                                    | which stays paused unless `resume`|
 //! |   |                                                    | when the old pause flag could not |
-//! |   |                                                    | be read (`StateReplaced`); pause  |
-//! |   |                                                    | and resume need to know where     |
-//! |   |                                                    | traffic is (else refused: use     |
-//! |   |                                                    | `failover --force <region>`)      |
+//! |   |                                                    | be read (`StateReplaced`). Pause, |
+//! |   |                                                    | resume and unforced moves need to |
+//! |   |                                                    | know where traffic is (else       |
+//! |   |                                                    | refused: use `--force`); a forced |
+//! |   |                                                    | move always acts (`Forced` says   |
+//! |   |                                                    | what it overrode)                 |
 //! | 2 | automation paused (no operator command)            | no change (`Paused`); a drifted   |
 //! |   |                                                    | pair waits for `resume`           |
 //! | 3 | active region unhealthy *as the active region*:    | fail over to the first region     |
