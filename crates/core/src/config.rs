@@ -27,6 +27,7 @@
 //! stable_for_secs = 300
 //! min_dwell_secs = 300
 //! max_flips_per_hour = 4
+//! horizon_secs = 0               # never below min_dwell_secs in effect
 //!
 //! [failover]
 //! respect_guards = false
@@ -150,8 +151,13 @@ pub struct FailbackPolicy {
     pub stable_for_secs: u64,
     /// Minimum time between a transition and an automatic failback.
     pub min_dwell_secs: u64,
-    /// Automatic transitions allowed in any rolling hour.
+    /// Automatic failbacks are held once this many automatic transitions happened in the
+    /// rolling hour; a failover away from a region known unhealthy never is.
     pub max_flips_per_hour: u32,
+    /// A failback waits for a more preferred region that will be eligible within this
+    /// many seconds instead of moving to a less preferred one first. In effect never
+    /// below `min_dwell_secs` (engine rule 5a says why).
+    pub horizon_secs: u64,
 }
 
 /// One region that serves the API.
@@ -256,6 +262,10 @@ impl Config {
             (
                 "FAILBACK_MAX_FLIPS_PER_HOUR".into(),
                 self.failback.max_flips_per_hour.to_string(),
+            ),
+            (
+                "FAILBACK_HORIZON_SECS".into(),
+                self.failback.horizon_secs.to_string(),
             ),
             (
                 "FAILOVER_RESPECT_GUARDS".into(),
@@ -524,7 +534,15 @@ pub const TOP_SCHEMA: &[KeySpec] = &[
         kind: ValueKind::Integer,
         required: false,
         default: Some("4"),
-        doc: "Automatic transitions allowed in any rolling hour (1 to 60); operators are not limited.",
+        doc: "Automatic transitions in any rolling hour after which automatic failbacks wait (1 to 60); a failover away from a region known unhealthy is never held, and operators are not limited.",
+    },
+    KeySpec {
+        key: "failback.horizon_secs",
+        scope: KeyScope::Top,
+        kind: ValueKind::Integer,
+        required: false,
+        default: Some("0"),
+        doc: "Seconds a failback waits for a more preferred region about to become eligible rather than moving to a less preferred one first (0 to 86400); never less than min_dwell_secs in effect.",
     },
     KeySpec {
         key: "failover.respect_guards",
@@ -1127,6 +1145,8 @@ impl RawFields {
                 FLIPS_RANGE,
                 "transitions",
             ) as u32,
+            horizon_secs: self.integer(Key::Top("failback.horizon_secs"), 0, SECS_RANGE, "seconds")
+                as u64,
         };
         let failover_respects_guards = self.boolean(Key::Top("failover.respect_guards"), false);
         let no_data_on_standby = self.choice(

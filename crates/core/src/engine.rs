@@ -6,8 +6,29 @@
 //!
 //! | # | situation                                          | decision                          |
 //! |---|----------------------------------------------------|-----------------------------------|
-//! | 1 | routing or state unreadable, missing, unrecognised | no change; say which              |
-//! | 2 | automation paused (no operator command)            | no change (`Paused`)              |
+//! | 1 | routing or state unreadable, missing, unrecognised | no change, nothing written (not a |
+//! |   |                                                    | gate either); say which           |
+//! | 1a| state that cannot be trusted: it does not parse    | no change, nothing written, never |
+//! |   | (an unknown version, a field added by hand,        | rewritten (`StateCorrupt`): whether|
+//! |   | garbage; in gate mode, a copy not known older than | automation is paused is not known;|
+//! |   | the newest valid one) or names a region this       | only an operator command replaces |
+//! |   | configuration does not know                        | it (1c)                           |
+//! | 1b| `records`: a failover record under the name and    | no change, not even forced: never |
+//! |   | type with a set identifier regionflip does not own | touched (`PairDrift`, by hand)    |
+//! | 1c| an operator command on a state that is corrupt,    | acts: writes a fresh state whose  |
+//! |   | missing or unreadable, or with routing that cannot | sequence is above any seen —      |
+//! |   | be read (where traffic is: DNS, else the state,    | `max(now, highest legible + 1)`,  |
+//! |   | else the region legible in it)                     | the clock being the floor — and   |
+//! |   |                                                    | which stays paused unless `resume`|
+//! |   |                                                    | when the old pause flag could not |
+//! |   |                                                    | be read (`StateReplaced`). Pause, |
+//! |   |                                                    | resume and unforced moves need to |
+//! |   |                                                    | know where traffic is (else       |
+//! |   |                                                    | refused: use `--force`); a forced |
+//! |   |                                                    | move always acts (`Forced` says   |
+//! |   |                                                    | what it overrode)                 |
+//! | 2 | automation paused (no operator command)            | no change (`Paused`); a drifted   |
+//! |   |                                                    | pair waits for `resume`           |
 //! | 3 | active region unhealthy *as the active region*:    | fail over to the first region     |
 //! |   | an alarm in ALARM, a fresh unhealthy               | healthy *as a target* in          |
 //! |   | HealthCheckStatus, or its CloudWatch unreadable    | preference order: positive        |
@@ -18,6 +39,15 @@
 //! |   |                                                    | (`IdleAlarms`, `HealthyByProbeOnly`)|
 //! | 3a| … no region known healthy as a target              | no change (`NoHealthyTarget`)     |
 //! | 3b| … `failover.respect_guards` and target's guard bad | skip it (`GuardBlocked`)          |
+//! | 3c| … the flips of the last hour reach                 | fail over all the same, counted   |
+//! |   | `max_flips_per_hour`                               | (`DampingOverridden`): damping    |
+//! |   |                                                    | never keeps traffic on a region   |
+//! |   |                                                    | known unhealthy while one is known|
+//! |   |                                                    | healthy. Against ping-pong the    |
+//! |   |                                                    | target is then the healthy one    |
+//! |   |                                                    | healthy for longest (earliest     |
+//! |   |                                                    | "since"; unknown since counts as  |
+//! |   |                                                    | now), ties in preference order    |
 //! | 4 | active unknown (INSUFFICIENT_DATA, unreadable) or  | never a failover by itself        |
 //! |   | suspect (only the watcher's probe fails)           | (`ActiveUnknown`, `ActiveSuspect`)|
 //! | 5 | a more preferred region healthy as a target exists | fail back when: mode auto, no     |
@@ -28,13 +58,20 @@
 //! |   |                                                    | `min_dwell_secs` since the last   |
 //! |   |                                                    | transition; else `FailbackPending`|
 //! |   |                                                    | / `GuardBlocked` / `AwaitingOperator`|
-//! | 6 | an automatic transition would exceed              | no change (`Damped`)              |
+//! | 5a| … a more preferred candidate will be eligible      | wait for it (`FailbackPending`),  |
+//! |   | within the horizon, `max(failback.horizon_secs,    | never a move to a less preferred  |
+//! |   | min_dwell_secs)`                                   | one first: no avoidable double hop|
+//! | 6 | an automatic failback would exceed                 | no change (`Damped`)              |
 //! |   | `max_flips_per_hour` in the rolling hour           |                                   |
 //! | 7 | `health-gate` mode, woken by a watcher's tick      | no change (`NotOnDuty`): keep the |
 //! |   | ([`Trigger::WatcherTick`]), and that watcher's     | current routing's gates, write no |
 //! |   | region is not the [duty region](duty_region)       | state; the duty region's watcher  |
 //! |   |                                                    | carries the transition out        |
-//! | 8 | otherwise                                          | no change (`Steady`)              |
+//! | 8 | `records`: the failover pair differs from what     | repair it in the compare-and-swap |
+//! |   | regionflip writes for the active region (target,   | batch of a new state, with the    |
+//! |   | role, TTL, alias zone, health check; SECONDARY     | transition if there is one, else  |
+//! |   | missing, on the active region or on none)          | `StateOnly` (`PairDrift`)         |
+//! | 9 | otherwise                                          | no change (`Steady`)              |
 //!
 //! Each region has two verdicts (`observe.rs`'s evidence table): *as a target* (may
 //! traffic move onto it: [`RegionHealth::health`], read by rules 3, 5, the duty rule and
@@ -43,9 +80,16 @@
 //! what an alarm without data means, so the regions are assessed knowing it: the region
 //! the PRIMARY record points at (`records`), else the one the valid state names.
 //!
+//! Why rule 5a's horizon is never below `min_dwell_secs`: a move to a less preferred
+//! region now holds traffic there for `min_dwell_secs`, so when the more preferred one is
+//! eligible within that time, waiting for it reaches it no later than the double hop
+//! would, with one move instead of two. A longer `failback.horizon_secs` trades time on
+//! the region traffic is on for fewer moves.
+//!
 //! Operator commands (failover to a region, failback, pause, resume) go through the same
 //! health and guard checks unless forced, and are never damped nor left to the duty
-//! watcher.
+//! watcher. A forced move is the last resort: it acts on any state (1c), says what it
+//! overrode (`Forced`), and refuses only to touch a record regionflip does not own (1b).
 
 use serde::Serialize;
 
@@ -53,10 +97,17 @@ use crate::config::{Config, FailbackMode, Mode};
 use crate::event::{TransitionEvent, TransitionKind};
 use crate::health::{EvidenceRow, Health, RegionHealth};
 use crate::observe::{Observations, RoutingObservation, StateObservation, assess_all};
-use crate::plan::{AsRead, Plan, gates_for, plan_for};
-use crate::reason::Reason;
-use crate::records::{FailoverRole, region_of_record};
+use crate::plan::{AsRead, Plan, gates_for, plan_for, standby_for};
+use crate::reason::{DriftRepair, Reason};
+use crate::records::{
+    FailoverRole, PairDrift, foreign_failover_records, pair_drift, region_of_record,
+};
 use crate::state::EngineState;
+
+/// The `from` of a transition an operator forced when where traffic was could not be
+/// known: gate mode with no state naming a region, or `records` mode with the routing
+/// unreadable and no valid state. The decision's `active` is then `None`.
+pub const UNKNOWN_REGION: &str = "unknown";
 
 /// The rolling window of flap damping.
 pub(crate) const DAMPING_WINDOW_SECS: u64 = 3600;
@@ -144,6 +195,16 @@ impl Decision {
         matches!(self.outcome, Outcome::Transition { .. })
     }
 
+    /// The drift of the failover pair this decision found (`records` mode), one reason
+    /// per record and field, each saying whether this pass repairs it: what a metric
+    /// counts and `status` lists.
+    pub fn pair_drift(&self) -> Vec<&Reason> {
+        self.reasons
+            .iter()
+            .filter(|r| matches!(r, Reason::PairDrift { .. }))
+            .collect()
+    }
+
     /// The earliest moment a pending failback or a damped transition may become
     /// possible, if any: no automatic transition happens before it on the same readings.
     pub fn eligible_at(&self) -> Option<u64> {
@@ -161,9 +222,15 @@ pub enum Trigger<'a> {
     /// once; waiting for the duty watcher's tick would delay a failover by up to a
     /// minute.
     EventOrOperator,
-    /// The periodic tick of the watcher running in `region`. Every region's watcher ticks
-    /// at the same moment, so in `health-gate` mode, which has no compare-and-swap, only
-    /// the [duty region](duty_region)'s watcher carries out an automatic transition.
+    /// The periodic tick of the watcher running in `region`. Every region's watcher
+    /// ticks once a minute, though not together: EventBridge fires a `rate()` schedule
+    /// "within that minute" from when the rule was created, so their readings may be up
+    /// to a minute apart. In `health-gate` mode, which has no compare-and-swap, only the
+    /// [duty region](duty_region)'s watcher carries out an automatic transition on a
+    /// tick; two watchers that judged duty from different readings (or a tick and an
+    /// alarm event) may still both write the same sequence, and the state copies then
+    /// resolve the same way for every reader
+    /// ([`StateObservation::from_copies`]).
     WatcherTick {
         /// The region the ticking watcher runs in.
         region: &'a str,
@@ -235,15 +302,71 @@ struct Pass<'a> {
     reasons: Vec<Reason>,
 }
 
+/// Why a state is being replaced by an operator command instead of followed (rule 1c).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Replaced {
+    /// It did not parse, or named a region this configuration does not know.
+    Corrupt,
+    /// There was none.
+    Missing,
+    /// It could not be read.
+    Unreadable,
+}
+
+impl Replaced {
+    fn what(self) -> &'static str {
+        match self {
+            Replaced::Corrupt => "a state that could not be trusted",
+            Replaced::Missing => "a missing state",
+            Replaced::Unreadable => "a state that could not be read",
+        }
+    }
+
+    /// Whether the replaced state may have said "paused" without this pass knowing: a
+    /// fresh state then stays paused (unless the command is `resume`), so an operator's
+    /// pause is never lost. A missing state had no pause to lose.
+    fn pause_unknown(self) -> bool {
+        self != Replaced::Missing
+    }
+}
+
 /// Where routing is and what state goes with it, once both were read.
 struct Current {
+    /// The region traffic is on. [`UNKNOWN_REGION`] only for an operator command on a
+    /// state naming no region, with nothing else telling (rule 1c).
     active: String,
     /// The region the PRIMARY record points at (`records` mode), read once by
-    /// [`Pass::current`]: a plan rewrites the failover pair only when it differs.
+    /// [`Pass::current`]: a plan rewrites the failover pair when it differs.
     routed: Option<String>,
+    /// The state read, or, when `replacing`, the fresh state an operator command writes.
     state: EngineState,
-    /// The state must be rewritten even without a transition (it was corrupt).
+    /// The state must be rewritten even without a transition (DNS routes elsewhere than
+    /// it remembers).
     repair: bool,
+    /// An operator command replaces a state that was not followed (rule 1c); `state` is
+    /// the fresh one, its sequence already above any seen.
+    replacing: Option<Replaced>,
+    /// `records` mode: how the failover pair differs from what regionflip writes for
+    /// `active` (rule 8).
+    drift: Vec<PairDrift>,
+    /// Whether `state.paused` was read from the stored state, rather than set for want
+    /// of it (rule 1c).
+    pause_read: bool,
+}
+
+impl Current {
+    /// The region traffic is on, when known.
+    fn known_active(&self) -> Option<String> {
+        (self.active != UNKNOWN_REGION).then(|| self.active.clone())
+    }
+
+    /// The sequence of the next state written.
+    fn next_sequence(&self) -> u64 {
+        match self.replacing {
+            Some(_) => self.state.sequence,
+            None => self.state.sequence.saturating_add(1),
+        }
+    }
 }
 
 impl<'a> Pass<'a> {
@@ -265,12 +388,12 @@ impl<'a> Pass<'a> {
 
     /// The assessment of `region`.
     ///
-    /// The lookup cannot fail: `assess_all` assesses every configured region, and the
-    /// engine only asks about configured ones (`current` names a region the PRIMARY
-    /// record, the state or the assessments point at, each checked against the
-    /// configuration; commands refuse an unconfigured target before asking). Should it
-    /// fail all the same, the region is of unknown health — never another region's — and
-    /// unknown health never moves traffic by itself.
+    /// The lookup cannot fail for a configured region: `assess_all` assesses every
+    /// configured region, and the engine only asks about configured ones (`current`
+    /// names a region the PRIMARY record, the state or the assessments point at, each
+    /// checked against the configuration; commands refuse an unconfigured target before
+    /// asking) — or about [`UNKNOWN_REGION`]. Then the region is of unknown health —
+    /// never another region's — and unknown health never moves traffic by itself.
     fn health(&self, region: &str) -> RegionHealth {
         self.regions
             .iter()
@@ -282,7 +405,7 @@ impl<'a> Pass<'a> {
     }
 
     fn automatic(mut self) -> Decision {
-        let Some(current) = self.current() else {
+        let Some(current) = self.current(false) else {
             return self.finish(Outcome::NoChange, None, None);
         };
         if current.state.paused {
@@ -301,8 +424,24 @@ impl<'a> Pass<'a> {
                     } else {
                         Reason::ActiveUnhealthy { region, evidence }
                     });
-                match self.failover_target(&active, self.config.failover_respects_guards) {
-                    Some(target) => self.automatic_move(current, TransitionKind::Failover, target),
+                // Rule 3c: damping never holds this move, but once the budget is spent
+                // the target is the one healthy for longest, against ping-pong.
+                let flips = flips_in_damping_window(&current.state, self.now).len();
+                let limit = self.config.failback.max_flips_per_hour;
+                let over_budget = flips >= limit as usize;
+                let guards_bind = self.config.failover_respects_guards;
+                match self.failover_target(&active, guards_bind, over_budget) {
+                    Some(target) => {
+                        if over_budget {
+                            self.reasons.push(Reason::DampingOverridden {
+                                flips: flips as u32,
+                                limit,
+                                from: active,
+                                to: target.clone(),
+                            });
+                        }
+                        self.transition(current, TransitionKind::Failover, target, true)
+                    }
                     None => {
                         self.reasons.push(Reason::NoHealthyTarget);
                         self.stay(current)
@@ -324,114 +463,186 @@ impl<'a> Pass<'a> {
         }
     }
 
-    /// Rule 1: reads where traffic is, refusing to act on anything it cannot trust.
-    fn current(&mut self) -> Option<Current> {
-        let (state, repair) = match &self.observations.state {
-            StateObservation::Valid { state, .. } => (Some(state.clone()), false),
-            StateObservation::Corrupt { error, .. } => {
+    /// Rule 1: reads where traffic is, refusing to act automatically on anything it
+    /// cannot trust. For an operator command (`for_command`) it goes on where it can
+    /// (rule 1c): a state that is corrupt, missing or unreadable is replaced by a fresh
+    /// one, and routing that cannot be read leaves where traffic is to what the state
+    /// says — or unknown. `None` only when nothing may be done at all.
+    fn current(&mut self, for_command: bool) -> Option<Current> {
+        // The state, and what can be known from it when it cannot be followed.
+        let mut seen_sequence = None;
+        let mut legible_active = None;
+        // The pause flag of a state that parses but is not followed can still be read.
+        let mut known_paused = None;
+        let (trusted, replacing) = match &self.observations.state {
+            StateObservation::Valid { state, .. }
+                if self.config.region(&state.active).is_some() =>
+            {
+                (Some(state.clone()), None)
+            }
+            StateObservation::Valid { state, .. } => {
+                // Written under another configuration (a rolling deploy that adds a
+                // region?): its pause flag reads, but in gate mode where traffic is
+                // would be a guess, so it is not followed either.
+                self.reasons.push(Reason::StateCorrupt {
+                    error: format!(
+                        "it names region {:?}, which is not configured",
+                        state.active
+                    ),
+                });
+                seen_sequence = Some(state.sequence);
+                known_paused = Some(state.paused);
+                (None, Some(Replaced::Corrupt))
+            }
+            StateObservation::Corrupt { error, legible, .. } => {
                 self.reasons.push(Reason::StateCorrupt {
                     error: error.clone(),
                 });
-                (None, true)
+                seen_sequence = legible.sequence;
+                legible_active = legible
+                    .active
+                    .as_deref()
+                    .and_then(|a| self.config.region(a))
+                    .map(|r| r.name.clone());
+                (None, Some(Replaced::Corrupt))
             }
             StateObservation::Missing => {
                 self.reasons.push(Reason::NotInitialised {
                     what: "the state record".into(),
                 });
-                return None;
+                (None, Some(Replaced::Missing))
             }
             StateObservation::Unreadable(why) => {
                 self.reasons
                     .push(Reason::StateUnreadable { why: why.clone() });
-                return None;
+                (None, Some(Replaced::Unreadable))
             }
         };
+        if replacing.is_some() && !for_command {
+            // Rule 1a: automation stops; only an operator command replaces the state.
+            return None;
+        }
+
+        // Where DNS routes (`records` mode).
+        let mut routing_known = true;
         let routed = match &self.observations.routing {
             RoutingObservation::Unreadable(why) => {
                 self.reasons
                     .push(Reason::RoutingUnreadable { why: why.clone() });
-                return None;
+                routing_known = false;
+                None
             }
             RoutingObservation::Gates => None,
             RoutingObservation::Records(records) => {
+                let foreign = foreign_failover_records(self.config, records);
+                if !foreign.is_empty() {
+                    // Rule 1b: Route 53 answers that record like the pair, and an UPSERT
+                    // of the pair would collide with it; not even a forced command acts.
+                    for record in foreign {
+                        let role = record.failover.unwrap_or(FailoverRole::Primary);
+                        self.reasons.push(Reason::PairDrift {
+                            record: role.as_str().into(),
+                            field: "set identifier".into(),
+                            found: format!(
+                                "{:?} (a record regionflip does not own)",
+                                record.set_identifier.as_deref().unwrap_or("")
+                            ),
+                            wanted: role.set_identifier().into(),
+                            repair: DriftRepair::ByHand,
+                        });
+                    }
+                    return None;
+                }
                 let primary = records
                     .iter()
                     .find(|r| r.failover == Some(FailoverRole::Primary));
-                let Some(primary) = primary else {
-                    self.reasons.push(Reason::NotInitialised {
-                        what: "the PRIMARY failover record".into(),
-                    });
-                    return None;
-                };
-                match region_of_record(self.config, primary) {
-                    Some(region) => Some(region.name.clone()),
+                match primary.map(|p| (p, region_of_record(self.config, p))) {
                     None => {
+                        self.reasons.push(Reason::NotInitialised {
+                            what: "the PRIMARY failover record".into(),
+                        });
+                        routing_known = false;
+                        None
+                    }
+                    Some((_, Some(region))) => Some(region.name.clone()),
+                    Some((primary, None)) => {
                         self.reasons.push(Reason::RoutingUnrecognised {
                             record: primary.target().unwrap_or_default().to_string(),
                         });
-                        return None;
+                        routing_known = false;
+                        None
                     }
                 }
             }
         };
-        let state_active = state
-            .as_ref()
-            .map(|s| s.active.clone())
-            .filter(|a| self.config.region(a).is_some());
-        if let (Some(state), None) = (&state, &state_active) {
-            self.reasons.push(Reason::StateCorrupt {
-                error: format!(
-                    "it names region {:?}, which is not configured",
-                    state.active
-                ),
-            });
+        if !routing_known && !for_command {
+            return None;
         }
-        let active = match (routed.clone(), state_active) {
+
+        // Where traffic is: DNS is what users get; the state only remembers.
+        let recorded = trusted.as_ref().map(|s| s.active.clone());
+        let active = match (routed.clone(), recorded) {
             (Some(routed), Some(recorded)) if routed != recorded => {
-                // DNS is what users get; the state only remembers. Trust DNS, say so.
                 self.reasons.push(Reason::RoutingDiffersFromState {
                     routed: routed.clone(),
                     recorded,
                 });
-                routed
+                Some(routed)
             }
-            (Some(routed), _) => routed,
-            (None, Some(recorded)) => recorded,
-            (None, None) => {
-                // Gate mode with a broken state: start again on the most preferred
-                // healthy region, or wait for one.
-                match self.first_healthy(|_| true) {
-                    Some(target) => {
-                        self.push_target_evidence(&target);
-                        target.region
-                    }
-                    None => {
-                        self.reasons.push(Reason::NoHealthyTarget);
-                        return None;
-                    }
-                }
+            (Some(routed), _) => Some(routed),
+            (None, Some(recorded)) => Some(recorded),
+            // Only an operator command gets here: in gate mode the gates most likely
+            // route where the unreadable state says (if it names a region at all).
+            (None, None) => legible_active,
+        };
+        let (state, repair) = match trusted {
+            Some(state) => {
+                let active = active.clone().unwrap_or_else(|| state.active.clone());
+                let repair = state.active != active;
+                (EngineState { active, ..state }, repair)
+            }
+            None => {
+                let pause_unknown = replacing.is_some_and(Replaced::pause_unknown);
+                let home = self.config.home().name.clone();
+                let state = EngineState {
+                    sequence: self.fresh_sequence(seen_sequence),
+                    paused: known_paused.unwrap_or(pause_unknown),
+                    ..EngineState::initial(active.as_deref().unwrap_or(&home))
+                };
+                (state, false)
             }
         };
-        let repair = repair || state.as_ref().is_none_or(|s| s.active != active);
-        let state = match state {
-            Some(state) if !repair => state,
-            Some(state) => EngineState {
-                active: active.clone(),
-                ..state
-            },
-            None => EngineState {
-                // The old sequence is lost; the clock is larger than any sequence
-                // regionflip has counted to, so the next value is still new.
-                sequence: self.now,
-                ..EngineState::initial(&active)
-            },
+        let pause_read = replacing.is_none() || known_paused.is_some();
+        let active = active.unwrap_or_else(|| UNKNOWN_REGION.to_string());
+        let drift = match (&self.observations.routing, &routed) {
+            (RoutingObservation::Records(records), Some(routed)) => {
+                let on = self.config.region(routed).unwrap_or(self.config.home());
+                let standby = standby_for(self.config, routed, &self.regions);
+                pair_drift(self.config, records, on, standby)
+            }
+            _ => Vec::new(),
         };
         Some(Current {
             active,
             routed,
             state,
             repair,
+            replacing,
+            drift,
+            pause_read,
         })
+    }
+
+    /// The sequence of a fresh state replacing one that could not be followed (rule
+    /// 1c): above every sequence seen in it (`seen`), and never below the clock — the
+    /// documented floor when none is legible: a sequence counts one per write from 0, so
+    /// the clock in Unix seconds is far above any regionflip reached, and above any
+    /// earlier floor. One below the maximum at most: a state at `u64::MAX` reads as
+    /// corrupt.
+    fn fresh_sequence(&self, seen: Option<u64>) -> u64 {
+        seen.map_or(0, |s| s.saturating_add(1))
+            .max(self.now)
+            .min(u64::MAX - 1)
     }
 
     /// The first region in preference order that is healthy as a target and passes
@@ -444,15 +655,30 @@ impl<'a> Pass<'a> {
     }
 
     /// Rule 3: where to go when `active` is unhealthy: the first region healthy as a
-    /// target, saying what evidence it rests on when that is less than the full set.
-    fn failover_target(&mut self, active: &str, guards_bind: bool) -> Option<String> {
+    /// target — in preference order, or, with `longest_first` (rule 3c), the one healthy
+    /// for longest (an unknown "since" counting as now), ties in preference order —
+    /// saying what evidence it rests on when that is less than the full set.
+    fn failover_target(
+        &mut self,
+        active: &str,
+        guards_bind: bool,
+        longest_first: bool,
+    ) -> Option<String> {
+        let mut candidates: Vec<&RegionHealth> = self
+            .regions
+            .iter()
+            .filter(|h| h.region != active && h.health == Health::Healthy)
+            .collect();
+        if longest_first {
+            // A stable sort: equal "since" keeps preference order.
+            let now = self.now;
+            candidates.sort_by_key(|h| h.healthy_since.unwrap_or(now));
+        }
         let mut target = None;
-        for h in &self.regions {
-            if h.region == active || h.health != Health::Healthy {
-                continue;
-            }
+        let mut blocked = Vec::new();
+        for h in candidates {
             match (&h.blocking_guard, guards_bind) {
-                (Some(guard), true) => self.reasons.push(Reason::GuardBlocked {
+                (Some(guard), true) => blocked.push(Reason::GuardBlocked {
                     region: h.region.clone(),
                     guard: guard.clone(),
                 }),
@@ -462,6 +688,7 @@ impl<'a> Pass<'a> {
                 }
             }
         }
+        self.reasons.extend(blocked);
         let target = target?;
         self.push_target_evidence(&target);
         Some(target.region)
@@ -483,7 +710,8 @@ impl<'a> Pass<'a> {
         }
     }
 
-    /// Rule 5: failback toward a more preferred region.
+    /// Rule 5: failback toward a more preferred region, and rule 5a: never by way of a
+    /// less preferred one when a more preferred one is eligible within the horizon.
     fn consider_failback(mut self, current: Current) -> Decision {
         let active_rank = self.config.rank(&current.active).unwrap_or(0);
         let candidates: Vec<RegionHealth> = self.regions[..active_rank]
@@ -510,13 +738,15 @@ impl<'a> Pass<'a> {
             });
             return self.stay(current);
         }
-        let stable_for = self.config.failback.stable_for_secs;
+        let policy = &self.config.failback;
+        let (stable_for, min_dwell) = (policy.stable_for_secs, policy.min_dwell_secs);
+        let horizon = policy.horizon_secs.max(min_dwell);
         let dwell_until = current
             .state
             .last_transition_at
-            .map(|t| t.saturating_add(self.config.failback.min_dwell_secs));
+            .map(|t| t.saturating_add(min_dwell));
         let mut target = None;
-        for h in &candidates {
+        for (i, h) in candidates.iter().enumerate() {
             self.push_target_evidence(h);
             if let Some(guard) = &h.blocking_guard {
                 self.reasons.push(Reason::GuardBlocked {
@@ -525,60 +755,78 @@ impl<'a> Pass<'a> {
                 });
                 continue;
             }
-            match h
+            let Some(ready_at) = h
                 .healthy_since
                 .map(|since| since.saturating_add(stable_for))
-            {
-                Some(ready_at) if ready_at <= self.now => {
-                    target = Some(h.region.clone());
-                    break;
-                }
-                ready_at => {
-                    self.reasons.push(Reason::FailbackPending {
-                        region: h.region.clone(),
-                        // Eligible once it is stable *and* the dwell time has passed.
-                        eligible_at: ready_at.map(|r| dwell_until.map_or(r, |d| r.max(d))),
-                        why: match ready_at {
-                            Some(_) => format!("not yet healthy for {stable_for} s"),
-                            // Failback is never urgent: with no history, wait.
-                            None if h.row == EvidenceRow::ProbeHealthyOnly => concat!(
-                                "it is healthy now by the watcher's probe alone, which has no ",
-                                "history; failback is never urgent: with no history, wait"
-                            )
-                            .into(),
-                            None => "when it became healthy is not known".into(),
-                        },
-                    });
-                }
+            else {
+                self.reasons.push(Reason::FailbackPending {
+                    region: h.region.clone(),
+                    eligible_at: None,
+                    // Failback is never urgent: with no history, wait.
+                    why: if h.row == EvidenceRow::ProbeHealthyOnly {
+                        concat!(
+                            "it is healthy now by the watcher's probe alone, which has no ",
+                            "history; failback is never urgent: with no history, wait"
+                        )
+                        .into()
+                    } else {
+                        "when it became healthy is not known".into()
+                    },
+                });
+                continue;
+            };
+            // Eligible once it is stable *and* the dwell time has passed.
+            let eligible_at = dwell_until.map_or(ready_at, |d| ready_at.max(d));
+            if eligible_at <= self.now {
+                target = Some(h.region.clone());
+                break;
+            }
+            let mut why = if dwell_until.is_some_and(|d| d > ready_at) {
+                format!("the last transition was less than {min_dwell} s ago")
+            } else {
+                format!("not yet healthy for {stable_for} s")
+            };
+            let within_horizon = eligible_at <= self.now.saturating_add(horizon);
+            // A less preferred candidate that could take traffic now.
+            let detour = candidates[i + 1..].iter().any(|c| {
+                c.blocking_guard.is_none()
+                    && c.healthy_since.is_some_and(|since| {
+                        let ready = since.saturating_add(stable_for);
+                        dwell_until.map_or(ready, |d| ready.max(d)) <= self.now
+                    })
+            });
+            if within_horizon && detour {
+                why.push_str(&format!(
+                    "; it is eligible within {horizon} s, so traffic waits for it rather than moving to a less preferred region first (two moves)"
+                ));
+            }
+            self.reasons.push(Reason::FailbackPending {
+                region: h.region.clone(),
+                eligible_at: Some(eligible_at),
+                why,
+            });
+            if within_horizon {
+                // Rule 5a: wait for it; no less preferred region is considered.
+                return self.stay(current);
             }
         }
         let Some(target) = target else {
             return self.stay(current);
         };
-        if let Some(until) = dwell_until.filter(|until| *until > self.now) {
-            self.reasons.push(Reason::FailbackPending {
-                region: target,
-                eligible_at: Some(until),
-                why: format!(
-                    "the last transition was less than {} s ago",
-                    self.config.failback.min_dwell_secs
-                ),
-            });
-            return self.stay(current);
-        }
         self.reasons.push(Reason::FailbackReady {
             region: target.clone(),
         });
         self.automatic_move(current, TransitionKind::Failback, target)
     }
 
-    /// Rule 6, then the transition.
+    /// Rule 6 for a failback (an optional move), then the transition.
     fn automatic_move(mut self, current: Current, kind: TransitionKind, to: String) -> Decision {
         let recent = flips_in_damping_window(&current.state, self.now);
         let limit = self.config.failback.max_flips_per_hour;
         if recent.len() >= limit as usize {
             // Possible again once all but `limit - 1` flips have left the window (there
-            // can be more than `limit` of them after the limit was lowered).
+            // can be more than `limit` of them after the limit was lowered, or after
+            // failovers that damping may not hold).
             let must_leave = recent[recent.len() - limit as usize];
             self.reasons.push(Reason::Damped {
                 flips: recent.len() as u32,
@@ -590,11 +838,34 @@ impl<'a> Pass<'a> {
         self.transition(current, kind, to, true)
     }
 
-    /// No routing change. Gates are still republished (gate mode) and a corrupt state is
-    /// rewritten.
-    fn stay(self, current: Current) -> Decision {
-        let next = current.repair.then(|| EngineState {
-            sequence: current.state.sequence.saturating_add(1),
+    /// The drift of the pair, said with what this pass does about it.
+    fn report_drift(&mut self, current: &Current, repair: DriftRepair) {
+        for drift in &current.drift {
+            self.reasons.push(Reason::PairDrift {
+                record: drift.record.as_str().into(),
+                field: drift.field.into(),
+                found: drift.found.clone(),
+                wanted: drift.wanted.clone(),
+                repair,
+            });
+        }
+    }
+
+    /// No routing change in an automatic pass. Gates are still republished (gate mode);
+    /// a state that DNS contradicts is rewritten, and a drifted pair repaired unless
+    /// automation is paused (rules 2 and 8).
+    fn stay(mut self, current: Current) -> Decision {
+        let repair_pair = !current.drift.is_empty() && !current.state.paused;
+        self.report_drift(
+            &current,
+            if repair_pair {
+                DriftRepair::ThisPass
+            } else {
+                DriftRepair::WhenResumed
+            },
+        );
+        let next = (current.repair || repair_pair).then(|| EngineState {
+            sequence: current.next_sequence(),
             ..current.state.clone()
         });
         let outcome = if next.is_some() {
@@ -603,7 +874,7 @@ impl<'a> Pass<'a> {
             Outcome::NoChange
         };
         let active = current.active.clone();
-        let plan = self.plan(&current, &active, next);
+        let plan = self.plan(&active, next, repair_pair);
         self.finish(outcome, Some(active), Some(plan))
     }
 
@@ -633,14 +904,14 @@ impl<'a> Pass<'a> {
     ) -> Decision {
         let now = self.now;
         let from = current.active.clone();
-        self.reasons.push(Reason::Moving {
-            from: from.clone(),
-            to: to.clone(),
-        });
         let not_on_duty = if automatic { self.not_on_duty() } else { None };
         if let Some(not_on_duty) = not_on_duty {
             // The duty watcher carries the move out; this one keeps the gates of the
             // current routing and writes no state, not even a repair.
+            self.reasons.push(Reason::Moving {
+                from: from.clone(),
+                to: to.clone(),
+            });
             self.reasons.push(not_on_duty);
             let gates = gates_for(self.config, &from, &self.regions);
             return self.finish(
@@ -649,6 +920,8 @@ impl<'a> Pass<'a> {
                 Some(Plan::Gates { gates, state: None }),
             );
         }
+        // The pair is rewritten for `to`, which repairs any drift with it.
+        self.report_drift(&current, DriftRepair::ThisPass);
         let old = &current.state;
         let home = self.config.home().name.clone();
         let mut recent_flips = flips_in_damping_window(old, now);
@@ -659,7 +932,7 @@ impl<'a> Pass<'a> {
             recent_flips.sort_unstable();
         }
         let next = EngineState {
-            sequence: old.sequence.saturating_add(1),
+            sequence: current.next_sequence(),
             active: to.clone(),
             last_transition_at: Some(now),
             away_since: if to == home {
@@ -677,6 +950,17 @@ impl<'a> Pass<'a> {
                 _ => old.hold_failback && to != home,
             },
         };
+        if let Some(replaced) = current.replacing {
+            self.reasons.push(Reason::StateReplaced {
+                replaced: replaced.what().into(),
+                sequence: next.sequence,
+                kept_paused: next.paused && !current.pause_read,
+            });
+        }
+        self.reasons.push(Reason::Moving {
+            from: from.clone(),
+            to: to.clone(),
+        });
         let event = TransitionEvent {
             kind,
             from: from.clone(),
@@ -690,20 +974,22 @@ impl<'a> Pass<'a> {
                 .flatten()
                 .map(|t| now.saturating_sub(t)),
         };
-        let plan = self.plan(&current, &to, Some(next));
+        let rewrite_pair = current.routed.as_deref() != Some(to.as_str());
+        let plan = self.plan(&to, Some(next), rewrite_pair);
         let mut decision = self.finish(
             Outcome::Transition { kind, from, to },
-            Some(current.active),
+            current.known_active(),
             Some(plan),
         );
         decision.event = Some(event);
         decision
     }
 
-    /// The plan that routes on `active` and persists `next` (if any).
-    fn plan(&self, current: &Current, active: &str, next: Option<EngineState>) -> Plan {
+    /// The plan that routes on `active` and persists `next` (if any); in `records` mode
+    /// it rewrites the failover pair when `rewrite_pair`.
+    fn plan(&self, active: &str, next: Option<EngineState>, rewrite_pair: bool) -> Plan {
         let read = AsRead {
-            routed: current.routed.as_deref(),
+            rewrite_pair,
             state_record: self.observations.state.record(),
         };
         plan_for(self.config, &self.regions, &read, active, next)
@@ -724,48 +1010,14 @@ impl<'a> Pass<'a> {
     // ---------------------------------------------------------------- operator commands
 
     fn command(mut self, command: &Command) -> Decision {
-        let Some(current) = self.current() else {
+        let Some(current) = self.current(true) else {
             self.reasons.push(Reason::Refused {
                 why: "routing state is not known; fix what the reasons above say first".into(),
             });
             return self.finish(Outcome::Refused, None, None);
         };
         match command {
-            Command::Pause | Command::Resume => {
-                let pause = matches!(command, Command::Pause);
-                let changes_something = if pause {
-                    !current.state.paused
-                } else {
-                    current.state.paused || current.state.hold_failback
-                };
-                if !changes_something {
-                    self.reasons.push(Reason::Refused {
-                        why: format!(
-                            "automation is already {}",
-                            if pause { "paused" } else { "running" }
-                        ),
-                    });
-                    return self.refuse(current);
-                }
-                self.reasons.push(if pause {
-                    Reason::Paused
-                } else {
-                    Reason::Resumed
-                });
-                let next = EngineState {
-                    sequence: current.state.sequence.saturating_add(1),
-                    paused: pause,
-                    hold_failback: if pause {
-                        current.state.hold_failback
-                    } else {
-                        false
-                    },
-                    ..current.state.clone()
-                };
-                let active = current.active.clone();
-                let plan = self.plan(&current, &active, Some(next));
-                self.finish(Outcome::StateOnly, Some(active), Some(plan))
-            }
+            Command::Pause | Command::Resume => self.pause_or_resume(current, command),
             Command::FailoverTo { region, force } => {
                 if self.config.region(region).is_none() {
                     let known: Vec<&str> = self
@@ -786,8 +1038,12 @@ impl<'a> Pass<'a> {
             }
             Command::Failback { force } => {
                 // Failback moves toward home: only regions preferred above the active
-                // one qualify, so "failback" can never send traffic further away.
-                let active_rank = self.config.rank(&current.active).unwrap_or(0);
+                // one qualify, so "failback" can never send traffic further away. With
+                // where traffic is unknown, every region is above it.
+                let active_rank = self
+                    .config
+                    .rank(&current.active)
+                    .unwrap_or(self.regions.len());
                 let target = if *force {
                     Some(self.config.home().name.clone())
                 } else {
@@ -821,9 +1077,73 @@ impl<'a> Pass<'a> {
         }
     }
 
+    /// Pause or resume: a state-only write. On a state that could not be followed it
+    /// replaces it (rule 1c), which needs to know where traffic is: in gate mode the
+    /// state *is* the routing (the gates follow it), so a state written from nothing
+    /// would pick the gates — a move, which only `failover`/`failback` name.
+    fn pause_or_resume(mut self, current: Current, command: &Command) -> Decision {
+        let pause = matches!(command, Command::Pause);
+        let verb = if pause { "pause" } else { "resume" };
+        let Some(active) = current.known_active() else {
+            self.reasons.push(Reason::Refused {
+                why: format!(
+                    "where traffic is cannot be known (no state names a region, and no routing says), so a {verb} would have to guess which region the new state routes to; use `regionflip failover --force <region>`, which names it (and leaves automation paused)"
+                ),
+            });
+            return self.refuse(current);
+        };
+        let changes_something = current.replacing.is_some()
+            || if pause {
+                !current.state.paused
+            } else {
+                current.state.paused || current.state.hold_failback
+            };
+        if !changes_something {
+            self.reasons.push(Reason::Refused {
+                why: format!(
+                    "automation is already {}",
+                    if pause { "paused" } else { "running" }
+                ),
+            });
+            return self.refuse(current);
+        }
+        self.reasons.push(if pause {
+            Reason::Paused
+        } else {
+            Reason::Resumed
+        });
+        let next = EngineState {
+            sequence: current.next_sequence(),
+            paused: pause,
+            hold_failback: pause && current.state.hold_failback,
+            ..current.state.clone()
+        };
+        if let Some(replaced) = current.replacing {
+            self.reasons.push(Reason::StateReplaced {
+                replaced: replaced.what().into(),
+                sequence: next.sequence,
+                // The command says what it wants.
+                kept_paused: false,
+            });
+        }
+        // Resuming hands routing back to the rules, which repair a drifted pair: in the
+        // same batch. A pause leaves the records as they are (an operator may be at them).
+        let repair_pair = !pause && !current.drift.is_empty();
+        self.report_drift(
+            &current,
+            if repair_pair {
+                DriftRepair::ThisPass
+            } else {
+                DriftRepair::WhenResumed
+            },
+        );
+        let plan = self.plan(&active, Some(next), repair_pair);
+        self.finish(Outcome::StateOnly, Some(active), Some(plan))
+    }
+
     /// An operator move to `to`, through the health and guard rules unless forced.
     fn operator_move(mut self, current: Current, to: String, force: bool) -> Decision {
-        if to == current.active {
+        if to == current.active && current.replacing.is_none() {
             self.reasons.push(Reason::Refused {
                 why: format!("traffic is already on {to}"),
             });
@@ -832,12 +1152,36 @@ impl<'a> Pass<'a> {
         let target = self.health(&to);
         // Leaving a region is judged by its verdict as the active region.
         let from_health = self.health(&current.active).as_active.health;
+        // Guards bind when leaving a healthy (or unknown) region, and when the
+        // configuration says they bind on failover too.
+        let guards_bind = from_health != Health::Unhealthy || self.config.failover_respects_guards;
+        let blocking_guard = target.blocking_guard.clone().filter(|_| guards_bind);
         if force {
+            let mut overrode = Vec::new();
+            if target.health != Health::Healthy {
+                overrode.push(format!("{to} is not known healthy"));
+            }
+            if let Some(guard) = &blocking_guard {
+                overrode.push(format!("guard {guard} of {to}"));
+            }
+            if let Some(replaced) = current.replacing {
+                overrode.push(format!("{} (rule 1c)", replaced.what()));
+            }
+            if current.known_active().is_none() {
+                overrode.push("where traffic was is not known".into());
+            }
             self.reasons.push(Reason::Forced {
                 region: to.clone(),
                 health: target.health,
+                overrode,
             });
         } else {
+            if current.known_active().is_none() {
+                self.reasons.push(Reason::Refused {
+                    why: "where traffic is cannot be known (no state or routing names a region); use --force to move anyway".into(),
+                });
+                return self.refuse(current);
+            }
             if target.health != Health::Healthy {
                 self.reasons.push(Reason::Refused {
                     why: format!(
@@ -851,11 +1195,7 @@ impl<'a> Pass<'a> {
                 });
                 return self.refuse(current);
             }
-            // Guards bind when leaving a healthy (or unknown) region, and when the
-            // configuration says they bind on failover too.
-            let guards_bind =
-                from_health != Health::Unhealthy || self.config.failover_respects_guards;
-            if let (Some(guard), true) = (&target.blocking_guard, guards_bind) {
+            if let Some(guard) = &blocking_guard {
                 self.reasons.push(Reason::GuardBlocked {
                     region: to.clone(),
                     guard: guard.clone(),
@@ -871,12 +1211,42 @@ impl<'a> Pass<'a> {
         }
         self.reasons
             .push(Reason::OperatorRequest { region: to.clone() });
+        if to == current.active {
+            return self.replace_in_place(current);
+        }
         self.transition(current, TransitionKind::Manual, to, false)
+    }
+
+    /// An operator move to where traffic already is, on a state that could not be
+    /// followed: no move, but the state is replaced (rule 1c), as a manual move would
+    /// write it.
+    fn replace_in_place(mut self, current: Current) -> Decision {
+        let home = self.config.home().name.clone();
+        let active = current.active.clone();
+        let next = EngineState {
+            sequence: current.next_sequence(),
+            hold_failback: active != home,
+            away_since: (active != home).then_some(self.now),
+            ..current.state.clone()
+        };
+        if let Some(replaced) = current.replacing {
+            self.reasons.push(Reason::StateReplaced {
+                replaced: replaced.what().into(),
+                sequence: next.sequence,
+                kept_paused: next.paused && !current.pause_read,
+            });
+        }
+        self.report_drift(&current, DriftRepair::ThisPass);
+        let repair_pair = !current.drift.is_empty();
+        let plan = self.plan(&active, Some(next), repair_pair);
+        self.finish(Outcome::StateOnly, Some(active), Some(plan))
     }
 
     /// A refused command writes nothing, not even a state repair: refusing must leave
     /// everything as it was.
-    fn refuse(self, current: Current) -> Decision {
-        self.finish(Outcome::Refused, Some(current.active), None)
+    fn refuse(mut self, current: Current) -> Decision {
+        self.report_drift(&current, DriftRepair::NextPass);
+        let active = current.known_active();
+        self.finish(Outcome::Refused, active, None)
     }
 }

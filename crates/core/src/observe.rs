@@ -73,8 +73,8 @@
 
 use crate::config::{Config, NoDataOnStandby, RegionConfig};
 use crate::health::{EvidenceRow, RegionHealth, Verdict};
-use crate::records::{RecordSet, state_of_record};
-use crate::state::EngineState;
+use crate::records::{RecordSet, state_of_record, unquote_txt};
+use crate::state::{EngineState, Legible};
 
 /// Everything one pass observed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -177,12 +177,17 @@ pub enum StateObservation {
         /// deletes this very record.
         record: Option<RecordSet>,
     },
-    /// State that did not parse (edited by hand?). Reported; never routed on.
+    /// State that did not parse: written by a newer regionflip (an unknown version, during
+    /// a rolling deploy) or edited by hand. Whether automation is paused cannot be known
+    /// from it, so the engine never routes on it, never rewrites it automatically, and
+    /// stops automation until an operator command replaces it (engine rule 1).
     Corrupt {
         /// Why it did not parse.
         error: String,
         /// In `records` mode, the record exactly as stored.
         record: Option<RecordSet>,
+        /// What can still be read from it (for an operator command's fresh state only).
+        legible: Legible,
     },
     /// The state could not be read at all.
     Unreadable(String),
@@ -198,6 +203,7 @@ impl StateObservation {
             },
             Err(error) => StateObservation::Corrupt {
                 error,
+                legible: Legible::of(&record_text(&record)),
                 record: Some(record),
             },
         }
@@ -213,8 +219,118 @@ impl StateObservation {
             Err(error) => StateObservation::Corrupt {
                 error: error.to_string(),
                 record: None,
+                legible: Legible::of(text),
             },
         }
+    }
+
+    /// Reads the state from its copies (`health-gate` mode keeps one in every region):
+    /// `(region, copy)` with the copy's text, `Ok(None)` when the region holds none, or
+    /// why it could not be read. Returns the state and the regions whose copy is behind
+    /// it (to be rewritten with it). The rule, the same whatever order the copies come
+    /// in:
+    ///
+    /// * the **newest valid copy** wins: the highest sequence; among copies of that
+    ///   sequence (two writers that read the same state — the watchers of different
+    ///   regions tick up to a minute apart, and an alarm event skips the duty rule), the
+    ///   one an operator paused, then the one holding an operator's failback hold, then
+    ///   the greatest state text — a total order, so every reader picks the same copy;
+    /// * a copy that does not parse wins over every valid one unless it is known older
+    ///   (its legible sequence below the newest valid one): it may be a newer version's
+    ///   state, or an operator's, whose pause must not be lost — the state is then
+    ///   [`Corrupt`](StateObservation::Corrupt), with the highest sequence seen in any
+    ///   copy and the region the highest-sequenced copy names as what is legible;
+    /// * behind: a copy missing, older, known-older garbage, or of the winning sequence
+    ///   but different; never one whose region could not be read;
+    /// * no copy at all: `Missing`, or `Unreadable` when no region could be read.
+    pub fn from_copies(
+        copies: &[(String, Result<Option<String>, String>)],
+    ) -> (StateObservation, Vec<String>) {
+        let mut valid: Vec<(&str, EngineState)> = Vec::new();
+        let mut corrupt: Vec<(&str, String, Legible)> = Vec::new();
+        let mut unreadable: Vec<&str> = Vec::new();
+        for (region, copy) in copies {
+            match copy {
+                Ok(Some(text)) => match EngineState::decode(text) {
+                    Ok(state) => valid.push((region, state)),
+                    Err(error) => corrupt.push((region, error.to_string(), Legible::of(text))),
+                },
+                Ok(None) => {}
+                Err(why) => unreadable.push(why),
+            }
+        }
+        let newest = valid
+            .iter()
+            .map(|(_, state)| state)
+            .max_by(|a, b| copy_order(a).cmp(&copy_order(b)))
+            .cloned();
+        let unsafe_corrupt: Vec<&(&str, String, Legible)> = corrupt
+            .iter()
+            .filter(|(_, _, legible)| match (&newest, legible.sequence) {
+                (Some(newest), Some(sequence)) => sequence >= newest.sequence,
+                _ => true,
+            })
+            .collect();
+        if !unsafe_corrupt.is_empty() {
+            // In region order, so the text is the same whatever order the copies came in.
+            let mut errors: Vec<String> = unsafe_corrupt
+                .iter()
+                .map(|(region, error, _)| format!("the copy in {region}: {error}"))
+                .collect();
+            errors.sort();
+            let error = errors.join("; ");
+            // Every sequence seen, valid or legible, so a fresh state goes above them all;
+            // the region named by the highest-sequenced copy that names one (the greatest
+            // name among equals, again for an order-free result).
+            let seen: Vec<(Option<u64>, Option<String>)> = valid
+                .iter()
+                .map(|(_, s)| (Some(s.sequence), Some(s.active.clone())))
+                .chain(
+                    corrupt
+                        .iter()
+                        .map(|(_, _, l)| (l.sequence, l.active.clone())),
+                )
+                .collect();
+            let legible = Legible {
+                sequence: seen.iter().filter_map(|(s, _)| *s).max(),
+                active: seen
+                    .iter()
+                    .filter(|(_, a)| a.is_some())
+                    .max()
+                    .and_then(|(_, a)| a.clone()),
+            };
+            return (
+                StateObservation::Corrupt {
+                    error,
+                    record: None,
+                    legible,
+                },
+                Vec::new(),
+            );
+        }
+        let Some(newest) = newest else {
+            let state = if !copies.is_empty() && unreadable.len() == copies.len() {
+                StateObservation::Unreadable(unreadable.join("; "))
+            } else {
+                StateObservation::Missing
+            };
+            return (state, Vec::new());
+        };
+        let behind = copies
+            .iter()
+            .filter(|(region, copy)| match copy {
+                Ok(_) => !valid.iter().any(|(r, s)| r == region && *s == newest),
+                Err(_) => false,
+            })
+            .map(|(region, _)| region.clone())
+            .collect();
+        (
+            StateObservation::Valid {
+                state: newest,
+                record: None,
+            },
+            behind,
+        )
     }
 
     /// The stored record, for a compare-and-swap, when there is one.
@@ -226,6 +342,27 @@ impl StateObservation {
             StateObservation::Missing | StateObservation::Unreadable(_) => None,
         }
     }
+}
+
+/// The order of state copies for [`StateObservation::from_copies`]: the greatest wins.
+fn copy_order(state: &EngineState) -> (u64, bool, bool, String) {
+    (
+        state.sequence,
+        state.paused,
+        state.hold_failback,
+        state.encode(),
+    )
+}
+
+/// The text of a state record's values, unquoted when they can be (else as stored), for
+/// what is [`Legible`] in it.
+fn record_text(record: &RecordSet) -> String {
+    record
+        .values
+        .iter()
+        .map(|v| unquote_txt(v).map_or_else(|_| v.clone(), |strings| strings.concat()))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// Whether a region serves traffic: what an alarm without data means depends on it.
@@ -1129,5 +1266,123 @@ mod tests {
             "{:?}",
             h.evidence
         );
+    }
+
+    // ------------------------------------------------------------ gate-mode state copies
+
+    fn copy(region: &str, text: &str) -> (String, Result<Option<String>, String>) {
+        (region.to_string(), Ok(Some(text.to_string())))
+    }
+
+    fn state(sequence: u64, active: &str, paused: bool) -> EngineState {
+        EngineState {
+            sequence,
+            paused,
+            ..EngineState::initial(active)
+        }
+    }
+
+    /// Regression (issue 14 #6): two writers of one sequence — the watchers of different
+    /// regions tick up to a minute apart, and an alarm event skips the duty rule. The
+    /// watcher's newest-copy rule kept the first copy read among equal sequences, so
+    /// readers that listed the regions in another order disagreed on the state (and on
+    /// the gates). Now every order gives the same state, an operator's pause first, and
+    /// the copy that lost is behind (rewritten).
+    #[test]
+    fn two_writers_of_one_sequence_resolve_the_same_way_in_any_order() {
+        let failover = state(6, "us-west-2", false);
+        let pause = state(6, "us-east-1", true);
+        let a = copy("us-east-1", &failover.encode());
+        let b = copy("us-west-2", &pause.encode());
+        for copies in [vec![a.clone(), b.clone()], vec![b, a]] {
+            let (observed, behind) = StateObservation::from_copies(&copies);
+            assert_eq!(
+                observed,
+                StateObservation::Valid {
+                    state: pause.clone(),
+                    record: None
+                }
+            );
+            assert_eq!(behind, ["us-east-1"]);
+        }
+        // Neither paused: the greater text wins, whatever the order.
+        let west = state(6, "us-west-2", false);
+        let eu = state(6, "eu-west-1", false);
+        let pick = |copies: &[(String, Result<Option<String>, String>)]| {
+            StateObservation::from_copies(copies).0
+        };
+        assert_eq!(
+            pick(&[copy("a", &west.encode()), copy("b", &eu.encode())]),
+            pick(&[copy("b", &eu.encode()), copy("a", &west.encode())]),
+        );
+    }
+
+    #[test]
+    fn a_copy_that_does_not_parse_wins_unless_known_older() {
+        let valid = state(7, "us-east-1", false);
+        let v2_newer = "regionflip/v2 seq=8 active=us-west-2 paused=1";
+        let v2_same = "regionflip/v2 seq=7 active=us-west-2 paused=1";
+        let garbage_older = "regionflip/v1 seq=3 active=us-east-1 owner=me";
+        for (other, untrusted) in [
+            (v2_newer, true),
+            (v2_same, true),
+            ("hello", true),
+            (garbage_older, false),
+        ] {
+            let copies = [copy("us-east-1", &valid.encode()), copy("us-west-2", other)];
+            let (observed, behind) = StateObservation::from_copies(&copies);
+            match observed {
+                StateObservation::Corrupt { legible, error, .. } => {
+                    assert!(untrusted, "{other}: {error}");
+                    assert!(error.contains("the copy in us-west-2"), "{error}");
+                    // The highest sequence of any copy, so a fresh state goes above all.
+                    let highest = Legible::of(other).sequence.unwrap_or(0).max(7);
+                    assert_eq!(legible.sequence, Some(highest));
+                    assert!(behind.is_empty(), "nothing rewritten: {behind:?}");
+                }
+                StateObservation::Valid { state, .. } => {
+                    assert!(!untrusted, "{other}");
+                    assert_eq!(state, valid);
+                    assert_eq!(behind, ["us-west-2"], "known-older garbage is rewritten");
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+        // The region the highest-sequenced copy names: where the gates most likely route.
+        let (observed, _) = StateObservation::from_copies(&[
+            copy("us-east-1", &valid.encode()),
+            copy("us-west-2", v2_newer),
+        ]);
+        let StateObservation::Corrupt { legible, .. } = observed else {
+            panic!("{observed:?}");
+        };
+        assert_eq!(legible.active.as_deref(), Some("us-west-2"));
+    }
+
+    #[test]
+    fn copies_missing_or_unreadable() {
+        let valid = state(4, "us-east-1", false);
+        let unreadable = || Err::<Option<String>, String>("timed out".into());
+        let (observed, behind) = StateObservation::from_copies(&[
+            ("us-east-1".into(), Ok(None)),
+            ("us-west-2".into(), unreadable()),
+            copy("eu-west-1", &valid.encode()),
+        ]);
+        assert!(matches!(observed, StateObservation::Valid { .. }));
+        assert_eq!(
+            behind,
+            ["us-east-1"],
+            "a region that could not be read is not behind"
+        );
+        let (observed, _) = StateObservation::from_copies(&[
+            ("us-east-1".into(), unreadable()),
+            ("us-west-2".into(), unreadable()),
+        ]);
+        assert!(matches!(observed, StateObservation::Unreadable(_)));
+        let (observed, _) = StateObservation::from_copies(&[
+            ("us-east-1".into(), unreadable()),
+            ("us-west-2".into(), Ok(None)),
+        ]);
+        assert_eq!(observed, StateObservation::Missing);
     }
 }

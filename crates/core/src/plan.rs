@@ -81,19 +81,22 @@ impl Plan {
     }
 }
 
-/// What a plan starts from: the routing and the state record as this pass read them.
+/// What a plan starts from: the state record as this pass read it, and whether the
+/// failover pair must be rewritten.
 pub(crate) struct AsRead<'a> {
-    /// The region DNS routes to (the PRIMARY record's), in `records` mode.
-    pub(crate) routed: Option<&'a str>,
+    /// `records` mode: UPSERT the failover pair for the active region — on a transition
+    /// (DNS does not route there yet) or to repair a drifted pair. The engine decides.
+    pub(crate) rewrite_pair: bool,
     /// The state record exactly as stored, when there is one: the compare-and-swap
     /// precondition.
     pub(crate) state_record: Option<&'a RecordSet>,
 }
 
 /// The plan that routes on `active` and persists `next` (if any), starting from what was
-/// read. In `records` mode the failover pair is rewritten only when DNS does not already
-/// route to `active`; without a state to persist there is nothing to write at all. In
-/// `health-gate` mode every region's gate is republished on every pass.
+/// read. In `records` mode the failover pair is rewritten only when `read.rewrite_pair`,
+/// and always with a new state (the state record is the batch's compare-and-swap);
+/// without a state to persist there is nothing to write at all. In `health-gate` mode
+/// every region's gate is republished on every pass.
 pub(crate) fn plan_for(
     config: &Config,
     regions: &[RegionHealth],
@@ -122,7 +125,7 @@ pub(crate) fn plan_for(
                 action: ChangeAction::Create,
                 record: state_record(config, &new_state),
             });
-            if read.routed != Some(active) {
+            if read.rewrite_pair {
                 let standby = standby_for(config, active, regions);
                 let primary = config.region(active).unwrap_or(config.home());
                 for (region, role) in [

@@ -8,6 +8,7 @@ use std::fmt;
 use serde::Serialize;
 
 use crate::health::Health;
+use crate::records::{PRIMARY_SET_ID, SECONDARY_SET_ID};
 
 /// One reason for a decision.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -134,10 +135,56 @@ pub enum Reason {
         /// Why.
         why: String,
     },
-    /// The state record is garbled; it will be rewritten.
+    /// The state does not parse (an unknown version, a field added by hand, garbage) or
+    /// names a region this configuration does not know: whether automation is paused
+    /// cannot be trusted, so automation stops and nothing rewrites it but an operator
+    /// command.
     StateCorrupt {
         /// What is wrong with it.
         error: String,
+    },
+    /// An operator command replaces a state that was corrupt, missing or unreadable with
+    /// a fresh one.
+    StateReplaced {
+        /// What was replaced: "a corrupt state", "a missing state", "an unreadable state".
+        replaced: String,
+        /// The fresh state's sequence: above any sequence seen (or the clock, when none
+        /// was), so it wins over every copy of what it replaces.
+        sequence: u64,
+        /// Whether the fresh state keeps automation paused for want of the replaced
+        /// state's pause flag (a move on a corrupt or unreadable state; `pause` and
+        /// `resume` say what they want instead).
+        kept_paused: bool,
+    },
+    /// `records` mode: a record of the failover pair differs from what regionflip writes
+    /// for the active region (a console edit, another tool).
+    PairDrift {
+        /// `PRIMARY` or `SECONDARY`: the record (by the set identifier regionflip gives
+        /// that role).
+        record: String,
+        /// What differs: `record` (missing), `role`, `target`, `TTL`, `alias zone`,
+        /// `health check`, or `set identifier` (a failover record regionflip does not own).
+        field: String,
+        /// What was found.
+        found: String,
+        /// What regionflip writes.
+        wanted: String,
+        /// What happens about it.
+        repair: DriftRepair,
+    },
+    /// A failover away from a region known unhealthy went ahead although the automatic
+    /// transitions of the last hour reached `max_flips_per_hour`: damping limits optional
+    /// moves only.
+    DampingOverridden {
+        /// Transitions in the window before this one.
+        flips: u32,
+        /// The configured limit.
+        limit: u32,
+        /// The region traffic leaves, known unhealthy.
+        from: String,
+        /// The target, known healthy: among the healthy targets, the one healthy for
+        /// longest.
+        to: String,
     },
     /// An operator asked for this move.
     OperatorRequest {
@@ -150,6 +197,8 @@ pub enum Reason {
         region: String,
         /// Its health at the time.
         health: Health,
+        /// What the force overrode (empty when nothing stood in the way).
+        overrode: Vec<String>,
     },
     /// An operator command was refused.
     Refused {
@@ -170,6 +219,22 @@ pub enum Reason {
         /// To.
         to: String,
     },
+}
+
+/// What a pass does about a [`Reason::PairDrift`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DriftRepair {
+    /// Rewritten in this pass's compare-and-swap batch, with a new state.
+    ThisPass,
+    /// Left alone: automation is paused (an operator may be editing the records); the
+    /// first pass after `resume` repairs it.
+    WhenResumed,
+    /// Left to the next automatic pass: an operator command that does not move traffic
+    /// writes only the state.
+    NextPass,
+    /// Left alone for good: the record is not regionflip's, so a person must fix it.
+    ByHand,
 }
 
 impl Reason {
@@ -267,12 +332,75 @@ impl fmt::Display for Reason {
                 "DNS routes to {routed} but the state says {recorded}; trusting DNS"
             ),
             Reason::StateUnreadable { why } => write!(f, "state could not be read: {why}"),
-            Reason::StateCorrupt { error } => {
-                write!(f, "state record is corrupt ({error}); it will be rewritten")
+            Reason::StateCorrupt { error } => write!(
+                f,
+                "state record is corrupt ({error}): whether automation is paused cannot be trusted, so automation stops and nothing rewrites it; only an operator command (pause, resume, failover, failback, each with --force if need be) may replace it"
+            ),
+            Reason::StateReplaced {
+                replaced,
+                sequence,
+                kept_paused,
+            } => {
+                write!(
+                    f,
+                    "this command replaces {replaced} with a fresh state at sequence {sequence}, above any sequence seen"
+                )?;
+                if *kept_paused {
+                    write!(
+                        f,
+                        "; automation stays paused, since whether an operator had paused it cannot be known: `regionflip resume` hands routing back to the rules"
+                    )?;
+                }
+                Ok(())
             }
+            Reason::PairDrift {
+                record,
+                field,
+                found,
+                wanted,
+                repair,
+            } => {
+                let set_identifier = match record.as_str() {
+                    "PRIMARY" => PRIMARY_SET_ID,
+                    _ => SECONDARY_SET_ID,
+                };
+                write!(
+                    f,
+                    "failover record {record} ({set_identifier}) drifted: its {field} is {found}, regionflip writes {wanted}; "
+                )?;
+                f.write_str(match repair {
+                    DriftRepair::ThisPass => {
+                        "repaired in this pass's compare-and-swap batch, with a new state"
+                    }
+                    DriftRepair::WhenResumed => {
+                        "left alone while automation is paused; repaired after `resume`"
+                    }
+                    DriftRepair::NextPass => "the next automatic pass repairs it",
+                    DriftRepair::ByHand => {
+                        "regionflip does not own that record and never touches it, so it acts on the pair no more until a person removes it"
+                    }
+                })
+            }
+            Reason::DampingOverridden {
+                flips,
+                limit,
+                from,
+                to,
+            } => write!(
+                f,
+                "{flips} automatic transitions in the last hour reach the limit of {limit}, but damping never keeps traffic on {from}, known unhealthy, while {to} is known healthy: damping overridden (the move is counted; of the healthy targets, the one healthy for longest is taken, against ping-pong)"
+            ),
             Reason::OperatorRequest { region } => write!(f, "operator requested {region}"),
-            Reason::Forced { region, health } => {
-                write!(f, "forced by operator ({region} is {health:?})")
+            Reason::Forced {
+                region,
+                health,
+                overrode,
+            } => {
+                write!(f, "forced by operator ({region} is {health:?})")?;
+                if !overrode.is_empty() {
+                    write!(f, "; overriding: {}", overrode.join("; "))?;
+                }
+                Ok(())
             }
             Reason::Refused { why } => write!(f, "refused: {why}"),
             Reason::NotOnDuty { region, duty } => write!(

@@ -5,11 +5,18 @@
 //!
 //! | record                                  | written by          | read by                |
 //! |-----------------------------------------|---------------------|------------------------|
-//! | failover pair (PRIMARY, SECONDARY)      | [`failover_record`] | [`region_of_record`]   |
+//! | failover pair (PRIMARY, SECONDARY)      | [`failover_record`] | [`region_of_record`], [`pair_drift`] |
 //! | state record `_regionflip.<name>` (TXT) | [`state_record`]    | `state_of_record`      |
 //! | one TXT value: `"a" "b"`                | [`quote_txt`]       | [`unquote_txt`]        |
 //!
 //! (`state_of_record` is reached through [`StateObservation::from_state_record`].)
+//!
+//! **Which records are regionflip's.** The failover records under `record_name`, of the
+//! configured type, whose set identifier is [`PRIMARY_SET_ID`] or [`SECONDARY_SET_ID`],
+//! and the state record. A failover record under the same name and type with another set
+//! identifier belongs to someone else: regionflip never writes it, and while one exists
+//! it does not act on the pair at all ([`foreign_failover_records`]). Records under
+//! other names are never read as the pair.
 //!
 //! [`StateObservation::from_state_record`]: crate::StateObservation::from_state_record
 
@@ -159,6 +166,154 @@ pub fn region_of_record<'c>(config: &'c Config, record: &RecordSet) -> Option<&'
         .find(|r| r.target.trim_end_matches('.') == target)
 }
 
+/// Whether `record` is one of regionflip's failover pair (module docs).
+fn is_ours(config: &Config, record: &RecordSet) -> bool {
+    record.name == config.record_name
+        && record.record_type == config.record_type.as_str()
+        && matches!(
+            record.set_identifier.as_deref(),
+            Some(PRIMARY_SET_ID | SECONDARY_SET_ID)
+        )
+}
+
+/// Failover records under regionflip's name and type that regionflip does not own (their
+/// set identifier is not one regionflip writes). Route 53 answers them like the pair, and
+/// an UPSERT of the pair would collide with them, so while one exists regionflip touches
+/// nothing (engine rule 1).
+pub fn foreign_failover_records<'r>(
+    config: &Config,
+    records: &'r [RecordSet],
+) -> Vec<&'r RecordSet> {
+    records
+        .iter()
+        .filter(|r| {
+            r.name == config.record_name
+                && r.record_type == config.record_type.as_str()
+                && r.failover.is_some()
+                && !is_ours(config, r)
+        })
+        .collect()
+}
+
+/// One way the failover pair differs from what regionflip writes for the active region.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PairDrift {
+    /// The record, by the role regionflip gives it: [`PRIMARY_SET_ID`] is PRIMARY,
+    /// [`SECONDARY_SET_ID`] SECONDARY.
+    pub record: FailoverRole,
+    /// What differs: `record` (missing), `role`, `target`, `TTL`, `alias zone` or
+    /// `health check`.
+    pub field: &'static str,
+    /// What was found.
+    pub found: String,
+    /// What regionflip writes.
+    pub wanted: String,
+}
+
+impl FailoverRole {
+    /// `PRIMARY` or `SECONDARY`, as Route 53 spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FailoverRole::Primary => "PRIMARY",
+            FailoverRole::Secondary => "SECONDARY",
+        }
+    }
+
+    /// The set identifier regionflip writes for the record in this role.
+    pub fn set_identifier(self) -> &'static str {
+        match self {
+            FailoverRole::Primary => PRIMARY_SET_ID,
+            FailoverRole::Secondary => SECONDARY_SET_ID,
+        }
+    }
+}
+
+/// How the failover pair in `records` differs from what [`failover_record`] writes for
+/// routing on `active`: PRIMARY on `active`; SECONDARY on any other configured region
+/// (`standby` when it is missing, on `active`, or on no configured region — the region a
+/// repair would write). Each field is compared: role, target (as names compare: case and
+/// the final dot aside), TTL, alias zone and health check. Only regionflip's own records
+/// are judged (module docs); an empty list means the pair is as regionflip writes it.
+pub fn pair_drift(
+    config: &Config,
+    records: &[RecordSet],
+    active: &RegionConfig,
+    standby: &RegionConfig,
+) -> Vec<PairDrift> {
+    let mut drift = Vec::new();
+    for role in [FailoverRole::Primary, FailoverRole::Secondary] {
+        let found = records.iter().find(|r| {
+            is_ours(config, r) && r.set_identifier.as_deref() == Some(role.set_identifier())
+        });
+        let region = match (role, found.and_then(|r| region_of_record(config, r))) {
+            (FailoverRole::Primary, _) => active,
+            (FailoverRole::Secondary, Some(r)) if r.name != active.name => r,
+            (FailoverRole::Secondary, _) => standby,
+        };
+        let wanted = failover_record(config, region, role);
+        let Some(found) = found else {
+            drift.push(PairDrift {
+                record: role,
+                field: "record",
+                found: "missing".into(),
+                wanted: describe_target(config, &wanted, active),
+            });
+            continue;
+        };
+        let mut differs = |field: &'static str, found: String, wanted: String| {
+            if found != wanted {
+                drift.push(PairDrift {
+                    record: role,
+                    field,
+                    found,
+                    wanted,
+                });
+            }
+        };
+        let role_of = |r: &RecordSet| r.failover.map_or("none", FailoverRole::as_str).to_string();
+        differs("role", role_of(found), role_of(&wanted));
+        let target = |r: &RecordSet| {
+            r.target()
+                .map(|t| t.trim_end_matches('.').to_ascii_lowercase())
+                .unwrap_or_default()
+        };
+        let ttl = |r: &RecordSet| {
+            r.ttl
+                .map_or_else(|| "none (alias)".to_string(), |t| t.to_string())
+        };
+        differs("TTL", ttl(found), ttl(&wanted));
+        if target(found) != target(&wanted) {
+            differs(
+                "target",
+                describe_target(config, found, active),
+                describe_target(config, &wanted, active),
+            );
+            // The alias zone and the health check go with the region: a wrong target
+            // already says they are wrong.
+            continue;
+        }
+        let zone = |r: &RecordSet| {
+            r.alias
+                .as_ref()
+                .map_or_else(|| "none".to_string(), |a| a.hosted_zone_id.clone())
+        };
+        differs("alias zone", zone(found), zone(&wanted));
+        let check = |r: &RecordSet| r.health_check_id.clone().unwrap_or_else(|| "none".into());
+        differs("health check", check(found), check(&wanted));
+    }
+    drift
+}
+
+/// A record's target for a drift report, with the region it belongs to.
+fn describe_target(config: &Config, record: &RecordSet, active: &RegionConfig) -> String {
+    let target = record.target().unwrap_or("nothing");
+    match region_of_record(config, record) {
+        Some(r) if r.name == active.name => format!("{target} ({}, the active region)", r.name),
+        Some(r) => format!("{target} ({})", r.name),
+        None => format!("{target} (no configured region)"),
+    }
+}
+
 /// Quotes TXT strings into one Route 53 TXT value: `"a" "b"`.
 pub fn quote_txt<S: AsRef<str>>(strings: &[S]) -> String {
     strings
@@ -232,6 +387,123 @@ mod tests {
         let value = quote_txt(&strings);
         assert_eq!(unquote_txt(&value), Ok(strings));
         assert_eq!(unquote_txt("\"a\\065\""), Ok(vec!["a5".to_string()]));
+    }
+
+    fn config(record_type: &str) -> Config {
+        let mut toml = format!(
+            "hosted_zone_id = \"Z0123456789ABCDEFGHIJ\"\nrecord_name = \"api.example.com\"\nrecord_type = \"{record_type}\"\nmode = \"records\"\n"
+        );
+        for (i, name) in ["us-east-1", "us-west-2", "eu-west-1"].iter().enumerate() {
+            toml.push_str(&format!(
+                "[[regions]]\nname = \"{name}\"\ntarget = \"api.{name}.example.com\"\nalarms = [\"errors\"]\nhealth_check_id = \"00000000-0000-4000-8000-00000000000{}\"\n",
+                i + 1
+            ));
+            if record_type == "A" {
+                toml.push_str(&format!(
+                    "alias_hosted_zone_id = \"Z00000000000000{}\"\n",
+                    i + 1
+                ));
+            }
+        }
+        Config::from_toml_str(&toml).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn pair(config: &Config, primary: usize, secondary: usize) -> Vec<RecordSet> {
+        vec![
+            failover_record(config, &config.regions[primary], FailoverRole::Primary),
+            failover_record(config, &config.regions[secondary], FailoverRole::Secondary),
+        ]
+    }
+
+    fn fields(drift: &[PairDrift]) -> Vec<(&'static str, &'static str)> {
+        drift.iter().map(|d| (d.record.as_str(), d.field)).collect()
+    }
+
+    #[test]
+    fn the_pair_as_regionflip_writes_it_has_no_drift() {
+        for record_type in ["CNAME", "A"] {
+            let config = config(record_type);
+            let (east, west, eu) = (&config.regions[0], &config.regions[1], &config.regions[2]);
+            // SECONDARY on any other configured region is as regionflip writes it.
+            for secondary in [1, 2] {
+                assert!(pair_drift(&config, &pair(&config, 0, secondary), east, west).is_empty());
+            }
+            // Names compare as names: case and the final dot aside.
+            let mut records = pair(&config, 0, 1);
+            if let Some(alias) = &mut records[0].alias {
+                alias.dns_name = alias.dns_name.to_ascii_uppercase();
+            } else {
+                records[0].values = vec!["API.us-east-1.example.com".into()];
+            }
+            assert!(
+                pair_drift(&config, &records, east, eu).is_empty(),
+                "{records:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn every_field_of_the_pair_is_compared() {
+        let config = config("CNAME");
+        let (east, west) = (&config.regions[0], &config.regions[1]);
+        type Edit = fn(&mut Vec<RecordSet>);
+        let edits: [(Edit, &[(&str, &str)]); 6] = [
+            (|r| r[0].ttl = Some(86_400), &[("PRIMARY", "TTL")]),
+            (
+                |r| r[0].health_check_id = None,
+                &[("PRIMARY", "health check")],
+            ),
+            (
+                |r| r[1].values = vec!["api.us-east-1.example.com.".into()],
+                &[("SECONDARY", "target")],
+            ),
+            (
+                |r| r[1].values = vec!["elsewhere.example.net.".into()],
+                &[("SECONDARY", "target")],
+            ),
+            (
+                |r| {
+                    r.pop();
+                },
+                &[("SECONDARY", "record")],
+            ),
+            (
+                |r| r[1].failover = Some(FailoverRole::Primary),
+                &[("SECONDARY", "role")],
+            ),
+        ];
+        for (edit, expected) in edits {
+            let mut records = pair(&config, 0, 1);
+            edit(&mut records);
+            let drift = pair_drift(&config, &records, east, west);
+            assert_eq!(fields(&drift), expected, "{records:?}");
+        }
+        // PRIMARY elsewhere than the active region: its target (and health check) drift.
+        let drift = pair_drift(&config, &pair(&config, 1, 0), east, west);
+        assert_eq!(
+            fields(&drift),
+            [("PRIMARY", "target"), ("SECONDARY", "target")]
+        );
+        assert!(drift[0].found.contains("us-west-2") && drift[0].wanted.contains("us-east-1"));
+    }
+
+    #[test]
+    fn only_regionflips_set_identifiers_are_its_records() {
+        let config = config("CNAME");
+        let mut records = pair(&config, 0, 1);
+        assert!(foreign_failover_records(&config, &records).is_empty());
+        records[0].set_identifier = Some("primary".into());
+        // Another name or another type is not the pair at all.
+        let mut other_name = pair(&config, 0, 1)[1].clone();
+        other_name.name = "www.example.com.".into();
+        other_name.set_identifier = Some("mine".into());
+        records.push(other_name);
+        let foreign = foreign_failover_records(&config, &records);
+        assert_eq!(foreign.len(), 1);
+        assert_eq!(foreign[0].set_identifier.as_deref(), Some("primary"));
+        // Its own PRIMARY is then missing from regionflip's view.
+        let drift = pair_drift(&config, &records, &config.regions[0], &config.regions[1]);
+        assert_eq!(fields(&drift), [("PRIMARY", "record")]);
     }
 
     #[test]

@@ -167,6 +167,44 @@ impl EngineState {
     }
 }
 
+/// What can still be read from a state text that does not parse: its sequence and the
+/// region it names, each only when written as regionflip writes it (the first `seq=`
+/// word that is a number, the first `active=` word that is a region name). Never routed on and never a reason to trust
+/// the text: an operator command replacing an unreadable state uses the sequence to
+/// write one above it, and in `health-gate` mode the region as where the gates it
+/// replaces most likely route ([`crate::observe`] says how).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Legible {
+    /// The first `seq=` word that is a number.
+    pub sequence: Option<u64>,
+    /// The first `active=` word that is a region name (configured or not).
+    pub active: Option<String>,
+}
+
+impl Legible {
+    /// Reads what it can from `text`, bounded like [`EngineState::decode`].
+    pub fn of(text: &str) -> Legible {
+        let mut legible = Legible::default();
+        if text.len() > MAX_STATE_TEXT {
+            return legible;
+        }
+        for word in text.split_ascii_whitespace() {
+            match word.split_once('=') {
+                Some(("seq", value)) if legible.sequence.is_none() => {
+                    legible.sequence = value.parse().ok();
+                }
+                Some(("active", value))
+                    if legible.active.is_none() && crate::names::is_region_name(value) =>
+                {
+                    legible.active = Some(value.to_string());
+                }
+                _ => {}
+            }
+        }
+        legible
+    }
+}
+
 #[derive(Default)]
 struct Fields<'a> {
     seq: Option<&'a str>,
@@ -352,6 +390,34 @@ mod tests {
             let error = EngineState::decode(text).expect_err(text);
             assert_eq!(&error, expected, "{text}");
         }
+    }
+
+    #[test]
+    fn what_is_legible_in_a_state_that_does_not_parse() {
+        let cases: &[(&str, Option<u64>, Option<&str>)] = &[
+            (
+                "regionflip/v2 seq=8 active=us-east-1 paused=1 owner=ops",
+                Some(8),
+                Some("us-east-1"),
+            ),
+            ("regionflip/v1 seq=oops active=mars", None, None),
+            (
+                "seq=3 seq=9 active=eu-west-1 active=us-east-1",
+                Some(3),
+                Some("eu-west-1"),
+            ),
+            ("hello", None, None),
+            ("", None, None),
+        ];
+        for (text, sequence, active) in cases {
+            let legible = Legible::of(text);
+            assert_eq!(legible.sequence, *sequence, "{text}");
+            assert_eq!(legible.active.as_deref(), *active, "{text}");
+        }
+        assert_eq!(
+            Legible::of(&"seq=1 ".repeat(MAX_STATE_TEXT)),
+            Legible::default()
+        );
     }
 
     #[test]

@@ -27,6 +27,7 @@ fn base() -> Doc {
         ("failback.stable_for_secs", "600"),
         ("failback.min_dwell_secs", "120"),
         ("failback.max_flips_per_hour", "3"),
+        ("failback.horizon_secs", "900"),
         ("failover.respect_guards", "true"),
         ("watcher.wait_in_sync_secs", "30"),
         ("regions[1].name", "\"us-east-1\""),
@@ -221,6 +222,8 @@ const CASES: &[Case] = &[
     Case { what: "stable_for_secs as words",          edit: |d| d.set("failback.stable_for_secs", "\"five minutes\""),       toml_key: Some("failback.stable_for_secs"),         env_key: Some("REGIONFLIP_FAILBACK_STABLE_FOR_SECS"),         problem: "five minutes" },
     Case { what: "min_dwell_secs above a day",        edit: |d| d.set("failback.min_dwell_secs", "100000"),                  toml_key: Some("failback.min_dwell_secs"),          env_key: Some("REGIONFLIP_FAILBACK_MIN_DWELL_SECS"),          problem: "out of range" },
     Case { what: "zero max_flips_per_hour",           edit: |d| d.set("failback.max_flips_per_hour", "0"),                   toml_key: Some("failback.max_flips_per_hour"),      env_key: Some("REGIONFLIP_FAILBACK_MAX_FLIPS_PER_HOUR"),      problem: "out of range" },
+    Case { what: "horizon_secs above a day",          edit: |d| d.set("failback.horizon_secs", "90000"),                     toml_key: Some("failback.horizon_secs"),            env_key: Some("REGIONFLIP_FAILBACK_HORIZON_SECS"),            problem: "out of range" },
+    Case { what: "horizon_secs as words",             edit: |d| d.set("failback.horizon_secs", "\"soon\""),                  toml_key: Some("failback.horizon_secs"),            env_key: Some("REGIONFLIP_FAILBACK_HORIZON_SECS"),            problem: "soon" },
     Case { what: "wait_in_sync_secs past the Lambda's reach", edit: |d| d.set("watcher.wait_in_sync_secs", "61"),          toml_key: Some("watcher.wait_in_sync_secs"),        env_key: Some("REGIONFLIP_WATCHER_WAIT_IN_SYNC_SECS"),        problem: "out of range" },
     Case { what: "wait_in_sync_secs quoted",          edit: |d| d.set("watcher.wait_in_sync_secs", "\"30\""),                toml_key: Some("watcher.wait_in_sync_secs"),        env_key: None,                                                problem: "string" },
     Case { what: "respect_guards not a boolean",      edit: |d| d.set("failover.respect_guards", "\"maybe\""),               toml_key: Some("failover.respect_guards"),          env_key: Some("REGIONFLIP_FAILOVER_RESPECT_GUARDS"),          problem: "maybe" },
@@ -442,9 +445,10 @@ fn parsed_values_are_normalised() {
         (
             config.failback.stable_for_secs,
             config.failback.min_dwell_secs,
-            config.failback.max_flips_per_hour
+            config.failback.max_flips_per_hour,
+            config.failback.horizon_secs
         ),
-        (600, 120, 3)
+        (600, 120, 3, 900)
     );
     assert!(config.failover_respects_guards);
     assert_eq!(config.wait_in_sync_secs, 30);
@@ -469,6 +473,7 @@ fn omitted_settings_take_their_documented_defaults() {
         .remove("failback.stable_for_secs")
         .remove("failback.min_dwell_secs")
         .remove("failback.max_flips_per_hour")
+        .remove("failback.horizon_secs")
         .remove("failover.respect_guards")
         .remove("watcher.wait_in_sync_secs")
         .remove("regions[1].guards")
@@ -485,6 +490,7 @@ fn omitted_settings_take_their_documented_defaults() {
         assert_eq!(config.failback.stable_for_secs, 300);
         assert_eq!(config.failback.min_dwell_secs, 300);
         assert_eq!(config.failback.max_flips_per_hour, 4);
+        assert_eq!(config.failback.horizon_secs, 0);
         assert!(!config.failover_respects_guards);
         assert_eq!(config.wait_in_sync_secs, 0);
         assert!(config.regions.iter().all(|r| r.guards.is_empty()));

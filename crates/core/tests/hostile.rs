@@ -451,7 +451,7 @@ proptest! {
                 prop_assert_eq!(record.map(|r| r.values), Some(values));
                 check_state_outcome(&Ok(state));
             }
-            StateObservation::Corrupt { error, record } => {
+            StateObservation::Corrupt { error, record, .. } => {
                 prop_assert!(!error.is_empty());
                 // The record is kept exactly as read: a compare-and-swap deletes it.
                 prop_assert_eq!(record.map(|r| r.values), Some(values));

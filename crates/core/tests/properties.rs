@@ -89,6 +89,8 @@ enum Stored {
     /// Valid, but remembering another region than DNS routes to.
     OtherRegion(usize),
     Corrupt,
+    /// The state as a newer regionflip would write it (`regionflip/v2`), paused.
+    NewerVersion,
     Missing,
     Unreadable,
 }
@@ -134,13 +136,20 @@ fn setup() -> impl Strategy<Value = Setup> {
 }
 
 fn policy(max_secs: u64) -> impl Strategy<Value = Policy> {
-    (0..=max_secs, 0..=max_secs, 1u32..=5).prop_map(
-        |(stable_for_secs, min_dwell_secs, max_flips_per_hour)| Policy {
-            stable_for_secs,
-            min_dwell_secs,
-            max_flips_per_hour,
-        },
+    (
+        0..=max_secs,
+        0..=max_secs,
+        1u32..=5,
+        prop_oneof![2 => Just(0), 1 => 0..=2 * max_secs],
     )
+        .prop_map(
+            |(stable_for_secs, min_dwell_secs, max_flips_per_hour, horizon_secs)| Policy {
+                stable_for_secs,
+                min_dwell_secs,
+                max_flips_per_hour,
+                horizon_secs,
+            },
+        )
 }
 
 fn status() -> impl Strategy<Value = Status> {
@@ -193,6 +202,7 @@ fn state_spec() -> impl Strategy<Value = StateSpec> {
         12 => Just(Stored::Valid),
         1 => (0usize..3).prop_map(Stored::OtherRegion),
         1 => Just(Stored::Corrupt),
+        1 => Just(Stored::NewerVersion),
         1 => Just(Stored::Missing),
         1 => Just(Stored::Unreadable),
     ];
@@ -463,21 +473,36 @@ fn pending_failback_world() -> BoxedStrategy<World> {
         .boxed()
 }
 
-/// An automatic failover that flap damping holds back: as [`failover_world`], with at
-/// least `max_flips_per_hour` automatic transitions in the last hour (some stamped by a
-/// clock running slightly ahead).
+/// At least `max_flips_per_hour` automatic transitions in the last hour of `w` (some
+/// stamped by a clock running slightly ahead).
+fn with_spent_damping(mut w: World, ages: &[i64], extra: usize) -> World {
+    let count = (w.policy.max_flips_per_hour as usize + extra).min(ages.len());
+    let mut flips: Vec<u64> = ages[..count]
+        .iter()
+        .map(|age| w.now.saturating_add_signed(-age))
+        .collect();
+    flips.sort_unstable();
+    w.state.flips = flips;
+    w
+}
+
+/// An automatic failback that flap damping holds back: as [`failback_world`], every
+/// region stable, the dwell passed, with the damping budget spent.
 fn damped_world() -> BoxedStrategy<World> {
-    (failover_world(), vec(-120i64..3600, 7), 0usize..=2)
+    (failback_world(), vec(-120i64..3600, 7), 0usize..=2)
         .prop_map(|(mut w, ages, extra)| {
-            let count = (w.policy.max_flips_per_hour as usize + extra).min(ages.len());
-            let mut flips: Vec<u64> = ages[..count]
-                .iter()
-                .map(|age| w.now.saturating_add_signed(-age))
-                .collect();
-            flips.sort_unstable();
-            w.state.flips = flips;
-            w
+            w.regions = vec![Some((Status::Ok(Some(0)), Signal::Ok)); 3];
+            w.state.last = Some(w.now.saturating_sub(w.policy.min_dwell_secs));
+            with_spent_damping(w, &ages, extra)
         })
+        .boxed()
+}
+
+/// A failover that the old damping held back (issue 13 #7): as [`failover_world`], with
+/// the damping budget spent.
+fn spent_failover_world() -> BoxedStrategy<World> {
+    (failover_world(), vec(-120i64..3600, 7), 0usize..=2)
+        .prop_map(|(w, ages, extra)| with_spent_damping(w, &ages, extra))
         .boxed()
 }
 
@@ -596,6 +621,22 @@ fn build(world: &World) -> (Config, Observations) {
             }
             Mode::HealthGate => StateObservation::from_text("hello"),
         },
+        Stored::NewerVersion => {
+            let text = EngineState {
+                paused: true,
+                ..state.clone()
+            }
+            .encode()
+            .replace("regionflip/v1", "regionflip/v2");
+            match config.mode {
+                Mode::Records => {
+                    let mut record = state_record(&config, &state);
+                    record.values = vec![regionflip_core::records::quote_txt(&[text])];
+                    StateObservation::from_state_record(record)
+                }
+                Mode::HealthGate => StateObservation::from_text(&text),
+            }
+        }
         Stored::Missing => StateObservation::Missing,
         Stored::Unreadable => StateObservation::Unreadable("Throttling".into()),
     };
@@ -917,19 +958,32 @@ fn every_change_batch_starts_with_the_compare_and_swap_on_the_observed_state() {
             return Ok(());
         };
         reach.case(true);
-        let observed = obs.state.record().cloned();
-        prop_assert!(observed.is_some(), "a batch without a precondition: {:?}", changes);
-        let observed = observed.expect("checked above");
+        // The state record as read is deleted; with none read — only an operator command
+        // replacing a missing or unreadable state (rule 1c) — the CREATE is the
+        // precondition: Route 53 refuses it if a state record exists.
+        let create_at = match obs.state.record().cloned() {
+            Some(observed) => {
+                prop_assert_eq!(
+                    &changes[0],
+                    &Change { action: ChangeAction::Delete, record: observed }
+                );
+                1
+            }
+            None => {
+                prop_assert!(
+                    cmd.is_some()
+                        && matches!(obs.state, StateObservation::Missing | StateObservation::Unreadable(_)),
+                    "a batch without a precondition: {:?}", changes
+                );
+                0
+            }
+        };
         prop_assert_eq!(
-            &changes[0],
-            &Change { action: ChangeAction::Delete, record: observed }
-        );
-        prop_assert_eq!(
-            &changes[1],
+            &changes[create_at],
             &Change { action: ChangeAction::Create, record: state_record(&config, new_state) }
         );
         let state_name = config.state_record_name();
-        for change in &changes[2..] {
+        for change in &changes[create_at + 1..] {
             prop_assert_ne!(&change.record.name, &state_name);
             prop_assert_eq!(change.action, ChangeAction::Upsert);
         }
@@ -1052,19 +1106,32 @@ type Step = (u64, Vec<u8>);
 
 fn steps() -> impl Strategy<Value = Vec<Step>> {
     let health = || prop_oneof![5 => Just(0u8), 4 => Just(1u8), 1 => Just(2u8)];
+    // Home flapping while the others stay OK: failovers away from it and failbacks onto
+    // it in turn, the failbacks being what damping may hold.
+    let home_flaps = || prop_oneof![3 => Just(vec![0u8, 0, 0]), 1 => Just(vec![1u8, 0, 0])];
     prop_oneof![
-        vec((1u64..=900, vec(health(), 3)), 1..80),
+        1 => vec((1u64..=900, vec(health(), 3)), 1..80),
         // Flapping: many changes of health within the hour, so the limit bites.
-        vec((1u64..=300, vec(health(), 3)), 20..80),
+        1 => vec((1u64..=300, vec(health(), 3)), 20..80),
+        3 => vec((1u64..=120, home_flaps()), 30..80),
     ]
 }
 
-/// The damping property reaches its point when the limit bites: some automatic transition
-/// of the run was damped.
+/// Damping limits optional moves only (issue 13 #7): no automatic *failback* happens
+/// while the automatic transitions of the rolling hour, itself included, would exceed
+/// `max_flips_per_hour`; a failover away from a region known unhealthy may go beyond it
+/// (the next property). So over a run, every hour that exceeds the limit does so by
+/// failovers alone, and every move is onto a region known healthy. The property reaches
+/// its point when the limit bites: some automatic transition of the run was damped.
+///
+/// Was `automatic_transitions_never_exceed_max_flips_in_any_rolling_hour`, which held
+/// failovers to the limit too: the behaviour issue 13 #7 calls a bug.
 #[test]
-fn automatic_transitions_never_exceed_max_flips_in_any_rolling_hour() {
+fn automatic_failbacks_never_exceed_max_flips_in_any_rolling_hour() {
     let reach = Reach::default();
-    proptest!(|(setup in setup(), policy in policy(300), steps in steps())| {
+    proptest!(|(setup in setup(), policy in policy(120), steps in steps())| {
+        // Manual failback has no automatic failback for damping to hold.
+        let setup = Setup { failback: FailbackMode::Auto, ..setup };
         let config = config_with(setup, policy);
         let n = setup.regions;
         let mut t = NOW;
@@ -1074,7 +1141,7 @@ fn automatic_transitions_never_exceed_max_flips_in_any_rolling_hour() {
             routing: routing_on(&config, REGIONS[0].1),
             state: stored_state(&config, &EngineState::initial(REGIONS[0].1)),
         };
-        let mut flips: Vec<u64> = Vec::new();
+        let mut flips: Vec<(u64, TransitionKind)> = Vec::new();
         let mut damped = false;
         for (dt, health) in &steps {
             t += dt;
@@ -1094,26 +1161,362 @@ fn automatic_transitions_never_exceed_max_flips_in_any_rolling_hour() {
                 })
                 .collect();
             let d = decide(&config, &obs, t, Trigger::EventOrOperator);
-            if let Outcome::Transition { to, .. } = &d.outcome {
+            if let Outcome::Transition { to, kind, .. } = &d.outcome {
                 prop_assert_eq!(health_of(&d, to), Health::Healthy);
-                flips.push(t);
+                flips.push((t, *kind));
             }
             damped |= d.reasons.iter().any(|r| matches!(r, Reason::Damped { .. }));
             obs = apply(&config, &obs, &d);
         }
         reach.case(damped);
         let limit = policy.max_flips_per_hour as usize;
-        for (i, start) in flips.iter().enumerate() {
-            let in_hour = flips[i..].iter().take_while(|f| **f < start + 3600).count();
+        for (i, (at, kind)) in flips.iter().enumerate() {
+            if *kind != TransitionKind::Failback {
+                continue;
+            }
+            // The transitions of the hour ending with this failback, itself included.
+            let in_hour = flips[..=i].iter().filter(|(f, _)| f + 3600 > *at).count();
             prop_assert!(
                 in_hour <= limit,
-                "{} automatic transitions in the hour from {} (limit {}): {:?}",
-                in_hour, start, limit, flips
+                "a failback at {} made {} automatic transitions in the hour (limit {}): {:?}",
+                at, in_hour, limit, flips
             );
         }
     });
     reach.assert_at_least(
         MIN_REACH,
-        "automatic_transitions_never_exceed_max_flips_in_any_rolling_hour",
+        "automatic_failbacks_never_exceed_max_flips_in_any_rolling_hour",
     );
+}
+
+/// Issue 13 #7: a failover from an active region known unhealthy to a target known
+/// healthy is never damped, whatever the flips of the hour: it happens, is counted in
+/// the state's flips, and says damping was overridden when the budget was spent.
+#[test]
+fn a_failover_from_a_known_unhealthy_active_to_a_known_healthy_target_is_never_damped() {
+    let reach = Reach::default();
+    let worlds = prop_oneof![1 => any_world(), 3 => spent_failover_world()];
+    proptest!(|(w in worlds)| {
+        let (config, obs) = build(&w);
+        let d = decide(&config, &obs, w.now, Trigger::EventOrOperator);
+        // The case: automation decides on the readings (not paused), the active region
+        // must be left and some other region is a target with positive evidence.
+        let case = d.active.as_deref().is_some_and(|active| {
+            let paused = d.reasons.iter().any(|r| matches!(r, Reason::Paused));
+            let target = d.regions.iter().any(|h| {
+                h.region != active
+                    && h.health == Health::Healthy
+                    && (h.blocking_guard.is_none() || !config.failover_respects_guards)
+            });
+            !paused && must_leave(&config, &obs, active) && target
+        });
+        if reach.case(case) {
+            prop_assert!(
+                !d.reasons.iter().any(|r| matches!(r, Reason::Damped { .. })),
+                "damped: {:?}", d.reasons
+            );
+            let Outcome::Transition { kind: TransitionKind::Failover, to, .. } = &d.outcome else {
+                return Err(TestCaseError::fail(format!("no failover: {:?}", d.reasons)));
+            };
+            prop_assert!(has_positive_evidence(&config, &obs, to, d.active.as_deref()));
+            let state = d.plan.new_state().expect("a transition writes the state");
+            prop_assert!(state.recent_flips.contains(&w.now), "not counted: {:?}", state);
+            let window = state.recent_flips.iter().filter(|f| **f + 3600 > w.now).count();
+            let overridden = d.reasons.iter().any(|r| matches!(r, Reason::DampingOverridden { .. }));
+            prop_assert_eq!(
+                overridden,
+                window > config.failback.max_flips_per_hour as usize,
+                "{:?}", d.reasons
+            );
+        }
+    });
+    reach.assert_at_least(
+        MIN_REACH,
+        "a_failover_from_a_known_unhealthy_active_to_a_known_healthy_target_is_never_damped",
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// States that cannot be followed, forced commands, the failover pair, failback detours
+// and state copies (issue 13 #3, #4, #8, #9; issue 14 #6).
+
+/// Worlds whose state cannot be followed: corrupt, a newer version's (paused), missing
+/// or unreadable.
+fn untrusted_world() -> BoxedStrategy<World> {
+    (
+        world(),
+        prop_oneof![
+            Just(Stored::Corrupt),
+            Just(Stored::NewerVersion),
+            Just(Stored::Missing),
+            Just(Stored::Unreadable),
+        ],
+    )
+        .prop_map(|(mut w, stored)| {
+            w.state.stored = stored;
+            w
+        })
+        .boxed()
+}
+
+/// Issue 13 #3: an automatic pass on a state it cannot follow — its pause flag may say
+/// "paused" — changes nothing at all: no transition, no state write, no gate published,
+/// whatever woke it.
+#[test]
+fn an_automatic_pass_never_acts_on_a_state_it_cannot_follow() {
+    proptest!(|(w in untrusted_world(), tick_in in option::of(0usize..3))| {
+        let (config, obs) = build(&w);
+        let trigger = match tick_in {
+            Some(i) => Trigger::WatcherTick { region: REGIONS[i % w.setup.regions].1 },
+            None => Trigger::EventOrOperator,
+        };
+        let d = decide(&config, &obs, w.now, trigger);
+        prop_assert_eq!(&d.outcome, &Outcome::NoChange, "{:?}", d.reasons);
+        prop_assert_eq!(&d.plan, &regionflip_core::Plan::Nothing, "{:?}", d.reasons);
+        prop_assert!(d.event.is_none());
+    });
+}
+
+/// Every sequence the observations show: the state's, or what is legible in a state
+/// that does not parse.
+fn sequences_seen(obs: &Observations) -> Option<u64> {
+    match &obs.state {
+        StateObservation::Valid { state, .. } => Some(state.sequence),
+        StateObservation::Corrupt { legible, .. } => legible.sequence,
+        StateObservation::Missing | StateObservation::Unreadable(_) => None,
+    }
+}
+
+/// Issue 13 #8: a forced move is the last resort and always acts — on a corrupt, a newer
+/// version's, a missing or an unreadable state, with the routing unreadable or pointing
+/// nowhere — unless traffic already is where it asks (on a state that can be followed).
+/// Its state's sequence is above any seen, and never below the clock when the state could
+/// not be followed; its reasons say it was forced.
+#[test]
+fn a_forced_move_always_acts_with_a_sequence_above_any_seen() {
+    let reach = Reach::default();
+    let worlds = prop_oneof![1 => world(), 2 => untrusted_world()];
+    proptest!(|(w in worlds, target in 0usize..3, failback in any::<bool>())| {
+        let (config, obs) = build(&w);
+        let command = if failback {
+            Command::Failback { force: true }
+        } else {
+            Command::FailoverTo { region: REGIONS[target % w.setup.regions].1.into(), force: true }
+        };
+        let d = decide_command(&config, &obs, w.now, &command);
+        if d.outcome == Outcome::Refused {
+            reach.case(false);
+            let trusted = matches!(obs.state, StateObservation::Valid { .. });
+            prop_assert!(
+                trusted && d.reasons.iter().any(|r| r.to_string().contains("already")),
+                "a forced {:?} was refused: {:?}", command, d.reasons
+            );
+            return Ok(());
+        }
+        reach.case(true);
+        prop_assert!(d.reasons.iter().any(|r| matches!(r, Reason::Forced { .. })), "{:?}", d.reasons);
+        let written = d.plan.new_state().expect("a forced move writes the state");
+        if let Some(seen) = sequences_seen(&obs) {
+            prop_assert!(written.sequence > seen, "{} after {}", written.sequence, seen);
+        }
+        if !matches!(obs.state, StateObservation::Valid { ref state, .. } if config.region(&state.active).is_some()) {
+            prop_assert!(written.sequence >= w.now, "{} below the clock", written.sequence);
+            prop_assert!(d.reasons.iter().any(|r| matches!(r, Reason::StateReplaced { .. })), "{:?}", d.reasons);
+        }
+        // Applied, it is what the next pass reads (the state parses, the copy wins).
+        let after = apply(&config, &obs, &d);
+        let is_valid = matches!(&after.state, StateObservation::Valid { state, .. } if state == written);
+        prop_assert!(is_valid, "{:?}", after.state);
+    });
+    reach.assert_at_least(
+        MIN_REACH,
+        "a_forced_move_always_acts_with_a_sequence_above_any_seen",
+    );
+}
+
+/// A hand edit of the failover pair (`records` mode).
+#[derive(Debug, Clone, Copy)]
+enum Edit {
+    Ttl(u32),
+    NoHealthCheck,
+    SecondaryOnActive,
+    NoSecondary,
+    PrimaryRole,
+}
+
+/// Issue 13 #4: while automation runs on a state it can follow, a hand-edited pair is
+/// reported (a `PairDrift` reason naming the record and field) and repaired in the same
+/// compare-and-swap batch as a new state; applied, the pair is what regionflip writes and
+/// the next pass finds nothing to repair. Never a record under another name, never a
+/// change that is not an UPSERT of the pair after the state's CAS.
+#[test]
+fn a_drifted_pair_is_reported_and_repaired_in_the_state_batch() {
+    let edits = prop_oneof![
+        (61u32..=86_400).prop_map(Edit::Ttl),
+        Just(Edit::NoHealthCheck),
+        Just(Edit::SecondaryOnActive),
+        Just(Edit::NoSecondary),
+        Just(Edit::PrimaryRole),
+    ];
+    proptest!(|(w in world(), edit in edits)| {
+        let mut w = running(in_records_mode(w));
+        w.setup.record_type = RecordType::Cname;
+        w.setup.health_checks = true;
+        let (config, mut obs) = build(&w);
+        let RoutingObservation::Records(records) = &mut obs.routing else {
+            unreachable!("records mode")
+        };
+        let active = REGIONS[w.state.active].1;
+        match edit {
+            Edit::Ttl(ttl) => records[0].ttl = Some(ttl),
+            Edit::NoHealthCheck => records[0].health_check_id = None,
+            Edit::SecondaryOnActive => {
+                let on = config.region(active).expect("configured");
+                records[1] = regionflip_core::records::failover_record(
+                    &config, on, regionflip_core::FailoverRole::Secondary,
+                );
+            }
+            Edit::NoSecondary => {
+                records.pop();
+            }
+            Edit::PrimaryRole => records[1].failover = None,
+        }
+        let d = decide(&config, &obs, w.now, Trigger::EventOrOperator);
+        let drift = d.pair_drift();
+        prop_assert!(!drift.is_empty(), "{:?} not reported: {:?}", edit, d.reasons);
+        let regionflip_core::Plan::ChangeBatch { changes, .. } = &d.plan else {
+            return Err(TestCaseError::fail(format!("{edit:?} not repaired: {:?} {:?}", d.plan, d.reasons)));
+        };
+        prop_assert_eq!(changes[0].action, ChangeAction::Delete);
+        for change in &changes[2..] {
+            prop_assert_eq!(change.action, ChangeAction::Upsert);
+            prop_assert_eq!(&change.record.name, &config.record_name);
+        }
+        let after = apply(&config, &obs, &d);
+        let again = decide(&config, &after, w.now, Trigger::EventOrOperator);
+        prop_assert!(again.pair_drift().is_empty(), "{:?}", again.reasons);
+    });
+}
+
+/// Issue 13 #9: a failback never goes to a region while a region preferred above it is a
+/// candidate (healthy since a known time, its guard OK) that will be eligible within the
+/// horizon, `max(horizon_secs, min_dwell_secs)`: no avoidable double hop.
+#[test]
+fn a_failback_never_detours_when_a_more_preferred_region_is_within_the_horizon() {
+    let reach = Reach::default();
+    // Three regions, traffic on the third; the second stable for long; home recovering
+    // (maybe stable, maybe within the horizon, maybe beyond), guarded or of unknown since
+    // now and then; the dwell mostly passed.
+    let detour = (
+        failback_world(),
+        prop_oneof![4 => (0.0f64..2.0).prop_map(Some), 1 => Just(None)],
+        proptest::bool::weighted(0.15),
+        option::weighted(0.8, 0.9f64..3.0),
+    )
+        .prop_map(|(mut w, recovered, guarded, last)| {
+            w.setup.regions = 3;
+            w.state.active = 2;
+            let stable = w.policy.stable_for_secs;
+            let since = recovered.map(|f| w.now - (stable as f64 * f) as u64);
+            let guard = if guarded { Signal::Alarm } else { Signal::Ok };
+            w.regions = vec![
+                Some((Status::Ok(since), guard)),
+                Some((Status::Ok(Some(0)), Signal::Ok)),
+                Some((Status::Ok(Some(0)), Signal::Ok)),
+            ];
+            w.state.last = last.map(|f| {
+                w.now
+                    .saturating_sub((w.policy.min_dwell_secs as f64 * f) as u64)
+            });
+            w.state.flips.clear();
+            w
+        });
+    let worlds = prop_oneof![1 => failback_world().prop_map(|mut w| {
+        w.setup.regions = 3;
+        w.state.active = 2;
+        w
+    }), 3 => detour];
+    proptest!(|(w in worlds)| {
+        let (config, obs) = build(&w);
+        let d = decide(&config, &obs, w.now, Trigger::EventOrOperator);
+        let Outcome::Transition { kind: TransitionKind::Failback, to, .. } = &d.outcome else {
+            reach.case(false);
+            return Ok(());
+        };
+        reach.case(true);
+        let policy = &config.failback;
+        let horizon = policy.horizon_secs.max(policy.min_dwell_secs);
+        let dwell_until = w.state.last.map(|t| t + policy.min_dwell_secs);
+        let rank = config.rank(to).expect("configured");
+        for better in &d.regions[..rank] {
+            let Some(since) = better.healthy_since.filter(|_| {
+                better.health == Health::Healthy && better.blocking_guard.is_none()
+            }) else {
+                continue;
+            };
+            let eligible = (since + policy.stable_for_secs).max(dwell_until.unwrap_or(0));
+            prop_assert!(
+                eligible > w.now + horizon,
+                "failed back to {} while {} is eligible at {} (now {}, horizon {}): {:?}",
+                to, better.region, eligible, w.now, horizon, d.reasons
+            );
+        }
+    });
+    reach.assert_at_least(
+        MIN_REACH,
+        "a_failback_never_detours_when_a_more_preferred_region_is_within_the_horizon",
+    );
+}
+
+/// Issue 14 #6: the state copies of gate mode resolve the same way whatever order they
+/// are read in — two writers of the same sequence included — and a copy that does not
+/// parse wins unless it is known older.
+#[test]
+fn state_copies_resolve_the_same_way_whatever_order_they_are_read_in() {
+    let copy = prop_oneof![
+        4 => (0u64..4, any::<bool>(), any::<bool>(), 0usize..3).prop_map(|(seq, paused, hold, at)| {
+            Ok(Some(EngineState {
+                sequence: seq,
+                paused,
+                hold_failback: hold,
+                ..EngineState::initial(REGIONS[at].1)
+            }.encode()))
+        }),
+        1 => option::of(0u64..5).prop_map(|seq| Ok(Some(match seq {
+            Some(seq) => format!("regionflip/v2 seq={seq} active=us-east-1 paused=1"),
+            None => "hello".to_string(),
+        }))),
+        1 => Just(Ok(None)),
+        1 => Just(Err("DescribeAlarms failed: throttled".to_string())),
+    ];
+    proptest!(|(copies in vec(copy, 1..=4).prop_flat_map(|c| {
+        let named: Vec<(String, Result<Option<String>, String>)> = c
+            .into_iter()
+            .enumerate()
+            .map(|(i, copy)| (format!("region-{i}"), copy))
+            .collect();
+        (Just(named.clone()), Just(named).prop_shuffle())
+    }))| {
+        let (first, shuffled) = copies;
+        let (state, mut behind) = StateObservation::from_copies(&first);
+        let (again, mut behind_again) = StateObservation::from_copies(&shuffled);
+        behind.sort();
+        behind_again.sort();
+        prop_assert_eq!(&state, &again);
+        prop_assert_eq!(&behind, &behind_again);
+        if let StateObservation::Valid { state, .. } = &state {
+            // No valid copy beats it, and garbage is known older.
+            for (_, copy) in &first {
+                if let Ok(Some(text)) = copy {
+                    match EngineState::decode(text) {
+                        Ok(other) => prop_assert!(other.sequence <= state.sequence),
+                        Err(_) => {
+                            let legible = regionflip_core::state::Legible::of(text);
+                            prop_assert!(legible.sequence.is_some_and(|s| s < state.sequence));
+                        }
+                    }
+                }
+            }
+        }
+    });
 }

@@ -36,6 +36,7 @@ fn full_value(spec: &KeySpec, region: usize) -> String {
         (KeyScope::Top, "failback.stable_for_secs") => "600",
         (KeyScope::Top, "failback.min_dwell_secs") => "120",
         (KeyScope::Top, "failback.max_flips_per_hour") => "3",
+        (KeyScope::Top, "failback.horizon_secs") => "900",
         (KeyScope::Top, "failover.respect_guards") => "true",
         (KeyScope::Top, "watcher.wait_in_sync_secs") => "30",
         (KeyScope::Top, "failover.no_data_on_standby") => "\"unknown\"",

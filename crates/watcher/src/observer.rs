@@ -23,7 +23,7 @@ use regionflip_core::observe::{
     Observations, ProbeReading, RegionObservation, RoutingObservation, SignalReading, SignalStatus,
     StateObservation,
 };
-use regionflip_core::{Config, EngineState, Mode, RecordSet};
+use regionflip_core::{Config, Mode, RecordSet};
 
 use crate::ports::{
     AlarmReading, AlarmState, CloudWatchApi, EndpointProbe, HealthSample, Route53Api,
@@ -360,50 +360,11 @@ async fn read_records<R: Route53Api>(
 
 /// Gate mode keeps a copy of the state in every region; the newest valid copy wins, so
 /// losing a region (or a write to it) loses nothing. Also returns the regions whose copy
-/// is behind the newest (missing, garbled or older) while their CloudWatch answered.
+/// is behind it while their CloudWatch answered. The rule — ties between writers of one
+/// sequence, and copies that do not parse — is the core's
+/// ([`StateObservation::from_copies`]), so every reader resolves the copies alike.
 fn newest_state(
     holders: &[(String, Result<Option<String>, String>)],
 ) -> (StateObservation, Vec<String>) {
-    let mut newest: Option<EngineState> = None;
-    let mut corrupt = None;
-    let mut unreadable = Vec::new();
-    let mut sequences: Vec<(&str, Option<u64>)> = Vec::new();
-    for (region, holder) in holders {
-        match holder {
-            Ok(Some(text)) => match StateObservation::from_text(text) {
-                StateObservation::Valid { state, .. } => {
-                    sequences.push((region, Some(state.sequence)));
-                    if newest.as_ref().is_none_or(|n| state.sequence > n.sequence) {
-                        newest = Some(state);
-                    }
-                }
-                other => {
-                    sequences.push((region, None));
-                    corrupt = Some(other);
-                }
-            },
-            Ok(None) => sequences.push((region, None)),
-            Err(why) => unreadable.push(why.clone()),
-        }
-    }
-    let stale = match &newest {
-        Some(newest) => sequences
-            .iter()
-            .filter(|(_, sequence)| *sequence != Some(newest.sequence))
-            .map(|(region, _)| (*region).to_string())
-            .collect(),
-        None => Vec::new(),
-    };
-    let state = match (newest, corrupt) {
-        (Some(state), _) => StateObservation::Valid {
-            state,
-            record: None,
-        },
-        (None, Some(corrupt)) => corrupt,
-        (None, None) if unreadable.len() == holders.len() && !holders.is_empty() => {
-            StateObservation::Unreadable(unreadable.join("; "))
-        }
-        (None, None) => StateObservation::Missing,
-    };
-    (state, stale)
+    StateObservation::from_copies(holders)
 }

@@ -775,8 +775,11 @@ fn check_corrupt_pass(
 /// **Expected:** the pass succeeds, its report says "state record is corrupt" (or, for a
 /// well-formed state naming the wrong region, that DNS is trusted over it), and it never
 /// routes onto an unhealthy region: a transition only to a healthy region, no gate of an
-/// unhealthy region opened, PRIMARY only ever moved onto a healthy region. Where a
-/// healthy region exists the state is rewritten and reads back valid.
+/// unhealthy region opened, PRIMARY only ever moved onto a healthy region. The state is
+/// never rewritten by an automatic pass (issue 13 #3: its pause flag cannot be trusted,
+/// so automation stops until an operator command replaces it): a second pass still finds
+/// it corrupt and moves nothing. (It used to expect the state rewritten where a healthy
+/// region existed, which is the behaviour the issue calls a bug.)
 #[tokio::test]
 async fn a_state_edited_into_garbage_is_reported_and_never_routes_onto_an_unhealthy_region() {
     for mode in [Mode::Records, Mode::HealthGate] {
@@ -808,17 +811,20 @@ async fn a_state_edited_into_garbage_is_reported_and_never_routes_onto_an_unheal
                         report.reasons
                     );
                     check_corrupt_pass(&watcher, &report, east_healthy, west_healthy, &what);
-                    if east_healthy || west_healthy {
-                        let again = watcher
-                            .reconcile(&Request::Automatic, T0 + 1, false)
-                            .await
-                            .unwrap();
-                        assert!(
-                            !again.reasons.iter().any(|r| r.contains("corrupt")),
-                            "{what}: not repaired: {:?}",
-                            again.reasons
-                        );
-                    }
+                    assert!(report.transition.is_none(), "{what}: {:?}", report.reasons);
+                    let again = watcher
+                        .reconcile(&Request::Automatic, T0 + 1, false)
+                        .await
+                        .unwrap();
+                    assert!(
+                        again
+                            .reasons
+                            .iter()
+                            .any(|r| r.contains("only an operator command")),
+                        "{what}: rewritten by an automatic pass: {:?}",
+                        again.reasons
+                    );
+                    assert!(again.transition.is_none(), "{what}: {:?}", again.reasons);
                 }
             }
         }

@@ -606,3 +606,58 @@ async fn a_stale_or_missing_state_copy_is_rewritten_by_the_next_steady_pass() {
     tick(&watcher, T0 + 70).await;
     assert_eq!(watcher.cloudwatch().calls().put_metric_alarm, writes);
 }
+
+/// Regression (issue 13 #3, gate mode): a newer regionflip (a rolling deploy) wrote a
+/// `regionflip/v2` state, paused, into one region's copy; the other region still held the
+/// older v1 copy. The pass used to take the valid v1 copy as the state, fail over despite
+/// the pause (closing home's gate) and overwrite the v2 copy with v1. Now a copy that does
+/// not parse and is not known older stops automation: no gate, no state write, nothing
+/// downgraded — until an operator command replaces the state, above every sequence seen.
+#[tokio::test]
+async fn a_newer_version_s_paused_state_copy_is_never_downgraded_nor_ignored() {
+    let watcher = initialised(Mode::HealthGate);
+    tick(&watcher, T0).await;
+    let name = watcher.config().state_alarm_name();
+    let v2 = "regionflip/v2 seq=2 active=us-east-1 at=- away=- paused=1 hold=0 flips=- by=v2";
+    watcher.cloudwatch().set_description(WEST, &name, v2);
+    watcher
+        .cloudwatch()
+        .set_alarm(EAST, EAST_ALARM, AlarmState::Alarm, T0 + 30);
+    let writes = watcher.cloudwatch().calls().put_metric_alarm;
+    let report = tick(&watcher, T0 + 60).await;
+    assert!(report.transition.is_none(), "{:?}", report.reasons);
+    assert!(
+        report
+            .reasons
+            .iter()
+            .any(|r| r.contains("only an operator command")),
+        "{:?}",
+        report.reasons
+    );
+    assert_eq!(last_gate(&watcher, EAST), 1.0, "home's gate stays open");
+    assert_eq!(watcher.cloudwatch().calls().put_metric_alarm, writes);
+    assert_eq!(
+        watcher
+            .cloudwatch()
+            .alarm_description(WEST, &name)
+            .as_deref(),
+        Some(v2)
+    );
+
+    // An operator's pause replaces it in every region, above every sequence seen.
+    let paused = watcher
+        .reconcile(&Request::Command(Command::Pause), T0 + 120, false)
+        .await
+        .expect("pause acts");
+    assert!(paused.reasons.iter().any(|r| r.contains("replaces")));
+    for region in [EAST, WEST] {
+        let copy = state_copy(watcher.config(), watcher.cloudwatch(), region);
+        assert!(copy.paused && copy.sequence >= T0, "{region}: {copy}");
+    }
+    let report = tick(&watcher, T0 + 180).await;
+    assert!(
+        report.reasons.iter().any(|r| r.contains("paused")),
+        "{:?}",
+        report.reasons
+    );
+}

@@ -167,13 +167,16 @@ pub struct Policy {
     pub min_dwell_secs: u64,
     /// `failback.max_flips_per_hour`.
     pub max_flips_per_hour: u32,
+    /// `failback.horizon_secs`.
+    pub horizon_secs: u64,
 }
 
-/// The defaults: 300 s stable, 300 s dwell, 4 flips an hour.
+/// The defaults: 300 s stable, 300 s dwell, 4 flips an hour, no horizon beyond the dwell.
 pub const DEFAULT_POLICY: Policy = Policy {
     stable_for_secs: 300,
     min_dwell_secs: 300,
     max_flips_per_hour: 4,
+    horizon_secs: 0,
 };
 
 /// Full region name of an alias (`east` → `us-east-1`); full names pass through.
@@ -206,6 +209,7 @@ pub fn config_toml(setup: Setup, policy: Policy) -> String {
          stable_for_secs = {}\n\
          min_dwell_secs = {}\n\
          max_flips_per_hour = {}\n\
+         horizon_secs = {}\n\
          [failover]\n\
          respect_guards = {}\n\
          no_data_on_standby = \"{}\"\n",
@@ -215,6 +219,7 @@ pub fn config_toml(setup: Setup, policy: Policy) -> String {
         policy.stable_for_secs,
         policy.min_dwell_secs,
         policy.max_flips_per_hour,
+        policy.horizon_secs,
         setup.respect_guards,
         setup.no_data_on_standby.as_str(),
     );
@@ -661,8 +666,14 @@ pub fn apply(config: &Config, observations: &Observations, decision: &Decision) 
     match &decision.plan {
         Plan::Nothing => {}
         Plan::ChangeBatch { changes, new_state } => {
-            let RoutingObservation::Records(mut records) = observations.routing.clone() else {
-                panic!("a change batch was planned, but routing was not read from records");
+            let mut records = match observations.routing.clone() {
+                RoutingObservation::Records(records) => records,
+                // A forced command writes blind: Route 53 applies the batch to whatever
+                // is there; the model starts from no failover record.
+                RoutingObservation::Unreadable(_) => Vec::new(),
+                RoutingObservation::Gates => {
+                    panic!("a change batch was planned, but routing was not read from records")
+                }
             };
             let state_name = config.state_record_name();
             let mut state_slot: Option<RecordSet> = observations.state.record().cloned();
