@@ -355,6 +355,7 @@ def cli_config(params: dict[str, str]) -> str:
         f"mode = {q(p['FailbackMode'])}",
         f"stable_for_secs = {int(p['FailbackStableForSecs'])}",
         f"min_dwell_secs = {int(p['FailbackMinDwellSecs'])}",
+        f"horizon_secs = {int(p.get('FailbackHorizonSecs', 0))}",
         f"max_flips_per_hour = {int(p['FailbackMaxFlipsPerHour'])}",
         "",
         "[failover]",

@@ -249,6 +249,7 @@ def to_env(cli: dict) -> dict[str, str]:
         "FAILBACK_MODE": cli["failback"]["mode"],
         "FAILBACK_STABLE_FOR_SECS": str(cli["failback"]["stable_for_secs"]),
         "FAILBACK_MIN_DWELL_SECS": str(cli["failback"]["min_dwell_secs"]),
+        "FAILBACK_HORIZON_SECS": str(cli["failback"].get("horizon_secs", 0)),
         "FAILBACK_MAX_FLIPS_PER_HOUR": str(cli["failback"]["max_flips_per_hour"]),
         "FAILOVER_RESPECT_GUARDS": str(cli["failover"]["respect_guards"]).lower(),
         "FAILOVER_NO_DATA_ON_STANDBY": cli["failover"].get("no_data_on_standby", "idle"),

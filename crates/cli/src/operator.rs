@@ -74,7 +74,13 @@ async fn pass(global: &GlobalArgs, request: Request, dry_run: bool) -> Result<()
     }
     // Nothing can be decided, and nothing is refused by the rules, when the state or the
     // routing cannot be read: an AWS call failed (exit 1), whatever the command.
-    if let Some(why) = unreadable_essentials(&report.decision) {
+    // A forced command may act all the same (it writes fresh state); only a command that
+    // did nothing for want of the reads is a failure.
+    let acted = matches!(
+        report.decision.outcome,
+        Outcome::Transition { .. } | Outcome::StateOnly
+    );
+    if let (false, Some(why)) = (acted, unreadable_essentials(&report.decision)) {
         return Err(CliError::Failed(format!("{why}; nothing was written")));
     }
     match report.decision.outcome {

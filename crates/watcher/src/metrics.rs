@@ -14,6 +14,7 @@
 //! | `ReconcileDurationMs`   | Milliseconds | every pass                             |
 //! | `NoHealthyTarget`       | Count        | a failover was needed but impossible   |
 //! | `ApplyConflicts`        | Count        | every pass (compare-and-swap refusals) |
+//! | `PairDrift`             | Count        | every `records` pass: fields of the failover pair that differ from the configuration (hand edits) |
 //!
 //! In gate mode the gates themselves (`GateOpen`, per `Region`) are metrics too, but they
 //! are routing, not records: [`gate_data`] builds them for their host regions.
@@ -103,6 +104,14 @@ pub fn pass_data(config: &Config, facts: &PassFacts<'_>, now: u64) -> Vec<Metric
         .any(|r| matches!(r, Reason::NoHealthyTarget))
     {
         data.push(datum("NoHealthyTarget", 1.0, MetricUnit::Count, None));
+    }
+    if config.mode == regionflip_core::Mode::Records {
+        data.push(datum(
+            "PairDrift",
+            facts.decision.pair_drift().len() as f64,
+            MetricUnit::Count,
+            None,
+        ));
     }
     data.push(datum(
         "ApplyConflicts",

@@ -41,10 +41,12 @@ pub(crate) struct Measurements {
     pub(crate) gray_failover_health_status: Option<String>,
     /// Alarm OK → failback.
     pub(crate) recovery_failback: Option<f64>,
-    /// Transitions while the primary flapped.
+    /// Failbacks while the primary flapped.
     pub(crate) flapping_flips: usize,
-    /// Transitions damping allowed while it flapped.
+    /// Failbacks damping and the stable window allowed while it flapped.
     pub(crate) flapping_flips_allowed: usize,
+    /// Failovers away from the flapping primary (never damped).
+    pub(crate) flapping_failovers: usize,
     /// Passes the engine damped.
     pub(crate) damped_passes: usize,
     /// Automatic failovers.
@@ -214,15 +216,21 @@ pub(crate) fn analyse(
         } else {
             usize::MAX
         };
-        m.flapping_flips = record
-            .transitions
-            .iter()
-            .filter(|t| t.t >= from && t.t < to)
-            .count();
+        let during = |kind: &str| {
+            record
+                .transitions
+                .iter()
+                .filter(|t| t.kind == kind && t.t >= from && t.t < to)
+                .count()
+        };
+        // Damping holds failbacks; a failover away from the failing primary is never
+        // damped (it would keep traffic on a region known unhealthy).
+        m.flapping_flips = during("failback");
+        m.flapping_failovers = during("failover");
         m.flapping_flips_allowed = budget_left.min(by_stability);
         expect(
             format!(
-                "(d) flapping: at most {} transition{} (damping and the stable window)",
+                "(d) flapping: at most {} failback{} (damping and the stable window; a failover away from the failing primary is never damped)",
                 m.flapping_flips_allowed,
                 if m.flapping_flips_allowed == 1 {
                     ""
@@ -232,18 +240,18 @@ pub(crate) fn analyse(
             ),
             m.flapping_flips <= m.flapping_flips_allowed,
             format!(
-                "{} transitions while flapping, {} passes damped",
-                m.flapping_flips, m.damped_passes
+                "{} failbacks and {} failovers while flapping, {} passes damped",
+                m.flapping_flips, m.flapping_failovers, m.damped_passes
             ),
         );
     }
     expect(
         format!(
-            "never more than max_flips_per_hour ({}) automatic transitions",
+            "never more than max_flips_per_hour ({}) automatic failbacks",
             timings.max_flips_per_hour
         ),
-        flips <= timings.max_flips_per_hour as usize,
-        format!("{flips} transitions"),
+        m.failbacks <= timings.max_flips_per_hour as usize,
+        format!("{} failbacks, {} failovers", m.failbacks, m.failovers),
     );
 
     m.longest_bad_answer = longest_bad_answer(record, flapping, end);
@@ -258,9 +266,16 @@ pub(crate) fn analyse(
     );
     if let Some(settle) = record.phase("settle") {
         let final_answer = dns.and_then(|l| l.last()).unwrap_or("nothing");
+        // Home, or the standby while damping holds the failback for the rest of the hour.
+        let healthy_at_end = record
+            .lane(&truth_lane(final_answer))
+            .and_then(|l| l.last())
+            == Some("healthy");
         expect(
-            format!("traffic ends on {home}"),
-            final_answer == home,
+            format!(
+                "traffic ends on a healthy region ({home}, or the standby while damping holds the failback)"
+            ),
+            healthy_at_end && (final_answer == home || m.damped_passes > 0),
             format!(
                 "DNS answers {final_answer} at the end (settle began at {:.1} s)",
                 settle.start
@@ -692,10 +707,26 @@ mod tests {
                 .find(|e| e.name == name)
                 .unwrap_or_else(|| panic!("no expectation {name:?} in {expectations:#?}"))
         };
-        let flips = by_name("never more than max_flips_per_hour (4) automatic transitions");
+        // Failovers away from a failing region are never damped: only failbacks count.
+        let flips = by_name("never more than max_flips_per_hour (4) automatic failbacks");
         assert_eq!(
             (flips.passed, flips.detail.as_str()),
-            (false, "5 transitions")
+            (true, "2 failbacks, 3 failovers")
+        );
+        let too_many = Record {
+            transitions: (0..5)
+                .map(|i| transition(f64::from(i), "failback"))
+                .collect(),
+            ..Record::default()
+        };
+        let (_, expectations) = analyse(&too_many, &timings(), HOME, &[], &metrics, 10.0);
+        let flips = expectations
+            .iter()
+            .find(|e| e.name == "never more than max_flips_per_hour (4) automatic failbacks")
+            .expect("the failback budget is checked");
+        assert_eq!(
+            (flips.passed, flips.detail.as_str()),
+            (false, "5 failbacks, 0 failovers")
         );
         let read_back = by_name(
             "Failover and Failback metrics read back from the emulator match the transitions",

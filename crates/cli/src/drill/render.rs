@@ -125,8 +125,11 @@ impl Report<'_> {
                 s(m.recovery_failback),
             ),
             (
-                "(d) flips while flapping (allowed)",
-                format!("{} ({})", m.flapping_flips, m.flapping_flips_allowed),
+                "(d) failbacks (allowed) + failovers while flapping",
+                format!(
+                    "{} ({}) + {}",
+                    m.flapping_flips, m.flapping_flips_allowed, m.flapping_failovers
+                ),
             ),
             ("passes damped", m.damped_passes.to_string()),
             (

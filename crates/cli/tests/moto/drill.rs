@@ -58,14 +58,22 @@ fn check_report(report: &Value, out: &Path, mode: &str) {
         .iter()
         .map(|t| t["kind"].as_str().unwrap())
         .collect();
-    assert_eq!(kinds, ["failover", "failback", "failover", "failback"]);
+    // The outage and the gray failure each fail over and back; while the primary flaps,
+    // a failover away from it is never damped (it is known unhealthy), and the failback
+    // after it is: the four earlier flips used the hour's budget.
+    assert_eq!(kinds[..4], ["failover", "failback", "failover", "failback"]);
+    assert!(kinds[4..].iter().all(|k| *k == "failover"), "{kinds:?}");
     let m = &report["measurements"];
-    assert_eq!(m["events_recorded"], 4);
-    assert_eq!(report["journal"].as_array().unwrap().len(), 4);
-    assert_eq!(report["metrics_read_back"]["failover"], 2.0);
+    let transitions = kinds.len() as u64;
+    let failovers = kinds.iter().filter(|k| **k == "failover").count() as f64;
+    assert_eq!(m["events_recorded"], transitions);
+    assert_eq!(
+        report["journal"].as_array().unwrap().len() as u64,
+        transitions
+    );
+    assert_eq!(report["metrics_read_back"]["failover"], failovers);
     assert_eq!(report["metrics_read_back"]["failback"], 2.0);
-    // The four flips used the hour's budget: the flapping primary moved nothing.
-    assert_eq!(m["flapping_flips"], 0);
+    assert_eq!(m["flapping_flips"], 0, "no failback while flapping");
     assert!(m["damped_passes"].as_u64().unwrap() > 0, "{m}");
     let stable = report["timings"]["stable_for_secs"].as_f64().unwrap();
     assert!(m["restore_stable"].as_f64().unwrap() >= stable - 1.0, "{m}");
