@@ -14,6 +14,9 @@
 //!   the pass reads the state back, and finding the state it wrote, records the
 //!   transition after all, since the next pass would find the work done and record
 //!   nothing.
+//! * **Gate mode writes the state before the gates**: a gate that moves traffic is
+//!   published only once at least one state copy explains it, so a failed state write
+//!   never leaves a move the next pass would silently undo.
 //! * **Recording never blocks routing**: the transition line is written after the apply;
 //!   metrics are published last and a failure to publish them is logged, not raised.
 
