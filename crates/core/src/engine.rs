@@ -839,6 +839,16 @@ impl<'a> Pass<'a> {
     }
 
     /// The drift of the pair, said with what this pass does about it.
+    /// Reports the pair's drift as repaired in this pass's batch, or on `resume`.
+    fn report_drift_repaired_now_or_on_resume(&mut self, current: &Current, now: bool) {
+        let repair = if now {
+            DriftRepair::ThisPass
+        } else {
+            DriftRepair::WhenResumed
+        };
+        self.report_drift(current, repair);
+    }
+
     fn report_drift(&mut self, current: &Current, repair: DriftRepair) {
         for drift in &current.drift {
             self.reasons.push(Reason::PairDrift {
@@ -856,14 +866,7 @@ impl<'a> Pass<'a> {
     /// automation is paused (rules 2 and 8).
     fn stay(mut self, current: Current) -> Decision {
         let repair_pair = !current.drift.is_empty() && !current.state.paused;
-        self.report_drift(
-            &current,
-            if repair_pair {
-                DriftRepair::ThisPass
-            } else {
-                DriftRepair::WhenResumed
-            },
-        );
+        self.report_drift_repaired_now_or_on_resume(&current, repair_pair);
         let next = (current.repair || repair_pair).then(|| EngineState {
             sequence: current.next_sequence(),
             ..current.state.clone()
@@ -1129,14 +1132,7 @@ impl<'a> Pass<'a> {
         // Resuming hands routing back to the rules, which repair a drifted pair: in the
         // same batch. A pause leaves the records as they are (an operator may be at them).
         let repair_pair = !pause && !current.drift.is_empty();
-        self.report_drift(
-            &current,
-            if repair_pair {
-                DriftRepair::ThisPass
-            } else {
-                DriftRepair::WhenResumed
-            },
-        );
+        self.report_drift_repaired_now_or_on_resume(&current, repair_pair);
         let plan = self.plan(&active, Some(next), repair_pair);
         self.finish(Outcome::StateOnly, Some(active), Some(plan))
     }

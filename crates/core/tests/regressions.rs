@@ -9,13 +9,13 @@ mod common;
 
 use common::{
     DEFAULT_POLICY, GATE2, Policy, REC2, REC3, apply, config, config_with, observations,
-    parse_health, region, routing_on,
+    parse_health, region, routing_on, stored_text,
 };
-use regionflip_core::records::{failover_record, region_of_record, state_record};
+use regionflip_core::records::{failover_record, region_of_record};
 use regionflip_core::{
-    ChangeAction, Command, Config, Decision, EngineState, FailoverRole, Mode, Observations,
-    Outcome, Plan, RecordSet, RoutingObservation, StateObservation, TransitionKind, Trigger,
-    decide, decide_command,
+    ChangeAction, Command, Config, Decision, EngineState, FailoverRole, Observations, Outcome,
+    Plan, RecordSet, RoutingObservation, StateObservation, TransitionKind, Trigger, decide,
+    decide_command,
 };
 
 const T: u64 = 10_000;
@@ -24,19 +24,6 @@ fn state_on(active: &str) -> EngineState {
     EngineState {
         sequence: 5,
         ..EngineState::initial(region(active))
-    }
-}
-
-/// The state as stored: `text` in the TXT record (`records`) or in every state copy
-/// (`health-gate`).
-fn stored_text(config: &Config, text: &str) -> StateObservation {
-    match config.mode {
-        Mode::Records => {
-            let mut record = state_record(config, &EngineState::initial("us-east-1"));
-            record.values = vec![format!("\"{text}\"")];
-            StateObservation::from_state_record(record)
-        }
-        Mode::HealthGate => StateObservation::from_text(text),
     }
 }
 

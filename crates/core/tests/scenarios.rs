@@ -14,7 +14,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use common::{
     GATE2, GATE3, REC2, REC3, Setup, apply, config, observations, parse_health, region, routing_on,
-    stored_state, target_of,
+    stored_state, stored_text, target_of,
 };
 use regionflip_core::engine::UNKNOWN_REGION;
 use regionflip_core::reason::DriftRepair;
@@ -470,18 +470,6 @@ const EDITED_PAUSED: &str =
 /// A garbled state naming us-east-1 (what is legible in it: no sequence, the region).
 fn corrupt_state(config: &Config) -> StateObservation {
     stored_text(config, "regionflip/v1 seq=oops active=us-east-1")
-}
-
-/// `text` where the state lives: the TXT record (`records`), the state copies (gates).
-fn stored_text(config: &Config, text: &str) -> StateObservation {
-    match config.mode {
-        Mode::Records => {
-            let mut record = state_record(config, &EngineState::initial("us-east-1"));
-            record.values = vec![format!("\"{text}\"")];
-            StateObservation::from_state_record(record)
-        }
-        Mode::HealthGate => StateObservation::from_text(text),
-    }
 }
 
 fn command_of(cmd: Cmd) -> Option<Command> {

@@ -254,3 +254,18 @@ pub fn sharing_aws(watcher: &MemoryWatcher, journal: MemoryJournal) -> MemoryWat
     )
     .with_prober(watcher.prober().clone())
 }
+
+/// A plain CNAME at the record's name, as a team serves it before regionflip: a record
+/// regionflip did not create and must never touch.
+pub fn legacy_cname(config: &Config) -> regionflip_core::RecordSet {
+    regionflip_core::RecordSet {
+        name: config.record_name.clone(),
+        record_type: "CNAME".into(),
+        set_identifier: None,
+        failover: None,
+        ttl: Some(300),
+        values: vec!["legacy.example.net.".into()],
+        alias: None,
+        health_check_id: None,
+    }
+}

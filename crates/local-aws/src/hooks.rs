@@ -195,6 +195,11 @@ impl Faults {
         self.push(operation, region, error.into(), remaining, false);
     }
 
+    /// Refuses the next call of `operation`, in any region, with `error`.
+    pub fn aim_once(&self, operation: Operation, error: impl Into<ChangeError>) {
+        self.aim(operation, None, error, Some(1));
+    }
+
     /// Lets the next `remaining` calls of `operation` through, then answers each with
     /// `error`: the write is committed but its caller does not know.
     pub fn lose_answer(

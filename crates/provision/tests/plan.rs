@@ -641,16 +641,7 @@ fn build(r: &Row) -> Result<(Config, World), String> {
                     .push(region(&key["endpoint@".len()..]).to_string());
             }
             "foreign" => {
-                let mut record = RecordSet {
-                    name: config.record_name.clone(),
-                    record_type: "CNAME".into(),
-                    set_identifier: None,
-                    failover: None,
-                    ttl: Some(300),
-                    values: vec!["legacy.example.net.".into()],
-                    alias: None,
-                    health_check_id: None,
-                };
+                let mut record = regionflip_local_aws::fixtures::legacy_cname(&config);
                 match value {
                     "cname" => {}
                     "blue" => {
@@ -1124,18 +1115,51 @@ fn existing_key(config: &Config, line: &str) -> Result<String, String> {
 // ---------------------------------------------------------------------------------------
 // Carrying a plan out on a world, as AWS would.
 
-/// The world after `plan`, refusing what AWS refuses: a CREATE of a record that exists,
-/// a reference to a check that does not exist, a second check with a caller reference.
-fn carry_out(config: &Config, world: &World, plan: &InitPlan) -> Result<World, String> {
-    let mut world = world.clone();
-    let mut created: BTreeMap<(String, CheckRole), String> = BTreeMap::new();
-    let id_of = |check: &CheckRef, created: &BTreeMap<(String, CheckRole), String>| match check {
+/// The id of `check`: an existing one, or one an earlier step created.
+fn id_of(
+    check: &CheckRef,
+    created: &BTreeMap<(String, CheckRole), String>,
+) -> Result<String, String> {
+    match check {
         CheckRef::Existing { id } => Ok(id.clone()),
         CheckRef::New { region, role } => created
             .get(&(region.clone(), *role))
             .cloned()
             .ok_or_else(|| format!("{check} is created by no earlier step")),
-    };
+    }
+}
+
+/// The settings a planned check is created or updated with, once its children exist.
+fn settings_of(
+    check: &PlannedCheck,
+    created: &BTreeMap<(String, CheckRole), String>,
+) -> Result<CheckConfig, String> {
+    Ok(match check {
+        PlannedCheck::CloudwatchMetric {
+            alarm_region,
+            alarm_name,
+        } => CheckConfig::CloudwatchMetric {
+            alarm_region: alarm_region.clone(),
+            alarm_name: alarm_name.clone(),
+        },
+        PlannedCheck::Calculated {
+            children,
+            health_threshold,
+        } => CheckConfig::Calculated {
+            children: children
+                .iter()
+                .map(|c| id_of(c, created))
+                .collect::<Result<_, _>>()?,
+            health_threshold: *health_threshold,
+        },
+    })
+}
+
+/// The world after `plan`, refusing what AWS refuses: a CREATE of a record that exists,
+/// a reference to a check that does not exist, a second check with a caller reference.
+fn carry_out(config: &Config, world: &World, plan: &InitPlan) -> Result<World, String> {
+    let mut world = world.clone();
+    let mut created: BTreeMap<(String, CheckRole), String> = BTreeMap::new();
     let set = |list: &mut Vec<(String, Option<String>)>, region: &str, text: &str| match list
         .iter_mut()
         .find(|(r, _)| r == region)
@@ -1162,25 +1186,7 @@ fn carry_out(config: &Config, world: &World, plan: &InitPlan) -> Result<World, S
                 role,
                 check,
             } => {
-                let settings = match check {
-                    PlannedCheck::CloudwatchMetric {
-                        alarm_region,
-                        alarm_name,
-                    } => CheckConfig::CloudwatchMetric {
-                        alarm_region: alarm_region.clone(),
-                        alarm_name: alarm_name.clone(),
-                    },
-                    PlannedCheck::Calculated {
-                        children,
-                        health_threshold,
-                    } => CheckConfig::Calculated {
-                        children: children
-                            .iter()
-                            .map(|c| id_of(c, &created))
-                            .collect::<Result<_, _>>()?,
-                        health_threshold: *health_threshold,
-                    },
-                };
+                let settings = settings_of(check, &created)?;
                 let reference = caller_reference(config, region, *role, &settings);
                 if world
                     .health_checks
@@ -1205,25 +1211,7 @@ fn carry_out(config: &Config, world: &World, plan: &InitPlan) -> Result<World, S
             } => {
                 // Route 53 copies the alarm as it is now: written earlier in the plan, or
                 // already as init writes it.
-                let settings = match check {
-                    PlannedCheck::CloudwatchMetric {
-                        alarm_region,
-                        alarm_name,
-                    } => CheckConfig::CloudwatchMetric {
-                        alarm_region: alarm_region.clone(),
-                        alarm_name: alarm_name.clone(),
-                    },
-                    PlannedCheck::Calculated {
-                        children,
-                        health_threshold,
-                    } => CheckConfig::Calculated {
-                        children: children
-                            .iter()
-                            .map(|c| id_of(c, &created))
-                            .collect::<Result<_, _>>()?,
-                        health_threshold: *health_threshold,
-                    },
-                };
+                let settings = settings_of(check, &created)?;
                 let found = world
                     .health_checks
                     .iter_mut()

@@ -69,16 +69,7 @@ impl World {
 }
 
 fn plain_cname(config: &Config) -> RecordSet {
-    RecordSet {
-        name: config.record_name.clone(),
-        record_type: "CNAME".into(),
-        set_identifier: None,
-        failover: None,
-        ttl: Some(300),
-        values: vec!["legacy.example.net.".into()],
-        alias: None,
-        health_check_id: None,
-    }
+    regionflip_local_aws::fixtures::legacy_cname(config)
 }
 
 fn refusal(result: Result<InitReport, InitError>) -> String {
@@ -387,11 +378,9 @@ async fn gate_mode_refuses_a_pair_on_other_health_checks() {
 #[tokio::test]
 async fn an_interrupted_gate_init_continues_without_duplicates() {
     let world = World::new(Mode::HealthGate);
-    world.route53.faults().aim(
+    world.route53.faults().aim_once(
         Operation::ChangeResourceRecordSets,
-        None,
         AwsError::Throttled("Rate exceeded".into()),
-        Some(1),
     );
     let error = world.init(false).await.unwrap_err();
     let InitError::Apply { done, .. } = &error else {

@@ -715,12 +715,7 @@ async fn unreadable_records_are_unknown_and_move_nothing() {
     for error in every_error_kind() {
         let (watcher, faults) = faulty(Mode::Records);
         alarm(&watcher, EAST, AlarmState::Alarm, T0);
-        faults.aim(
-            Operation::ListResourceRecordSets,
-            None,
-            error.clone(),
-            Some(1),
-        );
+        faults.aim_once(Operation::ListResourceRecordSets, error.clone());
 
         let report = pass(&watcher, T0 + 10)
             .await
@@ -757,12 +752,7 @@ async fn a_refused_change_fails_the_pass_and_the_next_pass_records_once() {
         let logs = Logs::capture();
         let (watcher, faults) = faulty(Mode::Records);
         alarm(&watcher, EAST, AlarmState::Alarm, T0);
-        faults.aim(
-            Operation::ChangeResourceRecordSets,
-            None,
-            error.clone(),
-            Some(1),
-        );
+        faults.aim_once(Operation::ChangeResourceRecordSets, error.clone());
 
         let failed = pass(&watcher, T0 + 10).await.expect_err("the apply fails");
         assert_eq!(failed, PassError::Route53(error.clone()));

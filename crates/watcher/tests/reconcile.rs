@@ -349,11 +349,9 @@ async fn throttled_route53_fails_the_pass_and_records_no_transition() {
         .cloudwatch()
         .set_alarm(EAST, EAST_ALARM, AlarmState::Alarm, T0);
     keep_endpoints_reporting(&watcher, T0 + 10);
-    watcher.route53().faults().aim(
+    watcher.route53().faults().aim_once(
         Operation::ChangeResourceRecordSets,
-        None,
         AwsError::Throttled("Rate exceeded".into()),
-        Some(1),
     );
     let error = watcher
         .reconcile(&Request::Automatic, T0 + 10, false)

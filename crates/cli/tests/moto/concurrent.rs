@@ -18,8 +18,8 @@
 //! under races is tested against the faithful in-memory model in
 //! `crates/watcher/tests/races.rs`.
 
-use crate::harness::Run;
 use crate::harness::records::{HOME, RecordsSetup, region_of_target};
+use crate::harness::{Operated, Run};
 use aws_sdk_cloudwatch::types::StateValue;
 use regionflip_core::{EngineState, FailoverRole, RecordSet, StateObservation};
 use regionflip_local_aws::seed::OTHER_REGION;

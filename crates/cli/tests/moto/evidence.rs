@@ -13,23 +13,17 @@
 use aws_sdk_cloudwatch::types::StateValue;
 use aws_sdk_route53::types::{HealthCheckConfig, HealthCheckType};
 use regionflip_core::EngineState;
-use regionflip_local_aws::moto::MotoServer;
 use regionflip_local_aws::seed::OTHER_REGION;
-use regionflip_watcher::aws::AwsClients;
 use serde_json::Value;
 
 use crate::harness::health::HealthProcess;
-use crate::harness::records::{HOME, region_of_target};
-use crate::harness::{ConfigFile, Run, TestZone, create_region_stack, regionflip};
+use crate::harness::records::{HOME, RecordsSetup, region_of_target};
+use crate::harness::{ConfigFile, Operated, Run, TestZone, create_region_stack};
 
-/// One test's deployment: zone, alarms, endpoint checks, health endpoints, config.
+/// One test's deployment: zone, alarms, endpoint checks and configuration (the harness's
+/// setup, whatever the mode), and the two health endpoints.
 struct World {
-    moto: std::sync::Arc<MotoServer>,
-    aws: AwsClients,
-    zone: String,
-    record: String,
-    config: ConfigFile,
-    alarm_prefix: String,
+    setup: RecordsSetup,
     endpoints: [HealthProcess; 2],
 }
 
@@ -38,13 +32,9 @@ impl World {
     /// standby's alarm in INSUFFICIENT_DATA.
     async fn new(name: &str, mode: &str) -> World {
         let test_zone = TestZone::new(name).await;
-        let (moto, aws, zone, record) = (
-            test_zone.moto.clone(),
-            test_zone.aws.clone(),
-            test_zone.zone.clone(),
-            test_zone.record.clone(),
-        );
-        let alarm_prefix = format!("{name}-errors");
+        let (zone, record) = (&test_zone.zone, &test_zone.record);
+        // The harness's alarm names: `<name>-errors-<region>`.
+        let alarm_prefix = name.to_string();
         let endpoints = [
             HealthProcess::start(HOME),
             HealthProcess::start(OTHER_REGION),
@@ -58,7 +48,7 @@ impl World {
             let check = create_region_stack(
                 &test_zone,
                 region,
-                &format!("{alarm_prefix}-{region}"),
+                &format!("{alarm_prefix}-errors-{region}"),
                 HealthCheckConfig::builder()
                     .r#type(HealthCheckType::HttpStrMatch)
                     .ip_address("127.0.0.1")
@@ -73,7 +63,7 @@ name = "{region}"
 target = "{target}.{record}.backend.example"
 health_check_id = "{check}"
 health_url = "{url}"
-alarms = ["{alarm_prefix}-{region}"]
+alarms = ["{alarm_prefix}-errors-{region}"]
 "#,
                 url = endpoint.url(),
             ));
@@ -85,12 +75,7 @@ alarms = ["{alarm_prefix}-{region}"]
             ),
         );
         let world = World {
-            moto,
-            aws,
-            zone,
-            record,
-            config,
-            alarm_prefix,
+            setup: RecordsSetup::of(test_zone, config, alarm_prefix),
             endpoints,
         };
         world.run(&["init"]).expect_code(0);
@@ -101,22 +86,21 @@ alarms = ["{alarm_prefix}-{region}"]
     }
 
     fn run(&self, args: &[&str]) -> Run {
-        regionflip(Some(&self.moto), self.config.path(), args)
+        self.setup.run(args)
     }
 
     async fn set_alarm(&self, region: &str, state: StateValue) {
-        let name = format!("{}-{region}", self.alarm_prefix);
-        regionflip_local_aws::seed::set_alarm_state(&self.aws, region, &name, state).await;
+        self.setup.set_alarm(region, state).await;
     }
 
     /// Where traffic goes: the PRIMARY record's region (`records`), or the newest state
     /// copy's active region, whose gates the pass published (`health-gate`).
     async fn routed_to(&self, mode: &str) -> String {
         if mode == "records" {
-            let name = format!("{}.", self.record);
+            let name = format!("{}.", self.setup.record);
             let page = regionflip_watcher::ports::Route53Api::list_records(
-                &self.aws.route53,
-                &self.zone,
+                &self.setup.aws.route53,
+                &self.setup.zone,
                 &name,
                 100,
             )
@@ -133,11 +117,12 @@ alarms = ["{alarm_prefix}-{region}"]
         }
         let alarm = format!(
             "regionflip-state-{}",
-            regionflip_core::resources::slug_of(&self.record)
+            regionflip_core::resources::slug_of(&self.setup.record)
         );
         let mut newest: Option<EngineState> = None;
         for region in [HOME, OTHER_REGION] {
             let found = self
+                .setup
                 .aws
                 .cloudwatch
                 .client(region)

@@ -11,7 +11,7 @@ use regionflip_local_aws::seed::OTHER_REGION;
 use serde_json::Value;
 
 use crate::harness::records::{HOME, RecordsSetup};
-use crate::harness::{ConfigFile, Run, regionflip};
+use crate::harness::{ConfigFile, Operated, Run, regionflip};
 
 /// The commands that read or write AWS, with their arguments.
 fn commands() -> Vec<Vec<&'static str>> {

@@ -8,7 +8,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::harness::{ConfigFile, Run, TestZone, create_region_stack, regionflip};
+use crate::harness::{ConfigFile, Operated, Run, TestZone, create_region_stack, regionflip};
 use aws_sdk_cloudwatch::types::{Dimension, StateValue, Statistic};
 use aws_sdk_route53::types::{HealthCheckConfig, HealthCheckType, TagResourceType};
 use aws_smithy_types::DateTime;
@@ -29,6 +29,17 @@ struct Setup {
     config: ConfigFile,
     endpoint_checks: [String; 2],
     alarm_prefix: String,
+}
+
+impl Operated for Setup {
+    fn run(&self, args: &[&str]) -> Run {
+        regionflip(Some(&self.moto), self.config.path(), args)
+    }
+
+    async fn set_alarm(&self, region: &str, state: StateValue) {
+        let name = format!("{}-{region}", self.alarm_prefix);
+        regionflip_local_aws::seed::set_alarm_state(&self.aws, region, &name, state).await;
+    }
 }
 
 impl Setup {
@@ -96,15 +107,6 @@ alarms = ["{name}-errors-{OTHER_REGION}"]
             regionflip_local_aws::seed::publish_health_status(&setup.aws, check, &reports).await;
         }
         setup
-    }
-
-    fn run(&self, args: &[&str]) -> Run {
-        regionflip(Some(&self.moto), self.config.path(), args)
-    }
-
-    async fn set_alarm(&self, region: &str, state: StateValue) {
-        let name = format!("{}-{region}", self.alarm_prefix);
-        regionflip_local_aws::seed::set_alarm_state(&self.aws, region, &name, state).await;
     }
 
     async fn pair(&self) -> Vec<RecordSet> {
@@ -235,17 +237,13 @@ fn region_view<'a>(status: &'a Value, region: &str) -> &'a Value {
 /// The tests' own world, initialised: state holders, gates (open), checks and the pair,
 /// traffic on home.
 async fn initialised(name: &str) -> Setup {
-    let setup = Setup::new(name).await;
-    setup.run(&["init"]).expect_code(0);
-    setup
+    Setup::new(name).await.initialised()
 }
 
 /// Initialised, then home's alarm fired and a pass failed over: traffic on the standby,
 /// home's gate closed, home in ALARM.
 async fn failed_over(name: &str) -> Setup {
-    let setup = initialised(name).await;
-    setup.set_alarm(HOME, StateValue::Alarm).await;
-    setup.run(&["reconcile"]).expect_code(0);
+    let setup = initialised(name).await.after_a_failover().await;
     assert_eq!(
         setup.state_in(HOME).await.unwrap().active,
         OTHER_REGION,

@@ -7,7 +7,7 @@
 //! create, and a bad configuration.
 
 use crate::harness::records::{HOME, RecordsSetup, records_config, region_of_target};
-use crate::harness::{ConfigFile, regionflip};
+use crate::harness::{ConfigFile, Operated, regionflip};
 use aws_sdk_cloudwatch::types::{DimensionFilter, StateValue};
 use aws_sdk_route53::types::{
     Change, ChangeAction, ChangeBatch, ResourceRecord, ResourceRecordSet, RrType,
@@ -48,17 +48,13 @@ fn outcome(report: &Value) -> &str {
 
 /// A zone of the test's own, initialised: traffic on home, state sequence 1.
 async fn initialised(name: &str) -> Setup {
-    let setup = Setup::new(name, "").await;
-    setup.run(&["init"]).expect_code(0);
-    setup
+    Setup::new(name, "").await.initialised()
 }
 
 /// Initialised, then home's alarm fired and a pass failed over: traffic on the standby,
 /// home in ALARM.
 async fn failed_over(name: &str) -> Setup {
-    let setup = initialised(name).await;
-    setup.set_alarm(HOME, StateValue::Alarm).await;
-    setup.run(&["reconcile"]).expect_code(0);
+    let setup = initialised(name).await.after_a_failover().await;
     assert_eq!(setup.primary().await, OTHER_REGION, "set-up: the failover");
     setup
 }

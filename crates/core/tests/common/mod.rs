@@ -803,3 +803,16 @@ impl Reach {
         );
     }
 }
+
+/// `text` where the state lives: in the TXT state record (`records`) or in every state
+/// copy (`health-gate`), as a reader would observe it.
+pub fn stored_text(config: &Config, text: &str) -> StateObservation {
+    match config.mode {
+        Mode::Records => {
+            let mut record = state_record(config, &EngineState::initial("us-east-1"));
+            record.values = vec![format!("\"{text}\"")];
+            StateObservation::from_state_record(record)
+        }
+        Mode::HealthGate => StateObservation::from_text(text),
+    }
+}

@@ -29,6 +29,28 @@ pub(crate) fn shared_moto() -> Arc<MotoServer> {
     server
 }
 
+/// What the story tests do to a deployment, in either mode.
+pub(crate) trait Operated: Sized {
+    /// Runs the binary with the deployment's configuration.
+    fn run(&self, args: &[&str]) -> Run;
+    /// Forces `region`'s API alarm into `state`.
+    async fn set_alarm(&self, region: &str, state: aws_sdk_cloudwatch::types::StateValue);
+
+    /// `regionflip init`, which must succeed.
+    fn initialised(self) -> Self {
+        self.run(&["init"]).expect_code(0);
+        self
+    }
+
+    /// Home's alarm fires and one pass fails over (checked by the caller).
+    async fn after_a_failover(self) -> Self {
+        self.set_alarm(records::HOME, aws_sdk_cloudwatch::types::StateValue::Alarm)
+            .await;
+        self.run(&["reconcile"]).expect_code(0);
+        self
+    }
+}
+
 /// One test's own hosted zone in the shared moto, and the record it serves.
 pub(crate) struct TestZone {
     pub(crate) moto: Arc<MotoServer>,

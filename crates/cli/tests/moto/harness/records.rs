@@ -7,7 +7,7 @@ use regionflip_core::RecordSet;
 use regionflip_watcher::aws::AwsClients;
 use regionflip_watcher::ports::Route53Api;
 
-use super::{ConfigFile, Run, TestZone, regionflip};
+use super::{ConfigFile, Operated, Run, TestZone, regionflip};
 use regionflip_local_aws::moto::MotoServer;
 use regionflip_local_aws::seed::OTHER_REGION;
 
@@ -73,29 +73,29 @@ impl RecordsSetup {
             name,
             &records_config(&zone, &record, &alarm_prefix, failback),
         );
+        RecordsSetup::of(
+            TestZone {
+                moto,
+                aws,
+                zone,
+                record,
+            },
+            config,
+            alarm_prefix,
+        )
+    }
+
+    /// A setup from its parts: the zone, the configuration file naming it, and the prefix
+    /// of its alarms (`<prefix>-errors-<region>`).
+    pub(crate) fn of(zone: TestZone, config: ConfigFile, alarm_prefix: String) -> RecordsSetup {
         RecordsSetup {
-            moto,
-            aws,
-            zone,
-            record,
+            moto: zone.moto,
+            aws: zone.aws,
+            zone: zone.zone,
+            record: zone.record,
             config,
             alarm_prefix,
         }
-    }
-
-    /// Runs the binary with this setup's configuration.
-    pub(crate) fn run(&self, args: &[&str]) -> Run {
-        regionflip(Some(&self.moto), self.config.path(), args)
-    }
-
-    /// Forces `region`'s alarm into `state` (moto never evaluates alarms).
-    pub(crate) async fn set_alarm(
-        &self,
-        region: &str,
-        state: aws_sdk_cloudwatch::types::StateValue,
-    ) {
-        regionflip_local_aws::seed::set_alarm_state(&self.aws, region, &self.alarm(region), state)
-            .await;
     }
 
     /// The name of `region`'s alarm.
@@ -118,6 +118,18 @@ impl RecordsSetup {
             .into_iter()
             .filter(|r| r.name == name || r.name == state_name)
             .collect()
+    }
+}
+
+impl Operated for RecordsSetup {
+    fn run(&self, args: &[&str]) -> Run {
+        regionflip(Some(&self.moto), self.config.path(), args)
+    }
+
+    /// Forces `region`'s alarm into `state` (moto never evaluates alarms).
+    async fn set_alarm(&self, region: &str, state: aws_sdk_cloudwatch::types::StateValue) {
+        regionflip_local_aws::seed::set_alarm_state(&self.aws, region, &self.alarm(region), state)
+            .await;
     }
 }
 
