@@ -1197,13 +1197,22 @@ async fn home_region_unreachable_through_the_sdk_moves_nothing() {
 // `as_real_aws_delivers`: no HealthCheckStatus at all, the passive standby's request
 // alarm in INSUFFICIENT_DATA, both health endpoints answering the probe.
 
-/// A pass with the endpoints reporting nothing: Route 53 publishes no HealthCheckStatus
-/// in these worlds, so unlike [`pass`] nothing is added.
-async fn unkind_pass(watcher: &FaultyWatcher, now: u64) -> PassReport {
-    watcher
+/// A pass with the endpoints reporting nothing (Route 53 publishes no HealthCheckStatus
+/// in these worlds, so unlike [`pass`] nothing is added), which must leave traffic on
+/// `region`.
+async fn unkind_pass_routing_to(watcher: &FaultyWatcher, now: u64, region: &str) -> PassReport {
+    let report = watcher
         .reconcile(&Request::Automatic, now, false)
         .await
-        .expect("the pass itself succeeds")
+        .expect("the pass itself succeeds");
+    assert_eq!(
+        report.active_after.as_deref(),
+        Some(region),
+        "{:?}: {:?}",
+        watcher.config().mode,
+        report.reasons
+    );
+    report
 }
 
 /// **Fault:** `GetMetricData` (HealthCheckStatus, us-east-1) unreachable while home's
@@ -1222,13 +1231,7 @@ async fn health_check_status_unreachable_and_home_s_alarm_firing_fails_over_on_t
             None,
         );
         alarm(&watcher, EAST, AlarmState::Alarm, T0);
-        let report = unkind_pass(&watcher, T0 + 10).await;
-        assert_eq!(
-            report.active_after.as_deref(),
-            Some(WEST),
-            "{mode:?}: {:?}",
-            report.reasons
-        );
+        let report = unkind_pass_routing_to(&watcher, T0 + 10, WEST).await;
         assert_eq!(stored_state(&watcher).active, WEST, "{mode:?}");
         assert_eq!(watcher.journal().records().len(), 1, "{mode:?}");
         assert!(
@@ -1255,13 +1258,7 @@ async fn us_east_1_unreachable_and_home_s_endpoint_down_fails_over() {
                 "TCP connect to {EAST_URL} failed: Connection refused"
             )),
         );
-        let report = unkind_pass(&watcher, T0 + 10).await;
-        assert_eq!(
-            report.active_after.as_deref(),
-            Some(WEST),
-            "{mode:?}: {:?}",
-            report.reasons
-        );
+        let report = unkind_pass_routing_to(&watcher, T0 + 10, WEST).await;
         assert!(
             report_says(&report, "cannot be read") && report_says(&report, EAST_URL),
             "{mode:?}: the reasons name both halves of the evidence: {:?}",
@@ -1280,8 +1277,7 @@ async fn us_east_1_unreachable_with_every_endpoint_answering_moves_nothing() {
         let mut watcher = as_real_aws_delivers(mode);
         watcher.settings_mut().metrics_region = WEST.into();
         watcher.cloudwatch().set_unreachable(EAST, true);
-        let report = unkind_pass(&watcher, T0 + 10).await;
-        assert_eq!(report.active_after.as_deref(), Some(EAST), "{mode:?}");
+        let report = unkind_pass_routing_to(&watcher, T0 + 10, EAST).await;
         assert!(
             report.transition.is_none(),
             "{mode:?}: {:?}",
@@ -1305,8 +1301,7 @@ async fn a_standby_whose_endpoint_times_out_is_never_a_target() {
             ProbeOutcome::TimedOut("no HTTP status within 2 s of connecting".into()),
         );
         alarm(&watcher, EAST, AlarmState::Alarm, T0);
-        let report = unkind_pass(&watcher, T0 + 10).await;
-        assert_eq!(report.active_after.as_deref(), Some(EAST), "{mode:?}");
+        let report = unkind_pass_routing_to(&watcher, T0 + 10, EAST).await;
         assert!(
             report.transition.is_none(),
             "{mode:?}: {:?}",
