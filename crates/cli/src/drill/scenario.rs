@@ -169,13 +169,17 @@ impl Scenario<'_> {
 
         self.timeline
             .phase("settle", format!("settle: {home}'s alarm stays OK"));
+        let settle = self.timeline.now();
         let routed_home = |r: &Record| {
             r.lane(WATCHER_LANE).and_then(|l| l.last()) == Some(home.as_str())
                 && r.lane(DNS_LANE).and_then(|l| l.last()) == Some(home.as_str())
         };
+        // Traffic comes home, or damping holds the failback for the rest of the hour:
+        // either ends the wait (damping is the engine's answer, not a stall).
+        let held_by_damping = |r: &Record| r.damped.iter().any(|t| *t >= settle);
         if !self
             .timeline
-            .wait_until(t.follow_timeout(), routed_home)
+            .wait_until(t.follow_timeout(), |r| routed_home(r) || held_by_damping(r))
             .await
         {
             self.timeline.event(
