@@ -752,6 +752,9 @@ const REGION_KEYS: &[&str] = &key_names::<{ REGION_SCHEMA.len() }>(REGION_SCHEMA
 const TTL_RANGE: std::ops::RangeInclusive<i64> = 0..=3600;
 const SECS_RANGE: std::ops::RangeInclusive<i64> = 0..=86_400;
 const FLIPS_RANGE: std::ops::RangeInclusive<i64> = 1..=60;
+/// Alarms and guards one region may list: `DescribeAlarms` takes 100 names, and the pass
+/// reads the gate-mode state holder in the same call.
+const MAX_ALARMS_PER_REGION: usize = 99;
 /// Waiting for INSYNC happens inside one Lambda invocation; the template's function
 /// timeout grows with it up to this (`Mappings.WatcherTimeout`).
 const WAIT_IN_SYNC_RANGE: std::ops::RangeInclusive<i64> = 0..=60;
@@ -1323,6 +1326,21 @@ impl RawFields {
         let health_search = self.health_search(i);
         let alarms = self.alarm_list(Key::Region(i, "alarms"));
         let guards = self.alarm_list(Key::Region(i, "guards"));
+        // One DescribeAlarms a pass reads a region's alarms, guards and (gate mode) state
+        // holder, and AWS takes at most 100 names per call: more would leave the region
+        // unreadable on every pass.
+        if alarms.len() + guards.len() > MAX_ALARMS_PER_REGION {
+            self.error(
+                &Key::Region(i, "alarms"),
+                format!(
+                    "lists {} alarms and guards together; one DescribeAlarms reads at most 100 names, one of them regionflip's state holder",
+                    alarms.len() + guards.len()
+                ),
+                format!(
+                    "list at most {MAX_ALARMS_PER_REGION} alarms and guards in a region (a composite alarm can combine several)"
+                ),
+            );
+        }
         if alarms.is_empty() && health_check_id.is_none() {
             self.error(
                 &Key::Region(i, "alarms"),

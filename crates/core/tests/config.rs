@@ -191,6 +191,13 @@ fn assert_single_error(case: &str, errors: &ConfigErrors, key: &str, problem: &s
 
 /// An edit of the base document, the key it breaks (TOML and environment spelling; `None`
 /// where that source cannot express the mistake) and a word of the expected problem.
+/// 100 distinct alarm names: one more than a region may list (the state holder takes the
+/// hundredth name of the one `DescribeAlarms`).
+fn hundred_alarms() -> String {
+    let names: Vec<String> = (0..100).map(|i| format!("\"api-{i}\"")).collect();
+    format!("[{}]", names.join(", "))
+}
+
 struct Case {
     what: &'static str,
     edit: fn(Doc) -> Doc,
@@ -245,6 +252,7 @@ const CASES: &[Case] = &[
     Case { what: "bad health_check_id",               edit: |d| d.set("regions[2].health_check_id", "\"hc-1\""),             toml_key: Some("regions[2].health_check_id"),       env_key: Some("REGIONFLIP_REGION_2_HEALTH_CHECK_ID"),         problem: "not a Route 53 health check id" },
     Case { what: "region without alarms or check",    edit: |d| d.remove("regions[2].health_check_id").set("regions[2].alarms", "[]"),
                                                                                                                              toml_key: Some("regions[2].alarms"),                env_key: Some("REGIONFLIP_REGION_2_ALARMS"),                  problem: "never be known" },
+    Case { what: "more alarms and guards than one DescribeAlarms reads", edit: |d| d.set("regions[1].alarms", &hundred_alarms()), toml_key: Some("regions[1].alarms"), env_key: Some("REGIONFLIP_REGION_1_ALARMS"), problem: "at most 100 names" },
     Case { what: "an alarm listed twice",             edit: |d| d.set("regions[1].alarms", "[\"api-5xx\", \"api-5xx\"]"),    toml_key: Some("regions[1].alarms"),                env_key: Some("REGIONFLIP_REGION_1_ALARMS"),                  problem: "twice" },
     Case { what: "alarms not a list of strings",      edit: |d| d.set("regions[1].alarms", "[1, 2]"),                        toml_key: Some("regions[1].alarms"),                env_key: None,                                                problem: "non-string" },
     Case { what: "health_url not a URL",              edit: |d| d.set("regions[1].health_url", "\"api.example.com/health\""),       toml_key: Some("regions[1].health_url"),            env_key: Some("REGIONFLIP_REGION_1_HEALTH_URL"),              problem: "not a URL" },
