@@ -587,6 +587,15 @@ class AwsLimits(unittest.TestCase):
             self.assertLessEqual(len(text), self.EVENT_PATTERN_LIMIT,
                                  f"region {slot}'s alarm rule pattern can reach {len(text)} characters")
 
+    def test_the_namespace_refuses_what_cloudwatch_refuses(self):
+        # CloudWatch: `AWS/` is reserved for AWS's namespaces; the API's pattern for
+        # Namespace is `[^:].*`.
+        allowed = TEMPLATE["Parameters"]["MetricsNamespace"]["AllowedPattern"]
+        for good in ("RegionFlip", "Shop/RegionFlip", "Shop:RegionFlip", "a" * 255):
+            self.assertTrue(re.fullmatch(allowed, good), f"MetricsNamespace refuses {good!r}")
+        for bad in ("AWS/Route53", ":RegionFlip", "", "a" * 256, "caf\u00e9"):
+            self.assertIsNone(re.fullmatch(allowed, bad), f"MetricsNamespace accepts {bad!r}")
+
     def test_checker_regions_are_empty_or_at_least_three_of_route53_s(self):
         spec = TEMPLATE["Parameters"]["HealthCheckRegions"]
         allowed = spec["AllowedPattern"]

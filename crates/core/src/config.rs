@@ -1118,7 +1118,7 @@ impl RawFields {
             self.error(
                 &Key::Top("metrics_namespace"),
                 format!("is {metrics_namespace:?}, not a usable CloudWatch namespace"),
-                "use 1-255 letters, digits and . - _ / # : (not starting with AWS/)",
+                "use 1-255 letters, digits, spaces and . - _ / # : (not starting with AWS/ or :)",
             );
         }
         let failback = FailbackPolicy {

@@ -90,10 +90,12 @@ pub(crate) fn is_health_check_id(id: &str) -> bool {
             .all(|g| g.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
-/// CloudWatch custom namespaces: 1–255 of a restricted character set, not `AWS/…`.
+/// CloudWatch custom namespaces: 1–255 of a restricted character set, not `AWS/…`, not `:…`.
 pub(crate) fn is_metrics_namespace(ns: &str) -> bool {
     (1..=255).contains(&ns.len())
         && !ns.starts_with("AWS/")
+        // CloudWatch's API pattern for `Namespace` is `[^:].*`: PutMetricData refuses it.
+        && !ns.starts_with(':')
         && ns
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b".-_/#: ".contains(&b))
@@ -162,6 +164,8 @@ mod tests {
         assert!(is_metrics_namespace("RegionFlip"));
         assert!(!is_metrics_namespace("AWS/Route53"));
         assert!(!is_metrics_namespace(""));
+        assert!(!is_metrics_namespace(":RegionFlip"));
+        assert!(is_metrics_namespace("Shop:RegionFlip"));
         assert!(!is_metrics_namespace("bad\u{7}"));
     }
 }
