@@ -62,6 +62,12 @@ fn render(report: &InitReport, record: &str) -> String {
             let _ = writeln!(out, "  {line}");
         }
     }
+    if !report.obsolete.is_empty() {
+        let _ = writeln!(out, "no longer used (init never deletes):");
+        for line in &report.obsolete {
+            let _ = writeln!(out, "  {line}");
+        }
+    }
     if report.already_initialised {
         let _ = writeln!(out, "{record} is already initialised; nothing to do");
         return out;

@@ -188,13 +188,15 @@ impl Status {
                             .find(|g| g.region == region.name)
                             .map(|g| g.open)
                     }),
-                    gate_alarm: (config.mode == Mode::HealthGate).then(|| {
-                        format!(
-                            "{} in {}",
-                            config.gate_alarm_name(&region.name),
-                            config.gate_host_region(&region.name)
-                        )
-                    }),
+                    // The last region has no gate (`Config::is_gated`).
+                    gate_alarm: (config.mode == Mode::HealthGate && config.is_gated(&region.name))
+                        .then(|| {
+                            format!(
+                                "{} in {}",
+                                config.gate_alarm_name(&region.name),
+                                config.gate_host_region(&region.name)
+                            )
+                        }),
                 }
             })
             .collect();
@@ -316,7 +318,7 @@ impl Status {
                 row.push(match region.gate_open {
                     Some(true) => "open".into(),
                     Some(false) => "closed".into(),
-                    None => "-".into(),
+                    None => "no gate".into(),
                 });
             }
             row.push(list(&region.alarms));

@@ -169,6 +169,7 @@ pub(crate) fn standby_for<'c>(
 /// what moves traffic down the failover chain), `active` is open, and regions below it
 /// are open unless known unhealthy — so Route 53 can still fail over past `active` on
 /// its own, through the data plane, if `active`'s endpoint dies while no watcher runs.
+/// Only gated regions ([`Config::is_gated`]) have a gate: the last region has none.
 pub(crate) fn gates_for(
     config: &Config,
     active: &str,
@@ -179,6 +180,7 @@ pub(crate) fn gates_for(
         .regions
         .iter()
         .enumerate()
+        .filter(|(_, r)| config.is_gated(&r.name))
         .map(|(rank, r)| {
             // Shared evidence only: every watcher must publish the same gate.
             let unhealthy = regions

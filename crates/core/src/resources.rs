@@ -59,6 +59,25 @@ impl Config {
         &self.regions[(rank + 1) % self.regions.len()].name
     }
 
+    /// Whether `region` has a gate: every region but the last in preference order.
+    ///
+    /// The last region is the SECONDARY of the last failover pair, and Route 53 answers
+    /// the PRIMARY whenever the SECONDARY is unhealthy, "regardless of the health of the
+    /// primary" (Route 53 DG, "How health checks work in complex configurations"). A gate
+    /// on it could only ever pin traffic on a PRIMARY that its own checks (or the
+    /// watcher) found failing, never move traffic anywhere better; and in a pair it would
+    /// live in the home region, so the standby's routing would depend on the CloudWatch of
+    /// the region that is failing. Its record carries its endpoint check alone.
+    pub fn is_gated(&self, region: &str) -> bool {
+        self.rank(region)
+            .is_some_and(|rank| rank + 1 < self.regions.len())
+    }
+
+    /// The regions that have a gate ([`Config::is_gated`]), in preference order.
+    pub fn gated_regions(&self) -> impl Iterator<Item = &crate::config::RegionConfig> {
+        self.regions.iter().filter(|r| self.is_gated(&r.name))
+    }
+
     /// The gate-mode state holder alarm, present in every region.
     pub fn state_alarm_name(&self) -> String {
         format!("regionflip-state-{}", self.slug())

@@ -124,6 +124,9 @@ pub struct InitReport {
     pub steps: Vec<Step>,
     /// What was created, with the ids AWS gave it (empty on a dry run).
     pub created: Vec<String>,
+    /// What init created once and no longer uses, each with the command that deletes
+    /// it (init never deletes).
+    pub obsolete: Vec<String>,
 }
 
 /// Why init stopped.
@@ -184,5 +187,6 @@ where
         existing: plan.existing,
         steps: plan.steps,
         created,
+        obsolete: plan.obsolete,
     })
 }

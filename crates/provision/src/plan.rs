@@ -72,6 +72,12 @@
 //! | C3  | copies, none valid                   | refused: init never resets a state; delete them  |
 //! |     |                                      | ↳ "gate: unreadable state holders are refused"   |
 //! |     |                                      | ↳ "gate: one unreadable copy alone is refused"   |
+//! | C0  | (any world)                          | only gated regions get a gate alarm and gate and |
+//! |     |                                      | CALCULATED checks: every region but the last     |
+//! |     |                                      | (`Config::is_gated`); the last region's record   |
+//! |     |                                      | carries its endpoint check alone, so nothing it  |
+//! |     |                                      | needs lives in home's CloudWatch                 |
+//! |     |                                      | ↳ "gate: empty world"                            |
 //! | C4  | a gate alarm missing                 | created in its host (the next region)            |
 //! |     |                                      | ↳ "gate: a missing gate alarm is created"        |
 //! | C5  | a gate alarm of another settings     | rewritten (`rewrite`): it is regionflip's by its |
@@ -85,8 +91,9 @@
 //! |     |                                      | ↳ "gate: a lost calculated check is created again" |
 //! | C7  | a check without all its tags         | tagged                                           |
 //! |     |                                      | ↳ "gate: a check without its tags is tagged"     |
-//! | C8  | the pair missing                     | one CREATE batch: PRIMARY home, SECONDARY the    |
-//! |     |                                      | next region, each on its CALCULATED check        |
+//! | C8  | the pair missing                     | one CREATE batch: PRIMARY home on its CALCULATED |
+//! |     |                                      | check, SECONDARY the next region on its endpoint |
+//! |     |                                      | check                                            |
 //! |     |                                      | ↳ "gate: empty world"                            |
 //! |     |                                      | ↳ "gate: interrupted before the records"         |
 //! | C9  | a pair record other than init        | refused, naming the check it would carry: delete |
@@ -119,6 +126,15 @@
 //! |     |                                      | first); then compared as any other (C7, C11, C13)|
 //! |     |                                      | ↳ "gate: gate checks with the caller reference of before are found" |
 //! |     |                                      | ↳ "gate: a namespace change updates every gate check" |
+//! | C15 | the SECONDARY on init's CALCULATED   | rewired in one batch (DELETE as read, CREATE on  |
+//! |     | check of its region, from before the | its endpoint check): a compare-and-swap, nothing |
+//! |     | last region lost its gate            | else of the record changes                       |
+//! |     |                                      | ↳ "gate: the standby's gate from before is reported and its record rewired" |
+//! | C16 | init's gate alarm, gate or CALCULATED| reported as no longer used, with the command that|
+//! |     | check of an ungated region           | deletes it; never deleted by init (a watcher of  |
+//! |     |                                      | an older version may still publish its gate)     |
+//! |     |                                      | ↳ "gate: the standby's gate from before is reported and its record rewired" |
+//! |     |                                      | ↳ "gate: the standby's gate checks from before stay reported once rewired" |
 
 use std::collections::BTreeMap;
 
@@ -133,7 +149,7 @@ use serde::Serialize;
 use crate::{
     InitError,
     ports::{GateAlarm, HealthCheckInfo, ReportedCheck},
-    resources::{CheckIds, check_slots, check_tags, gate_alarm, stale},
+    resources::{CheckIds, check_slots, check_tags, gate_alarm, obsolete_checks, stale},
     show::{describe_record, kind_of_record, record_target},
 };
 
@@ -294,6 +310,9 @@ pub struct InitPlan {
     pub steps: Vec<Step>,
     /// What exists already as init would create it, as sentences.
     pub existing: Vec<String>,
+    /// What init created once and no longer uses, with the command that deletes it.
+    /// init never deletes: a watcher of an older version may still publish to it.
+    pub obsolete: Vec<String>,
 }
 
 /// Everything init reads before it plans.
@@ -322,6 +341,7 @@ pub fn plan(config: &Config, world: &World) -> Result<InitPlan, InitError> {
         steps: Vec::new(),
         existing: Vec::new(),
         problems: Vec::new(),
+        obsolete: Vec::new(),
         initial_gates: Vec::new(),
     };
     if config.mode == Mode::HealthGate && config.regions.len() > 2 {
@@ -342,6 +362,7 @@ pub fn plan(config: &Config, world: &World) -> Result<InitPlan, InitError> {
         Ok(InitPlan {
             steps: planner.steps,
             existing: planner.existing,
+            obsolete: planner.obsolete,
         })
     } else {
         Err(InitError::Refused(planner.problems))
@@ -353,6 +374,7 @@ struct Planner<'c> {
     steps: Vec<Step>,
     existing: Vec<String>,
     problems: Vec<String>,
+    obsolete: Vec<String>,
     /// Initial gate values by host region, published once the gate alarms exist.
     initial_gates: Vec<(String, Vec<GateSetting>)>,
 }
@@ -548,6 +570,18 @@ impl Planner<'_> {
                 .iter()
                 .find(|(gated, _)| *gated == region.name)
                 .map(|(_, description)| description);
+            if !config.is_gated(&region.name) {
+                if let Some(Some(_)) = found {
+                    self.obsolete.push(format!(
+                        "gate alarm {} in {host}: {} has no gate any more (a gate on the \
+                         last region could only pin traffic on a failing PRIMARY). Delete it \
+                         once no watcher of an older version runs: aws cloudwatch \
+                         delete-alarms --region {host} --alarm-names {}",
+                        wanted.name, region.name, wanted.name
+                    ));
+                }
+                continue;
+            }
             match found {
                 Some(Some(description)) if *description == wanted.description => self
                     .existing
@@ -578,6 +612,19 @@ impl Planner<'_> {
             }))
             .collect();
         let slots = check_slots(config, &world.health_checks, &world.check_tags, &in_use);
+        let obsolete = obsolete_checks(config, &world.health_checks, &world.check_tags);
+        for check in &obsolete {
+            self.obsolete.push(format!(
+                "{} check {} of {}: {} has no gate any more, so its record carries its \
+                 endpoint check alone. Delete it once no record uses it: aws route53 \
+                 delete-health-check --health-check-id {}",
+                check.role.as_str(),
+                check.id,
+                check.region,
+                check.region,
+                check.id
+            ));
+        }
         let found: CheckIds = slots
             .iter()
             .filter_map(|s| Some(((s.region.clone(), s.role), s.existing.as_ref()?.id.clone())))
@@ -619,49 +666,77 @@ impl Planner<'_> {
                 }),
             }
         }
-        // The pair: home PRIMARY, the next region SECONDARY, each on its CALCULATED check.
+        // The pair: home PRIMARY on its CALCULATED check (endpoint and gate), the next
+        // region SECONDARY on its endpoint check alone (it has no gate).
         let mut creates = Vec::new();
+        let mut rewired = Vec::new();
         for (found, region, role) in [
             (&pair.primary, &config.regions[0], FailoverRole::Primary),
             (&pair.secondary, &config.regions[1], FailoverRole::Secondary),
         ] {
-            let Some(calculated) = slots
-                .iter()
-                .find(|s| s.region == region.name && s.role == CheckRole::Calculated)
-            else {
-                continue;
-            };
-            let check = calculated.reference();
             let mut wanted = failover_record(config, region, role);
-            wanted.health_check_id = match &check {
-                CheckRef::Existing { id } => Some(id.clone()),
-                CheckRef::New { .. } => None,
+            let check = if config.is_gated(&region.name) {
+                let Some(calculated) = slots
+                    .iter()
+                    .find(|s| s.region == region.name && s.role == CheckRole::Calculated)
+                else {
+                    continue;
+                };
+                let check = calculated.reference();
+                wanted.health_check_id = match &check {
+                    CheckRef::Existing { id } => Some(id.clone()),
+                    CheckRef::New { .. } => None,
+                };
+                Some(check)
+            } else {
+                // The endpoint check, already in the record (or none configured).
+                None
+            };
+            let complete = wanted.health_check_id.is_some() || !config.is_gated(&region.name);
+            // A SECONDARY from before the last region lost its gate: on init's CALCULATED
+            // check of that region, otherwise as init creates it.
+            let on_obsolete_check = |record: &RecordSet| {
+                record.health_check_id.as_ref().is_some_and(|id| {
+                    obsolete
+                        .iter()
+                        .any(|c| c.id == *id && c.role == CheckRole::Calculated)
+                }) && RecordSet {
+                    health_check_id: wanted.health_check_id.clone(),
+                    ..record.clone()
+                } == wanted
             };
             match found {
-                Some(record) if wanted.health_check_id.is_some() && *record == wanted => {
+                Some(record) if complete && *record == wanted => {
                     self.existing
                         .push(format!("{} → {}", describe_record(record), region.name));
                 }
+                Some(record) if on_obsolete_check(record) => rewired.push(RewiredRecord {
+                    old: record.clone(),
+                    new: wanted,
+                }),
                 Some(record) => self.problems.push(format!(
                     "{} exists but differs from what init creates ({}); in health-gate mode \
                      regionflip never rewrites the failover records. Delete it and run init \
                      again",
                     describe_record(record),
-                    match &check {
-                        CheckRef::Existing { id } =>
-                            format!("{} on health check {id}", region.target),
-                        CheckRef::New { .. } => format!(
+                    match (&check, &wanted.health_check_id) {
+                        (Some(CheckRef::New { .. }), _) => format!(
                             "its health check would be a new CALCULATED check of {}, not {}",
                             region.name,
                             record.health_check_id.as_deref().unwrap_or("none")
                         ),
+                        (_, Some(id)) => format!("{} on health check {id}", region.target),
+                        (_, None) => format!("{} with no health check", region.target),
                     }
                 )),
                 None => creates.push(PlannedRecord {
                     record: wanted,
-                    health_check: Some(check),
+                    health_check: check,
                 }),
             }
+        }
+        if !rewired.is_empty() {
+            self.steps.push(Step::RewireRecords { records: rewired });
         }
         if !creates.is_empty() {
             self.steps.push(Step::CreateRecords { records: creates });
@@ -730,8 +805,7 @@ impl Planner<'_> {
                 // Every gate open: Route 53's own endpoint checks decide until the watcher
                 // runs. Published after the alarms exist (see `apply`).
                 let gates: Vec<GateSetting> = config
-                    .regions
-                    .iter()
+                    .gated_regions()
                     .map(|r| GateSetting {
                         region: r.name.clone(),
                         open: true,

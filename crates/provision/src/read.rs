@@ -65,6 +65,8 @@ pub(crate) async fn read_world<R: Route53Api, H: HealthCheckApi, C: CloudWatchAp
                 .get(&(region.name.clone(), state_alarm.clone()))
                 .cloned(),
         ));
+        // Ungated regions too: a gate alarm left from before the last region lost its
+        // gate is reported as no longer used.
         let host = config.gate_host_region(&region.name).to_string();
         world.gate_alarms.push((
             region.name.clone(),

@@ -309,7 +309,7 @@ pub(crate) fn check_slots(
     let mut found = CheckIds::new();
     let mut slots: Vec<CheckSlot> = Vec::new();
     for role in [CheckRole::Gate, CheckRole::Calculated] {
-        for region in &config.regions {
+        for region in config.gated_regions() {
             let gate = slots
                 .iter()
                 .find(|s| s.region == region.name && s.role == CheckRole::Gate)
@@ -347,6 +347,47 @@ pub(crate) fn check_slots(
         }
     }
     slots
+}
+
+/// A check init created for a region that has no gate any more
+/// ([`Config::is_gated`]): found by its reference prefix and its three tags.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ObsoleteCheck {
+    pub(crate) id: String,
+    pub(crate) region: String,
+    pub(crate) role: CheckRole,
+}
+
+/// The gate and CALCULATED checks init created for ungated regions (before the last
+/// region lost its gate), in the order Route 53 lists them.
+pub(crate) fn obsolete_checks(
+    config: &Config,
+    checks: &[HealthCheckInfo],
+    tags: &CheckTags,
+) -> Vec<ObsoleteCheck> {
+    let mut obsolete = Vec::new();
+    for check in checks {
+        for region in config.regions.iter().filter(|r| !config.is_gated(&r.name)) {
+            for role in [CheckRole::Gate, CheckRole::Calculated] {
+                let wanted = check_tags(config, &region.name, role);
+                if check
+                    .caller_reference
+                    .starts_with(&reference_prefix(&region.name, role))
+                    && of_role(check, role)
+                    && tags
+                        .get(&check.id)
+                        .is_some_and(|t| wanted.iter().all(|(k, v)| t.get(k) == Some(v)))
+                {
+                    obsolete.push(ObsoleteCheck {
+                        id: check.id.clone(),
+                        region: region.name.clone(),
+                        role,
+                    });
+                }
+            }
+        }
+    }
+    obsolete
 }
 
 /// Why `check` (found for the slot) does not hold what init wants, or `None` when it

@@ -123,28 +123,30 @@ const ROWS: &[Row] = &[
     row("records: a CNAME at the state name is refused",   REC,  "foreign=state-cname",                               "",                                                                       "refused: _regionflip.api.regionflip-demo.example. already has a CNAME record that regionflip did not create; delete it so that init can create the state record there"),
     row("records: the pair on one region is refused",      REC,  "primary=east secondary=east",                       "",                                                                       "refused: regionflip's PRIMARY and SECONDARY records of api.regionflip-demo.example. both point at us-east-1; delete one of them and run init again"),
     // -- health-gate mode: what is created ----------------------------------------------------------------------------------------------------------------------------------------------------------------------------------------------------------------
-    row("gate: empty world",                               GATE, "",                                                  "",                                                                       "hold:east=east#1 hold:west=east#1 gate-alarm:east@west gate-alarm:west@east publish@west:east=open publish@east:west=open check:gate/east check:gate/west check:calculated/east(endpoint,+gate/east) check:calculated/west(endpoint,+gate/west) records(primary=east[+calculated/east],secondary=west[+calculated/west])"),
+    row("gate: empty world",                               GATE, "",                                                  "",                                                                       "hold:east=east#1 hold:west=east#1 gate-alarm:east@west publish@west:east=open check:gate/east check:calculated/east(endpoint,+gate/east) records(primary=east[+calculated/east],secondary=west)"),
     row("gate: initialised",                               GATE, "initialised",                                       "initialised",                                                            "nothing"),
     row("gate: a state holder missing in one region",      GATE, "initialised state@east=missing state@west=west#7",  "initialised hold=west#7",                                                "hold:east=west#7"),
     row("gate: the newest of two state copies wins",       GATE, "initialised state@east=east#3 state@west=west#7",   "initialised hold=west#7",                                                "nothing"),
     row("gate: a corrupt copy beside a valid one stays",   GATE, "initialised state@west=corrupt",                    "initialised",                                                            "nothing"),
     row("gate: a stale gate fingerprint is rewritten",     GATE, "initialised gate@east=stale",                       "initialised -gate-alarm:east@west",                                      "rewrite-gate-alarm:east@west"),
-    row("gate: an undescribed gate alarm is rewritten",    GATE, "initialised gate@west=bare",                        "initialised -gate-alarm:west@east",                                      "rewrite-gate-alarm:west@east"),
+    row("gate: an undescribed gate alarm is rewritten",    GATE, "initialised gate@east=bare",                        "initialised -gate-alarm:east@west",                                      "rewrite-gate-alarm:east@west"),
     row("gate: a missing gate alarm is created",           GATE, "initialised gate@east=missing",                     "initialised -gate-alarm:east@west",                                      "gate-alarm:east@west"),
-    row("gate: a check without its tags is tagged",        GATE, "initialised untagged=calc-west",                    "initialised",                                                            "tag:calc-west"),
-    row("gate: interrupted before the records",            GATE, "state=east#1 gates checks",                         "initialised -primary=east -secondary=west",                              "records(primary=east[calc-east],secondary=west[calc-west])"),
-    row("gate: a lost gate check is created again",        GATE, "state=east#1 gates checks -check=gate/east",        "initialised -gate/east -primary=east -secondary=west",                   "check:gate/east update:calculated/east(endpoint,+gate/east) records(primary=east[calc-east],secondary=west[calc-west])"),
+    row("gate: a check without its tags is tagged",        GATE, "initialised untagged=calc-east",                    "initialised",                                                            "tag:calc-east"),
+    row("gate: interrupted before the records",            GATE, "state=east#1 gates checks",                         "initialised -primary=east -secondary=west",                              "records(primary=east[calc-east],secondary=west)"),
+    row("gate: a lost gate check is created again",        GATE, "state=east#1 gates checks -check=gate/east",        "initialised -gate/east -primary=east -secondary=west",                   "check:gate/east update:calculated/east(endpoint,+gate/east) records(primary=east[calc-east],secondary=west)"),
     row("gate: a lost gate check under the pair is created and rewired", GATE, "initialised -check=gate/east",       "initialised -gate/east",                                                 "check:gate/east update:calculated/east(endpoint,+gate/east)"),
-    row("gate: a namespace change updates every gate check", GATE, "initialised namespace-changed",                  "initialised -gate-alarm:east@west -gate-alarm:west@east",                "rewrite-gate-alarm:east@west rewrite-gate-alarm:west@east update:gate/east update:gate/west"),
-    row("gate: a gate check holding other alarm settings is updated", GATE, "initialised gate-check@west=stale",     "initialised",                                                            "update:gate/west"),
+    row("gate: a namespace change updates every gate check", GATE, "initialised namespace-changed",                  "initialised -gate-alarm:east@west",                                      "rewrite-gate-alarm:east@west update:gate/east"),
+    row("gate: a gate check holding other alarm settings is updated", GATE, "initialised gate-check@east=stale",     "initialised",                                                            "update:gate/east"),
     row("gate: a gate check reported without its alarm settings is left alone", GATE, "initialised gate-check@east=unreported", "initialised",                                            "nothing"),
     row("gate: a replaced endpoint check is rewired into the CALCULATED check", GATE, "initialised endpoint@east=replaced", "initialised",                                                 "update:calculated/east(endpoint,gate-east)"),
     row("gate: gate checks with the caller reference of before are found", GATE, "initialised legacy-refs untagged=gate-east", "initialised",                                             "tag:gate-east"),
-    row("gate: a lost calculated check is created again",  GATE, "state=east#1 gates checks -check=calculated/west",  "initialised -calculated/west -primary=east -secondary=west",             "check:calculated/west(endpoint,gate-west) records(primary=east[calc-east],secondary=west[+calculated/west])"),
+    row("gate: a lost calculated check is created again",  GATE, "state=east#1 gates checks -check=calculated/east",  "initialised -calculated/east -primary=east -secondary=west",             "check:calculated/east(endpoint,gate-east) records(primary=east[+calculated/east],secondary=west)"),
+    row("gate: the standby's gate from before is reported and its record rewired", GATE, "initialised legacy-standby", "initialised -secondary=west +obsolete:gate-alarm:west@east +obsolete:gate/west +obsolete:calculated/west", "rewire(secondary=west)"),
+    row("gate: the standby's gate checks from before stay reported once rewired", GATE, "state=east#1 gates checks legacy-standby primary=east secondary=west:endpoint", "initialised +obsolete:gate-alarm:west@east +obsolete:gate/west +obsolete:calculated/west", "nothing"),
     // -- health-gate mode: refusals -----------------------------------------------------------------------------------------------------------------------------------------------------------------------------------------------------------------------
     row("gate: three regions are refused with the fix",    GATE, "regions=3",                                         "",                                                                       "refused: mode = \"health-gate\" routes through one static failover pair, so it serves two regions, and 3 are configured; use mode = \"records\" for three or more regions, or list two"),
     row("gate: a pair on the endpoint checks is refused",  GATE, "primary=east:endpoint",                             "",                                                                       "refused: api.regionflip-demo.example. CNAME regionflip-primary exists but differs from what init creates (its health check would be a new CALCULATED check of us-east-1, not 0f7c4c1e-1111-4a4a-8b8b-000000000001); in health-gate mode regionflip never rewrites the failover records. Delete it and run init again"),
-    row("gate: a pair moved to the standby is refused",    GATE, "initialised primary=west secondary=east",           "",                                                                       "refused: regionflip-primary exists but differs from what init creates (a1b2c3d4e5.execute-api.us-east-1.amazonaws.com. on health check calc-east) | regionflip-secondary exists but differs from what init creates (f6g7h8i9j0.execute-api.us-west-2.amazonaws.com. on health check calc-west)"),
+    row("gate: a pair moved to the standby is refused",    GATE, "initialised primary=west secondary=east",           "",                                                                       "refused: regionflip-primary exists but differs from what init creates (a1b2c3d4e5.execute-api.us-east-1.amazonaws.com. on health check calc-east) | regionflip-secondary exists but differs from what init creates (f6g7h8i9j0.execute-api.us-west-2.amazonaws.com. on health check 0f7c4c1e-2222-4a4a-8b8b-000000000002)"),
     row("gate: a plain CNAME at the name is refused",      GATE, "foreign=cname",                                     "",                                                                       "refused: api.regionflip-demo.example. already has a CNAME record that regionflip did not create"),
     row("gate: unreadable state holders are refused",      GATE, "state=corrupt",                                     "",                                                                       "refused: the state holder alarm regionflip-state-api-regionflip--demo-example exists but regionflip cannot read it (us-east-1: "),
     row("gate: one unreadable copy alone is refused",      GATE, "state@west=corrupt",                                "",                                                                       "refused: exists but regionflip cannot read it (us-west-2: "),
@@ -308,6 +310,7 @@ fn check_plan(r: &Row, config: &Config, world: &World, plan: &InitPlan) -> Resul
         .existing
         .iter()
         .map(|line| existing_key(config, line))
+        .chain(plan.obsolete.iter().map(|line| obsolete_key(config, line)))
         .collect::<Result<Vec<_>, _>>()?
         .join(" ");
     let expected = expected_existing(r)?;
@@ -348,8 +351,8 @@ fn expected_existing(r: &Row) -> Result<String, String> {
     let mut listed: Vec<String> = match r.mode {
         Mode::Records => "state=east#1 primary=east secondary=west",
         Mode::HealthGate => {
-            "hold=east#1 gate-alarm:east@west gate-alarm:west@east gate/east gate/west \
-             calculated/east calculated/west primary=east secondary=west"
+            "hold=east#1 gate-alarm:east@west gate/east calculated/east primary=east \
+             secondary=west"
         }
     }
     .split_whitespace()
@@ -362,6 +365,8 @@ fn expected_existing(r: &Row) -> Result<String, String> {
             if listed.len() == before {
                 return Err(format!("existing: {gone:?} is not there to take away"));
             }
+        } else if let Some(added) = change.strip_prefix('+') {
+            listed.push(added.to_string());
         } else if let Some(state) = change.strip_prefix("hold=") {
             let hold = listed
                 .iter_mut()
@@ -573,7 +578,7 @@ fn build(r: &Row) -> Result<(Config, World), String> {
             }
             "gates" => {
                 gate_only(key)?;
-                for region in &config.regions {
+                for region in config.gated_regions() {
                     exists.gates.insert(
                         region.name.clone(),
                         gate_alarm(&config, &region.name).description,
@@ -604,9 +609,25 @@ fn build(r: &Row) -> Result<(Config, World), String> {
             "checks" => {
                 gate_only(key)?;
                 for role in [CheckRole::Gate, CheckRole::Calculated] {
-                    for region in &config.regions {
+                    for region in config.gated_regions() {
                         exists.checks.push((region.name.clone(), role));
                     }
+                }
+            }
+            "legacy-standby" => {
+                // As init left a pair before the standby lost its gate: the standby's
+                // gate alarm (hosted in home), its gate and CALCULATED checks, and the
+                // SECONDARY on that CALCULATED check.
+                gate_only(key)?;
+                let standby = config.regions[1].name.clone();
+                exists
+                    .gates
+                    .insert(standby.clone(), gate_alarm(&config, &standby).description);
+                for role in [CheckRole::Gate, CheckRole::Calculated] {
+                    exists.checks.push((standby.clone(), role));
+                }
+                if let Some(secondary) = &mut exists.secondary {
+                    secondary.health_check_id = Some(check_id(&standby, CheckRole::Calculated));
                 }
             }
             "-check" => {
@@ -729,7 +750,7 @@ fn pair_record(
         .region(region(name))
         .ok_or_else(|| format!("{name} is no configured region"))?;
     let mut record = failover_record(config, region, role);
-    if gate && !on_endpoint {
+    if gate && !on_endpoint && config.is_gated(&region.name) {
         record.health_check_id = Some(check_id(&region.name, CheckRole::Calculated));
     }
     Ok(record)
@@ -1110,6 +1131,25 @@ fn existing_key(config: &Config, line: &str) -> Result<String, String> {
     } else {
         Err(unknown())
     }
+}
+
+/// The words of one line of `InitPlan::obsolete`: `obsolete:gate-alarm:R@H`,
+/// `obsolete:gate/R`, `obsolete:calculated/R`. Each must carry the command that deletes
+/// what it names.
+fn obsolete_key(config: &Config, line: &str) -> Result<String, String> {
+    let unknown = || format!("unrecognised obsolete line {line:?}");
+    let (what, why) = line.split_once(": ").ok_or_else(unknown)?;
+    let key = existing_key(config, what)?;
+    let command = match key.split_once(':') {
+        Some(("gate-alarm", _)) => "aws cloudwatch delete-alarms",
+        _ => "aws route53 delete-health-check --health-check-id",
+    };
+    if !why.contains(command) {
+        return Err(format!(
+            "{line:?} does not say how to delete it ({command})"
+        ));
+    }
+    Ok(format!("obsolete:{key}"))
 }
 
 // ---------------------------------------------------------------------------------------

@@ -239,8 +239,21 @@ async fn gate_mode_creates_state_gates_checks_and_the_pair_then_nothing() {
         let state = EngineState::decode(&text).unwrap();
         assert_eq!((state.sequence, state.active.as_str()), (1, EAST));
     }
-    // Each gate alarm lives in the next region; every gate starts open.
-    for (gated, host) in [(EAST, WEST), (WEST, EAST)] {
+    // Home's gate alarm lives in the standby's region and starts open; the standby has
+    // no gate, so nothing its routing needs lives in home's CloudWatch.
+    assert!(
+        world
+            .cloudwatch
+            .alarm_description(EAST, &config.gate_alarm_name(WEST))
+            .is_none(),
+        "the standby has no gate alarm"
+    );
+    assert!(
+        world.cloudwatch.values_of(EAST, GATE_METRIC).is_empty(),
+        "nothing is published to home for the standby"
+    );
+    {
+        let (gated, host) = (EAST, WEST);
         assert!(
             world
                 .cloudwatch
@@ -264,16 +277,17 @@ async fn gate_mode_creates_state_gates_checks_and_the_pair_then_nothing() {
                 .contains(&("Region".into(), gated.into()))
         );
     }
-    // Per region a gate check and a calculated check needing the endpoint and the gate.
+    // Home: a gate check and a calculated check needing the endpoint and the gate. The
+    // standby's record carries its endpoint check alone.
     let checks = world.checks.checks();
-    assert_eq!(checks.len(), 4);
-    for (region, endpoint) in [(EAST, EAST_CHECK), (WEST, WEST_CHECK)] {
+    assert_eq!(checks.len(), 2);
+    let standby = world
+        .record(FailoverRole::Secondary)
+        .expect("a SECONDARY record");
+    assert_eq!(standby.health_check_id.as_deref(), Some(WEST_CHECK));
+    for (region, endpoint) in [(EAST, EAST_CHECK)] {
         let record = world
-            .record(if region == EAST {
-                FailoverRole::Primary
-            } else {
-                FailoverRole::Secondary
-            })
+            .record(FailoverRole::Primary)
             .expect("a failover record");
         let calculated = record.health_check_id.clone().expect("a health check");
         let Some(CheckConfig::Calculated {
@@ -355,7 +369,7 @@ async fn gate_mode_adds_missing_tags_without_creating_checks() {
     world.checks.clear_tags(&id);
     let report = world.init(false).await.unwrap();
     assert_eq!(report.steps.len(), 1, "{:#?}", report.steps);
-    assert_eq!(world.checks.checks().len(), 4);
+    assert_eq!(world.checks.checks().len(), 2);
     assert_eq!(world.checks.tags_of(&id).len(), 3);
 }
 
@@ -400,7 +414,7 @@ async fn an_interrupted_gate_init_continues_without_duplicates() {
         "only the records remain: {:#?}",
         report.steps
     );
-    assert_eq!(world.checks.checks().len(), 4, "no check was created twice");
+    assert_eq!(world.checks.checks().len(), 2, "no check was created twice");
     assert!(world.record(FailoverRole::Primary).is_some());
 }
 
@@ -466,7 +480,8 @@ async fn a_second_record_whose_name_differs_only_in_punctuation_owns_nothing_of_
     };
     first.init(false).await.unwrap();
     let gate_alarms = |world: &World| -> Vec<Option<String>> {
-        [EAST, WEST]
+        // Home is the one gated region of a pair.
+        [EAST]
             .iter()
             .map(|gated| {
                 let host = world.config.gate_host_region(gated).to_owned();
@@ -605,10 +620,8 @@ async fn a_gate_check_keeps_the_alarm_settings_it_copied_until_it_is_updated() {
 async fn a_namespace_change_makes_init_update_every_gate_check_to_the_new_stream() {
     let mut world = World::new(Mode::HealthGate);
     world.init(false).await.unwrap();
-    let gates: Vec<String> = [EAST, WEST]
-        .iter()
-        .map(|g| gate_check_of(&world, g))
-        .collect();
+    // Home is the one gated region of a pair.
+    let gates: Vec<String> = [EAST].iter().map(|g| gate_check_of(&world, g)).collect();
     let pair = (
         world.record(FailoverRole::Primary),
         world.record(FailoverRole::Secondary),
@@ -628,15 +641,15 @@ async fn a_namespace_change_makes_init_update_every_gate_check_to_the_new_stream
         .filter(|s| matches!(s, regionflip_provision::Step::UpdateHealthCheck { .. }))
         .map(ToString::to_string)
         .collect();
-    assert_eq!(updates.len(), 2, "{:#?}", report.steps);
+    assert_eq!(updates.len(), 1, "{:#?}", report.steps);
     assert!(updates[0].contains(&old_namespace), "{}", updates[0]);
-    assert_eq!(world.checks.calls().update_health_check, 2);
+    assert_eq!(world.checks.calls().update_health_check, 1);
     assert_eq!(
         world.checks.calls().create_health_check,
         created,
         "no new check"
     );
-    for (gated, gate) in [EAST, WEST].iter().zip(&gates) {
+    for (gated, gate) in [EAST].iter().zip(&gates) {
         let host = world.config.gate_host_region(gated).to_owned();
         let alarm = world
             .cloudwatch
@@ -653,7 +666,7 @@ async fn a_namespace_change_makes_init_update_every_gate_check_to_the_new_stream
         );
     }
     assert_eq!(
-        [EAST, WEST]
+        [EAST]
             .iter()
             .map(|g| gate_check_of(&world, g))
             .collect::<Vec<_>>(),
@@ -700,7 +713,7 @@ async fn a_replaced_endpoint_check_is_rewired_into_the_calculated_check() {
         Some(pair),
         "same record, same check"
     );
-    assert_eq!(world.checks.checks().len(), 4, "no new check");
+    assert_eq!(world.checks.checks().len(), 2, "no new check");
     let again = world.init(false).await.unwrap();
     assert!(again.already_initialised, "{:#?}", again.steps);
 }

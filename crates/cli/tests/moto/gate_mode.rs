@@ -260,7 +260,9 @@ async fn init_dry_run_plans_everything_and_creates_nothing() {
         .expect_code(0)
         .json();
     assert_eq!(dry["dry_run"], true);
-    assert!(dry["steps"].as_array().unwrap().len() >= 8, "{dry:#}");
+    // Two state holders, home's gate alarm, its first value, its gate and CALCULATED
+    // checks, the pair: the standby has no gate.
+    assert_eq!(dry["steps"].as_array().unwrap().len(), 7, "{dry:#}");
     assert_eq!(setup.health_check_count().await, 2);
     assert!(setup.state_in(HOME).await.is_none());
     assert!(setup.pair().await.is_empty());
@@ -301,12 +303,12 @@ async fn init_writes_state_holders_everywhere_and_home_s_gate_alarm_in_the_next_
 }
 
 #[tokio::test]
-async fn init_creates_a_gate_and_a_calculated_check_per_region_and_the_pair_on_them() {
+async fn init_creates_home_s_gate_and_calculated_checks_and_the_pair_on_them() {
     let setup = initialised("gate-init-checks").await;
     assert_eq!(
         setup.health_check_count().await,
-        6,
-        "a gate and a calculated check per region"
+        4,
+        "the two endpoint checks, home's gate check and home's calculated check"
     );
 
     let pair = setup.pair().await;
@@ -364,7 +366,7 @@ async fn a_second_init_finds_everything_and_creates_no_duplicate_checks() {
         "{}",
         again.stdout
     );
-    assert_eq!(setup.health_check_count().await, 6);
+    assert_eq!(setup.health_check_count().await, 4);
     assert_eq!(setup.pair().await, pair);
 }
 
@@ -376,8 +378,95 @@ async fn status_shows_both_regions_healthy_with_gates_open_from_health_check_sta
     for region in [HOME, OTHER_REGION] {
         let view = region_view(&status, region);
         assert_eq!(view["health"], "healthy", "{view:#}");
-        assert_eq!(view["gate_open"], true);
         assert_eq!(view["endpoint"]["status"], "healthy");
+    }
+    assert_eq!(region_view(&status, HOME)["gate_open"], true);
+    let standby = region_view(&status, OTHER_REGION);
+    assert!(
+        standby["gate_open"].is_null() && standby["gate_alarm"].is_null(),
+        "the standby has no gate: {standby:#}"
+    );
+}
+
+/// Finding 2 of "Holds on real AWS": with home's region wholly unreachable, nothing the
+/// standby's routing needs lives there. Walks every record's health-check tree as Route
+/// 53 reports it (GetHealthCheck, CALCULATED children down to CLOUDWATCH_METRIC checks)
+/// : the SECONDARY depends on its endpoint check alone (no CloudWatch at all), and the
+/// one alarm home's routing depends on, its gate, lives in the standby's region. (moto
+/// drops a CLOUDWATCH_METRIC check's `AlarmIdentifier`; Route 53 reports it, and where it
+/// is reported it must not name home.)
+#[tokio::test]
+async fn nothing_the_standby_s_routing_needs_lives_in_home_s_region() {
+    let setup = initialised("gate-placement").await;
+    let client = setup.aws.route53.client();
+    let mut alarm_regions_of = BTreeMap::new();
+    for record in setup.pair().await {
+        let mut pending: Vec<String> = record.health_check_id.clone().into_iter().collect();
+        let mut regions = Vec::new();
+        let mut types = Vec::new();
+        while let Some(id) = pending.pop() {
+            let check = client
+                .get_health_check()
+                .health_check_id(&id)
+                .send()
+                .await
+                .unwrap();
+            let config = check.health_check().unwrap().health_check_config().unwrap();
+            types.push(config.r#type().as_str().to_string());
+            pending.extend(config.child_health_checks().iter().cloned());
+            if let Some(identifier) = config.alarm_identifier() {
+                regions.push(identifier.region().as_str().to_string());
+            }
+        }
+        types.sort();
+        let role = match record.failover {
+            Some(FailoverRole::Primary) => "primary",
+            _ => "secondary",
+        };
+        alarm_regions_of.insert(role, (regions, types));
+    }
+    let (standby_alarms, standby_types) = &alarm_regions_of["secondary"];
+    assert_eq!(
+        standby_types,
+        &["HTTPS_STR_MATCH".to_string()],
+        "the standby's record carries its endpoint check alone"
+    );
+    assert!(standby_alarms.is_empty(), "{standby_alarms:?}");
+    let (home_alarms, home_types) = &alarm_regions_of["primary"];
+    assert_eq!(
+        home_types,
+        &["CALCULATED", "CLOUDWATCH_METRIC", "HTTPS_STR_MATCH"].map(String::from),
+        "home's record: its CALCULATED check over its endpoint and its gate"
+    );
+    assert!(
+        home_alarms.iter().all(|region| region != HOME),
+        "home's gate is hosted in home: {home_alarms:?}"
+    );
+    let slug = regionflip_core::resources::slug_of(&setup.record);
+    for (host, present) in [(OTHER_REGION, true), (HOME, false)] {
+        let found = setup
+            .aws
+            .cloudwatch
+            .client(host)
+            .unwrap()
+            .describe_alarms()
+            .alarm_name_prefix(format!("regionflip-gate-{slug}-"))
+            .send()
+            .await
+            .unwrap();
+        let names: Vec<&str> = found
+            .metric_alarms()
+            .iter()
+            .filter_map(|a| a.alarm_name())
+            .collect();
+        assert_eq!(
+            names == [format!("regionflip-gate-{slug}-{HOME}")],
+            present,
+            "gate alarms in {host}: {names:?}"
+        );
+        if !present {
+            assert!(names.is_empty(), "no gate alarm lives in home: {names:?}");
+        }
     }
 }
 
