@@ -43,7 +43,12 @@ pub(crate) fn load_config(global: &GlobalArgs) -> Result<Config, CliError> {
         path: global.config.clone(),
         source,
     })?;
-    Ok(Config::from_toml_str(&text)?)
+    let config = Config::from_toml_str(&text)?;
+    // On stderr, so that `--json` output stays one document.
+    for warning in config.warnings() {
+        eprintln!("warning: {warning}");
+    }
+    Ok(config)
 }
 
 /// The configuration and a watcher on the SDK clients.

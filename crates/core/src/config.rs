@@ -350,6 +350,80 @@ impl fmt::Display for ConfigError {
     }
 }
 
+/// Something a valid configuration allows but an SRE should know before an outage:
+/// which key, what it costs, what to do. Printed by the CLI on every command and logged
+/// by the watcher at cold start; never refuses anything.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigWarning {
+    /// The key, in the file and as the environment variable (`ttl` / `REGIONFLIP_TTL`).
+    pub key: String,
+    /// What the value costs.
+    pub problem: String,
+    /// What to do about it.
+    pub advice: String,
+}
+
+impl fmt::Display for ConfigWarning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}; {}", self.key, self.problem, self.advice)
+    }
+}
+
+/// The TTL AWS recommends at most for records with health checks.
+pub const HEALTH_CHECKED_TTL_SECS: u32 = 60;
+
+impl Config {
+    /// What this configuration allows but should be known.
+    ///
+    /// | #  | when                                        | warning                          |
+    /// |----|---------------------------------------------|----------------------------------|
+    /// | W1 | CNAME records, `ttl` above 60 s, and a      | resolvers may keep answering the |
+    /// |    | health check on a record (always in         | failed region up to `ttl` after  |
+    /// |    | `health-gate` mode; in `records` a region's | Route 53 fails over; AWS         |
+    /// |    | `health_check_id`)                          | recommends 60 s or less with     |
+    /// |    |                                             | health checks (Route 53 DG, "TTL |
+    /// |    |                                             | (seconds)" of failover records)  |
+    /// | W2 | alias A records and `ttl` other than 60     | the value is not used: an alias  |
+    /// |    |                                             | answers with its target's TTL    |
+    ///
+    /// Rows are tested in `crates/core/tests/config.rs` (`WARNINGS`).
+    pub fn warnings(&self) -> Vec<ConfigWarning> {
+        let key = || "ttl (REGIONFLIP_TTL, the template's RecordTtl)".to_string();
+        let health_checked = self.mode == Mode::HealthGate
+            || self.regions.iter().any(|r| r.health_check_id.is_some());
+        let mut warnings = Vec::new();
+        match self.record_type {
+            RecordType::Cname if self.ttl > HEALTH_CHECKED_TTL_SECS && health_checked => {
+                warnings.push(ConfigWarning {
+                    key: key(),
+                    problem: format!(
+                        "is {} s: after Route 53 fails over, resolvers may keep answering \
+                         the failed region for up to {} s",
+                        self.ttl, self.ttl
+                    ),
+                    advice: format!(
+                        "AWS recommends {HEALTH_CHECKED_TTL_SECS} s or less for records with \
+                         health checks; lower it unless your resolvers' load needs more"
+                    ),
+                });
+            }
+            RecordType::A if self.ttl != HEALTH_CHECKED_TTL_SECS => {
+                warnings.push(ConfigWarning {
+                    key: key(),
+                    problem: format!(
+                        "is {} s, but alias A records have no TTL of their own: Route 53 \
+                         answers with the alias target's TTL",
+                        self.ttl
+                    ),
+                    advice: "remove the key (or set it to 60) so that it does not mislead".into(),
+                });
+            }
+            _ => {}
+        }
+        warnings
+    }
+}
+
 /// Every problem found in one configuration, in the order the keys were checked.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub struct ConfigErrors(pub Vec<ConfigError>);

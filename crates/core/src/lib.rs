@@ -19,8 +19,8 @@ pub mod state;
 pub mod timestamp;
 
 pub use config::{
-    Config, ConfigError, ConfigErrors, FailbackMode, Mode, NoDataOnStandby, RecordType,
-    RegionConfig,
+    Config, ConfigError, ConfigErrors, ConfigWarning, FailbackMode, Mode, NoDataOnStandby,
+    RecordType, RegionConfig,
 };
 pub use engine::{Command, Decision, Outcome, Trigger, decide, decide_command, duty_region};
 pub use event::{TransitionEvent, TransitionKind};

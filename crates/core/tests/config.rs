@@ -584,3 +584,59 @@ fn the_example_configuration_file_is_valid() {
     assert_eq!(config.regions.len(), 2);
     assert_eq!(config.mode, Mode::HealthGate);
 }
+
+/// The warnings of `Config::warnings`, one row per rule of its table (W1, W2) and the
+/// cases beside them that must stay quiet: `(case, edits of the base document, the
+/// warnings expected, each as words it must contain)`. The base document is `records`
+/// mode, CNAME, `ttl = 30`, health checks on both regions.
+#[allow(clippy::type_complexity)]
+#[rustfmt::skip]
+const WARNINGS: &[(&str, &[(&str, Option<&str>)], &[&str])] = &[
+    ("W1: a CNAME above 60 s with health checks", &[("ttl", Some("300"))], &["is 300 s", "60 s or less"]),
+    ("W1: health-gate mode always has health checks", &[("ttl", Some("120")), ("mode", Some("\"health-gate\"")), ("regions[1].health_check_id", None), ("regions[2].health_check_id", None)], &["is 120 s"]),
+    ("quiet: 60 s exactly is what AWS recommends", &[("ttl", Some("60"))], &[]),
+    ("quiet: records mode without health checks has nothing to fail over on", &[("ttl", Some("300")), ("regions[1].health_check_id", None), ("regions[2].health_check_id", None)], &[]),
+    ("W2: an alias A record ignores ttl", &[("record_type", Some("\"A\"")), ("regions[1].alias_hosted_zone_id", Some("\"Z1UJRXOUMOOFQ8\"")), ("regions[2].alias_hosted_zone_id", Some("\"ZLY8HYME6SFDD\""))], &["is 30 s", "alias target's TTL"]),
+    ("quiet: an alias A record with the default ttl", &[("record_type", Some("\"A\"")), ("ttl", None), ("regions[1].alias_hosted_zone_id", Some("\"Z1UJRXOUMOOFQ8\"")), ("regions[2].alias_hosted_zone_id", Some("\"ZLY8HYME6SFDD\""))], &[]),
+];
+
+#[test]
+fn each_warning_row_warns_as_it_says_and_the_valid_rest_stays_quiet() {
+    let mut failures = Vec::new();
+    for (case, edits, expected) in WARNINGS {
+        let doc = edits.iter().fold(base(), |doc, (key, value)| match value {
+            Some(value) => doc.set(key, value),
+            None => doc.remove(key),
+        });
+        let config = match Config::from_toml_str(&doc.toml()) {
+            Ok(config) => config,
+            Err(e) => {
+                failures.push(format!("{case}: the document is invalid: {e}"));
+                continue;
+            }
+        };
+        assert_eq!(
+            Some(&config),
+            Config::from_env(doc.env()).ok().as_ref(),
+            "{case}: both sources"
+        );
+        let warnings: Vec<String> = config.warnings().iter().map(ToString::to_string).collect();
+        let matches = match expected {
+            [] => warnings.is_empty(),
+            words => {
+                warnings.len() == 1
+                    && words.iter().all(|w| warnings[0].contains(w))
+                    && warnings[0].starts_with("ttl (REGIONFLIP_TTL")
+            }
+        };
+        if !matches {
+            failures.push(format!("{case}: expected {expected:?}, got {warnings:#?}"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    let warned = WARNINGS.iter().filter(|(_, _, e)| !e.is_empty()).count();
+    assert!(
+        warned >= 2 && warned < WARNINGS.len(),
+        "rows that warn and rows that do not"
+    );
+}

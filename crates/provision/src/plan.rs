@@ -21,6 +21,12 @@
 //! |     | a CNAME, an AAAA beside A records)   | ↳ "records: another set identifier is refused"   |
 //! |     |                                      | ↳ "records: an AAAA beside an A pair is refused" |
 //! |     |                                      | ↳ "gate: a plain CNAME at the name is refused"   |
+//! | A5  | the zone's SOA at the record name    | refused for `record_type = "CNAME"`: a CNAME     |
+//! |     | (the name is the zone apex)          | cannot sit at a zone apex (RFC 1034 §3.6.2;      |
+//! |     |                                      | Route 53 refuses it); use `"A"` (alias) or a     |
+//! |     |                                      | subdomain. An alias A pair there is planned      |
+//! |     |                                      | ↳ "records: a CNAME at the zone apex is refused" |
+//! |     |                                      | ↳ "gate: an alias pair at the zone apex is planned" |
 //! | A3  | any other type at the record name    | ignored                                          |
 //! |     |                                      | ↳ "records: a TXT beside a CNAME pair is ignored"|
 //! | A4  | regionflip's PRIMARY or SECONDARY on | refused: add the region, or delete the record    |
@@ -142,7 +148,7 @@ use regionflip_core::records::{
     PRIMARY_SET_ID, SECONDARY_SET_ID, failover_record, region_of_record, state_record,
 };
 use regionflip_core::{
-    Config, EngineState, FailoverRole, GateSetting, Mode, RecordSet, StateObservation,
+    Config, EngineState, FailoverRole, GateSetting, Mode, RecordSet, RecordType, StateObservation,
 };
 use serde::Serialize;
 
@@ -400,6 +406,19 @@ impl Planner<'_> {
                 || t == "CNAME"
                 || (config.record_type.as_str() == "A" && t == "AAAA")
         };
+        let at_apex = records
+            .iter()
+            .any(|r| r.name == config.record_name && r.record_type == "SOA");
+        if at_apex && config.record_type == RecordType::Cname {
+            self.problems.push(format!(
+                "record_name {} is the apex of hosted zone {} (the zone's SOA record is \
+                 there), and a CNAME cannot sit at a zone apex (RFC 1034 §3.6.2; Route 53 \
+                 refuses it). Set record_type = \"A\" (an alias to each region's API \
+                 Gateway domain, with regions[].alias_hosted_zone_id), or set record_name to \
+                 a name below the apex",
+                config.record_name, config.hosted_zone_id
+            ));
+        }
         for record in records.iter().filter(|r| r.name == config.record_name) {
             let role = match record.set_identifier.as_deref() {
                 Some(PRIMARY_SET_ID) => Some(FailoverRole::Primary),

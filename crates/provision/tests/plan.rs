@@ -58,7 +58,7 @@ const GATE: Mode = Mode::HealthGate;
 ///     `namespace-changed` (`metrics_namespace` becomes `RegionFlipNext`);
 ///     `endpoint@R=replaced` (R's stack replaced its endpoint check: the configuration
 ///     names a new id, the new check exists, the old one is gone).
-///   * `foreign=cname|blue|txt|aaaa` — at the record name, a plain CNAME, a failover
+///   * `foreign=cname|blue|txt|aaaa|soa` — at the record name, a plain CNAME, a failover
 ///     record with set identifier `blue`, a TXT, an AAAA; `foreign=state-cname` a CNAME
 ///     at the state record name.
 /// * `existing` — what the plan lists as existing, in order: `state=R#N` (the state
@@ -120,6 +120,7 @@ const ROWS: &[Row] = &[
     row("records: an AAAA beside an A pair is refused",    REC,  "type=A foreign=aaaa",                               "",                                                                       "refused: already has a AAAA record that regionflip did not create"),
     row("records: a foreign PRIMARY target is refused",    REC,  "primary=foreign secondary=west",                    "",                                                                       "refused: CNAME regionflip-primary points at api.elsewhere.example.net., which is no configured region; init does not touch it. Add that region to the configuration, or delete the record"),
     row("records: a corrupt state record is refused",      REC,  "initialised state=corrupt",                         "",                                                                       "refused: _regionflip.api.regionflip-demo.example. holds a TXT record regionflip cannot read (the state record lacks field \"flips\"); init never resets a state"),
+    row("records: a CNAME at the zone apex is refused",    REC,  "foreign=soa",                                       "",                                                                       "refused: record_name api.regionflip-demo.example. is the apex of hosted zone"),
     row("records: a CNAME at the state name is refused",   REC,  "foreign=state-cname",                               "",                                                                       "refused: _regionflip.api.regionflip-demo.example. already has a CNAME record that regionflip did not create; delete it so that init can create the state record there"),
     row("records: the pair on one region is refused",      REC,  "primary=east secondary=east",                       "",                                                                       "refused: regionflip's PRIMARY and SECONDARY records of api.regionflip-demo.example. both point at us-east-1; delete one of them and run init again"),
     // -- health-gate mode: what is created ----------------------------------------------------------------------------------------------------------------------------------------------------------------------------------------------------------------
@@ -140,6 +141,7 @@ const ROWS: &[Row] = &[
     row("gate: a gate check reported without its alarm settings is left alone", GATE, "initialised gate-check@east=unreported", "initialised",                                            "nothing"),
     row("gate: a replaced endpoint check is rewired into the CALCULATED check", GATE, "initialised endpoint@east=replaced", "initialised",                                                 "update:calculated/east(endpoint,gate-east)"),
     row("gate: gate checks with the caller reference of before are found", GATE, "initialised legacy-refs untagged=gate-east", "initialised",                                             "tag:gate-east"),
+    row("gate: an alias pair at the zone apex is planned", GATE, "type=A foreign=soa",                                "",                                                                       "hold:east=east#1 hold:west=east#1 gate-alarm:east@west publish@west:east=open check:gate/east check:calculated/east(endpoint,+gate/east) records(primary=east[+calculated/east],secondary=west)"),
     row("gate: a lost calculated check is created again",  GATE, "state=east#1 gates checks -check=calculated/east",  "initialised -calculated/east -primary=east -secondary=west",             "check:calculated/east(endpoint,gate-east) records(primary=east[+calculated/east],secondary=west)"),
     row("gate: the standby's gate from before is reported and its record rewired", GATE, "initialised legacy-standby", "initialised -secondary=west +obsolete:gate-alarm:west@east +obsolete:gate/west +obsolete:calculated/west", "rewire(secondary=west)"),
     row("gate: the standby's gate checks from before stay reported once rewired", GATE, "state=east#1 gates checks legacy-standby primary=east secondary=west:endpoint", "initialised +obsolete:gate-alarm:west@east +obsolete:gate/west +obsolete:calculated/west", "nothing"),
@@ -283,7 +285,7 @@ fn check_refusal(expected: &str, problems: &[String]) -> Result<(), String> {
     }
     match problems.iter().find(|p| {
         let p = p.to_lowercase();
-        !p.contains("delete") && !p.contains("use mode = \"records\"")
+        !p.contains("delete") && !p.contains("use mode = \"records\"") && !p.contains("set record_")
     }) {
         Some(problem) => Err(format!("{problem:?} names no fix")),
         None => Ok(()),
@@ -677,6 +679,13 @@ fn build(r: &Row) -> Result<(Config, World), String> {
                     "aaaa" => {
                         record.record_type = "AAAA".into();
                         record.values = vec!["2001:db8::1".into()];
+                    }
+                    "soa" => {
+                        // The zone's own SOA: the record name is the zone apex.
+                        record.record_type = "SOA".into();
+                        record.values = vec![
+                            "ns-1.awsdns-01.org. awsdns-hostmaster.amazon.com. 1 7200 900 1209600 86400".into(),
+                        ];
                     }
                     "state-cname" => {
                         records_only(word)?;

@@ -32,6 +32,9 @@ async fn main() -> Result<(), Error> {
     settings.runs_in = Some(region.clone());
     let regions: Vec<String> = config.regions.iter().map(|r| r.name.clone()).collect();
     let clients = load_clients(&regions, SdkBudget::default()).await;
+    for warning in config.warnings() {
+        tracing::warn!(key = %warning.key, "configuration: {warning}");
+    }
     tracing::info!(record = %config.record_name, mode = config.mode.as_str(), %region, "watcher ready");
 
     let watcher = Watcher::new(

@@ -339,6 +339,59 @@ async fn init_refuses_a_record_it_did_not_create() {
     assert!(refused["refused"][0].as_str().unwrap().contains(&name));
 }
 
+/// Models Route 53's zone apex: every hosted zone holds its SOA (and NS) records at its
+/// own name, and DNS forbids a CNAME beside them (RFC 1034 §3.6.2). `init` finds the SOA
+/// in the one `ListResourceRecordSets` it makes anyway and refuses before any write,
+/// naming `record_name`, `record_type` and the fix.
+#[tokio::test]
+async fn init_refuses_a_cname_at_the_zone_apex() {
+    let mut zone = crate::harness::TestZone::new("apex").await;
+    let apex = zone
+        .record
+        .strip_prefix("api.")
+        .expect("the test record is api.<zone>")
+        .to_string();
+    zone.record = apex.clone();
+    let config = ConfigFile::new("apex", &records_config(&zone.zone, &apex, "apex-api", ""));
+    let setup = RecordsSetup::of(zone, config, "apex-api".into());
+    let before = setup.records().await;
+    assert!(
+        before.iter().any(|r| r.record_type == "SOA"),
+        "the emulator keeps the zone's SOA at the apex: {before:?}"
+    );
+
+    let refused = setup.run(&["init"]).expect_code(3);
+    for text in [
+        "is the apex of hosted zone",
+        "a CNAME cannot sit at a zone apex",
+        "record_type = \"A\"",
+    ] {
+        assert!(refused.stderr.contains(text), "{text}: {}", refused.stderr);
+    }
+    assert_eq!(setup.records().await, before, "nothing was written");
+}
+
+/// A TTL above 60 s with health checks is allowed (AWS only recommends 60 s or less),
+/// so the command runs as usual, and says on stderr what the value costs; `--json`
+/// output stays one document on stdout.
+#[tokio::test]
+async fn a_ttl_above_60_s_with_health_checks_is_warned_and_allowed() {
+    let zone = crate::harness::TestZone::new("long-ttl").await;
+    let text = records_config(&zone.zone, &zone.record, "long-ttl-api", "")
+        .replace("mode = \"records\"", "mode = \"health-gate\"\nttl = 300");
+    let config = ConfigFile::new("long-ttl", &text);
+    let setup = RecordsSetup::of(zone, config, "long-ttl-api".into());
+    let dry = setup.run(&["init", "--dry-run", "--json"]).expect_code(0);
+    assert!(
+        dry.stderr.contains("warning: ttl (REGIONFLIP_TTL")
+            && dry.stderr.contains("is 300 s")
+            && dry.stderr.contains("60 s or less"),
+        "{}",
+        dry.stderr
+    );
+    assert_eq!(dry.json()["dry_run"], true);
+}
+
 #[test]
 fn a_bad_configuration_exits_2_naming_the_key() {
     let config = ConfigFile::new(
