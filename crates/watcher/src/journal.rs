@@ -31,6 +31,34 @@ pub struct TransitionRecord {
     pub gates: Option<Vec<GateSetting>>,
 }
 
+/// The journal as its readers must read it: one record per record name and state
+/// sequence, the last one written.
+///
+/// In `health-gate` mode nothing serialises writers (CloudWatch has no conditional
+/// write, and with read/write registers alone two writers cannot agree on which one
+/// records). A pass reads the state again right before writing and re-decides if the
+/// sequence is taken, which keeps most races to one writer; two writers that both pass
+/// that read both write and both record — every writer that wrote records, so a
+/// transition is never lost. Readers keep one record per sequence: the two are the same
+/// move (same sequence, from and to, decided from the same state) and differ in
+/// `decided_at` by the watchers' clock skew. The last one is kept; the dashboard's
+/// journal widget does the same in Logs Insights (`sort @timestamp desc | dedup record,
+/// sequence`). `records` mode needs none of this: its compare-and-swap lets one writer
+/// per sequence through.
+pub fn one_per_sequence(records: &[TransitionRecord]) -> Vec<TransitionRecord> {
+    let mut kept: Vec<TransitionRecord> = Vec::new();
+    for record in records {
+        match kept
+            .iter_mut()
+            .find(|k| k.record == record.record && k.event.sequence == record.event.sequence)
+        {
+            Some(earlier) => *earlier = record.clone(),
+            None => kept.push(record.clone()),
+        }
+    }
+    kept
+}
+
 /// Where transition records go.
 pub trait Journal: Send + Sync {
     /// Records one transition.

@@ -485,7 +485,7 @@ impl<R: Route53Api, C: CloudWatchApi, J: Journal, P: EndpointProbe> Watcher<R, C
                         Ok(Attempt::Applied(Applied {
                             change_id: Some(change_id),
                             warnings,
-                            dry_run: false,
+                            ..Applied::default()
                         }))
                     }
                     Err(ChangeError::Conflict(why)) => Ok(Attempt::Conflict(why)),
@@ -499,6 +499,27 @@ impl<R: Route53Api, C: CloudWatchApi, J: Journal, P: EndpointProbe> Watcher<R, C
                 // skipping the stable window, the dwell and damping — with no record.
                 let mut warnings = Vec::new();
                 if let Some(write) = state {
+                    // Ticks are not simultaneous and alarm events skip the duty rule, so
+                    // another watcher may have written this sequence (or a later one)
+                    // since this pass read the state: then this pass reads again and
+                    // decides from that state. CloudWatch has no conditional write, so
+                    // this only narrows the race to the time between this read and the
+                    // writes; two writers of one sequence that both pass it both
+                    // record, and the journal's readers keep one record per sequence
+                    // (`journal::one_per_sequence`). Suppressing a record here instead
+                    // could lose every record of a transition when three writers race.
+                    if let StateObservation::Valid { state: found, .. } =
+                        read_state(&self.config, &self.route53, &self.cloudwatch).await
+                        && found.sequence >= write.new.sequence
+                    {
+                        return Ok(Attempt::Conflict(format!(
+                            "another watcher wrote state sequence {} (active {}) since this \
+                             pass read sequence {}",
+                            found.sequence,
+                            found.active,
+                            write.new.sequence.saturating_sub(1)
+                        )));
+                    }
                     let every_region: Vec<&str> = self
                         .config
                         .regions
