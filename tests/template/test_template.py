@@ -692,6 +692,25 @@ class Dashboard(unittest.TestCase):
         self.assertIn("${PROP('Dim.Region')}", shown, "a ${!...} escape leaked into the dashboard")
 
 
+class Readiness(unittest.TestCase):
+    """`FailoverTargetReady` (crates/watcher/src/metrics.rs) pages before an outage finds
+    that a failover has nowhere to go."""
+
+    def test_the_readiness_alarm_watches_the_watcher_s_metric_and_pages_like_the_others(self):
+        alarm = TEMPLATE["Resources"]["FailoverTargetNotReadyAlarm"]["Properties"]
+        self.assertEqual(alarm["MetricName"], "FailoverTargetReady")
+        self.assertEqual(alarm["Namespace"], {"Ref": "MetricsNamespace"})
+        self.assertEqual(alarm["Dimensions"], [{"Name": "Record", "Value": {"Ref": "RecordName"}}])
+        self.assertEqual((alarm["ComparisonOperator"], alarm["Threshold"]), ("LessThanThreshold", 1))
+        # A watcher that stops is the silent alarm's: no data must not page twice.
+        self.assertEqual(alarm["TreatMissingData"], "missing")
+        silent = TEMPLATE["Resources"]["WatcherSilentAlarm"]["Properties"]
+        for key in ("ActionsEnabled", "AlarmActions", "OKActions"):
+            self.assertEqual(alarm[key], silent[key], key)
+        shown = json.dumps(Dashboard().body())
+        self.assertIn("<FailoverTargetNotReadyAlarm.Arn>", shown)
+
+
 class SamconfigExample(unittest.TestCase):
     def test_environments_are_regions_that_agree_on_routing(self):
         deploy = deploy_region_module()

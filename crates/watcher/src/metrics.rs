@@ -13,6 +13,7 @@
 //! | `TimeInFailoverSeconds` | Seconds      | on the return home                     |
 //! | `ReconcileDurationMs`   | Milliseconds | every pass                             |
 //! | `NoHealthyTarget`       | Count        | a failover was needed but impossible   |
+//! | `FailoverTargetReady`   | None (1/0)   | every pass: 1 when a region other than the active one is known healthy now (a failover would have somewhere to go), from what the pass read; no extra call |
 //! | `ApplyConflicts`        | Count        | every pass (compare-and-swap refusals) |
 //! | `PairDrift`             | Count        | every `records` pass: fields of the failover pair that differ from the configuration (hand edits) |
 //!
@@ -95,6 +96,19 @@ pub fn pass_data(config: &Config, facts: &PassFacts<'_>, now: u64) -> Vec<Metric
             value,
             MetricUnit::None,
             Some(&health.region),
+        ));
+    }
+    if let Some(active) = facts.active_after {
+        let ready = facts
+            .decision
+            .regions
+            .iter()
+            .any(|h| h.region != active && h.health == Health::Healthy);
+        data.push(datum(
+            "FailoverTargetReady",
+            if ready { 1.0 } else { 0.0 },
+            MetricUnit::None,
+            None,
         ));
     }
     if facts

@@ -203,6 +203,42 @@ async fn no_healthy_target_changes_nothing_and_is_counted() {
     assert_eq!(metric_values(&watcher, "RegionHealthy"), vec![0.0, 0.0]);
 }
 
+/// `FailoverTargetReady` says, from what each pass already read (no call of its own),
+/// whether a failover would have somewhere to go: 1 while the standby is known healthy,
+/// 0 once it is not, and (after a failover onto it) 0 while home, the only other
+/// region, is failing.
+#[tokio::test]
+async fn every_pass_publishes_whether_a_failover_target_is_ready() {
+    let watcher = initialised(Mode::HealthGate);
+    let calls_before = watcher.cloudwatch().calls();
+    tick(&watcher, T0).await;
+    let calls = watcher.cloudwatch().calls().since(&calls_before);
+    watcher
+        .cloudwatch()
+        .set_alarm(WEST, WEST_ALARM, AlarmState::Alarm, T0 + 30);
+    tick(&watcher, T0 + 60).await;
+    watcher
+        .cloudwatch()
+        .set_alarm(WEST, WEST_ALARM, AlarmState::Ok, T0 + 90);
+    watcher
+        .cloudwatch()
+        .set_alarm(EAST, EAST_ALARM, AlarmState::Alarm, T0 + 90);
+    let failover = tick(&watcher, T0 + 120).await;
+    assert_eq!(failover.active_after.as_deref(), Some(WEST));
+    assert_eq!(
+        metric_values(&watcher, "FailoverTargetReady"),
+        vec![1.0, 0.0, 0.0]
+    );
+    let again = watcher.cloudwatch().calls();
+    tick(&watcher, T0 + 180).await;
+    let steady = watcher.cloudwatch().calls().since(&again);
+    assert_eq!(
+        (steady.describe_alarms, steady.put_metric_data),
+        (calls.describe_alarms, calls.put_metric_data),
+        "the readiness metric adds no call"
+    );
+}
+
 /// Lets another writer in once, between a watcher's read and its first change batch.
 struct RaceBeforeFirstChange<F> {
     /// The model the other writer writes to.
