@@ -54,6 +54,17 @@ pub(crate) enum Command {
     Probe(ProbeArgs),
     /// Run a whole DR exercise on this machine against a local AWS emulator.
     Drill(DrillArgs),
+    /// Would failover work right now? Checks every alarm, check, gate, record, the state,
+    /// recent watcher passes and a healthy target; read only. Exit 4 when a check fails.
+    Doctor(DoctorArgs),
+}
+
+/// `doctor`.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct DoctorArgs {
+    /// A watcher pass must have published `ReconcileDurationMs` within this many seconds.
+    #[arg(long, default_value_t = 600)]
+    pub(crate) recent_secs: u64,
 }
 
 /// `--dry-run`.

@@ -8,8 +8,8 @@
 //! |      | could be decided)                                              |
 //! | 2    | usage or configuration error; nothing was read or written      |
 //! | 3    | refused by the safety rules (unhealthy target, guard, …)       |
-//! | 4    | a check failed: `probe` found the endpoint unhealthy, or a     |
-//! |      | `drill` expectation was not met                                |
+//! | 4    | a check failed: `probe` found the endpoint unhealthy, a        |
+//! |      | `drill` expectation was not met, or a `doctor` check failed    |
 //!
 //! With `--json`, standard output is always exactly one JSON document: the command's
 //! answer, or, when the command fails before it has one, the error document

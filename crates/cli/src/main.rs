@@ -6,6 +6,7 @@
 
 mod args;
 mod context;
+mod doctor;
 mod drill;
 mod error;
 mod init;
@@ -81,6 +82,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Init(args) => init::run(global, args.dry_run).await,
         Command::Probe(args) => probe::run(global, args).await,
         Command::Drill(args) => drill::run(global, args).await,
+        Command::Doctor(args) => doctor::run(global, &args).await,
     }
 }
 

@@ -189,7 +189,7 @@ pub(crate) async fn discover(
 }
 
 /// The URL a Route 53 checker requests for an endpoint check.
-fn endpoint_target(
+pub(crate) fn endpoint_target(
     settings: &aws_sdk_route53::types::HealthCheckConfig,
 ) -> Result<ProbeTarget, CliError> {
     let https = matches!(

@@ -22,6 +22,8 @@ mod analysis;
 mod checkers;
 mod cloudwatch;
 mod dataplane;
+
+pub(crate) use dataplane::endpoint_target;
 mod endpoint;
 mod html;
 mod passes;
@@ -183,6 +185,21 @@ async fn drill(
         WatcherSettings::for_region(home),
     );
 
+    // Observes only, for `regionflip doctor`'s checks: the drill watcher's reads.
+    let observer: DrillWatcher = regionflip_watcher::Watcher::new(
+        config.clone(),
+        clients.route53.clone(),
+        DrillCloudWatch::new(
+            clients.cloudwatch.clone(),
+            CheckersAnswer {
+                checkers: Arc::clone(&fleet),
+                impaired: Arc::clone(&metrics_impaired),
+            },
+        ),
+        MemoryJournal::default(),
+        WatcherSettings::for_region(home),
+    );
+
     let (alarm_changes, alarm_events) = mpsc::unbounded_channel();
     let mut tasks = JoinSet::new();
     fleet.spawn(&mut tasks);
@@ -194,7 +211,7 @@ async fn drill(
         Arc::clone(timeline),
     ));
 
-    Scenario {
+    let doctor = Scenario {
         timeline,
         timings,
         clients: &clients,
@@ -204,6 +221,8 @@ async fn drill(
         outage: args.outage,
         alarm_changes,
         metrics_impaired: &metrics_impaired,
+        config: &config,
+        observer: &observer,
     }
     .play()
     .await?;
@@ -215,8 +234,16 @@ async fn drill(
         readback::read_back_metrics(&clients, &config, home, timeline.started_unix()).await;
     let journal = journal.records();
     let record = timeline.read(Record::clone);
-    let (measurements, expectations) =
+    let (measurements, mut expectations) =
         analysis::analyse(&record, timings, home, &journal, &metrics, end);
+    expectations.insert(
+        0,
+        analysis::Expectation {
+            name: "regionflip doctor passes once init and the first watcher pass have run".into(),
+            passed: doctor.passed,
+            detail: doctor.detail,
+        },
+    );
     let report = Report {
         passed: expectations.iter().all(|e| e.passed),
         mode: mode.as_str(),

@@ -3,7 +3,8 @@
 //!
 //! | phase      | what the drill does                               | what should follow      |
 //! |------------|---------------------------------------------------|-------------------------|
-//! | baseline   | nothing                                           | DNS answers home        |
+//! | baseline   | `regionflip doctor`'s checks, once the first pass | every check passes; DNS |
+//! |            | ran; then nothing                                 | answers home            |
 //! | outage     | stops the home endpoint (or drains it)            | failover                |
 //! | restore    | starts it again on the same port                  | failback, after the     |
 //! |            |                                                   | stable window           |
@@ -29,7 +30,7 @@ use tokio::sync::mpsc;
 
 use super::dataplane::DNS_LANE;
 use super::endpoint::HealthEndpoint;
-use super::passes::WATCHER_LANE;
+use super::passes::{DrillWatcher, WATCHER_LANE};
 use super::setup::API_ALARM;
 use super::timeline::{Record, Timeline};
 use super::timings::Timings;
@@ -64,11 +65,24 @@ pub(crate) struct Scenario<'a> {
     pub(crate) alarm_changes: mpsc::UnboundedSender<String>,
     /// While set, the watcher cannot read `HealthCheckStatus`.
     pub(crate) metrics_impaired: &'a Arc<AtomicBool>,
+    /// The configuration `init` provisioned.
+    pub(crate) config: &'a regionflip_core::Config,
+    /// A watcher that only observes (for the doctor): the same reads as the drill's.
+    pub(crate) observer: &'a DrillWatcher,
+}
+
+/// What `regionflip doctor` said once `init` and the first watcher pass had run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct DoctorRun {
+    /// No check failed.
+    pub(crate) passed: bool,
+    /// The checks that did not pass, or the counts.
+    pub(crate) detail: String,
 }
 
 impl Scenario<'_> {
-    /// Plays every phase in order.
-    pub(crate) async fn play(self) -> Result<(), CliError> {
+    /// Plays every phase in order; returns what the doctor said before the faults.
+    pub(crate) async fn play(self) -> Result<DoctorRun, CliError> {
         for region in [self.home, self.standby] {
             self.timeline.lane(&truth_lane(region), "healthy");
         }
@@ -86,6 +100,7 @@ impl Scenario<'_> {
                     .into(),
             ));
         }
+        let doctor = self.doctor().await;
 
         self.timeline.phase(
             "baseline",
@@ -192,7 +207,42 @@ impl Scenario<'_> {
         }
         self.pace(t.hold).await;
         self.timeline.end_phases();
-        Ok(())
+        Ok(doctor)
+    }
+
+    /// Runs `regionflip doctor`'s checks against the drill's own deployment, with the
+    /// observer's view of `HealthCheckStatus` (the simulated checkers'), and puts the
+    /// verdict on the timeline.
+    async fn doctor(&self) -> DoctorRun {
+        let now = crate::context::unix_now();
+        let observed = self
+            .observer
+            .observe_and_decide(&regionflip_watcher::Request::Automatic, now)
+            .await;
+        let clients = crate::doctor::Clients {
+            route53: &self.clients.route53,
+            cloudwatch: &self.clients.cloudwatch,
+        };
+        let (checks, passed) =
+            crate::doctor::examine(self.config, clients, observed, now, 600).await;
+        let not_passing: Vec<String> = checks
+            .iter()
+            .filter(|c| c.status == crate::doctor::Status::Fail)
+            .map(|c| format!("{} {}: {}", c.rule, c.resource, c.detail))
+            .collect();
+        let detail = if not_passing.is_empty() {
+            format!("{} checks, none failed", checks.len())
+        } else {
+            not_passing.join("; ")
+        };
+        self.timeline.event(
+            "doctor",
+            format!(
+                "regionflip doctor: {}",
+                if passed { "passed" } else { "FAILED" }
+            ),
+        );
+        DoctorRun { passed, detail }
     }
 
     /// Waits for a transition of `kind` after `start` and for DNS to follow (to home on a

@@ -7,6 +7,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod concurrent;
+mod doctor;
 mod drill;
 mod evidence;
 mod exit_codes;

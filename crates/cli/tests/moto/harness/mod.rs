@@ -12,6 +12,7 @@ use std::sync::{Arc, Mutex, Weak};
 
 use regionflip_local_aws::moto::MotoServer;
 
+pub(crate) mod deployment;
 pub(crate) mod health;
 pub(crate) mod records;
 
