@@ -56,6 +56,9 @@ struct Refusal<'a> {
 
 fn render(report: &InitReport, record: &str) -> String {
     let mut out = String::new();
+    for warning in &report.warnings {
+        let _ = writeln!(out, "warning: {warning}");
+    }
     if !report.existing.is_empty() {
         let _ = writeln!(out, "exists:");
         for line in &report.existing {

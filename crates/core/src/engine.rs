@@ -205,6 +205,26 @@ impl Decision {
             .collect()
     }
 
+    /// Whether automation is paused once this decision is carried out: the state it
+    /// writes, else the state it read; `None` when the state could not be followed
+    /// (missing, unreadable, corrupt), so nothing is known of a pause.
+    pub fn paused(&self) -> Option<bool> {
+        if let Some(state) = self.plan.new_state() {
+            return Some(state.paused);
+        }
+        let mut known = Some(false);
+        for reason in &self.reasons {
+            match reason {
+                Reason::Paused => return Some(true),
+                Reason::StateUnreadable { .. }
+                | Reason::StateCorrupt { .. }
+                | Reason::NotInitialised { .. } => known = None,
+                _ => {}
+            }
+        }
+        known
+    }
+
     /// The earliest moment a pending failback or a damped transition may become
     /// possible, if any: no automatic transition happens before it on the same readings.
     pub fn eligible_at(&self) -> Option<u64> {
@@ -1102,13 +1122,12 @@ impl<'a> Pass<'a> {
                 current.state.paused || current.state.hold_failback
             };
         if !changes_something {
-            self.reasons.push(Reason::Refused {
-                why: format!(
-                    "automation is already {}",
-                    if pause { "paused" } else { "running" }
-                ),
+            // Idempotent: the operator's intent already holds. The pass goes on as any
+            // other (gates republished, drift repaired while not paused).
+            self.reasons.push(Reason::AlreadySo {
+                state: if pause { "paused" } else { "running" }.into(),
             });
-            return self.refuse(current);
+            return self.stay(current);
         }
         self.reasons.push(if pause {
             Reason::Paused

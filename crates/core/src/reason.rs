@@ -108,6 +108,12 @@ pub enum Reason {
     Paused,
     /// Automation resumed.
     Resumed,
+    /// An operator's `pause` or `resume` found automation already so: nothing to change
+    /// (a repeated command succeeds, as in a runbook that pauses before every step).
+    AlreadySo {
+        /// `paused` or `running`.
+        state: String,
+    },
     /// Something regionflip manages does not exist yet.
     NotInitialised {
         /// What is missing.
@@ -319,6 +325,9 @@ impl fmt::Display for Reason {
             ),
             Reason::Paused => write!(f, "automation is paused; routing is frozen"),
             Reason::Resumed => write!(f, "automation resumed"),
+            Reason::AlreadySo { state } => {
+                write!(f, "automation is already {state}; nothing to change")
+            }
             Reason::NotInitialised { what } => {
                 write!(f, "{what} does not exist; run `regionflip init`")
             }

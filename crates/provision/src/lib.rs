@@ -127,6 +127,8 @@ pub struct InitReport {
     /// What init created once and no longer uses, each with the command that deletes
     /// it (init never deletes).
     pub obsolete: Vec<String>,
+    /// What init allows but an SRE should know.
+    pub warnings: Vec<String>,
 }
 
 /// Why init stopped.
@@ -188,5 +190,6 @@ where
         steps: plan.steps,
         created,
         obsolete: plan.obsolete,
+        warnings: plan.warnings,
     })
 }

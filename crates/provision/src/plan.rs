@@ -21,6 +21,10 @@
 //! |     | a CNAME, an AAAA beside A records)   | ↳ "records: another set identifier is refused"   |
 //! |     |                                      | ↳ "records: an AAAA beside an A pair is refused" |
 //! |     |                                      | ↳ "gate: a plain CNAME at the name is refused"   |
+//! | A6  | a configured alarm or guard missing  | refused, naming the key and the alarm: create it |
+//! |     | in its region                        | or correct the key (nothing is written)          |
+//! |     |                                      | ↳ "records: a missing alarm is refused before any write" |
+//! |     |                                      | ↳ "gate: a missing guard is refused before any write" |
 //! | A5  | the zone's SOA at the record name    | refused for `record_type = "CNAME"`: a CNAME     |
 //! |     | (the name is the zone apex)          | cannot sit at a zone apex (RFC 1034 §3.6.2;      |
 //! |     |                                      | Route 53 refuses it); use `"A"` (alias) or a     |
@@ -319,6 +323,8 @@ pub struct InitPlan {
     /// What init created once and no longer uses, with the command that deletes it.
     /// init never deletes: a watcher of an older version may still publish to it.
     pub obsolete: Vec<String>,
+    /// What init allows but an SRE should know, as sentences.
+    pub warnings: Vec<String>,
 }
 
 /// Everything init reads before it plans.
@@ -337,6 +343,9 @@ pub struct World {
     /// `health-gate`: the tags of the checks that may be init's (their caller reference
     /// starts as init's do for a configured region).
     pub check_tags: BTreeMap<String, BTreeMap<String, String>>,
+    /// Configured alarms and guards that do not exist in their region: `(region, key as
+    /// written, name)`.
+    pub missing_alarms: Vec<(String, String, String)>,
 }
 
 /// Plans init from what exists. Pure: the same world always gives the same plan. Every
@@ -359,16 +368,41 @@ pub fn plan(config: &Config, world: &World) -> Result<InitPlan, InitError> {
             config.regions.len()
         ));
     }
+    for (region, key, name) in &world.missing_alarms {
+        planner.problems.push(format!(
+            "{key} names alarm {name}, which does not exist in {region}; the watcher would \
+             read it as unknown and never fail over on it. Create it there (your API's \
+             stack), or correct {key}; init writes nothing until every alarm and guard exists"
+        ));
+    }
     let pair = planner.own_records(&world.records);
     match config.mode {
         Mode::Records => planner.records_mode(&world.records, pair),
         Mode::HealthGate => planner.gate_mode(world, pair),
     }
     if planner.problems.is_empty() {
+        let warnings = config
+            .regions
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| config.mode == Mode::HealthGate && r.health_check_id.is_none())
+            .map(|(index, r)| {
+                format!(
+                    "regions[{}].health_check_id is not set: {}'s record carries no endpoint \
+                     check, so Route 53 cannot fail away from {} by itself when no watcher \
+                     runs (no static stability). Set it to the stack's EndpointHealthCheck \
+                     output and run init again",
+                    index + 1,
+                    r.name,
+                    r.name
+                )
+            })
+            .collect();
         Ok(InitPlan {
             steps: planner.steps,
             existing: planner.existing,
             obsolete: planner.obsolete,
+            warnings,
         })
     } else {
         Err(InitError::Refused(planner.problems))

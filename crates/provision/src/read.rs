@@ -8,6 +8,53 @@ use regionflip_watcher::ports::{AwsError, CloudWatchApi, Route53Api};
 
 use crate::{InitError, plan::World, ports::HealthCheckApi, resources::candidates};
 
+/// The configured alarms and guards that do not exist in their region (one
+/// `DescribeAlarms` per region: the validator keeps them to at most 99, under the call's
+/// 100 names), as `(region, key, name)` with the key as written (`regions[1].alarms`).
+async fn missing_alarms<C: CloudWatchApi>(
+    config: &Config,
+    cloudwatch: &C,
+) -> Result<Vec<(String, String, String)>, InitError> {
+    let reads = config.regions.iter().enumerate().map(|(index, region)| {
+        let names: Vec<String> = region
+            .alarms
+            .iter()
+            .chain(&region.guards)
+            .cloned()
+            .collect();
+        async move {
+            let found = cloudwatch
+                .describe_alarms(&region.name, &names)
+                .await
+                .map_err(|e| {
+                    InitError::Read(format!("DescribeAlarms in {} failed: {e}", region.name))
+                })?;
+            let keyed = region
+                .alarms
+                .iter()
+                .map(|a| (a, "alarms"))
+                .chain(region.guards.iter().map(|g| (g, "guards")));
+            Ok::<_, InitError>(
+                keyed
+                    .filter(|(name, _)| !found.iter().any(|f| f.name == **name))
+                    .map(|(name, list)| {
+                        (
+                            region.name.clone(),
+                            format!("regions[{}].{list}", index + 1),
+                            name.clone(),
+                        )
+                    })
+                    .collect::<Vec<_>>(),
+            )
+        }
+    });
+    let mut missing = Vec::new();
+    for found in join_all(reads).await {
+        missing.extend(found?);
+    }
+    Ok(missing)
+}
+
 /// Records asked for in the one `ListResourceRecordSets` that reads the record name.
 const RECORD_PAGE: i32 = 100;
 
@@ -23,6 +70,7 @@ pub(crate) async fn read_world<R: Route53Api, H: HealthCheckApi, C: CloudWatchAp
 ) -> Result<World, InitError> {
     let mut world = World {
         records: read_records(config, route53).await?,
+        missing_alarms: missing_alarms(config, cloudwatch).await?,
         ..World::default()
     };
     if config.mode != Mode::HealthGate {

@@ -120,6 +120,8 @@ const ROWS: &[Row] = &[
     row("records: an AAAA beside an A pair is refused",    REC,  "type=A foreign=aaaa",                               "",                                                                       "refused: already has a AAAA record that regionflip did not create"),
     row("records: a foreign PRIMARY target is refused",    REC,  "primary=foreign secondary=west",                    "",                                                                       "refused: CNAME regionflip-primary points at api.elsewhere.example.net., which is no configured region; init does not touch it. Add that region to the configuration, or delete the record"),
     row("records: a corrupt state record is refused",      REC,  "initialised state=corrupt",                         "",                                                                       "refused: _regionflip.api.regionflip-demo.example. holds a TXT record regionflip cannot read (the state record lacks field \"flips\"); init never resets a state"),
+    row("records: a missing alarm is refused before any write", REC, "missing-alarm=east",                         "",                                                                       "refused: regions[1].alarms names alarm regionflip-demo-api-errors-us-east-1, which does not exist in us-east-1"),
+    row("gate: a missing guard is refused before any write", GATE, "initialised missing-guard=west",                  "",                                                                       "refused: regions[2].guards names alarm"),
     row("records: a CNAME at the zone apex is refused",    REC,  "foreign=soa",                                       "",                                                                       "refused: record_name api.regionflip-demo.example. is the apex of hosted zone"),
     row("records: a CNAME at the state name is refused",   REC,  "foreign=state-cname",                               "",                                                                       "refused: _regionflip.api.regionflip-demo.example. already has a CNAME record that regionflip did not create; delete it so that init can create the state record there"),
     row("records: the pair on one region is refused",      REC,  "primary=east secondary=east",                       "",                                                                       "refused: regionflip's PRIMARY and SECONDARY records of api.regionflip-demo.example. both point at us-east-1; delete one of them and run init again"),
@@ -285,7 +287,10 @@ fn check_refusal(expected: &str, problems: &[String]) -> Result<(), String> {
     }
     match problems.iter().find(|p| {
         let p = p.to_lowercase();
-        !p.contains("delete") && !p.contains("use mode = \"records\"") && !p.contains("set record_")
+        !p.contains("delete")
+            && !p.contains("use mode = \"records\"")
+            && !p.contains("set record_")
+            && !p.contains("create it there")
     }) {
         Some(problem) => Err(format!("{problem:?} names no fix")),
         None => Ok(()),
@@ -504,6 +509,7 @@ fn build(r: &Row) -> Result<(Config, World), String> {
     }
     let gate = r.mode == Mode::HealthGate;
     let mut exists = Exists::default();
+    let mut missing_alarms = Vec::new();
     let mut afterwards = Afterwards::default();
     let expanded = words.iter().flat_map(|word| match (*word, gate) {
         ("initialised", false) => vec!["primary=east", "secondary=west", "state=east#1"],
@@ -650,6 +656,24 @@ fn build(r: &Row) -> Result<(Config, World), String> {
                 let gated = region(&key["gate-check@".len()..]).to_string();
                 exists.gate_checks.insert(gated, value.to_string());
             }
+            _ if key == "missing-alarm" || key == "missing-guard" => {
+                // The alarm (or a guard, added to the configuration) is not in its region.
+                let index = config
+                    .rank(region(value))
+                    .ok_or_else(|| format!("{value} is no configured region"))?;
+                let slot = &mut config.regions[index];
+                let (list, name) = if key == "missing-alarm" {
+                    ("alarms", slot.alarms[0].clone())
+                } else {
+                    slot.guards.push("regionflip-demo-replication-lag".into());
+                    ("guards", "regionflip-demo-replication-lag".to_string())
+                };
+                missing_alarms.push((
+                    slot.name.clone(),
+                    format!("regions[{}].{list}", index + 1),
+                    name,
+                ));
+            }
             "legacy-refs" => {
                 gate_only(key)?;
                 exists.legacy_refs = true;
@@ -699,6 +723,7 @@ fn build(r: &Row) -> Result<(Config, World), String> {
         }
     }
     let mut world = lay_out(&config, exists, gate);
+    world.missing_alarms = missing_alarms;
     if afterwards.namespace_changed {
         config.metrics_namespace = "RegionFlipNext".into();
     }

@@ -13,6 +13,7 @@
 //! | `TimeInFailoverSeconds` | Seconds      | on the return home                     |
 //! | `ReconcileDurationMs`   | Milliseconds | every pass                             |
 //! | `NoHealthyTarget`       | Count        | a failover was needed but impossible   |
+//! | `Paused`                | None (1/0)   | every pass whose state could be read: 1 while automation is paused (the stack's alarm pages when it stays paused too long) |
 //! | `FailoverTargetReady`   | None (1/0)   | every pass: 1 when a region other than the active one is known healthy now (a failover would have somewhere to go), from what the pass read; no extra call |
 //! | `ApplyConflicts`        | Count        | every pass (compare-and-swap refusals) |
 //! | `PairDrift`             | Count        | every `records` pass: fields of the failover pair that differ from the configuration (hand edits) |
@@ -96,6 +97,14 @@ pub fn pass_data(config: &Config, facts: &PassFacts<'_>, now: u64) -> Vec<Metric
             value,
             MetricUnit::None,
             Some(&health.region),
+        ));
+    }
+    if let Some(paused) = facts.decision.paused() {
+        data.push(datum(
+            "Paused",
+            if paused { 1.0 } else { 0.0 },
+            MetricUnit::None,
+            None,
         ));
     }
     if let Some(active) = facts.active_after {

@@ -239,6 +239,31 @@ async fn every_pass_publishes_whether_a_failover_target_is_ready() {
     );
 }
 
+/// `Paused` is 1 on every pass while automation is paused (the stack pages when it stays
+/// so), 0 otherwise, whatever the mode.
+#[tokio::test]
+async fn every_pass_publishes_whether_automation_is_paused() {
+    for mode in [Mode::Records, Mode::HealthGate] {
+        let watcher = initialised(mode);
+        tick(&watcher, T0).await;
+        watcher
+            .reconcile(&Request::Command(Command::Pause), T0 + 10, false)
+            .await
+            .expect("pause");
+        tick(&watcher, T0 + 60).await;
+        watcher
+            .reconcile(&Request::Command(Command::Resume), T0 + 70, false)
+            .await
+            .expect("resume");
+        tick(&watcher, T0 + 120).await;
+        assert_eq!(
+            metric_values(&watcher, "Paused"),
+            vec![0.0, 1.0, 1.0, 0.0, 0.0],
+            "{mode:?}"
+        );
+    }
+}
+
 /// Lets another writer in once, between a watcher's read and its first change batch.
 struct RaceBeforeFirstChange<F> {
     /// The model the other writer writes to.

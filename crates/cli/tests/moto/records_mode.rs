@@ -257,12 +257,22 @@ async fn pause_freezes_routing_even_when_home_fails() {
     assert_eq!(status["state"]["paused"], true);
 }
 
+/// A runbook may pause before every step: a repeated `pause` succeeds (exit 0), says
+/// automation was already paused, and writes nothing (the state's sequence stays).
 #[tokio::test]
-async fn pausing_twice_is_refused_with_exit_3() {
+async fn pausing_twice_succeeds_quietly_and_writes_nothing() {
     let setup = initialised("rec-pause-twice").await;
     setup.run(&["pause"]).expect_code(0);
-    let twice = setup.run(&["pause"]).expect_code(3);
-    assert!(twice.stderr.contains("already paused"), "{}", twice.stderr);
+    let sequence = setup.state().await.sequence;
+    let twice = setup.run(&["pause"]).expect_code(0);
+    assert!(
+        format!("{}{}", twice.stdout, twice.stderr).contains("already paused"),
+        "{}{}",
+        twice.stdout,
+        twice.stderr
+    );
+    assert!(setup.state().await.paused);
+    assert_eq!(setup.state().await.sequence, sequence, "nothing written");
 }
 
 #[tokio::test]
@@ -377,6 +387,14 @@ async fn init_refuses_a_cname_at_the_zone_apex() {
 #[tokio::test]
 async fn a_ttl_above_60_s_with_health_checks_is_warned_and_allowed() {
     let zone = crate::harness::TestZone::new("long-ttl").await;
+    for region in [HOME, OTHER_REGION] {
+        regionflip_local_aws::seed::create_alarm(
+            &zone.aws,
+            region,
+            &format!("long-ttl-api-errors-{region}"),
+        )
+        .await;
+    }
     let text = records_config(&zone.zone, &zone.record, "long-ttl-api", "")
         .replace("mode = \"records\"", "mode = \"health-gate\"\nttl = 300");
     let config = ConfigFile::new("long-ttl", &text);
@@ -389,7 +407,16 @@ async fn a_ttl_above_60_s_with_health_checks_is_warned_and_allowed() {
         "{}",
         dry.stderr
     );
-    assert_eq!(dry.json()["dry_run"], true);
+    let report = dry.json();
+    assert_eq!(report["dry_run"], true);
+    // The same configuration has no endpoint checks: in health-gate mode init warns that
+    // Route 53 then cannot fail over by itself (no static stability), and goes on.
+    let warnings = report["warnings"].to_string();
+    assert!(
+        warnings.contains("regions[1].health_check_id is not set")
+            && warnings.contains("no static stability"),
+        "{warnings}"
+    );
 }
 
 #[test]
@@ -416,4 +443,34 @@ fn a_bad_configuration_exits_2_naming_the_key() {
     )
     .expect_code(2);
     assert!(missing.stderr.contains("--config"), "{}", missing.stderr);
+}
+
+/// `init` reads every configured alarm and guard before writing anything: a name that
+/// does not exist in its region (a typo, or the API's stack not deployed there yet) would
+/// make the watcher read "unknown" for ever and never fail over on it.
+#[tokio::test]
+async fn init_refuses_an_alarm_that_does_not_exist_and_writes_nothing() {
+    let zone = crate::harness::TestZone::new("no-alarm").await;
+    // Only home's alarm exists.
+    regionflip_local_aws::seed::create_alarm(
+        &zone.aws,
+        HOME,
+        &format!("no-alarm-api-errors-{HOME}"),
+    )
+    .await;
+    let config = ConfigFile::new(
+        "no-alarm",
+        &records_config(&zone.zone, &zone.record, "no-alarm-api", ""),
+    );
+    let setup = RecordsSetup::of(zone, config, "no-alarm-api".into());
+    let refused = setup.run(&["init"]).expect_code(3);
+    let missing = format!("no-alarm-api-errors-{OTHER_REGION}");
+    for text in [
+        "regions[2].alarms names alarm",
+        missing.as_str(),
+        "does not exist in",
+    ] {
+        assert!(refused.stderr.contains(text), "{text}: {}", refused.stderr);
+    }
+    assert!(setup.records().await.is_empty(), "nothing was written");
 }
