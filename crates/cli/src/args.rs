@@ -49,14 +49,28 @@ pub(crate) enum Command {
     /// Hand routing back to the rules (also lifts an operator's failback hold).
     Resume,
     /// Create what regionflip owns (records, state, gates), idempotently.
-    Init(DryRun),
+    Init(InitArgs),
     /// Check an endpoint the way Route 53 health checkers do.
     Probe(ProbeArgs),
     /// Run a whole DR exercise on this machine against a local AWS emulator.
     Drill(DrillArgs),
+    /// Remove what `init` created: the name back to a plain record on the active region
+    /// first (one atomic change), then init's health checks and alarms.
+    Uninstall(UninstallArgs),
     /// Would failover work right now? Checks every alarm, check, gate, record, the state,
     /// recent watcher passes and a healthy target; read only. Exit 4 when a check fails.
     Doctor(DoctorArgs),
+}
+
+/// `uninstall`.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct UninstallArgs {
+    /// Plan and print, change nothing.
+    #[arg(long)]
+    pub(crate) dry_run: bool,
+    /// The region the plain record points at (default: where traffic is now).
+    #[arg(long, value_name = "REGION")]
+    pub(crate) to: Option<String>,
 }
 
 /// `doctor`.
@@ -73,6 +87,18 @@ pub(crate) struct DryRun {
     /// Decide and print, write nothing.
     #[arg(long)]
     pub(crate) dry_run: bool,
+}
+
+/// `init`.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct InitArgs {
+    /// Plan and print, write nothing.
+    #[arg(long)]
+    pub(crate) dry_run: bool,
+    /// Replace a plain CNAME or alias A record already at the name, when it points at the
+    /// home region's target, with the failover pair in one atomic change batch.
+    #[arg(long)]
+    pub(crate) adopt: bool,
 }
 
 /// `failover`.

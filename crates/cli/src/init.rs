@@ -1,5 +1,7 @@
-//! `regionflip init [--dry-run]`: creates what regionflip owns, idempotently, and refuses
-//! to overwrite what it does not own.
+//! `regionflip init [--dry-run] [--adopt]`: creates what regionflip owns, idempotently,
+//! and refuses to overwrite what it does not own; with `--adopt`, a plain record already
+//! serving the name from the home region is replaced by the failover pair in the one
+//! change batch that creates it.
 //!
 //! The work is [`regionflip_provision`] (which documents what init creates and
 //! what the SAM stack creates); this module runs it on the SDK clients and prints the
@@ -13,12 +15,12 @@ use std::fmt::Write;
 use regionflip_provision::{self as provision, InitError, InitReport};
 use serde::Serialize;
 
-use crate::args::GlobalArgs;
+use crate::args::{GlobalArgs, InitArgs};
 use crate::context::{load_watcher, print_json, unix_now};
 use crate::error::CliError;
 
 /// `regionflip init`.
-pub(crate) async fn run(global: &GlobalArgs, dry_run: bool) -> Result<(), CliError> {
+pub(crate) async fn run(global: &GlobalArgs, args: &InitArgs) -> Result<(), CliError> {
     let watcher = load_watcher(global).await?;
     let result = provision::init(
         watcher.config(),
@@ -26,7 +28,10 @@ pub(crate) async fn run(global: &GlobalArgs, dry_run: bool) -> Result<(), CliErr
         watcher.route53(),
         watcher.cloudwatch(),
         unix_now(),
-        dry_run,
+        provision::InitOptions {
+            dry_run: args.dry_run,
+            adopt: args.adopt,
+        },
     )
     .await;
     match result {

@@ -13,6 +13,7 @@ mod init;
 mod operator;
 mod probe;
 mod status;
+mod uninstall;
 
 use std::process::ExitCode;
 
@@ -79,10 +80,11 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Failback(args) => operator::failback(global, args).await,
         Command::Pause => operator::pause(global).await,
         Command::Resume => operator::resume(global).await,
-        Command::Init(args) => init::run(global, args.dry_run).await,
+        Command::Init(args) => init::run(global, &args).await,
         Command::Probe(args) => probe::run(global, args).await,
         Command::Drill(args) => drill::run(global, args).await,
         Command::Doctor(args) => doctor::run(global, &args).await,
+        Command::Uninstall(args) => uninstall::run(global, &args).await,
     }
 }
 

@@ -42,6 +42,8 @@ pub enum Operation {
     CreateHealthCheck,
     /// Route 53 `UpdateHealthCheck`.
     UpdateHealthCheck,
+    /// Route 53 `DeleteHealthCheck`.
+    DeleteHealthCheck,
     /// Route 53 `ListTagsForResources`.
     ListTagsForResources,
     /// Route 53 `ChangeTagsForResource`.
@@ -54,6 +56,8 @@ pub enum Operation {
     GetMetricData,
     /// CloudWatch `PutMetricAlarm` (state holders and gate alarms).
     PutMetricAlarm,
+    /// CloudWatch `DeleteAlarms`.
+    DeleteAlarms,
 }
 
 impl Operation {
@@ -68,6 +72,7 @@ impl Operation {
                 | Operation::ListHealthChecks
                 | Operation::CreateHealthCheck
                 | Operation::UpdateHealthCheck
+                | Operation::DeleteHealthCheck
                 | Operation::ListTagsForResources
                 | Operation::ChangeTagsForResource
         )
@@ -102,6 +107,9 @@ pub enum Call<'a> {
         id: &'a str,
         config: &'a CheckConfig,
     },
+    DeleteHealthCheck {
+        id: &'a str,
+    },
     HealthCheckTags {
         ids: &'a [String],
     },
@@ -131,6 +139,10 @@ pub enum Call<'a> {
         region: &'a str,
         alarm: &'a GateAlarm,
     },
+    DeleteAlarms {
+        region: &'a str,
+        names: &'a [String],
+    },
 }
 
 impl Call<'_> {
@@ -143,6 +155,8 @@ impl Call<'_> {
             Call::ListHealthChecks => Operation::ListHealthChecks,
             Call::CreateHealthCheck { .. } => Operation::CreateHealthCheck,
             Call::UpdateHealthCheck { .. } => Operation::UpdateHealthCheck,
+            Call::DeleteHealthCheck { .. } => Operation::DeleteHealthCheck,
+            Call::DeleteAlarms { .. } => Operation::DeleteAlarms,
             Call::HealthCheckTags { .. } => Operation::ListTagsForResources,
             Call::TagHealthCheck { .. } => Operation::ChangeTagsForResource,
             Call::DescribeAlarms { .. } => Operation::DescribeAlarms,
@@ -158,7 +172,8 @@ impl Call<'_> {
             Call::DescribeAlarms { region, .. }
             | Call::PutMetricData { region, .. }
             | Call::PutStateAlarm { region, .. }
-            | Call::PutGateAlarm { region, .. } => Some(region),
+            | Call::PutGateAlarm { region, .. }
+            | Call::DeleteAlarms { region, .. } => Some(region),
             Call::HealthCheckStatus { .. } => Some(ROUTE53_METRICS_REGION),
             _ => None,
         }
@@ -499,6 +514,16 @@ impl<T: HealthCheckApi, H: Hook> HealthCheckApi for Hooked<T, H> {
             self.inner.tag_health_check(id, tags)
         )
     }
+
+    async fn delete_health_check(&self, id: &str) -> Result<(), AwsError> {
+        hooked_call!(
+            self,
+            Call::DeleteHealthCheck { id },
+            Done,
+            as_aws,
+            self.inner.delete_health_check(id)
+        )
+    }
 }
 
 impl<T: GateAlarmApi, H: Hook> GateAlarmApi for Hooked<T, H> {
@@ -509,6 +534,16 @@ impl<T: GateAlarmApi, H: Hook> GateAlarmApi for Hooked<T, H> {
             Done,
             as_aws,
             self.inner.put_gate_alarm(region, alarm)
+        )
+    }
+
+    async fn delete_alarms(&self, region: &str, names: &[String]) -> Result<(), AwsError> {
+        hooked_call!(
+            self,
+            Call::DeleteAlarms { region, names },
+            Done,
+            as_aws,
+            self.inner.delete_alarms(region, names)
         )
     }
 }

@@ -49,6 +49,10 @@ pub struct CallCounts {
     pub get_metric_data: usize,
     /// `PutMetricAlarm`.
     pub put_metric_alarm: usize,
+    /// `DeleteHealthCheck`.
+    pub delete_health_check: usize,
+    /// `DeleteAlarms`.
+    pub delete_alarms: usize,
 }
 
 impl CallCounts {
@@ -61,11 +65,16 @@ impl CallCounts {
             + self.create_health_check
             + self.update_health_check
             + self.health_check_tags
+            + self.delete_health_check
     }
 
     /// Calls that reach CloudWatch.
     pub fn cloudwatch(&self) -> usize {
-        self.describe_alarms + self.put_metric_data + self.get_metric_data + self.put_metric_alarm
+        self.describe_alarms
+            + self.put_metric_data
+            + self.get_metric_data
+            + self.put_metric_alarm
+            + self.delete_alarms
     }
 
     /// Field by field, `self` combined with `other` by `op`.
@@ -82,6 +91,8 @@ impl CallCounts {
             put_metric_data: op(self.put_metric_data, other.put_metric_data),
             get_metric_data: op(self.get_metric_data, other.get_metric_data),
             put_metric_alarm: op(self.put_metric_alarm, other.put_metric_alarm),
+            delete_health_check: op(self.delete_health_check, other.delete_health_check),
+            delete_alarms: op(self.delete_alarms, other.delete_alarms),
         }
     }
 
@@ -105,6 +116,8 @@ impl CallCounts {
             Operation::PutMetricData => &mut self.put_metric_data,
             Operation::GetMetricData => &mut self.get_metric_data,
             Operation::PutMetricAlarm => &mut self.put_metric_alarm,
+            Operation::DeleteHealthCheck => &mut self.delete_health_check,
+            Operation::DeleteAlarms => &mut self.delete_alarms,
         }
     }
 }

@@ -613,6 +613,22 @@ impl HealthCheckApi for MemoryHealthChecks {
         Ok(())
     }
 
+    /// Like Route 53: a check that records or CALCULATED checks still use is deleted all
+    /// the same (field facts); an unknown id is `NoSuchHealthCheck`.
+    async fn delete_health_check(&self, id: &str) -> Result<(), AwsError> {
+        let mut state = lock(&self.inner);
+        let before = state.checks.len();
+        state.checks.retain(|c| c.id != id);
+        if state.checks.len() == before {
+            return Err(AwsError::Service {
+                code: "NoSuchHealthCheck".into(),
+                message: format!("No health check exists with the specified ID {id}"),
+            });
+        }
+        state.tags.remove(id);
+        Ok(())
+    }
+
     async fn health_check_tags(
         &self,
         ids: &[String],
@@ -652,6 +668,20 @@ impl GateAlarmApi for MemoryCloudWatch {
             (region.to_string(), alarm.name.clone()),
             alarm.settings.clone(),
         );
+        Ok(())
+    }
+
+    /// Like CloudWatch: names that do not exist are not an error.
+    async fn delete_alarms(&self, region: &str, names: &[String]) -> Result<(), AwsError> {
+        let mut state = lock(&self.inner);
+        if state.unreachable.contains(region) {
+            return Err(AwsError::Unreachable(format!("{region} is unreachable")));
+        }
+        for name in names {
+            let key = (region.to_string(), name.clone());
+            state.alarms.remove(&key);
+            state.alarm_settings.remove(&key);
+        }
         Ok(())
     }
 }

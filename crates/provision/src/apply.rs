@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use regionflip_core::{Change, ChangeAction, Config, GateSetting};
+use regionflip_core::{Change, ChangeAction, Config, GateSetting, RecordSet};
 use regionflip_watcher::metrics::gate_data;
 use regionflip_watcher::ports::{AwsError, ChangeError, CloudWatchApi, Route53Api, StateAlarm};
 
@@ -66,8 +66,8 @@ where
             Step::TagHealthCheck { id, tags } => {
                 tag_health_check(checks, id, tags, &mut done).await
             }
-            Step::CreateRecords { records } => {
-                create_records(config, route53, records, &ids, &mut done).await
+            Step::CreateRecords { records, adopted } => {
+                create_records(config, route53, records, adopted.as_ref(), &ids, &mut done).await
             }
             Step::RewireRecords { records } => {
                 rewire_records(config, route53, records, &mut done).await
@@ -224,15 +224,25 @@ async fn tag_health_check<H: HealthCheckApi>(
 }
 
 /// Creates the records in one change batch of CREATEs, each on the id of its health
-/// check: all of them, or (if any exists by now) none.
+/// check: all of them, or (if any exists by now) none. An adopted record's DELETE, exactly
+/// as read, leads the batch: Route 53 applies it all or nothing and refuses a DELETE that
+/// does not match, so the name is answered throughout, and a record changed since init
+/// read it fails the batch instead of being overwritten.
 async fn create_records<R: Route53Api>(
     config: &Config,
     route53: &R,
     records: &[PlannedRecord],
+    adopted: Option<&RecordSet>,
     ids: &CheckIds,
     done: &mut Vec<String>,
 ) -> Result<(), String> {
-    let mut changes = Vec::new();
+    let mut changes: Vec<Change> = adopted
+        .map(|record| Change {
+            action: ChangeAction::Delete,
+            record: record.clone(),
+        })
+        .into_iter()
+        .collect();
     for planned in records {
         let mut record = planned.record.clone();
         if let Some(check) = &planned.health_check {
@@ -249,7 +259,13 @@ async fn create_records<R: Route53Api>(
             record,
         });
     }
-    let names: Vec<String> = changes.iter().map(|c| describe_record(&c.record)).collect();
+    let names: Vec<String> = changes
+        .iter()
+        .map(|c| match c.action {
+            ChangeAction::Delete => format!("{} deleted (adopted)", describe_record(&c.record)),
+            _ => describe_record(&c.record),
+        })
+        .collect();
     let change_id = route53
         .change_records(&config.hosted_zone_id, &changes, "regionflip init")
         .await

@@ -132,6 +132,16 @@ impl HealthCheckApi for Route53Adapter {
             .map_err(|err| classify(&err))?;
         Ok(())
     }
+
+    async fn delete_health_check(&self, id: &str) -> Result<(), AwsError> {
+        self.client()
+            .delete_health_check()
+            .health_check_id(id)
+            .send()
+            .await
+            .map_err(|err| classify(&err))?;
+        Ok(())
+    }
 }
 
 /// The `UpdateHealthCheck` request that gives check `id` the settings `config`.
@@ -278,6 +288,19 @@ impl GateAlarmApi for CloudWatchAdapter {
             // The alarm's own state through a watcher outage; routing is held by the
             // check's InsufficientDataHealthStatus (Route 53 reads the stream itself).
             .treat_missing_data(&alarm.treat_missing_data)
+            .send()
+            .await
+            .map_err(|err| classify(&err))?;
+        Ok(())
+    }
+
+    async fn delete_alarms(&self, region: &str, names: &[String]) -> Result<(), AwsError> {
+        if names.is_empty() {
+            return Ok(());
+        }
+        self.client(region)?
+            .delete_alarms()
+            .set_alarm_names(Some(names.to_vec()))
             .send()
             .await
             .map_err(|err| classify(&err))?;

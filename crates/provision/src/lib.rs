@@ -88,6 +88,7 @@ mod ports;
 mod read;
 mod resources;
 mod show;
+mod uninstall;
 
 use regionflip_core::Config;
 use regionflip_watcher::ports::{CloudWatchApi, Route53Api};
@@ -97,12 +98,14 @@ use crate::{apply::apply, read::read_world};
 
 pub use plan::{
     CheckRef, CheckRole, InitPlan, PlannedCheck, PlannedRecord, RewiredRecord, Step, World, plan,
+    plan_adopting,
 };
 pub use ports::{
     AlarmSettings, CheckConfig, GateAlarm, GateAlarmApi, HealthCheckApi, HealthCheckInfo,
     NewHealthCheck, ReportedCheck,
 };
 pub use resources::{caller_reference, gate_alarm, gate_alarm_settings};
+pub use uninstall::{RemoveStep, UninstallPlan, plan_uninstall};
 
 /// Tag naming the record a health check belongs to (without the trailing dot).
 pub const TAG_RECORD: &str = "regionflip:record";
@@ -162,14 +165,76 @@ fn done_so_far(done: &[String]) -> String {
     }
 }
 
-/// Reads, plans and (unless `dry_run`, or nothing is missing) applies.
+/// How uninstall runs.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct UninstallOptions {
+    /// Plan and report; write nothing.
+    pub dry_run: bool,
+    /// The region the plain record points at; else where traffic is.
+    pub to: Option<String>,
+}
+
+/// What an uninstall run did (or, on a dry run, would do).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UninstallReport {
+    /// Nothing was written.
+    pub dry_run: bool,
+    /// The planned removals, in order.
+    pub steps: Vec<RemoveStep>,
+    /// What was removed (empty on a dry run).
+    pub removed: Vec<String>,
+    /// What uninstall leaves, by design.
+    pub kept: Vec<String>,
+}
+
+/// Reads what exists as init does, plans the removal of what init created
+/// ([`uninstall::plan_uninstall`]) and, unless a dry run, carries it out in order.
+pub async fn uninstall<R, H, C>(
+    config: &Config,
+    route53: &R,
+    checks: &H,
+    cloudwatch: &C,
+    options: &UninstallOptions,
+) -> Result<UninstallReport, InitError>
+where
+    R: Route53Api,
+    H: HealthCheckApi,
+    C: CloudWatchApi + GateAlarmApi,
+{
+    let world = read_world(config, route53, checks, cloudwatch).await?;
+    let plan = plan_uninstall(config, &world, options.to.as_deref())?;
+    let removed = if options.dry_run {
+        Vec::new()
+    } else {
+        uninstall::apply_uninstall(config, route53, checks, cloudwatch, &plan).await?
+    };
+    Ok(UninstallReport {
+        dry_run: options.dry_run,
+        steps: plan.steps,
+        removed,
+        kept: plan.kept,
+    })
+}
+
+/// How init runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct InitOptions {
+    /// Plan and report; write nothing.
+    pub dry_run: bool,
+    /// Replace a plain record already at the record name (one that points at the home
+    /// region's target) with the failover pair, in the same change batch that creates
+    /// the pair (`init --adopt`). Without it such a record is refused.
+    pub adopt: bool,
+}
+
+/// Reads, plans and (unless a dry run, or nothing is missing) applies.
 pub async fn init<R, H, C>(
     config: &Config,
     route53: &R,
     checks: &H,
     cloudwatch: &C,
     now: u64,
-    dry_run: bool,
+    options: InitOptions,
 ) -> Result<InitReport, InitError>
 where
     R: Route53Api,
@@ -177,14 +242,14 @@ where
     C: CloudWatchApi + GateAlarmApi,
 {
     let world = read_world(config, route53, checks, cloudwatch).await?;
-    let plan = plan(config, &world)?;
-    let created = if dry_run || plan.steps.is_empty() {
+    let plan = plan_adopting(config, &world, options.adopt)?;
+    let created = if options.dry_run || plan.steps.is_empty() {
         Vec::new()
     } else {
         apply(config, route53, checks, cloudwatch, &plan, now).await?
     };
     Ok(InitReport {
-        dry_run,
+        dry_run: options.dry_run,
         already_initialised: plan.steps.is_empty(),
         existing: plan.existing,
         steps: plan.steps,

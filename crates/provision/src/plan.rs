@@ -31,6 +31,15 @@
 //! |     |                                      | subdomain. An alias A pair there is planned      |
 //! |     |                                      | ↳ "records: a CNAME at the zone apex is refused" |
 //! |     |                                      | ↳ "gate: an alias pair at the zone apex is planned" |
+//! | A7  | with `--adopt`: a plain CNAME or     | the DELETE of it, exactly as read, leads the one |
+//! |     | alias A at the record name (no set   | batch that creates the pair (and the state):     |
+//! |     | identifier) pointing at the home     | all or nothing, the name never goes dark; one    |
+//! |     | region's target                      | pointing elsewhere is refused (adopting it would |
+//! |     |                                      | move traffic)                                    |
+//! |     |                                      | ↳ "records: --adopt replaces a plain CNAME on home in the creating batch" |
+//! |     |                                      | ↳ "gate: --adopt replaces a plain CNAME on home in the creating batch" |
+//! |     |                                      | ↳ "records: --adopt refuses a plain CNAME pointing elsewhere" |
+//! |     |                                      | ↳ "records: a plain CNAME at the name is refused" |
 //! | A3  | any other type at the record name    | ignored                                          |
 //! |     |                                      | ↳ "records: a TXT beside a CNAME pair is ignored"|
 //! | A4  | regionflip's PRIMARY or SECONDARY on | refused: add the region, or delete the record    |
@@ -291,10 +300,14 @@ pub enum Step {
         /// The tags.
         tags: BTreeMap<String, String>,
     },
-    /// Creates records in one change batch of CREATEs.
+    /// Creates records in one change batch of CREATEs, after the DELETE of the record it
+    /// adopts, if any (`init --adopt`): all or nothing, so the name never goes dark.
     CreateRecords {
         /// The records.
         records: Vec<PlannedRecord>,
+        /// The plain record at the name that the pair replaces, exactly as read.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        adopted: Option<RecordSet>,
     },
     /// Moves regionflip's pair records onto their regions' endpoint checks, in one
     /// change batch: DELETE each as read, CREATE it on the new check.
@@ -351,7 +364,16 @@ pub struct World {
 /// Plans init from what exists. Pure: the same world always gives the same plan. Every
 /// problem is collected before refusing, so one run names them all.
 pub fn plan(config: &Config, world: &World) -> Result<InitPlan, InitError> {
+    plan_adopting(config, world, false)
+}
+
+/// [`plan`], and with `adopt` a plain record at the record name that points at the home
+/// region's target is replaced by the failover pair in the batch that creates it (rule
+/// A7) instead of refused.
+pub fn plan_adopting(config: &Config, world: &World, adopt: bool) -> Result<InitPlan, InitError> {
     let mut planner = Planner {
+        adopt,
+        adopted: None,
         config,
         steps: Vec::new(),
         existing: Vec::new(),
@@ -410,6 +432,10 @@ pub fn plan(config: &Config, world: &World) -> Result<InitPlan, InitError> {
 }
 
 struct Planner<'c> {
+    /// `init --adopt`.
+    adopt: bool,
+    /// The plain record the pair replaces.
+    adopted: Option<RecordSet>,
     config: &'c Config,
     steps: Vec<Step>,
     existing: Vec<String>,
@@ -462,18 +488,38 @@ impl Planner<'_> {
             let ours = record.record_type == config.record_type.as_str()
                 && role.is_some()
                 && record.failover == role;
+            let plain = record.set_identifier.is_none()
+                && record.failover.is_none()
+                && (record.record_type == "CNAME"
+                    || (record.record_type == "A" && record.alias.is_some()));
             match (ours, role) {
                 (true, Some(FailoverRole::Primary)) => pair.primary = Some(record.clone()),
                 (true, Some(FailoverRole::Secondary)) => pair.secondary = Some(record.clone()),
+                _ if plain && self.adopt => self.adopt(record),
                 _ if conflicting(&record.record_type) => self.problems.push(format!(
                     "{} already has {} that regionflip did not create; init never overwrites \
                      it. Delete it (regionflip then creates its failover pair there) or choose \
-                     another record_name",
+                     another record_name{}",
                     config.record_name,
-                    kind_of_record(record)
+                    kind_of_record(record),
+                    if plain {
+                        "; or, to keep the name answering, run `regionflip init --adopt`, which \
+                         replaces it with the failover pair in one atomic change when it points \
+                         at regions[1].target"
+                    } else {
+                        ""
+                    }
                 )),
                 _ => {}
             }
+        }
+        if self.adopted.is_some() && (pair.primary.is_some() || pair.secondary.is_some()) {
+            self.problems.push(format!(
+                "{} holds both a plain record and regionflip's failover records, which DNS \
+                 cannot serve together; delete the plain record (the pair already serves the \
+                 name) and run init again",
+                config.record_name
+            ));
         }
         for record in [&pair.primary, &pair.secondary].into_iter().flatten() {
             if region_of_record(config, record).is_none() {
@@ -486,6 +532,49 @@ impl Planner<'_> {
             }
         }
         pair
+    }
+
+    /// Rule A7: a plain record at the name is adopted when it points at the home
+    /// region's target (what the pair's PRIMARY will answer), else refused.
+    fn adopt(&mut self, record: &RecordSet) {
+        let config = self.config;
+        let home = config.home();
+        let normal = |name: &str| name.trim_end_matches('.').to_ascii_lowercase();
+        let (target, zone_matches) = match &record.alias {
+            Some(alias) => (
+                alias.dns_name.clone(),
+                home.alias_hosted_zone_id.as_deref() == Some(alias.hosted_zone_id.as_str()),
+            ),
+            None => (record.values.join(" "), true),
+        };
+        if normal(&target) == normal(&home.target) && zone_matches {
+            self.existing.push(format!(
+                "{} → {} (adopted: replaced by the failover pair in the same change batch)",
+                describe_record(record),
+                home.name
+            ));
+            self.adopted = Some(record.clone());
+        } else {
+            self.problems.push(format!(
+                "--adopt replaces {} only when it points at the home region's target, {} \
+                 (regions[1].target{}), and it points at {}{}: adopting it would move traffic. \
+                 Point the record at home first, or set regions[1].target to where it points, \
+                 or delete it",
+                describe_record(record),
+                home.target,
+                if record.alias.is_some() {
+                    " and regions[1].alias_hosted_zone_id"
+                } else {
+                    ""
+                },
+                target,
+                record
+                    .alias
+                    .as_ref()
+                    .map(|a| format!(" in zone {}", a.hosted_zone_id))
+                    .unwrap_or_default()
+            ));
+        }
     }
 
     fn records_mode(&mut self, records: &[RecordSet], pair: OwnPair) {
@@ -608,7 +697,10 @@ impl Planner<'_> {
             });
         }
         if !creates.is_empty() {
-            self.steps.push(Step::CreateRecords { records: creates });
+            self.steps.push(Step::CreateRecords {
+                records: creates,
+                adopted: self.adopted.take(),
+            });
         }
     }
 
@@ -792,7 +884,10 @@ impl Planner<'_> {
             self.steps.push(Step::RewireRecords { records: rewired });
         }
         if !creates.is_empty() {
-            self.steps.push(Step::CreateRecords { records: creates });
+            self.steps.push(Step::CreateRecords {
+                records: creates,
+                adopted: self.adopted.take(),
+            });
         }
     }
 

@@ -188,6 +188,10 @@ pub trait HealthCheckApi: Send + Sync {
         id: &str,
         tags: &BTreeMap<String, String>,
     ) -> impl Future<Output = Result<(), AwsError>> + Send;
+
+    /// Deletes a check (`DeleteHealthCheck`). Route 53 does not refuse deleting a check
+    /// that records or a CALCULATED check still use: callers delete users first.
+    fn delete_health_check(&self, id: &str) -> impl Future<Output = Result<(), AwsError>> + Send;
 }
 
 /// A gate alarm: ALARM (gate closed) when the minimum of the region's `GateOpen` metric
@@ -214,5 +218,13 @@ pub trait GateAlarmApi: Send + Sync {
         &self,
         region: &str,
         alarm: &GateAlarm,
+    ) -> impl Future<Output = Result<(), AwsError>> + Send;
+
+    /// Deletes alarms in `region` (`DeleteAlarms`, at most 100 names; names that do not
+    /// exist are not an error).
+    fn delete_alarms(
+        &self,
+        region: &str,
+        names: &[String],
     ) -> impl Future<Output = Result<(), AwsError>> + Send;
 }

@@ -112,8 +112,16 @@ impl fmt::Display for Step {
                 let tags: Vec<String> = tags.iter().map(|(k, v)| format!("{k}={v}")).collect();
                 write!(f, "tag health check {id}: {}", tags.join(", "))
             }
-            Step::CreateRecords { records } => {
-                write!(f, "create in one change batch:")?;
+            Step::CreateRecords { records, adopted } => {
+                match adopted {
+                    Some(record) => write!(
+                        f,
+                        "in one change batch, delete {} → {} (adopted) and create:",
+                        describe_record(record),
+                        record_target(record)
+                    )?,
+                    None => write!(f, "create in one change batch:")?,
+                }
                 for planned in records {
                     let record = &planned.record;
                     write!(f, "\n      {}", describe_record(record))?;

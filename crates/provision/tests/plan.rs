@@ -21,7 +21,7 @@ use regionflip_local_aws::fixtures::{EAST, WEST, sample_config};
 use regionflip_provision::{
     AlarmSettings, CheckConfig, CheckRef, CheckRole, HealthCheckInfo, InitError, InitPlan,
     PlannedCheck, PlannedRecord, ReportedCheck, Step, TAG_RECORD, TAG_REGION, TAG_ROLE, World,
-    caller_reference, gate_alarm, gate_alarm_settings, plan,
+    caller_reference, gate_alarm, gate_alarm_settings, plan_adopting,
 };
 
 /// The third region of `regions=3`.
@@ -54,11 +54,13 @@ const GATE: Mode = Mode::HealthGate;
 ///     `gate-check@R=unreported` makes it report no alarm and no settings at all (as
 ///     moto does); `legacy-refs` gives the gate checks the caller reference they had
 ///     before it covered the alarm's settings.
+///   * `adopt` — the row runs `init --adopt`.
 ///   * After the world is laid out, the configuration may change under it:
 ///     `namespace-changed` (`metrics_namespace` becomes `RegionFlipNext`);
 ///     `endpoint@R=replaced` (R's stack replaced its endpoint check: the configuration
 ///     names a new id, the new check exists, the old one is gone).
-///   * `foreign=cname|blue|txt|aaaa|soa` — at the record name, a plain CNAME, a failover
+///   * `foreign=cname|cname-home|blue|txt|aaaa|soa` — at the record name, a plain CNAME (to
+///     elsewhere, or to the home target), a failover
 ///     record with set identifier `blue`, a TXT, an AAAA; `foreign=state-cname` a CNAME
 ///     at the state record name.
 /// * `existing` — what the plan lists as existing, in order: `state=R#N` (the state
@@ -122,6 +124,9 @@ const ROWS: &[Row] = &[
     row("records: a corrupt state record is refused",      REC,  "initialised state=corrupt",                         "",                                                                       "refused: _regionflip.api.regionflip-demo.example. holds a TXT record regionflip cannot read (the state record lacks field \"flips\"); init never resets a state"),
     row("records: a missing alarm is refused before any write", REC, "missing-alarm=east",                         "",                                                                       "refused: regions[1].alarms names alarm regionflip-demo-api-errors-us-east-1, which does not exist in us-east-1"),
     row("gate: a missing guard is refused before any write", GATE, "initialised missing-guard=west",                  "",                                                                       "refused: regions[2].guards names alarm"),
+    row("records: --adopt replaces a plain CNAME on home in the creating batch", REC, "adopt foreign=cname-home",    "adopted=east",                                                           "records(delete=cname,primary=east,secondary=west,state=east#1)"),
+    row("gate: --adopt replaces a plain CNAME on home in the creating batch", GATE, "adopt foreign=cname-home",      "adopted=east",                                                           "hold:east=east#1 hold:west=east#1 gate-alarm:east@west publish@west:east=open check:gate/east check:calculated/east(endpoint,+gate/east) records(delete=cname,primary=east[+calculated/east],secondary=west)"),
+    row("records: --adopt refuses a plain CNAME pointing elsewhere", REC, "adopt foreign=cname",                      "",                                                                       "refused: --adopt replaces api.regionflip-demo.example. CNAME"),
     row("records: a CNAME at the zone apex is refused",    REC,  "foreign=soa",                                       "",                                                                       "refused: record_name api.regionflip-demo.example. is the apex of hosted zone"),
     row("records: a CNAME at the state name is refused",   REC,  "foreign=state-cname",                               "",                                                                       "refused: _regionflip.api.regionflip-demo.example. already has a CNAME record that regionflip did not create; delete it so that init can create the state record there"),
     row("records: the pair on one region is refused",      REC,  "primary=east secondary=east",                       "",                                                                       "refused: regionflip's PRIMARY and SECONDARY records of api.regionflip-demo.example. both point at us-east-1; delete one of them and run init again"),
@@ -262,10 +267,15 @@ fn the_rule_table_in_plan_rs_names_rows_of_this_table_and_every_row_has_a_rule()
 // ---------------------------------------------------------------------------------------
 // Running a row.
 
+/// Whether a row runs `init --adopt`.
+fn adopting(r: &Row) -> bool {
+    r.world.split_whitespace().any(|w| w == "adopt")
+}
+
 fn run(r: &Row) -> Result<(), String> {
     let (config, world) = build(r)?;
-    let result = plan(&config, &world);
-    if result != plan(&config, &world) {
+    let result = plan_adopting(&config, &world, adopting(r));
+    if result != plan_adopting(&config, &world, adopting(r)) {
         return Err("planning the same world twice gives two plans".into());
     }
     match (r.expect.strip_prefix("refused: "), result) {
@@ -336,7 +346,7 @@ fn check_plan(r: &Row, config: &Config, world: &World, plan: &InitPlan) -> Resul
     }
     // A second init writes nothing.
     let after = carry_out(config, world, plan)?;
-    match regionflip_provision::plan(config, &after) {
+    match plan_adopting(config, &after, adopting(r)) {
         Ok(again) if again.steps.is_empty() => Ok(()),
         Ok(again) => Err(format!(
             "planning again after carrying the plan out plans {:?}",
@@ -674,6 +684,7 @@ fn build(r: &Row) -> Result<(Config, World), String> {
                     name,
                 ));
             }
+            "adopt" => {}
             "legacy-refs" => {
                 gate_only(key)?;
                 exists.legacy_refs = true;
@@ -710,6 +721,10 @@ fn build(r: &Row) -> Result<(Config, World), String> {
                         record.values = vec![
                             "ns-1.awsdns-01.org. awsdns-hostmaster.amazon.com. 1 7200 900 1209600 86400".into(),
                         ];
+                    }
+                    "cname-home" => {
+                        // A plain CNAME already answering with the home region's target.
+                        record.values = vec![config.regions[0].target.clone()];
                     }
                     "state-cname" => {
                         records_only(word)?;
@@ -1056,12 +1071,18 @@ fn step_key(config: &Config, step: &Step) -> Result<String, String> {
             }
         }
         Step::TagHealthCheck { id, .. } => format!("tag:{id}"),
-        Step::CreateRecords { records } => {
-            let records: Vec<String> = records
-                .iter()
-                .map(|planned| record_key(config, planned))
-                .collect::<Result<_, _>>()?;
-            format!("records({})", records.join(","))
+        Step::CreateRecords { records, adopted } => {
+            let mut keys: Vec<String> = Vec::new();
+            if let Some(record) = adopted {
+                if record.set_identifier.is_some() || record.name != config.record_name {
+                    return Err(format!("{record:?} is no plain record at the name"));
+                }
+                keys.push(format!("delete={}", record.record_type.to_lowercase()));
+            }
+            for planned in records {
+                keys.push(record_key(config, planned)?);
+            }
+            format!("records({})", keys.join(","))
         }
         Step::RewireRecords { records } => {
             let mut keys = Vec::new();
@@ -1158,6 +1179,9 @@ fn existing_key(config: &Config, line: &str) -> Result<String, String> {
         }
     }
     let (record, region) = line.split_once(" → ").ok_or_else(unknown)?;
+    if let Some((region, _)) = region.split_once(" (adopted:") {
+        return Ok(format!("adopted={}", short(region)));
+    }
     if record.ends_with(&format!(" {PRIMARY_SET_ID}")) {
         Ok(format!("primary={}", short(region)))
     } else if record.ends_with(&format!(" {SECONDARY_SET_ID}")) {
@@ -1310,7 +1334,15 @@ fn carry_out(config: &Config, world: &World, plan: &InitPlan) -> Result<World, S
                     .or_default()
                     .extend(tags.clone());
             }
-            Step::CreateRecords { records } => {
+            Step::CreateRecords { records, adopted } => {
+                // The DELETE leads the batch and must match the record exactly.
+                if let Some(record) = adopted {
+                    let before = world.records.len();
+                    world.records.retain(|r| r != record);
+                    if world.records.len() == before {
+                        return Err(format!("DELETE of a record that is not there: {record:?}"));
+                    }
+                }
                 for planned in records {
                     let mut record = planned.record.clone();
                     if let Some(check) = &planned.health_check {

@@ -55,7 +55,10 @@ impl World {
             &self.checks,
             &self.cloudwatch,
             NOW,
-            dry_run,
+            regionflip_provision::InitOptions {
+                dry_run,
+                adopt: false,
+            },
         )
         .await
     }
@@ -767,4 +770,107 @@ async fn records_mode_moves_the_pair_onto_a_replaced_endpoint_check() {
     let again = world.init(false).await.unwrap();
     assert!(again.already_initialised, "{:#?}", again.steps);
     assert_eq!(world.route53.applied_changes(), 1);
+}
+
+// ------------------------------------------------------------------------------ uninstall
+
+/// Uninstall after a failover, in each mode: the first write is one batch that deletes the
+/// pair (and the state record) and creates a plain record on where traffic is (the
+/// standby), so the name is answered throughout; then init's checks and alarms go; the
+/// API's own alarms stay; a second run finds nothing left.
+#[tokio::test]
+async fn uninstall_hands_the_name_to_a_plain_record_on_the_active_region_then_removes_the_rest() {
+    for mode in [Mode::Records, Mode::HealthGate] {
+        let world = World::new(mode);
+        world.init(false).await.unwrap();
+        let config = &world.config;
+        // A failover moved traffic to us-west-2.
+        let moved = EngineState {
+            sequence: 2,
+            ..EngineState::initial(WEST)
+        };
+        match mode {
+            Mode::Records => {
+                let zone = &config.hosted_zone_id;
+                world.route53.put_record(zone, state_record(config, &moved));
+                world.route53.put_record(
+                    zone,
+                    failover_record(config, &config.regions[1], FailoverRole::Primary),
+                );
+                world.route53.put_record(
+                    zone,
+                    failover_record(config, &config.regions[0], FailoverRole::Secondary),
+                );
+            }
+            Mode::HealthGate => {
+                for region in [EAST, WEST] {
+                    world.cloudwatch.set_description(
+                        region,
+                        &config.state_alarm_name(),
+                        &moved.encode(),
+                    );
+                }
+            }
+        }
+        let changes_before = world.route53.applied_changes();
+        let options = regionflip_provision::UninstallOptions::default();
+        let report = regionflip_provision::uninstall(
+            config,
+            &world.route53,
+            &world.checks,
+            &world.cloudwatch,
+            &options,
+        )
+        .await
+        .unwrap();
+        assert!(
+            matches!(
+                report.steps.first(),
+                Some(regionflip_provision::RemoveStep::RestoreRecord { region, .. }) if region == WEST
+            ),
+            "{mode:?}: the name is handed back first: {:#?}",
+            report.steps
+        );
+        assert_eq!(
+            world.route53.applied_changes(),
+            changes_before + 1,
+            "one batch"
+        );
+        let records = world.records();
+        assert_eq!(records.len(), 1, "{mode:?}: {records:#?}");
+        assert_eq!(records[0].set_identifier, None);
+        assert_eq!(records[0].values, vec![config.regions[1].target.clone()]);
+        assert!(
+            world.checks.checks().is_empty(),
+            "{mode:?}: init's checks are gone"
+        );
+        for region in [EAST, WEST] {
+            assert_eq!(world.state_holder(region), None, "{mode:?}");
+            assert!(
+                world
+                    .cloudwatch
+                    .alarm_description(region, &config.gate_alarm_name(EAST))
+                    .is_none()
+            );
+            let own = config.region(region).unwrap().alarms.clone();
+            let found = regionflip_watcher::ports::CloudWatchApi::describe_alarms(
+                &world.cloudwatch,
+                region,
+                &own,
+            )
+            .await
+            .unwrap();
+            assert_eq!(found.len(), own.len(), "{mode:?}: the API's alarms stay");
+        }
+        let again = regionflip_provision::uninstall(
+            config,
+            &world.route53,
+            &world.checks,
+            &world.cloudwatch,
+            &options,
+        )
+        .await
+        .unwrap();
+        assert!(again.steps.is_empty(), "{mode:?}: {:#?}", again.steps);
+    }
 }

@@ -54,7 +54,10 @@ pub(crate) async fn read(
         clients.route53,
         clients.cloudwatch,
         now,
-        true,
+        provision::InitOptions {
+            dry_run: true,
+            adopt: false,
+        },
     )
     .await
     {

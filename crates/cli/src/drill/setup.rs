@@ -128,7 +128,7 @@ pub(crate) async fn provision(
         &clients.route53,
         &clients.cloudwatch,
         unix_now(),
-        false,
+        provision::InitOptions::default(),
     )
     .await
     .map_err(|e| CliError::Failed(format!("init failed: {e}")))?;

@@ -663,3 +663,46 @@ async fn init_rewires_the_calculated_check_onto_a_replaced_endpoint_check() {
         again.stdout
     );
 }
+
+/// `uninstall` after a failover, against moto: the dry run lists the order and changes
+/// nothing; the run hands the name to a plain CNAME on the standby (where traffic is)
+/// in one batch, then deletes init's checks and alarms, keeping the stacks' endpoint
+/// checks; a second run finds nothing left.
+#[tokio::test]
+async fn uninstall_hands_the_name_back_on_the_active_region_then_removes_what_init_created() {
+    let setup = failed_over("gate-uninstall").await;
+    let pair = setup.pair().await;
+    let dry = setup.run(&["uninstall", "--dry-run"]).expect_code(0);
+    assert!(
+        dry.stdout.contains("in one change batch, delete")
+            && dry.stdout.contains("delete calculated check")
+            && dry.stdout.contains("delete alarms"),
+        "{}",
+        dry.stdout
+    );
+    assert_eq!(setup.pair().await, pair, "a dry run changes nothing");
+
+    let report = setup.run(&["uninstall", "--json"]).expect_code(0).json();
+    assert_eq!(report["steps"][0]["step"], "restore-record", "{report:#}");
+    let records = setup.pair().await;
+    assert_eq!(records.len(), 1, "{records:#?}");
+    assert_eq!(records[0].set_identifier, None);
+    assert!(
+        records[0].values[0].starts_with("west."),
+        "the plain record points where traffic is: {records:#?}"
+    );
+    assert_eq!(
+        setup.health_check_count().await,
+        2,
+        "only the stacks' endpoint checks are left"
+    );
+    for region in [HOME, OTHER_REGION] {
+        assert!(setup.state_in(region).await.is_none(), "{region}");
+    }
+    let again = setup.run(&["uninstall"]).expect_code(0);
+    assert!(
+        again.stdout.contains("nothing of regionflip's is left"),
+        "{}",
+        again.stdout
+    );
+}

@@ -474,3 +474,97 @@ async fn init_refuses_an_alarm_that_does_not_exist_and_writes_nothing() {
     }
     assert!(setup.records().await.is_empty(), "nothing was written");
 }
+
+/// A plain CNAME as a team serves the name before regionflip.
+async fn put_plain_cname(setup: &Setup, value: &str) {
+    let cname = ResourceRecordSet::builder()
+        .name(format!("{}.", setup.record))
+        .r#type(RrType::Cname)
+        .ttl(300)
+        .resource_records(ResourceRecord::builder().value(value).build().unwrap())
+        .build()
+        .unwrap();
+    setup
+        .aws
+        .route53
+        .client()
+        .change_resource_record_sets()
+        .hosted_zone_id(&setup.zone)
+        .change_batch(
+            ChangeBatch::builder()
+                .changes(
+                    Change::builder()
+                        .action(ChangeAction::Create)
+                        .resource_record_set(cname)
+                        .build()
+                        .unwrap(),
+                )
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+}
+
+/// Adoption: the name keeps answering throughout. Plain `init` refuses the team's CNAME
+/// and names `--adopt`; `--adopt --dry-run` shows the one batch and writes nothing;
+/// `--adopt` deletes the CNAME and creates the pair and the state in that one batch (Route
+/// 53 applies a batch all or nothing, so there is no moment without an answer); a second
+/// `init` finds everything.
+#[tokio::test]
+async fn init_adopt_replaces_a_plain_cname_on_home_in_one_batch() {
+    let setup = Setup::new("adopt", "").await;
+    let home_target = format!("east.{}.backend.example", setup.record);
+    put_plain_cname(&setup, &home_target).await;
+    let before = setup.records().await;
+
+    let refused = setup.run(&["init"]).expect_code(3);
+    assert!(
+        refused.stderr.contains("regionflip init --adopt"),
+        "{}",
+        refused.stderr
+    );
+    let dry = setup.run(&["init", "--adopt", "--dry-run"]).expect_code(0);
+    assert!(
+        dry.stdout.contains("(adopted) and create"),
+        "{}",
+        dry.stdout
+    );
+    assert_eq!(setup.records().await, before, "a dry run writes nothing");
+
+    setup.run(&["init", "--adopt"]).expect_code(0);
+    let records = setup.records().await;
+    assert!(
+        records
+            .iter()
+            .all(|r| r.set_identifier.is_some() || r.record_type == "TXT"),
+        "the plain CNAME is gone: {records:#?}"
+    );
+    assert_eq!(setup.primary().await, HOME);
+    assert_eq!(setup.state().await.active, HOME);
+    let again = setup.run(&["init"]).expect_code(0);
+    assert!(
+        again.stdout.contains("already initialised"),
+        "{}",
+        again.stdout
+    );
+}
+
+/// `--adopt` never moves traffic: a plain CNAME that points anywhere but the home
+/// region's target is refused, naming both, and nothing is written.
+#[tokio::test]
+async fn init_adopt_refuses_a_record_pointing_elsewhere_and_writes_nothing() {
+    let setup = Setup::new("adopt-elsewhere", "").await;
+    put_plain_cname(&setup, "legacy.example.net").await;
+    let before = setup.records().await;
+    let refused = setup.run(&["init", "--adopt"]).expect_code(3);
+    for text in [
+        "--adopt replaces",
+        "legacy.example.net",
+        "home region's target",
+    ] {
+        assert!(refused.stderr.contains(text), "{text}: {}", refused.stderr);
+    }
+    assert_eq!(setup.records().await, before);
+}
