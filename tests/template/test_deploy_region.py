@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import os
+import re
+import subprocess
 import tempfile
 import unittest
-from contextlib import redirect_stderr
+from contextlib import contextmanager, redirect_stderr
 from io import StringIO
 from pathlib import Path
+from unittest import mock
 
 import tomllib
 
@@ -368,3 +372,462 @@ class ReplacedEndpointChecks(unittest.TestCase):
     def test_reserved_concurrency_is_each_region_s_own(self):
         # Each region's account quota differs; it is no routing parameter.
         self.assertFalse(deploy.is_routing_parameter("WatcherReservedConcurrency"))
+
+
+#: The real lookup, also when a test patches it out of main's way.
+DISCOVER = deploy.discover_endpoint_checks
+
+
+def example_config() -> dict:
+    with (ROOT / "samconfig.example.toml").open("rb") as f:
+        return tomllib.load(f)
+
+
+class World:
+    """Route 53 as the rollout sees it: a region's endpoint check exists (tagged, with its
+    HealthCheckConfig) once its stack has been deployed. Discovery runs the real
+    discover_endpoint_checks against a FakeRoute53 of what exists."""
+
+    URLS = {"us-east-1": (EAST_CHECK, EAST_URL), "us-west-2": (WEST_CHECK, WEST_URL)}
+
+    def __init__(self):
+        self.deployed: list[str] = []
+
+    def discover(self, record, regions):
+        tags = {self.URLS[r][0]: endpoint_tags(r, record=record) for r in self.deployed}
+        configs = {self.URLS[r][0]: check_config(self.URLS[r][1]) for r in self.deployed}
+        return DISCOVER(record, regions, FakeRoute53(tags, configs))
+
+
+class Stack:
+    """What CloudFormation keeps of the parameters `sam deploy` passes. On an update, a
+    template parameter that --parameter-overrides leaves out keeps the stack's previous
+    value (SAM CLI sends UsePreviousValue for it); on creation it takes the template's
+    default. This is why a plain second pass could never lift a DISABLED."""
+
+    def __init__(self):
+        self.parameters: dict[str, str] | None = None
+
+    def deploy(self, passed: dict[str, str]):
+        defaults = {k: str(v["Default"]) for k, v in load_template()["Parameters"].items() if "Default" in v}
+        previous = self.parameters if self.parameters is not None else defaults
+        self.parameters = {**defaults, **previous, **passed}
+
+
+class TwoPassRollout(unittest.TestCase):
+    """docs/deploy.md, "Step by step: two regions": step 4 deploys both regions with
+    SET=WatcherState=DISABLED, step 8 deploys both again with a plain make deploy. The
+    rollout must end with both watchers ENABLED (and so their alarms' actions on)."""
+
+    def rollout(self, passes: list[tuple[str, list[str]]], config: dict | None = None):
+        config = config or example_config()
+        world, stacks, sequence = World(), {}, []
+        for region, sets in passes:
+            err = StringIO()
+            with redirect_stderr(err):
+                params, choice = deploy.plan_deploy(config, region, region, sets, world.discover)
+            stacks.setdefault(region, Stack()).deploy(params)
+            if region not in world.deployed:
+                world.deployed.append(region)  # its stack created its endpoint check
+            sequence.append((region, params["WatcherState"], choice.reason))
+        return sequence, stacks
+
+    def test_the_documented_two_pass_rollout_ends_enabled(self):
+        sequence, stacks = self.rollout([
+            ("us-east-1", ["WatcherState=DISABLED"]),  # step 4
+            ("us-west-2", ["WatcherState=DISABLED"]),
+            ("us-east-1", []),  # step 8
+            ("us-west-2", []),
+        ])
+        self.assertEqual([(r, s) for r, s, _ in sequence], [
+            ("us-east-1", "DISABLED"), ("us-west-2", "DISABLED"),
+            ("us-east-1", "ENABLED"), ("us-west-2", "ENABLED"),
+        ], "the first pass is off in both regions, the second on in both")
+        self.assertIn("set by --set", sequence[1][2], "the first pass says the operator chose DISABLED")
+        for _, _, reason in sequence[2:]:
+            self.assertIn("WatcherState=ENABLED: every region's endpoint check", reason)
+        for region, stack in stacks.items():
+            self.assertEqual(stack.parameters["WatcherState"], "ENABLED",
+                             f"{region}'s stack stays DISABLED after the rollout (UsePreviousValue)")
+        east = stacks["us-east-1"].parameters
+        self.assertEqual((east["Region2HealthCheckId"], east["Region2HealthUrl"]), (WEST_CHECK, WEST_URL))
+        west = stacks["us-west-2"].parameters
+        self.assertEqual((west["Region1HealthCheckId"], west["Region1HealthUrl"]), (EAST_CHECK, EAST_URL))
+
+    def test_a_rollout_without_set_ends_enabled_too(self):
+        # docs/deploy.md, "Deploy order for the health URLs": the first region is forced
+        # off (the other has no check yet), the last one finds every check.
+        sequence, stacks = self.rollout([("us-east-1", []), ("us-west-2", []), ("us-east-1", [])])
+        self.assertEqual([(r, s) for r, s, _ in sequence],
+                         [("us-east-1", "DISABLED"), ("us-west-2", "ENABLED"), ("us-east-1", "ENABLED")])
+        self.assertIn("deployed DISABLED", sequence[0][2])
+        self.assertIn("us-west-2", sequence[0][2], "the message names the region it could not find")
+        self.assertEqual({r: s.parameters["WatcherState"] for r, s in stacks.items()},
+                         {"us-east-1": "ENABLED", "us-west-2": "ENABLED"})
+
+    def test_a_watcher_state_set_in_the_samconfig_is_kept(self):
+        config = example_config()
+        config["us-west-2"]["deploy"]["parameters"]["parameter_overrides"].append("WatcherState=DISABLED")
+        sequence, _ = self.rollout([("us-east-1", []), ("us-west-2", []), ("us-east-1", [])], config)
+        self.assertEqual(sequence[1][1], "DISABLED", "the operator's samconfig keeps us-west-2 off")
+        self.assertIn("[us-west-2] in the samconfig", sequence[1][2])
+        self.assertEqual(sequence[2][1], "ENABLED")
+
+    def test_enabled_by_hand_is_still_forced_off_while_a_region_is_missing(self):
+        sequence, _ = self.rollout([("us-east-1", ["WatcherState=ENABLED"])])
+        self.assertEqual(sequence[0][1], "DISABLED", "a partial view never runs, even when asked to")
+
+    def test_the_choice_reaches_sam_deploy_and_is_printed(self):
+        world = World()
+        world.deployed = ["us-west-2"]
+        with fake_zips() as target:
+            err = StringIO()
+            with mock.patch.object(deploy, "discover_endpoint_checks", world.discover), redirect_stderr(err):
+                code = deploy.main(["--region", "us-east-1", "--config", str(ROOT / "samconfig.example.toml"),
+                                    "--dry-run"])
+        self.assertEqual(code, 0, err.getvalue())
+        self.assertIn('WatcherState="ENABLED"', err.getvalue(), "ENABLED must be passed, not left to UsePreviousValue")
+        self.assertIn("deploy-region: WatcherState=ENABLED: every region's endpoint check", err.getvalue())
+
+
+@contextmanager
+def fake_zips():
+    """The two bootstrap.zip files make build leaves, in a CARGO_TARGET_DIR of their own."""
+    with tempfile.TemporaryDirectory() as tmp:
+        for binary in ("health", "watcher"):
+            (Path(tmp) / "lambda" / binary).mkdir(parents=True)
+            (Path(tmp) / "lambda" / binary / "bootstrap.zip").write_bytes(b"PK")
+        with mock.patch.dict(os.environ, {"CARGO_TARGET_DIR": tmp}):
+            yield Path(tmp)
+
+
+def run_main(argv: list[str]) -> tuple[int, str]:
+    err = StringIO()
+    with fake_zips(), redirect_stderr(err):
+        code = deploy.main(argv)
+    return code, err.getvalue()
+
+
+def plan(sets: list[str], region: str = "us-east-1", config: dict | None = None, found=None):
+    """plan_deploy for the example samconfig, with the other region's check found."""
+    found = found if found is not None else {"us-west-2": [WEST], "us-east-1": [EAST]}
+    err = StringIO()
+    with redirect_stderr(err):
+        return deploy.plan_deploy(config or example_config(), region, region, sets,
+                                  lambda record, regions: {r: found.get(r, []) for r in regions})
+
+
+class ParameterValues(unittest.TestCase):
+    """deploy-region.py refuses, before any AWS call, what CloudFormation would refuse
+    after uploading and creating a change set: AllowedValues, AllowedPattern,
+    MinLength/MaxLength, MinValue/MaxValue, Number types, unknown and missing
+    parameters, and the template's Rules."""
+
+    def problems(self, **values: str) -> list[str]:
+        params = dict(samconfig_environments()["us-east-1"]["overrides"])
+        params.update(values)
+        return deploy.parameter_problems(params)
+
+    def test_the_example_samconfig_is_clean(self):
+        for name, env in samconfig_environments().items():
+            self.assertEqual(deploy.parameter_problems(env["overrides"]), [], name)
+            params, _ = plan([], region=name)
+            self.assertEqual(deploy.rule_problems(params, name), [], name)
+
+    def test_the_health_check_interval_is_10_or_30(self):
+        (problem,) = self.problems(HealthCheckInterval="20")
+        self.assertIn("HealthCheckInterval='20': must be one of 10, 30", problem)
+        self.assertEqual(self.problems(HealthCheckInterval="10"), [])
+
+    def test_a_lower_case_hosted_zone_id_is_refused_with_the_fix(self):
+        (problem,) = self.problems(HostedZoneId="z0demo0000000000000001")
+        self.assertIn("HostedZoneId='z0demo0000000000000001'", problem)
+        self.assertIn("use 'Z0DEMO0000000000000001' (in upper case)", problem)
+        (problem,) = self.problems(HostedZoneId="/hostedzone/Z0DEMO0000000000000001")
+        self.assertIn("use 'Z0DEMO0000000000000001' (without /hostedzone/)", problem)
+
+    def test_a_misspelt_parameter_is_named_with_the_likely_one(self):
+        (problem,) = self.problems(HealthChekInterval="10")
+        self.assertIn("HealthChekInterval: the template has no such parameter; did you mean HealthCheckInterval?", problem)
+
+    def test_a_parameter_without_default_must_be_set(self):
+        params = dict(samconfig_environments()["us-east-1"]["overrides"])
+        del params["HostedZoneId"]
+        (problem,) = deploy.parameter_problems(params)
+        self.assertIn("HostedZoneId is required", problem)
+
+    def test_every_constraint_of_the_template_is_checked(self):
+        """Generic: for each parameter, a value breaking each of its constraints is refused,
+        and the problem names the parameter; its default passes."""
+        template = load_template()
+        checked = 0
+        for name, spec in template["Parameters"].items():
+            bad: list[str] = []
+            if "AllowedValues" in spec:
+                bad.append("not-an-allowed-value")
+            if "MinValue" in spec:
+                bad.append(str(int(spec["MinValue"]) - 1))
+            if "MaxValue" in spec:
+                bad.append(str(int(spec["MaxValue"]) + 1))
+            if spec.get("Type") == "Number":
+                bad.append("ten")
+            if "MaxLength" in spec:
+                bad.append("x" * (int(spec["MaxLength"]) + 1))
+            if int(spec.get("MinLength", 0)) >= 1:
+                bad.append("")
+            if "AllowedPattern" in spec:
+                refused = [v for v in ('"', "a b\t", "UPPER_lower_", "", "x" * 300, "-")
+                           if not re.fullmatch(spec["AllowedPattern"], v)]
+                self.assertTrue(refused, f"{name}: no sample value breaks {spec['AllowedPattern']}")
+                bad.append(refused[0])
+            for value in bad:
+                params = {n: str(s["Default"]) if "Default" in s else "x" for n, s in template["Parameters"].items()}
+                params[name] = value
+                problems = [p for p in deploy.parameter_problems(params, template) if p.startswith(name)]
+                self.assertTrue(problems, f"{name}={value[:20]!r} breaks the template and was not refused")
+                checked += 1
+            if "Default" in spec:
+                params = dict(samconfig_environments()["us-east-1"]["overrides"])
+                params[name] = str(spec["Default"])
+                self.assertEqual([p for p in deploy.parameter_problems(params) if p.startswith(name)], [],
+                                 f"{name}'s own default is refused")
+        self.assertGreater(checked, 60, "the template's constraints were not all exercised")
+
+    def test_the_template_s_rules_are_checked(self):
+        params, _ = plan([])
+        self.assertEqual(deploy.rule_problems(params, "us-east-1"), [])
+        third = dict(params, Region3Name="eu-west-1")
+        (problem,) = deploy.rule_problems(third, "us-east-1")
+        self.assertIn("Region3HasTarget", problem)
+        self.assertIn("Region3Target must be set too", problem)
+        served = dict(params, HealthMatch="east-ok")  # Region1HealthSearch left at the default
+        self.assertEqual([p.split(":")[0] for p in deploy.rule_problems(served, "us-east-1")],
+                         ["template rule Region1HealthSearchIsServed"])
+
+    def test_a_bad_value_stops_the_deploy_before_any_lookup(self):
+        def no_lookup(record, regions):
+            raise AssertionError("discovery ran although the parameters are refused")
+
+        with self.assertRaisesRegex(deploy.DeployError, "HealthCheckInterval='20'"):
+            deploy.plan_deploy(example_config(), "us-east-1", "us-east-1", ["HealthCheckInterval=20"], no_lookup)
+        code, err = run_main(["--region", "us-east-1", "--config", str(ROOT / "samconfig.example.toml"),
+                              "--dry-run", "--set", "HealthCheckInterval=20"])
+        self.assertEqual(code, 2)
+        self.assertIn("HealthCheckInterval='20': must be one of 10, 30", err)
+        self.assertNotIn("Traceback", err)
+
+
+class FailingRoute53:
+    """A Route 53 client whose every call fails the way botocore fails."""
+
+    def __init__(self, error: Exception):
+        self.error = error
+
+    def get_paginator(self, name):
+        error = self.error
+
+        class Pages:
+            def paginate(self_inner):
+                raise error
+
+        return Pages()
+
+    def list_tags_for_resources(self, **kwargs):
+        raise self.error
+
+
+class Credentials(unittest.TestCase):
+    """Without credentials, botocore raises NoCredentialsError on the first call (before
+    any request leaves the machine); with bad or unauthorised ones, Route 53 answers a
+    ClientError. The deploy (and --dry-run) must say what to do, not print a traceback."""
+
+    def test_no_credentials_is_a_clear_error(self):
+        from botocore.exceptions import NoCredentialsError
+
+        with self.assertRaises(deploy.DeployError) as raised:
+            deploy.discover_endpoint_checks(RECORD, ["us-west-2"], FailingRoute53(NoCredentialsError()))
+        message = str(raised.exception)
+        self.assertIn("no usable AWS credentials", message)
+        self.assertIn("--no-discover", message, "the way to a dry run without AWS")
+
+    def test_refused_credentials_and_access_are_clear_errors(self):
+        from botocore.exceptions import ClientError
+
+        for code, needle in (("ExpiredToken", "renew them"), ("AccessDenied", "route53:ListHealthChecks")):
+            error = ClientError({"Error": {"Code": code, "Message": "no"}}, "ListHealthChecks")
+            with self.assertRaisesRegex(deploy.DeployError, needle):
+                deploy.discover_endpoint_checks(RECORD, ["us-west-2"], FailingRoute53(error))
+
+    def test_a_dry_run_without_credentials_exits_2_without_a_traceback(self):
+        from botocore.exceptions import NoCredentialsError
+
+        with mock.patch("boto3.client", return_value=FailingRoute53(NoCredentialsError())):
+            code, err = run_main(["--region", "us-east-1", "--config", str(ROOT / "samconfig.example.toml"),
+                                  "--dry-run"])
+        self.assertEqual(code, 2)
+        self.assertIn("deploy-region: no usable AWS credentials", err)
+        self.assertNotIn("Traceback", err)
+        code, err = run_main(["--region", "us-east-1", "--config", str(ROOT / "samconfig.example.toml"),
+                              "--dry-run", "--no-discover"])
+        self.assertEqual(code, 0, "--no-discover dry runs need no AWS at all")
+
+
+class RoutingOverrides(unittest.TestCase):
+    """A --set reaches one region's stack only: on a routing parameter it would make that
+    watcher decide on another configuration than the others."""
+
+    def test_a_routing_set_in_one_region_is_refused(self):
+        with self.assertRaises(deploy.DeployError) as raised:
+            plan(["RecordTtl=300"])
+        message = str(raised.exception)
+        self.assertIn("RecordTtl differs between environments (us-east-1='300', us-west-2='60')", message)
+        self.assertIn("--set RecordTtl: routing configuration", message)
+
+    def test_a_routing_set_that_agrees_and_a_regional_set_pass(self):
+        params, _ = plan(["RecordTtl=60", "HealthDrain=true", "WatcherReservedConcurrency=0"])
+        self.assertEqual((params["RecordTtl"], params["HealthDrain"]), ("60", "true"))
+
+    def test_operations_parameters_are_each_region_s_own(self):
+        # Where a region's alarms go, how long its journal stays and when its paused
+        # alarm pages are no routing: they may differ, and SET= may change them.
+        for name in ("AlarmTopicArn", "AlarmEmail", "PausedAlarmMinutes", "JournalRetentionDays",
+                     "LogRetentionDays", "WatcherState"):
+            self.assertIn(name, load_template()["Parameters"])
+            self.assertFalse(deploy.is_routing_parameter(name), name)
+        params, _ = plan(["AlarmEmail=oncall@example.com", "PausedAlarmMinutes=120"])
+        self.assertEqual((params["AlarmEmail"], params["PausedAlarmMinutes"]), ("oncall@example.com", "120"))
+
+    def test_the_samconfig_s_own_disagreement_is_still_refused(self):
+        config = example_config()
+        config["us-west-2"]["deploy"]["parameters"]["parameter_overrides"].append("FailbackMode=manual")
+        with self.assertRaisesRegex(deploy.DeployError, "FailbackMode differs"):
+            plan([], config=config)
+
+
+def several_apis() -> dict:
+    """One samconfig for two APIs, environments named <api>-<region>."""
+    config = {"version": 0.1}
+    for api in ("api", "auth"):
+        for region in ("us-east-1", "us-west-2"):
+            env = copy.deepcopy(example_config()[region])
+            params = env["deploy"]["parameters"]
+            params["stack_name"] = f"regionflip-{api}"
+            params["parameter_overrides"] = [
+                o.replace("api.regionflip-demo.example", f"{api}.regionflip-demo.example")
+                for o in params["parameter_overrides"]]
+            config[f"{api}-{region}"] = env
+    return config
+
+
+class SeveralApis(unittest.TestCase):
+    """make deploy ENV=<environment>: one samconfig holds several APIs, each a group of
+    environments named <api>-<region>, compared with each other only."""
+
+    def test_the_environment_is_picked_by_name(self):
+        config = several_apis()
+        self.assertEqual(deploy.routing_disagreements(config), [], "two APIs are two groups, not a disagreement")
+        err = StringIO()
+        with redirect_stderr(err):
+            params, _ = deploy.plan_deploy(config, "auth-us-west-2", "us-west-2", [], None)
+        self.assertEqual(params["RecordName"], "auth.regionflip-demo.example")
+        self.assertEqual(sorted(deploy.environment_group(config, "auth-us-west-2")),
+                         ["auth-us-east-1", "auth-us-west-2"])
+
+    def test_env_alone_names_the_region_and_stack(self):
+        code, err = run_main(["--env", "auth-us-east-1", "--config", self.write(several_apis()),
+                              "--no-discover", "--dry-run"])
+        self.assertEqual(code, 0, err)
+        self.assertIn("--config-env auth-us-east-1", err)
+        self.assertIn("--region us-east-1", err)
+        self.assertIn('RecordName="auth.regionflip-demo.example"', err)
+
+    def test_a_disagreement_inside_one_api_is_refused(self):
+        config = several_apis()
+        config["auth-us-west-2"]["deploy"]["parameters"]["parameter_overrides"].append("RecordTtl=30")
+        self.assertEqual(len(deploy.routing_disagreements(config)), 1)
+        with self.assertRaisesRegex(deploy.DeployError, r"RecordTtl differs .*auth-us-east-1='60', auth-us-west-2='30'"):
+            deploy.plan_deploy(config, "auth-us-east-1", "us-east-1", [], None)
+        err = StringIO()
+        with redirect_stderr(err):
+            deploy.plan_deploy(config, "api-us-east-1", "us-east-1", [], None)  # the other API is fine
+
+    def test_two_apis_on_one_stack_name_are_refused(self):
+        config = several_apis()
+        config["auth-us-east-1"]["deploy"]["parameters"]["stack_name"] = "regionflip-api"
+        with self.assertRaisesRegex(deploy.DeployError, "both deploy stack regionflip-api in us-east-1"):
+            deploy.plan_deploy(config, "api-us-east-1", "us-east-1", [], None)
+
+    def test_the_cli_configuration_needs_the_environment_when_there_are_several(self):
+        path = self.write(several_apis())
+        out = Path(self.tmp.name) / "regionflip-auth.toml"
+        err = StringIO()
+        with redirect_stderr(err):
+            code = deploy.main(["--write-cli-config", str(out), "--config", path, "--no-discover"])
+        self.assertEqual(code, 2)
+        self.assertIn("several deployments", err.getvalue())
+        with redirect_stderr(err):
+            code = deploy.main(["--write-cli-config", str(out), "--config", path, "--no-discover",
+                                "--env", "auth-us-west-2"])
+        self.assertEqual(code, 0, err.getvalue())
+        self.assertEqual(tomllib.loads(out.read_text())["record_name"], "auth.regionflip-demo.example")
+
+    def test_make_passes_env_from_its_command_line_only(self):
+        """`make deploy ENV=…` reaches the script; an ENV in the environment (sh exports
+        one for its startup file) must not pick a samconfig environment."""
+        def dry(*args, env=None):
+            return subprocess.run(["make", "--no-print-directory", "-n", *args], cwd=ROOT, text=True,
+                                  capture_output=True, env={**os.environ, **(env or {})}, check=True).stdout
+
+        self.assertIn("--env 'auth-us-east-1'", dry("deploy", "ENV=auth-us-east-1"))
+        self.assertNotIn("--env", dry("deploy", "REGION=us-east-1", env={"ENV": "/etc/shinit"}))
+        self.assertIn("--force", dry("cli-config", "FORCE=1"))
+        self.assertNotIn("--force", dry("cli-config"))
+
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory()
+        self.addCleanup(self.tmp.cleanup)
+
+    def write(self, config: dict) -> str:
+        path = Path(self.tmp.name) / "samconfig.toml"
+        lines = []
+        for name, table in config.items():
+            if name == "version":
+                lines.append(f"version = {table}")
+                continue
+            lines.append(f"[{name}.deploy.parameters]")
+            for key, value in table["deploy"]["parameters"].items():
+                lines.append(f"{key} = {json.dumps(value)}")
+        path.write_text("\n".join(lines) + "\n")
+        return str(path)
+
+
+class CliConfigFile(unittest.TestCase):
+    """make cli-config regenerates the file it wrote before, and never overwrites a file
+    someone else wrote unless told to (FORCE=1, --force)."""
+
+    def write(self, out: Path, *extra: str) -> tuple[int, str]:
+        err = StringIO()
+        with redirect_stderr(err):
+            code = deploy.main(["--write-cli-config", str(out), "--config", str(ROOT / "samconfig.example.toml"),
+                                "--no-discover", *extra])
+        return code, err.getvalue()
+
+    def test_its_own_file_is_regenerated_and_another_is_kept(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            out = Path(tmp) / "regionflip.toml"
+            self.assertEqual(self.write(out)[0], 0)
+            self.assertTrue(out.read_text().startswith(deploy.CLI_CONFIG_HEADER))
+            code, err = self.write(out)
+            self.assertEqual(code, 0, "a second make cli-config must regenerate the file")
+            self.assertIn("unchanged", err)
+            out.write_text(out.read_text().replace("ttl = 60", "ttl = 30"))  # stale
+            code, err = self.write(out)
+            self.assertEqual((code, "ttl = 60" in out.read_text()), (0, True), err)
+            self.assertIn("regenerated", err)
+            out.write_text("# written by hand\nrecord_name = \"x\"\n")
+            code, err = self.write(out)
+            self.assertEqual(code, 2)
+            self.assertIn("FORCE=1", err)
+            self.assertEqual(out.read_text(), "# written by hand\nrecord_name = \"x\"\n", "a hand-written file is kept")
+            self.assertEqual(self.write(out, "--force")[0], 0)
+            self.assertTrue(out.read_text().startswith(deploy.CLI_CONFIG_HEADER))

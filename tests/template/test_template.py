@@ -711,6 +711,248 @@ class Readiness(unittest.TestCase):
         self.assertIn("<FailoverTargetNotReadyAlarm.Arn>", shown)
 
 
+def published_metrics() -> set[str]:
+    """The metric table of crates/watcher/src/metrics.rs: what the watcher publishes."""
+    table = (ROOT / "crates/watcher/src/metrics.rs").read_text()
+    return set(re.findall(r"^//! \| `(\w+)`", table, re.M))
+
+
+def alarm(name: str, r: Resolver | None = None) -> dict:
+    return (r or resolver()).resolve(TEMPLATE["Resources"][name]["Properties"])
+
+
+def state_after(props: dict, minutes: list[float | None]) -> str:
+    """CloudWatch's verdict on the last EvaluationPeriods periods of `minutes` (one value
+    per period, None = no datapoint) for an alarm whose TreatMissingData is notBreaching
+    or breaching: a missing period counts as within, or beyond, the threshold; ALARM when
+    at least DatapointsToAlarm of them breach (CloudWatch User Guide, "Evaluating an
+    alarm" and "Configuring how CloudWatch alarms treat missing data"). `missing`, which
+    widens the range to find datapoints, is not modelled: tests assert its settings."""
+    treat = props["TreatMissingData"]
+    assert treat in ("notBreaching", "breaching"), f"state_after does not model {treat}"
+    n = int(props["EvaluationPeriods"])
+    m = int(props.get("DatapointsToAlarm", n))
+    threshold = float(props["Threshold"])
+    beyond = {
+        "GreaterThanOrEqualToThreshold": lambda v: v >= threshold,
+        "GreaterThanThreshold": lambda v: v > threshold,
+        "LessThanThreshold": lambda v: v < threshold,
+        "LessThanOrEqualToThreshold": lambda v: v <= threshold,
+    }[props["ComparisonOperator"]]
+    window = minutes[-n:]
+    window = [None] * (n - len(window)) + window
+    breaching = sum(1 for v in window if (treat == "breaching" if v is None else beyond(v)))
+    return "ALARM" if breaching >= m else "OK"
+
+
+class Paging(unittest.TestCase):
+    """Paging by default: every alarm of the stack notifies an SNS topic, the one given in
+    AlarmTopicArn or one the stack creates, and is silent while the watcher is off."""
+
+    ALARMS = {"WatcherErrorsAlarm", "WatcherSilentAlarm", "FailoverTargetNotReadyAlarm", "FailoverAlarm",
+              "FailbackAlarm", "ManualTransitionAlarm", "NoHealthyTargetAlarm", "PausedAlarm",
+              "FailureQueueAlarm"}
+    #: Event alarms: their OK a minute after the event says nothing, so they notify on ALARM only.
+    EVENTS = {"FailoverAlarm", "FailbackAlarm", "ManualTransitionAlarm"}
+    GIVEN = "arn:aws:sns:us-east-1:123456789012:oncall"
+
+    def test_the_alarms_are_the_ones_this_test_knows(self):
+        self.assertEqual(set(resources("AWS::CloudWatch::Alarm")), self.ALARMS,
+                         "a new alarm: add it here, with its own test of what it pages on")
+
+    def test_without_a_topic_the_stack_creates_one_and_every_alarm_notifies_it(self):
+        r = resolver()
+        self.assertTrue(r.resource_exists("AlarmTopic"), "empty AlarmTopicArn must mean: create a topic")
+        for name in self.ALARMS:
+            props = alarm(name, r)
+            self.assertEqual(props["AlarmActions"], ["<AlarmTopic>"], f"{name} pages nobody")
+            if name in self.EVENTS:
+                self.assertNotIn("OKActions", props, f"{name}: the OK a minute after an event is noise")
+            else:
+                self.assertEqual(props["OKActions"], ["<AlarmTopic>"], f"{name}: recovery must be told too")
+        self.assertEqual(r.resolve(TEMPLATE["Outputs"]["PagingTopicArn"]["Value"]), "<AlarmTopic>")
+
+    def test_a_given_topic_is_used_and_none_is_created(self):
+        r = resolver(AlarmTopicArn=self.GIVEN)
+        self.assertFalse(r.resource_exists("AlarmTopic"))
+        for name in self.ALARMS:
+            self.assertEqual(alarm(name, r)["AlarmActions"], [self.GIVEN], name)
+        self.assertEqual(r.resolve(TEMPLATE["Outputs"]["PagingTopicArn"]["Value"]), self.GIVEN)
+
+    def test_an_e_mail_address_is_subscribed_to_the_topic_alarms_use(self):
+        self.assertFalse(resolver().resource_exists("AlarmEmailSubscription"), "no address, no subscription")
+        r = resolver(AlarmEmail="oncall@example.com")
+        sub = r.resolve(TEMPLATE["Resources"]["AlarmEmailSubscription"]["Properties"])
+        self.assertEqual((sub["Protocol"], sub["Endpoint"], sub["TopicArn"]),
+                         ("email", "oncall@example.com", "<AlarmTopic>"))
+        self.assertNotIn("Region", sub, "the created topic is in the stack's region")
+        west_topic = "arn:aws:sns:us-west-2:123456789012:oncall"
+        sub = resolver(AlarmEmail="oncall@example.com", AlarmTopicArn=west_topic).resolve(
+            TEMPLATE["Resources"]["AlarmEmailSubscription"]["Properties"])
+        self.assertEqual((sub["TopicArn"], sub["Region"]), (west_topic, "us-west-2"),
+                         "a subscription to a topic in another region must be made in that region")
+        pattern = TEMPLATE["Parameters"]["AlarmEmail"]["AllowedPattern"]
+        for good in ("", "oncall@example.com", "a.b+team@sub.example.co.uk"):
+            self.assertTrue(re.fullmatch(pattern, good), good)
+        for bad in ("oncall", "oncall@example", "a b@example.com", "a@example.com,b@example.com"):
+            self.assertIsNone(re.fullmatch(pattern, bad), bad)
+
+    def test_every_alarm_is_silent_while_the_watcher_is_disabled(self):
+        # The first pass of a rollout deploys the watchers DISABLED: nothing runs, so the
+        # silent alarm would page at once and the others have nothing to say.
+        for name in self.ALARMS:
+            self.assertIs(alarm(name, resolver(WatcherState="DISABLED"))["ActionsEnabled"], False, name)
+            self.assertIs(alarm(name, resolver(WatcherState="ENABLED"))["ActionsEnabled"], True, name)
+
+    def test_alarms_on_regionflip_metrics_watch_what_the_watcher_publishes(self):
+        published = published_metrics()
+        for name in self.ALARMS:
+            props = alarm(name)
+            if props["Namespace"] != overrides().get("MetricsNamespace", "RegionFlip"):
+                continue
+            self.assertIn(props["MetricName"], published,
+                          f"{name} watches {props['MetricName']}, which metrics.rs does not publish")
+            self.assertEqual(props["Dimensions"], [{"Name": "Record", "Value": overrides()["RecordName"]}],
+                             f"{name}: the watcher's metrics carry the Record dimension only")
+            self.assertEqual(int(props["Period"]), 60, f"{name}: the watcher publishes once a pass, a minute apart")
+
+    def test_every_transition_pages_once_in_its_minute(self):
+        """Failover, Failback and ManualTransition are Count 1 in the minute a pass applied
+        the move, and absent otherwise: no data must read as "no move" (notBreaching), the
+        move must page at once (1 of 1 minute) and the alarm be OK the minute after."""
+        kinds = {"FailoverAlarm": "Failover", "FailbackAlarm": "Failback",
+                 "ManualTransitionAlarm": "ManualTransition"}
+        self.assertLessEqual(set(kinds.values()), published_metrics())
+        for name, metric in kinds.items():
+            props = alarm(name)
+            self.assertEqual((props["MetricName"], props["Statistic"]), (metric, "Sum"), name)
+            self.assertEqual((props["ComparisonOperator"], float(props["Threshold"])),
+                             ("GreaterThanOrEqualToThreshold", 1.0), name)
+            self.assertEqual(props["TreatMissingData"], "notBreaching", name)
+            self.assertEqual(state_after(props, [None] * 10), "OK", f"{name}: no move, no page")
+            self.assertEqual(state_after(props, [None] * 9 + [1]), "ALARM", f"{name}: a move pages at once")
+            self.assertEqual(state_after(props, [None] * 8 + [1, None]), "OK", f"{name}: and clears after")
+
+    def test_no_healthy_target_pages_when_it_lasts_a_few_minutes(self):
+        """NoHealthyTarget is Count 1 on each pass that needed a failover and had nowhere
+        to go, absent otherwise (notBreaching). One pass must not page; three minutes out
+        of five must, even with a minute whose tick fell into the next one."""
+        props = alarm("NoHealthyTargetAlarm")
+        self.assertEqual((props["MetricName"], props["Statistic"], props["TreatMissingData"]),
+                         ("NoHealthyTarget", "Sum", "notBreaching"))
+        self.assertEqual((props["ComparisonOperator"], float(props["Threshold"])),
+                         ("GreaterThanOrEqualToThreshold", 1.0))
+        self.assertEqual(state_after(props, [None] * 9 + [1]), "OK", "one pass is not a condition")
+        self.assertEqual(state_after(props, [None] * 7 + [1, 1, 1]), "ALARM", "three minutes page")
+        self.assertEqual(state_after(props, [None] * 5 + [1, None, 1, 2, None]), "ALARM",
+                         "a minute without a tick does not hide it")
+        self.assertEqual(state_after(props, [1, 1, 1] + [None] * 5), "OK", "it clears once passes stop needing it")
+
+    def test_a_pause_pages_after_the_configured_minutes(self):
+        """Paused is 1 on every pass while automation is paused, 0 otherwise. The alarm
+        needs every one-minute period of PausedAlarmMinutes at 1, so a shorter pause never
+        pages. No data is neither paused nor resumed (missing): a stopped watcher is the
+        silent alarm's page, not a second one here."""
+        self.assertIn("Paused", published_metrics(), "the watcher publishes Paused (metrics.rs)")
+        spec = TEMPLATE["Parameters"]["PausedAlarmMinutes"]
+        self.assertEqual((spec["Type"], str(spec["Default"])), ("Number", "60"))
+        for minutes in ("60", "90"):
+            props = alarm("PausedAlarm", resolver(PausedAlarmMinutes=minutes))
+            self.assertEqual((props["MetricName"], props["Statistic"], int(props["Period"])), ("Paused", "Maximum", 60))
+            self.assertEqual((props["EvaluationPeriods"], props["DatapointsToAlarm"]), (minutes, minutes),
+                             "every minute of the configured time must be paused")
+            self.assertEqual((props["ComparisonOperator"], float(props["Threshold"])),
+                             ("GreaterThanOrEqualToThreshold", 1.0))
+            self.assertEqual(props["TreatMissingData"], "missing")
+            self.assertIn(f"paused for {minutes}", " ".join(props["AlarmDescription"].split()))
+        # CloudWatch: EvaluationPeriods x Period may not exceed one day (PutMetricAlarm).
+        self.assertLessEqual(int(spec["MaxValue"]) * 60, 86400)
+        self.assertGreaterEqual(int(spec["MinValue"]), 1)
+
+    def test_a_message_in_the_failure_queue_pages(self):
+        """The failure queue is empty and idle normally, and SQS publishes a queue's
+        metrics only while it is active: no data is an empty queue (notBreaching). One
+        visible message pages; the alarm stays in ALARM while messages are there."""
+        props = alarm("FailureQueueAlarm")
+        self.assertEqual((props["Namespace"], props["MetricName"], props["Statistic"]),
+                         ("AWS/SQS", "ApproximateNumberOfMessagesVisible", "Maximum"))
+        self.assertEqual(props["Dimensions"], [{"Name": "QueueName", "Value": "<WatcherFailureQueue.QueueName>"}])
+        self.assertEqual(props["TreatMissingData"], "notBreaching")
+        self.assertEqual(state_after(props, [None] * 5), "OK", "an idle queue sends no data")
+        self.assertEqual(state_after(props, [0, 0, 1]), "ALARM", "one message pages")
+        self.assertEqual(state_after(props, [1, 1, 0]), "OK", "deleted messages re-arm it")
+        # Both the function's on-failure destination and the rules' dead-letter queues
+        # are the queue this alarm watches.
+        function = TEMPLATE["Resources"]["WatcherFunction"]["Properties"]
+        self.assertEqual(function["EventInvokeConfig"]["DestinationConfig"]["OnFailure"]["Destination"],
+                         {"Fn::GetAtt": ["WatcherFailureQueue", "Arn"]})
+        for event in function["Events"].values():
+            self.assertEqual(event["Properties"]["DeadLetterConfig"]["Arn"], {"Fn::GetAtt": ["WatcherFailureQueue", "Arn"]})
+
+    def test_the_existing_operational_alarms_keep_their_rules(self):
+        errors = alarm("WatcherErrorsAlarm")
+        self.assertEqual((errors["MetricName"], errors["TreatMissingData"]), ("Errors", "notBreaching"))
+        self.assertEqual(state_after(errors, [1, None, 1, None, None]), "OK", "two failed minutes of five: no page")
+        self.assertEqual(state_after(errors, [1, None, 1, None, 2]), "ALARM")
+        silent = alarm("WatcherSilentAlarm")
+        self.assertEqual((silent["MetricName"], silent["TreatMissingData"]), ("Invocations", "breaching"))
+        self.assertEqual(state_after(silent, [None]), "ALARM", "no invocation at all is silence")
+        self.assertEqual(state_after(silent, [5]), "OK")
+
+    def test_the_dashboard_shows_every_alarm(self):
+        shown = json.dumps(Dashboard().body())
+        for name in self.ALARMS:
+            self.assertIn(f"<{name}.Arn>", shown, f"the dashboard's alarm widget lacks {name}")
+
+
+class Journal(unittest.TestCase):
+    """The watcher's log group holds the journal of transitions: the audit trail must
+    outlive the stack (sam delete) and a replacement of the group."""
+
+    def test_the_journal_s_log_group_is_retained_and_kept_long(self):
+        group = TEMPLATE["Resources"]["WatcherLogGroup"]
+        self.assertEqual(group.get("DeletionPolicy"), "Retain", "sam delete would erase every transition's record")
+        self.assertEqual(group.get("UpdateReplacePolicy"), "Retain")
+        self.assertEqual(group["Properties"]["RetentionInDays"], {"Ref": "JournalRetentionDays"})
+        watcher = TEMPLATE["Resources"]["WatcherFunction"]["Properties"]["LoggingConfig"]["LogGroup"]
+        self.assertEqual(watcher, {"Ref": "WatcherLogGroup"}, "the journal is written to the retained group")
+        spec = TEMPLATE["Parameters"]["JournalRetentionDays"]
+        # The values CloudWatch Logs accepts for RetentionInDays (PutRetentionPolicy).
+        allowed = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827,
+                   2192, 2557, 2922, 3288, 3653]
+        self.assertEqual([int(v) for v in spec["AllowedValues"]], allowed)
+        self.assertGreater(int(spec["Default"]), 365, "a year's audit must still find the year's first move")
+        self.assertEqual(resolver(JournalRetentionDays="731").resolve(group["Properties"])["RetentionInDays"], "731")
+
+    def test_the_health_log_group_goes_with_the_stack(self):
+        # Request-level lines, no record of routing: nothing to keep after a teardown.
+        group = TEMPLATE["Resources"]["HealthLogGroup"]
+        self.assertNotIn("DeletionPolicy", group)
+        self.assertEqual(group["Properties"]["RetentionInDays"], {"Ref": "LogRetentionDays"})
+
+
+class ParameterDocumentation(unittest.TestCase):
+    def test_every_parameter_says_what_it_is(self):
+        # The console, sam deploy --guided and deploy-region.py's messages show it.
+        missing = [name for name, spec in TEMPLATE["Parameters"].items()
+                   if not " ".join(str(spec.get("Description", "")).split())]
+        self.assertEqual(missing, [], "parameters without a Description")
+        for name, spec in TEMPLATE["Parameters"].items():
+            self.assertLessEqual(len(str(spec["Description"])), 4000, f"{name}: CloudFormation's limit")
+
+    def test_every_parameter_is_in_a_console_group(self):
+        grouped = [p for g in TEMPLATE["Metadata"]["AWS::CloudFormation::Interface"]["ParameterGroups"]
+                   for p in g["Parameters"]]
+        self.assertEqual(sorted(grouped), sorted(TEMPLATE["Parameters"]))
+
+    def test_the_health_function_s_name_is_an_output(self):
+        # crates/health/README.md's drain command reads it from the stack.
+        self.assertEqual(TEMPLATE["Outputs"]["HealthFunctionName"]["Value"], {"Ref": "HealthFunction"})
+        readme = (ROOT / "crates/health/README.md").read_text()
+        self.assertTrue("HealthFunctionName" in readme, "the README must name the function through the output")
+        self.assertFalse("--function-name regionflip-health " in readme, "no function has that name")
+
+
 class SamconfigExample(unittest.TestCase):
     def test_environments_are_regions_that_agree_on_routing(self):
         deploy = deploy_region_module()
