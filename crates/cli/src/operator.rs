@@ -11,7 +11,7 @@
 use std::fmt::Write;
 
 use regionflip_core::engine::Outcome;
-use regionflip_core::{ChangeAction, Command, Plan, RecordSet};
+use regionflip_core::{ChangeAction, Command, Config, Mode, Plan, RecordSet, RecordType};
 use regionflip_core::{Reason, TransitionKind};
 use regionflip_watcher::{PassReport, Request};
 
@@ -70,7 +70,7 @@ async fn pass(global: &GlobalArgs, request: Request, dry_run: bool) -> Result<()
     if global.json {
         print_json(&report)?;
     } else {
-        print!("{}", render(&report));
+        print!("{}", render(&report, watcher.config()));
     }
     // Nothing can be decided, and nothing is refused by the rules, when the state or the
     // routing cannot be read: an AWS call failed (exit 1), whatever the command.
@@ -107,8 +107,28 @@ fn refusal(report: &PassReport) -> String {
     }
 }
 
+/// When DNS follows a move just applied, from AWS's documented intervals (docs/deploy.md,
+/// "How long a failover takes"): the watcher has moved routing, users follow later.
+pub(crate) fn dns_follows(config: &Config) -> String {
+    let ttl = match config.record_type {
+        RecordType::Cname => format!("resolvers' caches expire (TTL {} s)", config.ttl),
+        RecordType::A => "resolvers' caches expire (the alias target's TTL)".to_string(),
+    };
+    match config.mode {
+        Mode::HealthGate => format!(
+            "DNS follows once the gate alarm has seen a whole 60 s period, Route 53 has read \
+             the gate's metric stream (not documented; count at least 60 s) and its \
+             CALCULATED check has turned, then {ttl}: expect about 2 to 3 minutes"
+        ),
+        Mode::Records => format!(
+            "DNS follows once Route 53's name servers have the change (INSYNC, \
+             \"generally within 60 seconds\"), then {ttl}: expect about 1 to 2 minutes"
+        ),
+    }
+}
+
 /// The human form of a pass report.
-pub(crate) fn render(report: &PassReport) -> String {
+pub(crate) fn render(report: &PassReport, config: &Config) -> String {
     let mut out = String::new();
     let decision = &report.decision;
     let outcome = match &decision.outcome {
@@ -161,8 +181,14 @@ pub(crate) fn render(report: &PassReport) -> String {
             transition.event.sequence
         );
     }
-    if let Some(active) = &report.active_after {
-        let _ = writeln!(out, "traffic on: {active}");
+    match (&report.active_after, &report.transition) {
+        (Some(active), Some(_)) => {
+            let _ = writeln!(out, "routing moved to {active}; {}", dns_follows(config));
+        }
+        (Some(active), None) => {
+            let _ = writeln!(out, "traffic on: {active}");
+        }
+        (None, _) => {}
     }
     if report.conflicts > 0 {
         let _ = writeln!(

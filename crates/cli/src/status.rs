@@ -7,7 +7,14 @@
 //! endpoint and guards with the verdict drawn from
 //! them, in `health-gate` mode the gate values the rules imply, the last transition, when
 //! a pending failback becomes eligible, the pause flag, the failback hold and the state
-//! sequence. `--json` prints the same as one JSON object.
+//! sequence. Beside that plan, what Route 53 is doing now (`route53`): each failover
+//! record and its health check's `HealthCheckStatus` as Route 53 publishes it, each
+//! endpoint check's checkers as `GetHealthCheckStatus` reports them, each gate alarm's
+//! state, and Route 53's answer for the name (`TestDNSAnswer`); each is "unreadable"
+//! with the reason when its API does not answer (us-east-1's control plane and metrics
+//! during a us-east-1 event). While automation is paused with the active region
+//! unhealthy, status warns that a needed failover is held back. `--json` prints the same
+//! as one JSON object.
 
 use std::fmt::Write;
 
@@ -27,7 +34,8 @@ pub(crate) async fn run(global: &GlobalArgs) -> Result<(), CliError> {
     let watcher = load_watcher(global).await?;
     let now = unix_now();
     let (observations, decision) = watcher.observe_and_decide(&Request::Automatic, now).await;
-    let status = Status::new(watcher.config(), &observations, &decision, now);
+    let mut status = Status::new(watcher.config(), &observations, &decision, now);
+    status.route53 = Some(route53_now(&watcher, now).await);
     if global.json {
         print_json(&status)?;
     } else {
@@ -59,6 +67,38 @@ struct Status {
     pending_failback: Option<PendingFailback>,
     /// What the next automatic pass would do on these readings.
     next_pass: NextPass,
+    /// What Route 53 is doing now, as its APIs report it.
+    route53: Option<Route53Now>,
+    /// Things an operator must know now.
+    warnings: Vec<String>,
+}
+
+/// What Route 53 is doing now.
+#[derive(Debug, Serialize)]
+struct Route53Now {
+    /// Each failover record, its target and its health check's status.
+    records: Vec<RecordNow>,
+    /// Each endpoint check as `GetHealthCheckStatus` reports its checkers.
+    endpoint_checks: Vec<CheckNow>,
+    /// `health-gate` mode: each gate alarm's state in its host region.
+    gate_alarms: Vec<CheckNow>,
+    /// Route 53's answer for the name (`TestDNSAnswer`), or why it is not known.
+    answer: String,
+}
+
+#[derive(Debug, Serialize)]
+struct RecordNow {
+    role: String,
+    target: String,
+    health_check: Option<String>,
+    /// `healthy`, `unhealthy`, `no data`, or `unreadable: …`.
+    status: String,
+}
+
+#[derive(Debug, Serialize)]
+struct CheckNow {
+    name: String,
+    status: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -233,6 +273,8 @@ impl Status {
                 outcome: decision.outcome.clone(),
                 reasons: decision.reasons.iter().map(ToString::to_string).collect(),
             },
+            route53: None,
+            warnings: held_back(observations, decision).into_iter().collect(),
         }
     }
 
@@ -377,7 +419,210 @@ impl Status {
         for reason in &self.next_pass.reasons {
             let _ = writeln!(out, "  - {reason}");
         }
+        if let Some(route53) = &self.route53 {
+            let _ = writeln!(out);
+            let _ = writeln!(out, "Route 53 now:");
+            for record in &route53.records {
+                let _ = writeln!(
+                    out,
+                    "  {} → {}, health check {}: {}",
+                    record.role,
+                    record.target,
+                    record.health_check.as_deref().unwrap_or("none"),
+                    record.status
+                );
+            }
+            for check in route53.endpoint_checks.iter().chain(&route53.gate_alarms) {
+                let _ = writeln!(out, "  {}: {}", check.name, check.status);
+            }
+            let _ = writeln!(out, "  answer for the name: {}", route53.answer);
+        }
+        for warning in &self.warnings {
+            let _ = writeln!(out, "WARNING: {warning}");
+        }
         out
+    }
+}
+
+/// The warning that a needed failover is held back: paused, with the active region
+/// unhealthy as the active region.
+fn held_back(observations: &Observations, decision: &Decision) -> Option<String> {
+    let StateObservation::Valid { state, .. } = &observations.state else {
+        return None;
+    };
+    let active = decision.active.as_deref()?;
+    let health = decision.regions.iter().find(|h| h.region == active)?;
+    (state.paused && health.as_active.health == Health::Unhealthy).then(|| {
+        format!(
+            "automation is paused while the active region {active} is unhealthy: a failover \
+             is being held back. Run `regionflip resume` to let the rules act, or \
+             `regionflip failover --to REGION`"
+        )
+    })
+}
+
+/// An SDK error in a few words (the watcher's classification): the code and message of
+/// a service error, else timed out or unreachable.
+fn short<E>(error: &aws_sdk_route53::error::SdkError<E>) -> String
+where
+    E: aws_sdk_route53::error::ProvideErrorMetadata + std::error::Error + 'static,
+{
+    match regionflip_watcher::aws::classify(error) {
+        regionflip_watcher::ports::AwsError::Service { code, message } if code == "Unknown" => {
+            let status = error
+                .raw_response()
+                .map(|r| r.status().as_u16().to_string())
+                .unwrap_or_default();
+            format!("HTTP {status} {message}").trim().to_string()
+        }
+        other => other.to_string(),
+    }
+}
+
+/// Reads what Route 53 is doing now; every part that cannot be read says why.
+async fn route53_now(watcher: &crate::context::CliWatcher, now: u64) -> Route53Now {
+    use regionflip_watcher::ports::{CloudWatchApi, Route53Api};
+    let config = watcher.config();
+    let client = watcher.route53().client();
+    let mut records = Vec::new();
+    match watcher
+        .route53()
+        .list_records(&config.hosted_zone_id, &config.record_name, 10)
+        .await
+    {
+        Ok(page) => {
+            let pair: Vec<_> = page
+                .records
+                .into_iter()
+                .filter(|r| r.name == config.record_name && r.failover.is_some())
+                .collect();
+            let ids: Vec<String> = pair
+                .iter()
+                .filter_map(|r| r.health_check_id.clone())
+                .collect();
+            let statuses = watcher
+                .cloudwatch()
+                .health_check_status(&ids, now.saturating_sub(600), now)
+                .await;
+            for record in pair {
+                let status = match (&record.health_check_id, &statuses) {
+                    (None, _) => "no health check: always answered".to_string(),
+                    (Some(id), Ok(found)) => match found.get(id).and_then(|s| s.last()) {
+                        Some(sample) if sample.value >= 1.0 => "healthy".to_string(),
+                        Some(_) => "UNHEALTHY".to_string(),
+                        None => "no HealthCheckStatus data in the last 10 minutes".to_string(),
+                    },
+                    (Some(_), Err(e)) => format!("HealthCheckStatus unreadable: {e}"),
+                };
+                records.push(RecordNow {
+                    role: record
+                        .failover
+                        .map(|r| format!("{r:?}").to_uppercase())
+                        .unwrap_or_default(),
+                    target: record
+                        .alias
+                        .as_ref()
+                        .map_or_else(|| record.values.join(" "), |a| a.dns_name.clone()),
+                    health_check: record.health_check_id.clone(),
+                    status,
+                });
+            }
+        }
+        Err(e) => records.push(RecordNow {
+            role: "records".into(),
+            target: config.record_name.clone(),
+            health_check: None,
+            status: format!("unreadable: {e}"),
+        }),
+    }
+    let mut endpoint_checks = Vec::new();
+    for region in &config.regions {
+        let Some(id) = &region.health_check_id else {
+            continue;
+        };
+        let status = match client
+            .get_health_check_status()
+            .health_check_id(id)
+            .send()
+            .await
+        {
+            Ok(answer) => {
+                let observations = answer.health_check_observations();
+                let healthy = observations
+                    .iter()
+                    .filter(|o| {
+                        o.status_report()
+                            .and_then(|r| r.status())
+                            .is_some_and(|s| s.starts_with("Success"))
+                    })
+                    .count();
+                format!(
+                    "{healthy} of {} checkers report success",
+                    observations.len()
+                )
+            }
+            Err(e) => format!("unreadable: {}", short(&e)),
+        };
+        endpoint_checks.push(CheckNow {
+            name: format!("endpoint check {id} of {}", region.name),
+            status,
+        });
+    }
+    let mut gate_alarms = Vec::new();
+    if config.mode == Mode::HealthGate {
+        for gated in config.gated_regions() {
+            let host = config.gate_host_region(&gated.name);
+            let name = config.gate_alarm_name(&gated.name);
+            let status = match watcher
+                .cloudwatch()
+                .describe_alarms(host, std::slice::from_ref(&name))
+                .await
+            {
+                Ok(found) => match found.iter().find(|a| a.name == name) {
+                    Some(alarm) => match alarm.state {
+                        regionflip_watcher::ports::AlarmState::Ok => "OK: gate open".to_string(),
+                        regionflip_watcher::ports::AlarmState::Alarm => {
+                            "ALARM: gate closed".to_string()
+                        }
+                        regionflip_watcher::ports::AlarmState::InsufficientData => {
+                            "INSUFFICIENT_DATA: its check holds its last status".to_string()
+                        }
+                    },
+                    None => "missing: run regionflip init".to_string(),
+                },
+                Err(e) => format!("unreadable: {e}"),
+            };
+            gate_alarms.push(CheckNow {
+                name: format!("gate alarm {name} in {host} ({}'s gate)", gated.name),
+                status,
+            });
+        }
+    }
+    let answer = match client
+        .test_dns_answer()
+        .hosted_zone_id(&config.hosted_zone_id)
+        .record_name(&config.record_name)
+        .record_type(aws_sdk_route53::types::RrType::from(
+            config.record_type.as_str(),
+        ))
+        .send()
+        .await
+    {
+        Ok(answer) => {
+            let data = answer.record_data().join(" ");
+            if data.is_empty() {
+                format!("no data ({})", answer.response_code())
+            } else {
+                data
+            }
+        }
+        Err(e) => format!("unreadable: {}", short(&e)),
+    };
+    Route53Now {
+        records,
+        endpoint_checks,
+        gate_alarms,
+        answer,
     }
 }
 

@@ -706,3 +706,43 @@ async fn uninstall_hands_the_name_back_on_the_active_region_then_removes_what_in
         again.stdout
     );
 }
+
+/// `status` shows what Route 53 is doing, not only the plan: each failover record and
+/// its check, each endpoint check's checkers, each gate alarm's state and Route 53's
+/// answer, every part readable or saying why not (moto: no HealthCheckStatus at all).
+/// Paused with home failing, it warns that a needed failover is held back.
+#[tokio::test]
+async fn status_shows_route53_now_and_warns_when_a_pause_holds_a_failover_back() {
+    let setup = initialised("gate-status-now").await;
+    let status = setup.run(&["status", "--json"]).expect_code(0).json();
+    let route53 = &status["route53"];
+    let roles: Vec<&str> = route53["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["role"].as_str().unwrap())
+        .collect();
+    assert_eq!(roles.len(), 2, "{route53:#}");
+    assert!(roles.contains(&"PRIMARY") && roles.contains(&"SECONDARY"));
+    let gates = route53["gate_alarms"].as_array().unwrap();
+    assert_eq!(gates.len(), 1, "home's gate alone: {route53:#}");
+    assert!(
+        gates[0]["name"].as_str().unwrap().contains(OTHER_REGION),
+        "{route53:#}"
+    );
+    assert_eq!(route53["endpoint_checks"].as_array().unwrap().len(), 2);
+    assert!(route53["answer"].is_string());
+    assert!(status["warnings"].as_array().unwrap().is_empty());
+
+    setup.run(&["pause"]).expect_code(0);
+    setup.set_alarm(HOME, StateValue::Alarm).await;
+    let held = setup.run(&["status"]).expect_code(0);
+    assert!(
+        held.stdout.contains(
+            "WARNING: automation is paused while the active region us-east-1 is unhealthy"
+        ),
+        "{}",
+        held.stdout
+    );
+    assert!(held.stdout.contains("Route 53 now:"), "{}", held.stdout);
+}
