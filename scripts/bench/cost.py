@@ -6,6 +6,7 @@ every price from PRICES below, each with its source. Nothing here is measured.
 """
 
 import math
+from pathlib import Path
 
 # Published list prices, us-east-1, USD. The suite cannot reach aws.amazon.com from its
 # machine, so each figure was taken from a verbatim quotation of the AWS page named in
@@ -139,6 +140,12 @@ def health_api(interval_s, billed_ms, share=1.0, front="rest"):
     return requests / 1e6 * per_million + lambda_cost(requests, billed_ms, 128), requests
 
 
+def stack_alarms():
+    """How many CloudWatch alarms one regional stack creates (template.yaml)."""
+    template = (Path(__file__).resolve().parents[2] / "template.yaml").read_text()
+    return template.count("Type: AWS::CloudWatch::Alarm")
+
+
 def watcher_cost(mode, measured, memory_mb, regions):
     """One region's watcher for a month: Lambda, CloudWatch requests, metrics, alarms."""
     w = measured["watcher"][mode]
@@ -150,9 +157,10 @@ def watcher_cost(mode, measured, memory_mb, regions):
     # One GetMetricData per pass asks for every region's HealthCheckStatus.
     gmd = invocations * calls["GetMetricData"] * regions / 1000 * PRICES["cw_gmd_metrics_per_thousand"]
     metrics = w["metric_series"] * PRICES["cw_metric_month"]
-    # template.yaml: WatcherErrorsAlarm and WatcherSilentAlarm; gate mode adds, per region,
-    # the state holder alarm and the gate alarm it hosts (provision.rs).
-    alarms = (2 if mode == "records" else 4) * PRICES["cw_alarm_month"]
+    # template.yaml's alarms (counted from the template: operational and paging alarms);
+    # gate mode adds, per region, the state holder alarm and at most one gate alarm it
+    # hosts (the last region has no gate: provision's resources.rs).
+    alarms = (stack_alarms() + (0 if mode == "records" else 2)) * PRICES["cw_alarm_month"]
     return {"compute": compute, "cw_requests": cw_requests, "gmd": gmd, "metrics": metrics,
             "alarms": alarms, "invocations": invocations, "requests_per_pass": requests,
             "total": compute + cw_requests + gmd + metrics + alarms}
@@ -209,7 +217,8 @@ def markdown(results):
         + " | ".join(dollars(endpoint_check(i, a)) for i in (30, 10) for a in (True, False))
         + " |")
     gate = 2 * PRICES["hc_basic_aws"]
-    add(f"| `health-gate` only: gate `CLOUDWATCH_METRIC` + `CALCULATED` (assumed basic "
+    add(f"| `health-gate` only, every region but the last (a pair: home alone): gate "
+        f"`CLOUDWATCH_METRIC` + `CALCULATED` (assumed basic "
         f"AWS-endpoint rate, no features) | {dollars(gate)} | {dollars(gate)} | "
         f"{dollars(gate)} | {dollars(gate)} |")
     add("")
