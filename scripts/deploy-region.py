@@ -623,8 +623,14 @@ def template_defaults() -> dict[str, str]:
     }
 
 
-def cli_config(params: dict[str, str]) -> str:
-    """The CLI's TOML configuration equivalent to the stacks' REGIONFLIP_* environment."""
+def journal_log_group(stack: str) -> str:
+    """The watcher's log group in a stack (template.yaml, WatcherLogGroup)."""
+    return f"/regionflip/{stack}/watcher"
+
+
+def cli_config(params: dict[str, str], stack: str | None = None) -> str:
+    """The CLI's TOML configuration equivalent to the stacks' REGIONFLIP_* environment.
+    With the stack name, also where operator commands are journalled ([journal])."""
     p = {**template_defaults(), **params}
 
     def q(value: str) -> str:
@@ -655,6 +661,8 @@ def cli_config(params: dict[str, str]) -> str:
         f"respect_guards = {p['FailoverRespectGuards']}",
         f"no_data_on_standby = {q(p['FailoverNoDataOnStandby'])}",
     ]
+    if stack:
+        lines += ["", "[journal]", f"log_group = {q(journal_log_group(stack))}"]
     for slot, region in configured_regions(p):
         lines += ["", "[[regions]]", f"name = {q(region)}", f"target = {q(p[f'Region{slot}Target'])}"]
         if p.get(f"Region{slot}AliasHostedZoneId"):
@@ -878,7 +886,8 @@ def write_cli_config(args, config: dict) -> int:
     if missing:
         log(f"no endpoint check found for {', '.join(missing)}; deploy it first "
             "(the CLI then sees that region without its endpoint check and health URL)")
-    text = cli_config(params)
+    stack = args.stack or environment(config, env_name).get("stack_name")
+    text = cli_config(params, stack)
     if out.exists() and out.read_text(errors="replace") == text:
         overwrite = " (unchanged)"
     tmp = out.with_name(out.name + ".tmp")

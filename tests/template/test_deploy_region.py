@@ -258,6 +258,8 @@ def to_env(cli: dict) -> dict[str, str]:
         "FAILOVER_RESPECT_GUARDS": str(cli["failover"]["respect_guards"]).lower(),
         "FAILOVER_NO_DATA_ON_STANDBY": cli["failover"].get("no_data_on_standby", "idle"),
     }
+    if "journal" in cli:
+        env["JOURNAL_LOG_GROUP"] = cli["journal"]["log_group"]
     for i, region in enumerate(cli["regions"], start=1):
         env[f"REGION_{i}_NAME"] = region["name"]
         env[f"REGION_{i}_TARGET"] = region["target"]
@@ -295,7 +297,9 @@ class CliConfig(unittest.TestCase):
             cli_params["FailoverNoDataOnStandby"] = no_data
             missing = deploy.fill_from_endpoint_checks(cli_params, "", {"us-east-1": [EAST], "us-west-2": [WEST]})
             self.assertEqual(missing, [])
-            cli = tomllib.loads(deploy.cli_config(cli_params))
+            stack = samconfig_environments()["us-east-1"]["stack_name"]
+            cli = tomllib.loads(deploy.cli_config(cli_params, stack))
+            self.assertEqual(cli["journal"]["log_group"], f"/regionflip/{stack}/watcher")
             self.assertEqual(cli["failover"]["no_data_on_standby"], no_data)
             self.assertEqual([r["health_url"] for r in cli["regions"]], [EAST_URL, WEST_URL])
             self.assertEqual([r["health_search"] for r in cli["regions"]], ["regionflip-healthy"] * 2)

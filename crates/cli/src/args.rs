@@ -45,9 +45,12 @@ pub(crate) enum Command {
     /// Move traffic back to the most preferred healthy region.
     Failback(FailbackArgs),
     /// Freeze routing; regions are still observed.
-    Pause,
+    Pause(ReasonArgs),
     /// Hand routing back to the rules (also lifts an operator's failback hold).
-    Resume,
+    Resume(ReasonArgs),
+    /// Transitions and operator commands from the journal, oldest first: time, kind,
+    /// from, to, who, why, sequence.
+    History(HistoryArgs),
     /// Create what regionflip owns (records, state, gates), idempotently.
     Init(InitArgs),
     /// Check an endpoint the way Route 53 health checkers do.
@@ -113,6 +116,25 @@ pub(crate) struct FailoverArgs {
     /// Decide and print, write nothing.
     #[arg(long)]
     pub(crate) dry_run: bool,
+    /// Why, recorded in the journal with who ran it.
+    #[arg(long)]
+    pub(crate) reason: Option<String>,
+}
+
+/// `pause`, `resume`.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct ReasonArgs {
+    /// Why, recorded in the journal with who ran it.
+    #[arg(long)]
+    pub(crate) reason: Option<String>,
+}
+
+/// `history`.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct HistoryArgs {
+    /// How far back to read the journal, hours.
+    #[arg(long, default_value_t = 24 * 7)]
+    pub(crate) since_hours: u64,
 }
 
 /// `failback`.
@@ -124,6 +146,9 @@ pub(crate) struct FailbackArgs {
     /// Decide and print, write nothing.
     #[arg(long)]
     pub(crate) dry_run: bool,
+    /// Why, recorded in the journal with who ran it.
+    #[arg(long)]
+    pub(crate) reason: Option<String>,
 }
 
 /// `probe`.

@@ -10,6 +10,7 @@ mod doctor;
 mod drill;
 mod error;
 mod init;
+mod journal;
 mod operator;
 mod probe;
 mod status;
@@ -78,8 +79,9 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Reconcile(args) => operator::reconcile(global, args.dry_run).await,
         Command::Failover(args) => operator::failover(global, args).await,
         Command::Failback(args) => operator::failback(global, args).await,
-        Command::Pause => operator::pause(global).await,
-        Command::Resume => operator::resume(global).await,
+        Command::Pause(args) => operator::pause(global, args.reason).await,
+        Command::Resume(args) => operator::resume(global, args.reason).await,
+        Command::History(args) => operator::history(global, &args).await,
         Command::Init(args) => init::run(global, &args).await,
         Command::Probe(args) => probe::run(global, args).await,
         Command::Drill(args) => drill::run(global, args).await,

@@ -15,13 +15,13 @@ use regionflip_core::{ChangeAction, Command, Config, Mode, Plan, RecordSet, Reco
 use regionflip_core::{Reason, TransitionKind};
 use regionflip_watcher::{PassReport, Request};
 
-use crate::args::{FailbackArgs, FailoverArgs, GlobalArgs};
+use crate::args::{FailbackArgs, FailoverArgs, GlobalArgs, HistoryArgs};
 use crate::context::{load_watcher, print_json, unix_now, unreadable_essentials};
 use crate::error::CliError;
 
 /// `regionflip reconcile [--dry-run]`: one automatic pass.
 pub(crate) async fn reconcile(global: &GlobalArgs, dry_run: bool) -> Result<(), CliError> {
-    pass(global, Request::Automatic, dry_run).await
+    pass(global, Request::Automatic, dry_run, None).await
 }
 
 /// `regionflip failover --to REGION [--force] [--dry-run]`.
@@ -30,26 +30,72 @@ pub(crate) async fn failover(global: &GlobalArgs, args: FailoverArgs) -> Result<
         region: args.to,
         force: args.force,
     };
-    pass(global, Request::Command(command), args.dry_run).await
+    pass(
+        global,
+        Request::Command(command),
+        args.dry_run,
+        args.reason.as_deref(),
+    )
+    .await
 }
 
 /// `regionflip failback [--force] [--dry-run]`.
 pub(crate) async fn failback(global: &GlobalArgs, args: FailbackArgs) -> Result<(), CliError> {
     let command = Command::Failback { force: args.force };
-    pass(global, Request::Command(command), args.dry_run).await
+    pass(
+        global,
+        Request::Command(command),
+        args.dry_run,
+        args.reason.as_deref(),
+    )
+    .await
 }
 
-/// `regionflip pause`.
-pub(crate) async fn pause(global: &GlobalArgs) -> Result<(), CliError> {
-    pass(global, Request::Command(Command::Pause), false).await
+/// `regionflip pause [--reason TEXT]`.
+pub(crate) async fn pause(global: &GlobalArgs, reason: Option<String>) -> Result<(), CliError> {
+    pass(
+        global,
+        Request::Command(Command::Pause),
+        false,
+        reason.as_deref(),
+    )
+    .await
 }
 
-/// `regionflip resume`.
-pub(crate) async fn resume(global: &GlobalArgs) -> Result<(), CliError> {
-    pass(global, Request::Command(Command::Resume), false).await
+/// `regionflip resume [--reason TEXT]`.
+pub(crate) async fn resume(global: &GlobalArgs, reason: Option<String>) -> Result<(), CliError> {
+    pass(
+        global,
+        Request::Command(Command::Resume),
+        false,
+        reason.as_deref(),
+    )
+    .await
 }
 
-async fn pass(global: &GlobalArgs, request: Request, dry_run: bool) -> Result<(), CliError> {
+/// `regionflip history`.
+pub(crate) async fn history(global: &GlobalArgs, args: &HistoryArgs) -> Result<(), CliError> {
+    let config = crate::context::load_config(global)?;
+    let (entries, warnings) = crate::journal::history(&config, args.since_hours)
+        .await
+        .map_err(CliError::Usage)?;
+    for warning in &warnings {
+        eprintln!("warning: {warning}");
+    }
+    if global.json {
+        print_json(&serde_json::json!({ "entries": entries, "warnings": warnings }))
+    } else {
+        print!("{}", crate::journal::render(&entries));
+        Ok(())
+    }
+}
+
+async fn pass(
+    global: &GlobalArgs,
+    request: Request,
+    dry_run: bool,
+    reason: Option<&str>,
+) -> Result<(), CliError> {
     let watcher = load_watcher(global).await?;
     if let Request::Command(Command::FailoverTo { region, .. }) = &request {
         // A typo is a usage error, caught before anything is read.
@@ -66,7 +112,14 @@ async fn pass(global: &GlobalArgs, request: Request, dry_run: bool) -> Result<()
             )));
         }
     }
-    let report = watcher.reconcile(&request, unix_now(), dry_run).await?;
+    let mut report = watcher.reconcile(&request, unix_now(), dry_run).await?;
+    if let (Request::Command(command), false) = (&request, dry_run) {
+        let region = watcher.settings().metrics_region.clone();
+        let warnings =
+            crate::journal::record_command(watcher.config(), &region, command, reason, &report)
+                .await;
+        report.warnings.extend(warnings);
+    }
     if global.json {
         print_json(&report)?;
     } else {

@@ -80,6 +80,10 @@ pub struct Config {
     /// `records` mode: how long a watcher pass waits for its change to reach every Route
     /// 53 name server (INSYNC), seconds; 0 does not wait.
     pub wait_in_sync_secs: u64,
+    /// The watchers' log group (the same name in every region, `/regionflip/<stack>/watcher`),
+    /// where the CLI records operator commands beside the watchers' transition lines and
+    /// where `regionflip history` reads them; `None`: operator lines go to stderr only.
+    pub journal_log_group: Option<String>,
     /// The regions, most preferred first. `regions[0]` is home. At least two.
     pub regions: Vec<RegionConfig>,
 }
@@ -280,6 +284,9 @@ impl Config {
                 self.wait_in_sync_secs.to_string(),
             ),
         ];
+        if let Some(group) = &self.journal_log_group {
+            vars.push(("JOURNAL_LOG_GROUP".into(), group.clone()));
+        }
         for (i, region) in self.regions.iter().enumerate() {
             let p = format!("REGION_{}_", i + 1);
             vars.push((format!("{p}NAME"), region.name.clone()));
@@ -641,6 +648,14 @@ pub const TOP_SCHEMA: &[KeySpec] = &[
         required: false,
         default: Some("0"),
         doc: "records mode: seconds a watcher pass waits for its change to be INSYNC (0 to 60; 0 does not wait). The Lambda timeout must cover it.",
+    },
+    KeySpec {
+        key: "journal.log_group",
+        scope: KeyScope::Top,
+        kind: ValueKind::String,
+        required: false,
+        default: None,
+        doc: "The watchers' log group, the same name in every region (the stack output WatcherLogGroupName, /regionflip/<stack>/watcher): operator commands are recorded there beside the watchers' transitions, and regionflip history reads it. Unset, operator records go to stderr only.",
     },
 ];
 
@@ -1234,6 +1249,16 @@ impl RawFields {
                 ("unknown", NoDataOnStandby::Unknown),
             ],
         );
+        let journal_log_group = self.string(Key::Top("journal.log_group"));
+        if let Some(group) = &journal_log_group
+            && !names::is_log_group_name(group)
+        {
+            self.error(
+                &Key::Top("journal.log_group"),
+                format!("is {group:?}, not a CloudWatch Logs log group name"),
+                "use 1-512 letters, digits and . - _ / # (the stack's WatcherLogGroupName output)",
+            );
+        }
         let wait_in_sync_secs = self.integer(
             Key::Top("watcher.wait_in_sync_secs"),
             0,
@@ -1306,6 +1331,7 @@ impl RawFields {
                 failover_respects_guards,
                 no_data_on_standby,
                 wait_in_sync_secs,
+                journal_log_group,
                 regions: regions.into_iter().map(|(_, region)| region).collect(),
             }),
             _ => Err(ConfigErrors(self.errors)),

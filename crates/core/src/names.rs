@@ -101,6 +101,16 @@ pub(crate) fn is_metrics_namespace(ns: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b".-_/#: ".contains(&b))
 }
 
+/// Whether `name` is a CloudWatch Logs log group name: 1 to 512 of letters, digits and
+/// `. - _ / #` (CloudWatch Logs API reference, `CreateLogGroup`, `logGroupName` pattern
+/// `[\.\-_/#A-Za-z0-9]+`).
+pub(crate) fn is_log_group_name(name: &str) -> bool {
+    (1..=512).contains(&name.len())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | '/' | '#'))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

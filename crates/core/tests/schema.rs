@@ -40,6 +40,7 @@ fn full_value(spec: &KeySpec, region: usize) -> String {
         (KeyScope::Top, "failover.respect_guards") => "true",
         (KeyScope::Top, "watcher.wait_in_sync_secs") => "30",
         (KeyScope::Top, "failover.no_data_on_standby") => "\"unknown\"",
+        (KeyScope::Top, "journal.log_group") => "\"/regionflip/shop-api/watcher\"",
         (KeyScope::Region, "name") => ["\"us-east-1\"", "\"eu-west-1\""][region - 1],
         (KeyScope::Region, "target") => [
             "\"abc123.execute-api.us-east-1.amazonaws.com\"",

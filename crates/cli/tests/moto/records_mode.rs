@@ -568,3 +568,135 @@ async fn init_adopt_refuses_a_record_pointing_elsewhere_and_writes_nothing() {
     }
     assert_eq!(setup.records().await, before);
 }
+
+/// A CloudWatch Logs client on the test's moto, in `region`.
+async fn logs_client(setup: &Setup, region: &str) -> aws_sdk_cloudwatchlogs::Client {
+    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(setup.moto.endpoint())
+        .region(aws_config::Region::new(region.to_string()))
+        .credentials_provider(aws_sdk_cloudwatchlogs::config::Credentials::new(
+            "regionflip-test-access-key",
+            "regionflip-test-secret-key",
+            None,
+            None,
+            "test",
+        ))
+        .load()
+        .await;
+    aws_sdk_cloudwatchlogs::Client::new(&config)
+}
+
+/// Operator commands land in the journal the watchers write (the stacks' log group, in
+/// the operator's region), with who ran them (STS `GetCallerIdentity`) and why
+/// (`--reason`); `history` lists them beside the watchers' own lines, read from every
+/// region's log group. Without `journal.log_group` a command says it was recorded on the
+/// terminal only.
+#[tokio::test]
+async fn operator_commands_are_journalled_with_who_and_why_and_history_lists_them() {
+    let zone = crate::harness::TestZone::new("journal").await;
+    for region in [HOME, OTHER_REGION] {
+        regionflip_local_aws::seed::create_alarm(
+            &zone.aws,
+            region,
+            &format!("journal-api-errors-{region}"),
+        )
+        .await;
+    }
+    let group = "/regionflip/journal-test/watcher";
+    let text = records_config(&zone.zone, &zone.record, "journal-api", "")
+        + &format!("\n[journal]\nlog_group = \"{group}\"\n");
+    let config = ConfigFile::new("journal", &text);
+    let setup = RecordsSetup::of(zone, config, "journal-api".into()).initialised();
+    for region in [HOME, OTHER_REGION] {
+        logs_client(&setup, region)
+            .await
+            .create_log_group()
+            .log_group_name(group)
+            .send()
+            .await
+            .unwrap();
+    }
+    // What the watcher Lambda in the other region logged: a transition line on stdout.
+    let watcher_line = serde_json::json!({
+        "message": "regionflip transition", "record": setup.record, "mode": "records",
+        "kind": "failover", "from": HOME, "to": OTHER_REGION, "reasons": ["home's alarm"],
+        "sequence": 1, "applied_at": "2026-12-01T00:00:00Z"
+    });
+    let west = logs_client(&setup, OTHER_REGION).await;
+    west.create_log_stream()
+        .log_group_name(group)
+        .log_stream_name("2026/12/01/[$LATEST]abc")
+        .send()
+        .await
+        .unwrap();
+    west.put_log_events()
+        .log_group_name(group)
+        .log_stream_name("2026/12/01/[$LATEST]abc")
+        .log_events(
+            aws_sdk_cloudwatchlogs::types::InputLogEvent::builder()
+                .timestamp(i64::try_from(regionflip_local_aws::seed::now() - 60).unwrap() * 1000)
+                .message(watcher_line.to_string())
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+
+    setup
+        .run(&["pause", "--reason", "maintenance window"])
+        .expect_code(0);
+    let moved = setup
+        .run(&[
+            "failover",
+            "--to",
+            OTHER_REGION,
+            "--force",
+            "--reason",
+            "game day",
+        ])
+        .expect_code(0);
+    assert!(!moved.stdout.contains("not recorded"), "{}", moved.stdout);
+
+    let history = setup.run(&["history", "--json"]).expect_code(0).json();
+    let entries = history["entries"].as_array().unwrap();
+    let find = |kind: &str| {
+        entries
+            .iter()
+            .find(|e| e["kind"].as_str().unwrap().starts_with(kind))
+            .unwrap_or_else(|| panic!("no {kind} entry: {entries:#?}"))
+    };
+    let watcher = find("failover");
+    assert_eq!(watcher["who"], format!("watcher in {OTHER_REGION}"));
+    assert_eq!(watcher["why"], "home's alarm");
+    let pause = find("pause");
+    assert_eq!(pause["why"], "maintenance window");
+    assert!(
+        pause["who"].as_str().unwrap().starts_with("arn:aws"),
+        "{pause}"
+    );
+    let manual = find("manual");
+    assert_eq!(
+        (manual["from"].as_str(), manual["to"].as_str()),
+        (Some(HOME), Some(OTHER_REGION))
+    );
+    assert_eq!(manual["why"], "game day");
+    assert!(
+        manual["who"].as_str().unwrap().starts_with("arn:aws"),
+        "{manual}"
+    );
+    let text = setup.run(&["history"]).expect_code(0);
+    assert!(text.stdout.contains("game day"), "{}", text.stdout);
+}
+
+#[tokio::test]
+async fn without_a_journal_log_group_an_operator_command_says_it_is_recorded_on_the_terminal_only()
+{
+    let setup = initialised("no-journal").await;
+    let paused = setup.run(&["pause"]).expect_code(0);
+    assert!(
+        paused.stdout.contains("recorded on this terminal only"),
+        "{}",
+        paused.stdout
+    );
+}
