@@ -55,7 +55,10 @@ pub(crate) enum Command {
     Init(InitArgs),
     /// Check an endpoint the way Route 53 health checkers do.
     Probe(ProbeArgs),
-    /// Run a whole DR exercise on this machine against a local AWS emulator.
+    /// Run a whole DR exercise on this machine against a local AWS emulator. It builds
+    /// its own deployment (us-east-1 home, us-west-2 standby, a CNAME on loopback
+    /// endpoints) and does not read --config: your region names and record type are
+    /// rehearsed with `regionflip doctor` and docs/deploy.md's live drill instead.
     Drill(DrillArgs),
     /// Remove what `init` created: the name back to a plain record on the active region
     /// first (one atomic change), then init's health checks and alarms.
