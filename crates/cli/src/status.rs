@@ -36,6 +36,17 @@ pub(crate) async fn run(global: &GlobalArgs) -> Result<(), CliError> {
     let (observations, decision) = watcher.observe_and_decide(&Request::Automatic, now).await;
     let mut status = Status::new(watcher.config(), &observations, &decision, now);
     status.route53 = Some(route53_now(&watcher, now).await);
+    // The last move as the journal tells it (kind, from, to, who, why), when one is kept.
+    if watcher.config().journal_log_group.is_some() {
+        match crate::journal::history(watcher.config(), 24 * 30).await {
+            Ok((entries, _)) => {
+                status.last_move = entries.into_iter().rev().find(|e| e.from.is_some());
+            }
+            Err(why) => status
+                .warnings
+                .push(format!("the journal could not be read: {why}")),
+        }
+    }
     if global.json {
         print_json(&status)?;
     } else {
@@ -69,6 +80,8 @@ struct Status {
     next_pass: NextPass,
     /// What Route 53 is doing now, as its APIs report it.
     route53: Option<Route53Now>,
+    /// The last transition in the journal (the last 30 days), with who and why.
+    last_move: Option<crate::journal::HistoryEntry>,
     /// Things an operator must know now.
     warnings: Vec<String>,
 }
@@ -274,6 +287,7 @@ impl Status {
                 reasons: decision.reasons.iter().map(ToString::to_string).collect(),
             },
             route53: None,
+            last_move: None,
             warnings: held_back(observations, decision).into_iter().collect(),
         }
     }
@@ -313,6 +327,20 @@ impl Status {
                         _ => "no transition yet".into(),
                     }
                 );
+                if let Some(last) = &self.last_move {
+                    let _ = writeln!(
+                        out,
+                        "         {} {} → {} by {}{}",
+                        last.kind,
+                        last.from.as_deref().unwrap_or("?"),
+                        last.to.as_deref().unwrap_or("?"),
+                        last.who,
+                        last.why
+                            .as_ref()
+                            .map(|w| format!(": {w}"))
+                            .unwrap_or_default()
+                    );
+                }
                 if let Some(since) = &state.away_from_home_since {
                     let _ = writeln!(out, "away     from home since {since}");
                 }

@@ -687,6 +687,10 @@ async fn operator_commands_are_journalled_with_who_and_why_and_history_lists_the
     );
     let text = setup.run(&["history"]).expect_code(0);
     assert!(text.stdout.contains("game day"), "{}", text.stdout);
+    // status names the last move, who made it and why, from the same journal.
+    let status = setup.run(&["status", "--json"]).expect_code(0).json();
+    assert_eq!(status["last_move"]["kind"], "manual", "{status:#}");
+    assert_eq!(status["last_move"]["why"], "game day");
 }
 
 #[tokio::test]
