@@ -158,7 +158,8 @@ pub struct RegionHealth {
     pub row: EvidenceRow,
     /// For a region healthy as a target: since when, if known. Only sources with a
     /// history give a "since" (`HealthCheckStatus`, alarms in OK); a probe or an idle
-    /// alarm gives none, so probe-only health has no known start.
+    /// alarm gives none, so probe-only health has no known start. RFC 3339 in JSON.
+    #[serde(serialize_with = "crate::timestamp::serialize_rfc3339_opt")]
     pub healthy_since: Option<u64>,
     /// Human-readable evidence for `health`.
     pub evidence: Vec<String>,

@@ -71,7 +71,8 @@ pub enum Reason {
     FailbackPending {
         /// The region traffic would go back to.
         region: String,
-        /// When it becomes possible, if known.
+        /// When it becomes possible, if known (RFC 3339 in JSON).
+        #[serde(serialize_with = "crate::timestamp::serialize_rfc3339_opt")]
         eligible_at: Option<u64>,
         /// What it waits for.
         why: String,
@@ -101,7 +102,8 @@ pub enum Reason {
         flips: u32,
         /// The configured limit.
         limit: u32,
-        /// When the oldest of them leaves the window.
+        /// When the oldest of them leaves the window (RFC 3339 in JSON).
+        #[serde(serialize_with = "crate::timestamp::serialize_rfc3339")]
         eligible_at: u64,
     },
     /// Automation is paused.

@@ -36,11 +36,15 @@ pub struct EngineState {
     pub sequence: u64,
     /// The region the last applied decision routes to.
     pub active: String,
-    /// When the last transition was applied, Unix seconds.
+    /// When the last transition was applied, Unix seconds (RFC 3339 in JSON, as every
+    /// time regionflip prints).
+    #[serde(serialize_with = "crate::timestamp::serialize_rfc3339_opt")]
     pub last_transition_at: Option<u64>,
     /// When traffic last left the home region (cleared on return): failover duration.
+    #[serde(serialize_with = "crate::timestamp::serialize_rfc3339_opt")]
     pub away_since: Option<u64>,
     /// Times of automatic transitions in the last hour, oldest first (flap damping).
+    #[serde(serialize_with = "crate::timestamp::serialize_rfc3339_list")]
     pub recent_flips: Vec<u64>,
     /// Operator pause: routing frozen, regions still observed and reported.
     pub paused: bool,

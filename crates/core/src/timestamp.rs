@@ -23,6 +23,30 @@ pub(crate) fn serialize_rfc3339<S: serde::Serializer>(
     serializer.serialize_str(&rfc3339(*unix_secs))
 }
 
+/// Serialises optional Unix seconds as RFC 3339, or null.
+pub(crate) fn serialize_rfc3339_opt<S: serde::Serializer>(
+    unix_secs: &Option<u64>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    match unix_secs {
+        Some(secs) => serializer.serialize_str(&rfc3339(*secs)),
+        None => serializer.serialize_none(),
+    }
+}
+
+/// Serialises a list of Unix seconds as RFC 3339 strings.
+pub(crate) fn serialize_rfc3339_list<S: serde::Serializer>(
+    unix_secs: &[u64],
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeSeq;
+    let mut seq = serializer.serialize_seq(Some(unix_secs.len()))?;
+    for secs in unix_secs {
+        seq.serialize_element(&rfc3339(*secs))?;
+    }
+    seq.end()
+}
+
 /// Year, month (1–12) and day (1–31) of the `days`-th day after 1970-01-01: Howard
 /// Hinnant's `civil_from_days`, in eras of 400 years (146,097 days), restricted to days
 /// on or after the epoch, which is all a Unix time can name here.

@@ -704,3 +704,43 @@ async fn without_a_journal_log_group_an_operator_command_says_it_is_recorded_on_
         paused.stdout
     );
 }
+
+/// Every time in every `--json` document is RFC 3339 (a key ending in `_at` or `since`,
+/// and the state's `recent_flips`), never Unix seconds: one format for scripts to parse.
+#[tokio::test]
+async fn every_time_in_json_output_is_rfc3339() {
+    fn times(value: &Value, key: &str, found: &mut Vec<String>) {
+        match value {
+            Value::Object(map) => {
+                for (k, v) in map {
+                    times(v, k, found);
+                }
+            }
+            Value::Array(items) => {
+                for item in items {
+                    times(item, key, found);
+                }
+            }
+            Value::Number(n)
+                if key.ends_with("_at") || key.ends_with("since") || key == "recent_flips" =>
+            {
+                found.push(format!("{key} = {n}"));
+            }
+            Value::String(s) if key.ends_with("_at") && !s.ends_with('Z') => {
+                found.push(format!("{key} = {s:?}"));
+            }
+            _ => {}
+        }
+    }
+    let setup = failed_over("rfc3339").await;
+    for args in [
+        &["--json", "status"][..],
+        &["--json", "reconcile", "--dry-run"],
+        &["--json", "failback", "--dry-run", "--force"],
+    ] {
+        let document = setup.run(args).json();
+        let mut found = Vec::new();
+        times(&document, "", &mut found);
+        assert!(found.is_empty(), "{args:?}: {found:?}");
+    }
+}
