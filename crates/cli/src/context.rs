@@ -51,9 +51,30 @@ pub(crate) fn load_config(global: &GlobalArgs) -> Result<Config, CliError> {
     Ok(config)
 }
 
+/// Fails once, with the SDK's own words, when no AWS credentials can be found: every call
+/// would otherwise fail with the same error, once per call and region.
+async fn credentials_available() -> Result<(), CliError> {
+    use aws_config::BehaviorVersion;
+    use aws_sdk_sts::config::ProvideCredentials;
+    let sdk = aws_config::defaults(BehaviorVersion::latest()).load().await;
+    let Some(provider) = sdk.credentials_provider() else {
+        return Err(CliError::Failed(
+            "no AWS credentials provider is configured; set AWS_PROFILE, or              AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
+                .into(),
+        ));
+    };
+    provider.provide_credentials().await.map(|_| ()).map_err(|e| {
+        CliError::Failed(format!(
+            "no AWS credentials could be loaded ({}); nothing was read. Set AWS_PROFILE              (and run aws sso login if it uses SSO), or AWS_ACCESS_KEY_ID and              AWS_SECRET_ACCESS_KEY",
+            aws_sdk_sts::error::DisplayErrorContext(e)
+        ))
+    })
+}
+
 /// The configuration and a watcher on the SDK clients.
 pub(crate) async fn load_watcher(global: &GlobalArgs) -> Result<CliWatcher, CliError> {
     let config = load_config(global)?;
+    credentials_available().await?;
     let regions: Vec<String> = config.regions.iter().map(|r| r.name.clone()).collect();
     let clients: AwsClients = load_clients(&regions, SdkBudget::default()).await;
     Ok(watcher_on(config, clients))

@@ -180,3 +180,46 @@ async fn every_command_that_succeeds_exits_0_with_one_json_document() {
         assert!(document.get("error").is_none(), "{what}: {document}");
     }
 }
+
+/// Without AWS credentials every AWS-facing command stops before any call with one
+/// error that says so (exit 1, the error document with `--json`), instead of the same
+/// SDK error once per call and region.
+#[test]
+fn without_credentials_a_command_says_so_once_and_exits_1() {
+    let config = ConfigFile::new(
+        "no-credentials",
+        &crate::harness::records::records_config(
+            "Z0000000000000NOCREDS",
+            "api.nocreds.test",
+            "nocreds",
+            "",
+        ),
+    );
+    let nowhere = std::env::temp_dir().join("regionflip-cli-test-no-aws-config");
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_regionflip"));
+    command
+        .arg("--config")
+        .arg(config.path())
+        .args(["--json", "status"]);
+    for (name, _) in std::env::vars() {
+        if name.starts_with("AWS_") || name.starts_with("REGIONFLIP_") {
+            command.env_remove(name);
+        }
+    }
+    let output = command
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_CONFIG_FILE", &nowhere)
+        .env("AWS_SHARED_CREDENTIALS_FILE", &nowhere)
+        .env(
+            "AWS_ENDPOINT_URL",
+            format!("http://127.0.0.1:{}", crate::harness::closed_port()),
+        )
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert_eq!(stderr.matches("no AWS credentials").count(), 1, "{stderr}");
+    let document: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(document["error"]["kind"], "aws-failed", "{document}");
+}
