@@ -171,34 +171,26 @@ async fn drill(
     );
     let journal = MemoryJournal::default();
     let metrics_impaired = Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let watcher: DrillWatcher = regionflip_watcher::Watcher::new(
-        config.clone(),
-        clients.route53.clone(),
-        DrillCloudWatch::new(
-            clients.cloudwatch.clone(),
-            CheckersAnswer {
-                checkers: Arc::clone(&fleet),
-                impaired: Arc::clone(&metrics_impaired),
-            },
-        ),
-        journal.clone(),
-        WatcherSettings::for_region(home),
-    );
-
-    // Observes only, for `regionflip doctor`'s checks: the drill watcher's reads.
-    let observer: DrillWatcher = regionflip_watcher::Watcher::new(
-        config.clone(),
-        clients.route53.clone(),
-        DrillCloudWatch::new(
-            clients.cloudwatch.clone(),
-            CheckersAnswer {
-                checkers: Arc::clone(&fleet),
-                impaired: Arc::clone(&metrics_impaired),
-            },
-        ),
-        MemoryJournal::default(),
-        WatcherSettings::for_region(home),
-    );
+    // The watcher's reads: the production adapters, with `HealthCheckStatus` from the
+    // simulated checkers.
+    let drill_watcher = |journal: MemoryJournal| -> DrillWatcher {
+        regionflip_watcher::Watcher::new(
+            config.clone(),
+            clients.route53.clone(),
+            DrillCloudWatch::new(
+                clients.cloudwatch.clone(),
+                CheckersAnswer {
+                    checkers: Arc::clone(&fleet),
+                    impaired: Arc::clone(&metrics_impaired),
+                },
+            ),
+            journal,
+            WatcherSettings::for_region(home),
+        )
+    };
+    let watcher = drill_watcher(journal.clone());
+    // Observes only, for `regionflip doctor`'s checks.
+    let observer = drill_watcher(MemoryJournal::default());
 
     let (alarm_changes, alarm_events) = mpsc::unbounded_channel();
     let mut tasks = JoinSet::new();

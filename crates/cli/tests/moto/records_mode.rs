@@ -296,39 +296,7 @@ async fn resume_hands_routing_back_and_a_failing_home_then_fails_over() {
 async fn init_refuses_a_record_it_did_not_create() {
     let setup = Setup::new("foreign", "").await;
     let name = format!("{}.", setup.record);
-    let cname = ResourceRecordSet::builder()
-        .name(&name)
-        .r#type(RrType::Cname)
-        .ttl(300)
-        .resource_records(
-            ResourceRecord::builder()
-                .value("legacy.example.net")
-                .build()
-                .unwrap(),
-        )
-        .build()
-        .unwrap();
-    setup
-        .aws
-        .route53
-        .client()
-        .change_resource_record_sets()
-        .hosted_zone_id(&setup.zone)
-        .change_batch(
-            ChangeBatch::builder()
-                .changes(
-                    Change::builder()
-                        .action(ChangeAction::Create)
-                        .resource_record_set(cname)
-                        .build()
-                        .unwrap(),
-                )
-                .build()
-                .unwrap(),
-        )
-        .send()
-        .await
-        .unwrap();
+    put_plain_cname(&setup, "legacy.example.net").await;
     let before = setup.records().await;
 
     let refused = setup.run(&["init"]).expect_code(3);
