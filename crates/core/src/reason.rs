@@ -305,7 +305,11 @@ impl fmt::Display for Reason {
                 eligible_at,
                 why,
             } => match eligible_at {
-                Some(t) => write!(f, "failback to {region} pending: {why}; eligible at {t}"),
+                Some(t) => write!(
+                    f,
+                    "failback to {region} pending: {why}; eligible at {}",
+                    crate::timestamp::rfc3339(*t)
+                ),
                 None => write!(f, "failback to {region} pending: {why}"),
             },
             Reason::FailbackReady { region } => {
@@ -323,7 +327,8 @@ impl fmt::Display for Reason {
                 eligible_at,
             } => write!(
                 f,
-                "{flips} automatic transitions in the last hour (limit {limit}); next possible at {eligible_at}"
+                "{flips} automatic transitions in the last hour (limit {limit}); next possible at {}",
+                crate::timestamp::rfc3339(*eligible_at)
             ),
             Reason::Paused => write!(f, "automation is paused; routing is frozen"),
             Reason::Resumed => write!(f, "automation resumed"),
