@@ -692,6 +692,21 @@ class Dashboard(unittest.TestCase):
         self.assertIn("${PROP('Dim.Region')}", shown, "a ${!...} escape leaked into the dashboard")
 
 
+class JournalWidget(unittest.TestCase):
+    """The dashboard reads the journal as its readers must: the watchers' transitions and
+    the CLI's operator lines (crates/cli/src/journal.rs), one line per record and sequence
+    (two health-gate writers of one sequence are one move: journal::one_per_sequence)."""
+
+    def test_shows_transitions_and_operator_commands_once_per_sequence(self):
+        widgets = Dashboard().body()["widgets"]
+        queries = [w["properties"]["query"] for w in widgets if w["type"] == "log"]
+        self.assertEqual(len(queries), 1, queries)
+        query = queries[0]
+        for needle in ('message = "regionflip transition"', 'message = "regionflip operator"',
+                       "actor", "reason", "sort @timestamp desc | dedup record, sequence"):
+            self.assertIn(needle, query)
+
+
 class Readiness(unittest.TestCase):
     """`FailoverTargetReady` (crates/watcher/src/metrics.rs) pages before an outage finds
     that a failover has nowhere to go."""
