@@ -625,6 +625,14 @@ async fn operator_commands_are_journalled_with_who_and_why_and_history_lists_the
         ])
         .expect_code(0);
     assert!(!moved.stdout.contains("not recorded"), "{}", moved.stdout);
+    // What happens next, and roughly when users follow (records mode: INSYNC, then TTL).
+    assert!(
+        moved.stdout.contains(&format!(
+            "routing moved to {OTHER_REGION}; DNS follows once"
+        )) && moved.stdout.contains("TTL 60 s"),
+        "{}",
+        moved.stdout
+    );
 
     let history = setup.run(&["history", "--json"]).expect_code(0).json();
     let entries = history["entries"].as_array().unwrap();
