@@ -5,9 +5,10 @@
 use std::io::Write;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use aws_config::SdkConfig;
 use regionflip_core::Config;
 use regionflip_watcher::aws::{
-    AwsClients, CloudWatchAdapter, Route53Adapter, SdkBudget, load_clients,
+    AwsClients, CloudWatchAdapter, Route53Adapter, SdkBudget, load_sdk_config,
 };
 use regionflip_watcher::journal::{Journal, TransitionRecord};
 use regionflip_watcher::{Watcher, WatcherSettings};
@@ -51,33 +52,43 @@ pub(crate) fn load_config(global: &GlobalArgs) -> Result<Config, CliError> {
     Ok(config)
 }
 
-/// Fails once, with the SDK's own words, when no AWS credentials can be found: every call
-/// would otherwise fail with the same error, once per call and region.
-async fn credentials_available() -> Result<(), CliError> {
-    use aws_config::BehaviorVersion;
+/// Loads the SDK configuration once per run (the watcher's loader: its timeouts and
+/// retries), and fails once, with the SDK's own words, when no AWS credentials can be
+/// found: every call would otherwise fail with the same error, once per call and region.
+pub(crate) async fn load_sdk() -> Result<SdkConfig, CliError> {
     use aws_sdk_sts::config::ProvideCredentials;
-    let sdk = aws_config::defaults(BehaviorVersion::latest()).load().await;
+    let sdk = load_sdk_config(SdkBudget::default()).await;
     let Some(provider) = sdk.credentials_provider() else {
         return Err(CliError::Failed(
-            "no AWS credentials provider is configured; set AWS_PROFILE, or              AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
+            "no AWS credentials provider is configured; set AWS_PROFILE, or \
+             AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
                 .into(),
         ));
     };
-    provider.provide_credentials().await.map(|_| ()).map_err(|e| {
+    provider.provide_credentials().await.map_err(|e| {
         CliError::Failed(format!(
-            "no AWS credentials could be loaded ({}); nothing was read. Set AWS_PROFILE              (and run aws sso login if it uses SSO), or AWS_ACCESS_KEY_ID and              AWS_SECRET_ACCESS_KEY",
+            "no AWS credentials could be loaded ({}); nothing was read. Set AWS_PROFILE \
+             (and run aws sso login if it uses SSO), or AWS_ACCESS_KEY_ID and \
+             AWS_SECRET_ACCESS_KEY",
             aws_sdk_sts::error::DisplayErrorContext(e)
         ))
-    })
+    })?;
+    Ok(sdk)
 }
 
 /// The configuration and a watcher on the SDK clients.
 pub(crate) async fn load_watcher(global: &GlobalArgs) -> Result<CliWatcher, CliError> {
+    Ok(load_session(global).await?.0)
+}
+
+/// [`load_watcher`], and the SDK configuration its clients were built from (for the
+/// journal's clients: the same credentials, loaded once).
+pub(crate) async fn load_session(global: &GlobalArgs) -> Result<(CliWatcher, SdkConfig), CliError> {
     let config = load_config(global)?;
-    credentials_available().await?;
+    let sdk = load_sdk().await?;
     let regions: Vec<String> = config.regions.iter().map(|r| r.name.clone()).collect();
-    let clients: AwsClients = load_clients(&regions, SdkBudget::default()).await;
-    Ok(watcher_on(config, clients))
+    let clients = AwsClients::from_sdk_config(&sdk, &regions);
+    Ok((watcher_on(config, clients), sdk))
 }
 
 /// A watcher on given clients. Operator actions publish their metrics in the region the
@@ -91,6 +102,46 @@ pub(crate) fn watcher_on(config: Config, clients: AwsClients) -> CliWatcher {
         StderrJournal,
         WatcherSettings::for_region(&metrics_region),
     )
+}
+
+/// The per-minute datapoints of regionflip's own metric `name` (dimension `Record`, the
+/// record) in `region` between `start` and `end`, Unix seconds, with `statistic`: how the
+/// drill reads its transition counts back and the doctor finds recent watcher passes.
+pub(crate) async fn own_metric(
+    cloudwatch: &CloudWatchAdapter,
+    config: &Config,
+    region: &str,
+    name: &str,
+    statistic: aws_sdk_cloudwatch::types::Statistic,
+    (start, end): (u64, u64),
+) -> Result<Vec<aws_sdk_cloudwatch::types::Datapoint>, String> {
+    use aws_sdk_cloudwatch::primitives::DateTime;
+    let secs = |t: u64| DateTime::from_secs(i64::try_from(t).unwrap_or(i64::MAX));
+    let answer = cloudwatch
+        .client(region)
+        .map_err(|e| e.to_string())?
+        .get_metric_statistics()
+        .namespace(&config.metrics_namespace)
+        .metric_name(name)
+        .dimensions(
+            aws_sdk_cloudwatch::types::Dimension::builder()
+                .name(regionflip_core::resources::RECORD_DIMENSION)
+                .value(config.record_name.trim_end_matches('.'))
+                .build(),
+        )
+        .start_time(secs(start))
+        .end_time(secs(end))
+        .period(60)
+        .statistics(statistic)
+        .send()
+        .await
+        .map_err(|e| {
+            format!(
+                "GetMetricStatistics {name} in {region} failed: {}",
+                aws_sdk_cloudwatch::error::DisplayErrorContext(e)
+            )
+        })?;
+    Ok(answer.datapoints().to_vec())
 }
 
 /// The wall clock in Unix seconds: the `now` every pass and report is decided at.

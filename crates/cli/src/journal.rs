@@ -18,7 +18,7 @@
 
 use std::fmt::Write;
 
-use aws_config::BehaviorVersion;
+use aws_config::{Region, SdkConfig};
 use aws_sdk_cloudwatchlogs::types::InputLogEvent;
 use regionflip_core::timestamp::rfc3339;
 use regionflip_core::{Command, Config};
@@ -70,18 +70,22 @@ fn command_name(command: &Command) -> &'static str {
     }
 }
 
-/// An SDK configuration for `region` from the standard sources (`AWS_ENDPOINT_URL`
-/// included), as the other clients are built.
-async fn sdk_config(region: &str) -> aws_config::SdkConfig {
-    aws_config::defaults(BehaviorVersion::latest())
-        .region(aws_config::Region::new(region.to_string()))
-        .load()
-        .await
+/// A CloudWatch Logs client in `region`, on the run's one SDK configuration.
+fn logs_client(sdk: &SdkConfig, region: &str) -> aws_sdk_cloudwatchlogs::Client {
+    aws_sdk_cloudwatchlogs::Client::from_conf(
+        aws_sdk_cloudwatchlogs::config::Builder::from(sdk)
+            .region(Region::new(region.to_string()))
+            .build(),
+    )
 }
 
 /// Who runs the CLI: the ARN `GetCallerIdentity` answers, or why it is not known.
-async fn actor(region: &str) -> String {
-    let client = aws_sdk_sts::Client::new(&sdk_config(region).await);
+async fn actor(sdk: &SdkConfig, region: &str) -> String {
+    let client = aws_sdk_sts::Client::from_conf(
+        aws_sdk_sts::config::Builder::from(sdk)
+            .region(Region::new(region.to_string()))
+            .build(),
+    );
     match client.get_caller_identity().send().await {
         Ok(identity) => identity.arn().unwrap_or("unknown").to_string(),
         Err(e) => format!(
@@ -93,6 +97,7 @@ async fn actor(region: &str) -> String {
 
 /// Records an operator command (not a dry run) in the journal; returns the warnings.
 pub(crate) async fn record_command(
+    sdk: &SdkConfig,
     config: &Config,
     region: &str,
     command: &Command,
@@ -107,7 +112,7 @@ pub(crate) async fn record_command(
             command_name(command)
         )];
     };
-    let actor = actor(region).await;
+    let actor = actor(sdk, region).await;
     let now = unix_now();
     let mut lines = Vec::new();
     if let Some(transition) = &report.transition {
@@ -135,7 +140,7 @@ pub(crate) async fn record_command(
         at: rfc3339(now),
     };
     lines.extend(serde_json::to_string(&line).ok());
-    match put_lines(region, group, &lines, now).await {
+    match put_lines(&logs_client(sdk, region), group, &lines, now).await {
         Ok(()) => Vec::new(),
         Err(why) => vec![format!(
             "the {} was applied but not recorded in {group} in {region}: {why}",
@@ -144,8 +149,12 @@ pub(crate) async fn record_command(
     }
 }
 
-async fn put_lines(region: &str, group: &str, lines: &[String], now: u64) -> Result<(), String> {
-    let client = aws_sdk_cloudwatchlogs::Client::new(&sdk_config(region).await);
+async fn put_lines(
+    client: &aws_sdk_cloudwatchlogs::Client,
+    group: &str,
+    lines: &[String],
+    now: u64,
+) -> Result<(), String> {
     let created = client
         .create_log_stream()
         .log_group_name(group)
@@ -266,6 +275,7 @@ pub(crate) fn entries(record: &str, lines: &[(String, i64, Value)]) -> Vec<Histo
 
 /// `regionflip history [--since-hours N]`.
 pub(crate) async fn history(
+    sdk: &SdkConfig,
     config: &Config,
     since_hours: u64,
 ) -> Result<(Vec<HistoryEntry>, Vec<String>), String> {
@@ -282,7 +292,7 @@ pub(crate) async fn history(
     let mut lines = Vec::new();
     let mut warnings = Vec::new();
     for region in &config.regions {
-        let client = aws_sdk_cloudwatchlogs::Client::new(&sdk_config(&region.name).await);
+        let client = logs_client(sdk, &region.name);
         let mut token: Option<String> = None;
         // At most 20 pages a region: a journal is a few lines a day.
         for _ in 0..20 {

@@ -16,7 +16,7 @@ use regionflip_core::{Reason, TransitionKind};
 use regionflip_watcher::{PassReport, Request};
 
 use crate::args::{FailbackArgs, FailoverArgs, GlobalArgs, HistoryArgs};
-use crate::context::{load_watcher, print_json, unix_now, unreadable_essentials};
+use crate::context::{load_session, print_json, unix_now, unreadable_essentials};
 use crate::error::CliError;
 
 /// `regionflip reconcile [--dry-run]`: one automatic pass.
@@ -76,7 +76,8 @@ pub(crate) async fn resume(global: &GlobalArgs, reason: Option<String>) -> Resul
 /// `regionflip history`.
 pub(crate) async fn history(global: &GlobalArgs, args: &HistoryArgs) -> Result<(), CliError> {
     let config = crate::context::load_config(global)?;
-    let (entries, warnings) = crate::journal::history(&config, args.since_hours)
+    let sdk = crate::context::load_sdk().await?;
+    let (entries, warnings) = crate::journal::history(&sdk, &config, args.since_hours)
         .await
         .map_err(CliError::Usage)?;
     for warning in &warnings {
@@ -96,7 +97,7 @@ async fn pass(
     dry_run: bool,
     reason: Option<&str>,
 ) -> Result<(), CliError> {
-    let watcher = load_watcher(global).await?;
+    let (watcher, sdk) = load_session(global).await?;
     if let Request::Command(Command::FailoverTo { region, .. }) = &request {
         // A typo is a usage error, caught before anything is read.
         if watcher.config().region(region).is_none() {
@@ -115,9 +116,15 @@ async fn pass(
     let mut report = watcher.reconcile(&request, unix_now(), dry_run).await?;
     if let (Request::Command(command), false) = (&request, dry_run) {
         let region = watcher.settings().metrics_region.clone();
-        let warnings =
-            crate::journal::record_command(watcher.config(), &region, command, reason, &report)
-                .await;
+        let warnings = crate::journal::record_command(
+            &sdk,
+            watcher.config(),
+            &region,
+            command,
+            reason,
+            &report,
+        )
+        .await;
         report.warnings.extend(warnings);
     }
     if global.json {

@@ -26,19 +26,19 @@ use regionflip_watcher::Request;
 use serde::Serialize;
 
 use crate::args::GlobalArgs;
-use crate::context::{human_duration, load_watcher, print_json, unix_now, unreadable_essentials};
+use crate::context::{human_duration, load_session, print_json, unix_now, unreadable_essentials};
 use crate::error::CliError;
 
 /// `regionflip status`.
 pub(crate) async fn run(global: &GlobalArgs) -> Result<(), CliError> {
-    let watcher = load_watcher(global).await?;
+    let (watcher, sdk) = load_session(global).await?;
     let now = unix_now();
     let (observations, decision) = watcher.observe_and_decide(&Request::Automatic, now).await;
     let mut status = Status::new(watcher.config(), &observations, &decision, now);
     status.route53 = Some(route53_now(&watcher, now).await);
     // The last move as the journal tells it (kind, from, to, who, why), when one is kept.
     if watcher.config().journal_log_group.is_some() {
-        match crate::journal::history(watcher.config(), 24 * 30).await {
+        match crate::journal::history(&sdk, watcher.config(), 24 * 30).await {
             Ok((entries, _)) => {
                 status.last_move = entries.into_iter().rev().find(|e| e.from.is_some());
             }

@@ -10,16 +10,16 @@
 use std::collections::BTreeMap;
 
 use aws_sdk_cloudwatch::error::DisplayErrorContext as CloudWatchError;
-use aws_sdk_cloudwatch::primitives::DateTime;
-use aws_sdk_cloudwatch::types::{AlarmType, Dimension, Statistic};
+use aws_sdk_cloudwatch::types::{AlarmType, Statistic};
 use aws_sdk_route53::error::DisplayErrorContext as Route53Error;
 use futures_util::future::join_all;
 use regionflip_core::observe::Observations;
-use regionflip_core::resources::RECORD_DIMENSION;
 use regionflip_core::{Config, Decision, Mode, StateObservation};
 use regionflip_probe::{ProbeLimits, probe};
 use regionflip_provision::{self as provision, AlarmSettings, InitError};
 use regionflip_watcher::aws::{CloudWatchAdapter, Route53Adapter};
+
+use crate::context::own_metric;
 
 use super::judge::{
     AlarmFacts, AlarmFinding, EndpointCheck, EndpointFinding, Findings, GateFinding, Provisioning,
@@ -360,40 +360,25 @@ async fn watcher_runs(
     now: u64,
     recent_secs: u64,
 ) -> Vec<(String, Result<Option<u64>, String>)> {
-    let start = i64::try_from(now.saturating_sub(recent_secs)).unwrap_or(0);
-    let end = i64::try_from(now + 60).unwrap_or(i64::MAX);
+    let window = (now.saturating_sub(recent_secs), now + 60);
     let reads = config.regions.iter().map(|region| async move {
-        let last = async {
-            let client = clients
-                .cloudwatch
-                .client(&region.name)
-                .map_err(|e| e.to_string())?;
-            let answer = client
-                .get_metric_statistics()
-                .namespace(&config.metrics_namespace)
-                .metric_name("ReconcileDurationMs")
-                .dimensions(
-                    Dimension::builder()
-                        .name(RECORD_DIMENSION)
-                        .value(config.record_name.trim_end_matches('.'))
-                        .build(),
-                )
-                .start_time(DateTime::from_secs(start))
-                .end_time(DateTime::from_secs(end))
-                .period(60)
-                .statistics(Statistic::SampleCount)
-                .send()
-                .await
-                .map_err(|e| format!("GetMetricStatistics: {}", CloudWatchError(e)))?;
-            Ok(answer
-                .datapoints()
+        let last = own_metric(
+            clients.cloudwatch,
+            config,
+            &region.name,
+            "ReconcileDurationMs",
+            Statistic::SampleCount,
+            window,
+        )
+        .await
+        .map(|points| {
+            points
                 .iter()
                 .filter(|d| d.sample_count().unwrap_or(0.0) > 0.0)
                 .filter_map(|d| d.timestamp())
                 .map(|t| u64::try_from(t.secs()).unwrap_or(0))
-                .max())
-        }
-        .await;
+                .max()
+        });
         (region.name.clone(), last)
     });
     join_all(reads).await

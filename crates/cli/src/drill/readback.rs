@@ -4,14 +4,13 @@
 //! The only I/O of the drill's findings; the analysis compares what is read here with
 //! the transitions the timeline recorded.
 
-use aws_sdk_cloudwatch::primitives::DateTime;
-use aws_sdk_cloudwatch::types::{Dimension, Statistic};
+use aws_sdk_cloudwatch::types::Statistic;
 use regionflip_core::Config;
-use regionflip_core::resources::RECORD_DIMENSION;
 use regionflip_watcher::aws::AwsClients;
 use serde::Serialize;
 
 use super::timeline::unix_now;
+use crate::context::own_metric;
 
 /// `Failover` and `Failback` sums from the emulator.
 #[derive(Debug, Default, Serialize)]
@@ -49,34 +48,16 @@ async fn metric_sum(
     name: &str,
     since_unix: f64,
 ) -> Result<f64, String> {
-    let start = (since_unix as i64).saturating_sub(120);
-    let end = i64::try_from(unix_now())
-        .unwrap_or(i64::MAX)
-        .saturating_add(120);
-    let output = clients
-        .cloudwatch
-        .client(region)
-        .map_err(|e| e.to_string())?
-        .get_metric_statistics()
-        .namespace(&config.metrics_namespace)
-        .metric_name(name)
-        .dimensions(
-            Dimension::builder()
-                .name(RECORD_DIMENSION)
-                .value(config.record_name.trim_end_matches('.'))
-                .build(),
-        )
-        .start_time(DateTime::from_secs(start))
-        .end_time(DateTime::from_secs(end))
-        .period(60)
-        .statistics(Statistic::Sum)
-        .send()
-        .await
-        .map_err(|e| {
-            format!(
-                "GetMetricStatistics {name} failed: {}",
-                aws_sdk_cloudwatch::error::DisplayErrorContext(e)
-            )
-        })?;
-    Ok(output.datapoints().iter().filter_map(|d| d.sum()).sum())
+    let start = (since_unix as u64).saturating_sub(120);
+    let end = unix_now() + 120;
+    let points = own_metric(
+        &clients.cloudwatch,
+        config,
+        region,
+        name,
+        Statistic::Sum,
+        (start, end),
+    )
+    .await?;
+    Ok(points.iter().filter_map(|d| d.sum()).sum())
 }

@@ -106,8 +106,13 @@ pub struct AwsClients {
 /// `AWS_REGION` from the environment; elsewhere profiles, and `AWS_ENDPOINT_URL` to point
 /// every client at a local endpoint.
 pub async fn load_clients(regions: &[String], budget: SdkBudget) -> AwsClients {
-    let config = config_loader(budget).load().await;
-    AwsClients::from_sdk_config(&config, regions)
+    AwsClients::from_sdk_config(&load_sdk_config(budget).await, regions)
+}
+
+/// The SDK configuration [`load_clients`] builds its clients from, for a caller that
+/// needs more clients on the same credentials, timeouts and retries (the CLI's journal).
+pub async fn load_sdk_config(budget: SdkBudget) -> SdkConfig {
+    config_loader(budget).load().await
 }
 
 impl AwsClients {
