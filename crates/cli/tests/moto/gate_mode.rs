@@ -570,11 +570,17 @@ async fn pause_is_written_to_every_state_copy_and_resume_clears_it() {
 #[tokio::test]
 async fn a_failing_standby_endpoint_check_shows_unhealthy_in_status() {
     let setup = initialised("gate-standby-down").await;
-    // From HealthCheckStatus, as Route 53 would publish it.
+    // From HealthCheckStatus, as Route 53 would publish it: unhealthy for the last two
+    // minutes. (One minute alone raced the wall clock: when a minute began between the
+    // set-up's healthy reports and this one, the newest minute the pass read was still a
+    // healthy one, and the test failed by chance.)
     regionflip_local_aws::seed::publish_health_status(
         &setup.aws,
         &setup.endpoint_checks[1],
-        &[(regionflip_local_aws::seed::minute_start(0), 0.0)],
+        &[
+            (regionflip_local_aws::seed::minute_start(1), 0.0),
+            (regionflip_local_aws::seed::minute_start(0), 0.0),
+        ],
     )
     .await;
     let status = setup.run(&["status", "--json"]).expect_code(0).json();
