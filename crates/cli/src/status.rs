@@ -101,6 +101,8 @@ struct Route53Now {
 
 #[derive(Debug, Serialize)]
 struct RecordNow {
+    /// The record's name: the name users resolve, or a gate chain link's.
+    name: String,
     role: String,
     target: String,
     health_check: Option<String>,
@@ -453,7 +455,12 @@ impl Status {
             for record in &route53.records {
                 let _ = writeln!(
                     out,
-                    "  {} → {}, health check {}: {}",
+                    "  {}{} → {}, health check {}: {}",
+                    if record.name == self.record {
+                        String::new()
+                    } else {
+                        format!("{} ", record.name)
+                    },
                     record.role,
                     record.target,
                     record.health_check.as_deref().unwrap_or("none"),
@@ -513,55 +520,71 @@ async fn route53_now(watcher: &crate::context::CliWatcher, now: u64) -> Route53N
     let config = watcher.config();
     let client = watcher.route53().client();
     let mut records = Vec::new();
-    match watcher
-        .route53()
-        .list_records(&config.hosted_zone_id, &config.record_name, 10)
-        .await
-    {
-        Ok(page) => {
-            let pair: Vec<_> = page
-                .records
-                .into_iter()
-                .filter(|r| r.name == config.record_name && r.failover.is_some())
-                .collect();
-            let ids: Vec<String> = pair
-                .iter()
-                .filter_map(|r| r.health_check_id.clone())
-                .collect();
-            let statuses = watcher
-                .cloudwatch()
-                .health_check_status(&ids, now.saturating_sub(600), now)
-                .await;
-            for record in pair {
-                let status = match (&record.health_check_id, &statuses) {
-                    (None, _) => "no health check: always answered".to_string(),
-                    (Some(id), Ok(found)) => match found.get(id).and_then(|s| s.last()) {
-                        Some(sample) if sample.value >= 1.0 => "healthy".to_string(),
-                        Some(_) => "UNHEALTHY".to_string(),
-                        None => "no HealthCheckStatus data in the last 10 minutes".to_string(),
-                    },
-                    (Some(_), Err(e)) => format!("HealthCheckStatus unreadable: {e}"),
-                };
-                records.push(RecordNow {
-                    role: record
-                        .failover
-                        .map(|r| format!("{r:?}").to_uppercase())
-                        .unwrap_or_default(),
-                    target: record
-                        .alias
-                        .as_ref()
-                        .map_or_else(|| record.values.join(" "), |a| a.dns_name.clone()),
-                    health_check: record.health_check_id.clone(),
-                    status,
-                });
-            }
+    // The pair at the name, and in health-gate mode with three or more regions each link
+    // of the gate chain: one small page per name.
+    let names: Vec<String> = match config.mode {
+        Mode::HealthGate => regionflip_core::records::gate_chain(config)
+            .into_iter()
+            .map(|l| l.name)
+            .collect(),
+        Mode::Records => vec![config.record_name.clone()],
+    };
+    let mut found = Vec::new();
+    for name in &names {
+        match watcher
+            .route53()
+            .list_records(&config.hosted_zone_id, name, 10)
+            .await
+        {
+            Ok(page) => found.extend(
+                page.records
+                    .into_iter()
+                    .filter(|r| r.name == *name && r.failover.is_some()),
+            ),
+            Err(e) => records.push(RecordNow {
+                name: name.clone(),
+                role: "records".into(),
+                target: name.clone(),
+                health_check: None,
+                status: format!("unreadable: {e}"),
+            }),
         }
-        Err(e) => records.push(RecordNow {
-            role: "records".into(),
-            target: config.record_name.clone(),
-            health_check: None,
-            status: format!("unreadable: {e}"),
-        }),
+    }
+    let ids: Vec<String> = found
+        .iter()
+        .filter_map(|r| r.health_check_id.clone())
+        .collect();
+    let statuses = watcher
+        .cloudwatch()
+        .health_check_status(&ids, now.saturating_sub(600), now)
+        .await;
+    for record in found {
+        let status = match (&record.health_check_id, &statuses, &record.alias) {
+            (None, _, Some(alias)) if alias.evaluate_target_health => format!(
+                "healthy while any record of {} is (an alias that evaluates its target)",
+                alias.dns_name
+            ),
+            (None, _, _) => "no health check: always answered".to_string(),
+            (Some(id), Ok(found), _) => match found.get(id).and_then(|s| s.last()) {
+                Some(sample) if sample.value >= 1.0 => "healthy".to_string(),
+                Some(_) => "UNHEALTHY".to_string(),
+                None => "no HealthCheckStatus data in the last 10 minutes".to_string(),
+            },
+            (Some(_), Err(e), _) => format!("HealthCheckStatus unreadable: {e}"),
+        };
+        records.push(RecordNow {
+            name: record.name.clone(),
+            role: record
+                .failover
+                .map(|r| format!("{r:?}").to_uppercase())
+                .unwrap_or_default(),
+            target: record
+                .alias
+                .as_ref()
+                .map_or_else(|| record.values.join(" "), |a| a.dns_name.clone()),
+            health_check: record.health_check_id.clone(),
+            status,
+        });
     }
     let mut endpoint_checks = Vec::new();
     for region in &config.regions {

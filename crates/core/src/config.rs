@@ -1315,6 +1315,35 @@ impl RawFields {
             }
         }
 
+        // health-gate with three or more regions names a chain link under the record name
+        // for every region but home and the last (records::chain_link_name); each must
+        // still be a DNS name.
+        if mode == Mode::HealthGate
+            && let Some(name) = &record_name
+            && regions.len() > 2
+        {
+            let longest = regions[1..regions.len() - 1]
+                .iter()
+                .map(|(_, r)| r.name.as_str())
+                .max_by_key(|r| r.len())
+                .unwrap_or_default();
+            let link = format!("{}{longest}.{name}", names::CHAIN_LABEL_PREFIX);
+            if link.trim_end_matches('.').len() > names::MAX_DNS_NAME_LEN {
+                self.error(
+                    &Key::Top("record_name"),
+                    format!(
+                        "is {} characters, and with {} regions in health-gate mode regionflip \
+                         needs the name {link} ({} characters; DNS allows {})",
+                        name.trim_end_matches('.').len(),
+                        regions.len(),
+                        link.trim_end_matches('.').len(),
+                        names::MAX_DNS_NAME_LEN
+                    ),
+                    "use a shorter record_name",
+                );
+            }
+        }
+
         if !self.errors.is_empty() {
             return Err(ConfigErrors(self.errors));
         }

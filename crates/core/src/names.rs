@@ -2,6 +2,15 @@
 //! zone and health-check ids, CloudWatch namespaces. Pure string rules, no look-ups: they
 //! catch typos at load time, before anything talks to AWS.
 
+/// Longest DNS name, in characters without the final dot (RFC 1035's 255 octets on the
+/// wire).
+pub(crate) const MAX_DNS_NAME_LEN: usize = 253;
+
+/// First label of a gate chain link's name: `_regionflip-from-<region>.<record name>`
+/// (`records::chain_link_name`). Here, among the leaves, so that the validator can check
+/// that every link's name fits.
+pub(crate) const CHAIN_LABEL_PREFIX: &str = "_regionflip-from-";
+
 /// Lower-cases a DNS name and gives it the trailing dot Route 53 returns, or says why it
 /// is not a name.
 pub(crate) fn normalise_dns_name(raw: &str, allow_wildcard: bool) -> Result<String, String> {
@@ -9,8 +18,8 @@ pub(crate) fn normalise_dns_name(raw: &str, allow_wildcard: bool) -> Result<Stri
     if trimmed.is_empty() {
         return Err("it is empty".into());
     }
-    if trimmed.len() > 253 {
-        return Err("it is longer than 253 characters".into());
+    if trimmed.len() > MAX_DNS_NAME_LEN {
+        return Err(format!("it is longer than {MAX_DNS_NAME_LEN} characters"));
     }
     let lower = trimmed.to_ascii_lowercase();
     let labels: Vec<&str> = lower.split('.').collect();

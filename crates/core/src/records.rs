@@ -79,6 +79,10 @@ pub struct AliasTarget {
     pub hosted_zone_id: String,
     /// DNS name of the target.
     pub dns_name: String,
+    /// Whether the alias takes the health of the record set it points at: true only on
+    /// the gate chain's links, whose health *is* the rest of the chain's; a region's
+    /// record takes its health from its own health check.
+    pub evaluate_target_health: bool,
 }
 
 /// One change in a batch.
@@ -130,6 +134,17 @@ pub(crate) fn state_of_record(record: &RecordSet) -> Result<EngineState, String>
 
 /// The failover record for `region` in `role`.
 pub fn failover_record(config: &Config, region: &RegionConfig, role: FailoverRole) -> RecordSet {
+    failover_record_at(config, &config.record_name, region, role)
+}
+
+/// The failover record for `region` in `role` under `name` (the record name, or a link of
+/// the gate chain).
+fn failover_record_at(
+    config: &Config,
+    name: &str,
+    region: &RegionConfig,
+    role: FailoverRole,
+) -> RecordSet {
     let set_identifier = match role {
         FailoverRole::Primary => PRIMARY_SET_ID,
         FailoverRole::Secondary => SECONDARY_SET_ID,
@@ -142,11 +157,12 @@ pub fn failover_record(config: &Config, region: &RegionConfig, role: FailoverRol
             Some(AliasTarget {
                 hosted_zone_id: region.alias_hosted_zone_id.clone().unwrap_or_default(),
                 dns_name: region.target.clone(),
+                evaluate_target_health: false,
             }),
         ),
     };
     RecordSet {
-        name: config.record_name.clone(),
+        name: name.to_string(),
         record_type: config.record_type.as_str().into(),
         set_identifier: Some(set_identifier.into()),
         failover: Some(role),
@@ -155,6 +171,134 @@ pub fn failover_record(config: &Config, region: &RegionConfig, role: FailoverRol
         alias,
         health_check_id: region.health_check_id.clone(),
     }
+}
+
+/// First label of a gate chain link's name: `_regionflip-from-<region>.<record name>`.
+pub const CHAIN_LABEL_PREFIX: &str = crate::names::CHAIN_LABEL_PREFIX;
+
+/// One failover pair of `health-gate` mode's layout (ARCHITECTURE.md, "The gate chain").
+///
+/// With regions r1 … rN in preference order the layout is N − 1 pairs: the pair under
+/// the record name has PRIMARY r1; the pair under `_regionflip-from-rk.<name>` has
+/// PRIMARY rk; each SECONDARY is the next pair (an alias to its name that evaluates its
+/// health), and the last pair's SECONDARY is rN itself. Route 53 answers a pair's
+/// PRIMARY while its record is healthy, else the rest of the chain while any of it is,
+/// so the answer is the first region whose record is healthy; with two regions this is
+/// the one pair regionflip always had.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ChainLink {
+    /// The pair's name (fully qualified, with the trailing dot).
+    pub name: String,
+    /// The region of its PRIMARY.
+    pub primary: String,
+    /// What its SECONDARY answers.
+    pub secondary: ChainNext,
+}
+
+/// What a chain link's SECONDARY answers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", content = "to", rename_all = "kebab-case")]
+pub enum ChainNext {
+    /// The last region, on its endpoint check alone (it has no gate).
+    Region(String),
+    /// The next link, by name.
+    Link(String),
+}
+
+/// Name of the chain link whose PRIMARY is `regions[rank]` (the record name for home).
+pub fn chain_link_name(config: &Config, rank: usize) -> String {
+    match rank {
+        0 => config.record_name.clone(),
+        _ => format!(
+            "{CHAIN_LABEL_PREFIX}{}.{}",
+            config.regions[rank].name, config.record_name
+        ),
+    }
+}
+
+/// The gate chain, from the record name down ([`ChainLink`]).
+pub fn gate_chain(config: &Config) -> Vec<ChainLink> {
+    let last = config.regions.len() - 1;
+    (0..last)
+        .map(|rank| ChainLink {
+            name: chain_link_name(config, rank),
+            primary: config.regions[rank].name.clone(),
+            secondary: if rank + 1 == last {
+                ChainNext::Region(config.regions[last].name.clone())
+            } else {
+                ChainNext::Link(chain_link_name(config, rank + 1))
+            },
+        })
+        .collect()
+}
+
+/// The records of one chain link, PRIMARY then SECONDARY, as regionflip writes them. A
+/// region's record carries its endpoint check here; init puts a gated region's record on
+/// its CALCULATED check (endpoint and gate) instead. A link's alias carries no check:
+/// its health is the next pair's (`EvaluateTargetHealth`).
+pub fn chain_records(config: &Config, link: &ChainLink) -> [RecordSet; 2] {
+    // Links come from `gate_chain`, so every name is a configured region.
+    let region = |name: &str| config.region(name).unwrap_or_else(|| config.home());
+    let primary = failover_record_at(
+        config,
+        &link.name,
+        region(&link.primary),
+        FailoverRole::Primary,
+    );
+    let secondary = match &link.secondary {
+        ChainNext::Region(name) => {
+            failover_record_at(config, &link.name, region(name), FailoverRole::Secondary)
+        }
+        ChainNext::Link(next) => RecordSet {
+            name: link.name.clone(),
+            record_type: config.record_type.as_str().into(),
+            set_identifier: Some(SECONDARY_SET_ID.into()),
+            failover: Some(FailoverRole::Secondary),
+            ttl: None,
+            values: Vec::new(),
+            alias: Some(AliasTarget {
+                hosted_zone_id: config.hosted_zone_id.clone(),
+                dns_name: next.clone(),
+                evaluate_target_health: true,
+            }),
+            health_check_id: None,
+        },
+    };
+    [primary, secondary]
+}
+
+/// The region Route 53 answers through the gate chain, and why, given whether each
+/// region's record is healthy (its health check, as Route 53 evaluates it). Route 53's
+/// rules, pair by pair: PRIMARY while healthy; else SECONDARY while healthy (a link is
+/// healthy while any record below it is); else — both unhealthy — it treats both as
+/// healthy and answers PRIMARY.
+pub fn chain_answer(config: &Config, healthy: impl Fn(&str) -> bool) -> (String, String) {
+    let chain = gate_chain(config);
+    let mut why = Vec::new();
+    for link in &chain {
+        if healthy(&link.primary) {
+            why.push(format!("{} is healthy", link.primary));
+            return (link.primary.clone(), why.join("; "));
+        }
+        let rest_healthy = config.regions[config.rank(&link.primary).map_or(0, |r| r + 1)..]
+            .iter()
+            .any(|r| healthy(&r.name));
+        if !rest_healthy {
+            why.push(format!(
+                "{} and every region after it are unhealthy, so Route 53 treats both records \
+                 of its pair as healthy and answers PRIMARY {}",
+                link.primary, link.primary
+            ));
+            return (link.primary.clone(), why.join("; "));
+        }
+        why.push(format!("{} is unhealthy", link.primary));
+        if let ChainNext::Region(last) = &link.secondary {
+            why.push(format!("{last} is healthy"));
+            return (last.clone(), why.join("; "));
+        }
+    }
+    // Fewer than two regions never validates; answer home.
+    (config.home().name.clone(), why.join("; "))
 }
 
 /// The region a failover record points at, if it points at a configured one.
@@ -406,6 +550,73 @@ mod tests {
             }
         }
         Config::from_toml_str(&toml).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// Route 53's answer through the chain for every combination of healthy records
+    /// (three and four regions): the first healthy region in preference order, and with
+    /// none healthy, home (each pair treats two unhealthy records as healthy and answers
+    /// its PRIMARY, so the top pair answers home).
+    #[test]
+    fn the_chain_answers_the_first_healthy_region_and_home_when_none_is() {
+        for regions in [3usize, 4] {
+            let mut toml =
+                "hosted_zone_id = \"Z0123456789ABCDEFGHIJ\"\nrecord_name = \"api.example.com\"\n"
+                    .to_string();
+            let names = ["us-east-1", "us-west-2", "eu-west-1", "ap-south-1"];
+            for name in &names[..regions] {
+                toml.push_str(&format!(
+                    "[[regions]]\nname = \"{name}\"\ntarget = \"api.{name}.example.com\"\nalarms = [\"errors\"]\n"
+                ));
+            }
+            let config = Config::from_toml_str(&toml).unwrap_or_else(|e| panic!("{e}"));
+            let chain = gate_chain(&config);
+            assert_eq!(chain.len(), regions - 1);
+            assert_eq!(chain[0].name, "api.example.com.");
+            assert_eq!(chain[1].name, "_regionflip-from-us-west-2.api.example.com.");
+            for (rank, link) in chain.iter().enumerate() {
+                let [primary, secondary] = chain_records(&config, link);
+                assert_eq!(
+                    (primary.name.as_str(), secondary.name.as_str()),
+                    (link.name.as_str(), link.name.as_str())
+                );
+                assert_eq!(
+                    region_of_record(&config, &primary).map(|r| r.name.as_str()),
+                    Some(names[rank])
+                );
+                match &link.secondary {
+                    ChainNext::Link(next) => {
+                        let alias = secondary.alias.expect("a link's SECONDARY is an alias");
+                        assert_eq!(
+                            (&alias.dns_name, alias.evaluate_target_health),
+                            (next, true)
+                        );
+                        assert_eq!(alias.hosted_zone_id, config.hosted_zone_id);
+                        assert!(secondary.health_check_id.is_none());
+                    }
+                    ChainNext::Region(last) => {
+                        assert_eq!(rank, regions - 2);
+                        assert_eq!(last, names[regions - 1]);
+                        assert_eq!(secondary.alias, None);
+                    }
+                }
+            }
+            for healthy_set in 0u32..(1 << regions) {
+                let healthy = |name: &str| {
+                    names[..regions]
+                        .iter()
+                        .position(|n| *n == name)
+                        .is_some_and(|i| healthy_set & (1 << i) != 0)
+                };
+                let expected = names[..regions]
+                    .iter()
+                    .find(|n| healthy(n))
+                    .copied()
+                    .unwrap_or(names[0]);
+                let (answer, why) = chain_answer(&config, healthy);
+                assert_eq!(answer, expected, "healthy set {healthy_set:b}: {why}");
+                assert!(!why.is_empty());
+            }
+        }
     }
 
     fn pair(config: &Config, primary: usize, secondary: usize) -> Vec<RecordSet> {

@@ -12,9 +12,13 @@
 //! | #   | what exists                          | what init plans                                  |
 //! |-----|--------------------------------------|--------------------------------------------------|
 //! |     | *both modes*                         |                                                  |
-//! | A1  | `health-gate` with more than two     | refused: the static pair serves two regions;     |
-//! |     | regions                              | use `records`, or list two                       |
-//! |     |                                      | ↳ "gate: three regions are refused with the fix" |
+//! | A1  | `health-gate` with three or more     | the gate chain (`records::gate_chain`): one pair |
+//! |     | regions                              | per region but the last, linked by SECONDARY     |
+//! |     |                                      | aliases that evaluate the next pair's health;    |
+//! |     |                                      | anything else under a link's name is refused     |
+//! |     |                                      | ↳ "gate: three regions, empty world"             |
+//! |     |                                      | ↳ "gate: three regions, initialised"             |
+//! |     |                                      | ↳ "gate: a foreign record at a chain link is refused" |
 //! | A2  | at the record name, a record         | refused, naming it: delete it or choose another  |
 //! |     | regionflip did not create that would | `record_name`                                    |
 //! |     | mix with the pair (the record type,  | ↳ "records: a plain CNAME at the name is refused"|
@@ -110,9 +114,10 @@
 //! |     |                                      | ↳ "gate: a lost calculated check is created again" |
 //! | C7  | a check without all its tags         | tagged                                           |
 //! |     |                                      | ↳ "gate: a check without its tags is tagged"     |
-//! | C8  | the pair missing                     | one CREATE batch: PRIMARY home on its CALCULATED |
-//! |     |                                      | check, SECONDARY the next region on its endpoint |
-//! |     |                                      | check                                            |
+//! | C8  | the pair (or a chain link) missing   | one CREATE batch, deepest link first: each gated |
+//! |     |                                      | region's PRIMARY on its CALCULATED check, the    |
+//! |     |                                      | last region's SECONDARY on its endpoint check,   |
+//! |     |                                      | the links' aliases on none                       |
 //! |     |                                      | ↳ "gate: empty world"                            |
 //! |     |                                      | ↳ "gate: interrupted before the records"         |
 //! | C9  | a pair record other than init        | refused, naming the check it would carry: delete |
@@ -154,11 +159,18 @@
 //! |     |                                      | an older version may still publish its gate)     |
 //! |     |                                      | ↳ "gate: the standby's gate from before is reported and its record rewired" |
 //! |     |                                      | ↳ "gate: the standby's gate checks from before stay reported once rewired" |
+//! | C17 | a chain with fewer regions: a link's | the new links created, then that SECONDARY       |
+//! |     | SECONDARY on the region that was     | rewired in one batch (DELETE as read, CREATE the |
+//! |     | last, where the chain now continues  | alias to the next link): the PRIMARY never       |
+//! |     | (a region added to the end)          | changes and the name never goes dark; the newly  |
+//! |     |                                      | gated region gets its gate as in C4 and C6       |
+//! |     |                                      | ↳ "gate: a third region extends the chain in place" |
 
 use std::collections::BTreeMap;
 
 use regionflip_core::records::{
-    PRIMARY_SET_ID, SECONDARY_SET_ID, failover_record, region_of_record, state_record,
+    CHAIN_LABEL_PREFIX, PRIMARY_SET_ID, SECONDARY_SET_ID, chain_records, failover_record,
+    gate_chain, region_of_record, state_record,
 };
 use regionflip_core::{
     Config, EngineState, FailoverRole, GateSetting, Mode, RecordSet, RecordType, StateObservation,
@@ -381,15 +393,6 @@ pub fn plan_adopting(config: &Config, world: &World, adopt: bool) -> Result<Init
         obsolete: Vec::new(),
         initial_gates: Vec::new(),
     };
-    if config.mode == Mode::HealthGate && config.regions.len() > 2 {
-        // The static failover pair holds two regions; a gate closed on both would leave
-        // Route 53 answering PRIMARY ("all unhealthy counts as all healthy"), so a third
-        // region would be decided on but never served. Refuse rather than pretend.
-        planner.problems.push(format!(
-            "mode = \"health-gate\" routes through one static failover pair, so it serves two regions, and {} are configured; use mode = \"records\" for three or more regions, or list two",
-            config.regions.len()
-        ));
-    }
     for (region, key, name) in &world.missing_alarms {
         planner.problems.push(format!(
             "{key} names alarm {name}, which does not exist in {region}; the watcher would \
@@ -521,8 +524,17 @@ impl Planner<'_> {
                 config.record_name
             ));
         }
+        // In health-gate mode with three or more regions the SECONDARY is an alias to
+        // the next chain link, which is no region: judged with the chain (`gate_mode`).
+        let chain_alias = |record: &RecordSet| {
+            config.mode == Mode::HealthGate
+                && record.alias.as_ref().is_some_and(|a| {
+                    a.dns_name.starts_with(CHAIN_LABEL_PREFIX)
+                        && a.dns_name.ends_with(&format!(".{}", config.record_name))
+                })
+        };
         for record in [&pair.primary, &pair.secondary].into_iter().flatten() {
-            if region_of_record(config, record).is_none() {
+            if region_of_record(config, record).is_none() && !chain_alias(record) {
                 self.problems.push(format!(
                     "{} points at {}, which is no configured region; init does not touch it. \
                      Add that region to the configuration, or delete the record",
@@ -745,11 +757,14 @@ impl Planner<'_> {
                 gates,
             });
         }
-        // The checks in use: the pair's, and the children of every CALCULATED check. Of
-        // two checks tagged for one slot, the one in use is init's.
-        let in_use: Vec<String> = [&pair.primary, &pair.secondary]
-            .into_iter()
-            .flatten()
+        // The checks in use: the failover records' (the pair's and every chain link's),
+        // and the children of every CALCULATED check. Of two checks tagged for one slot,
+        // the one in use is init's.
+        let links: Vec<String> = gate_chain(config).into_iter().map(|l| l.name).collect();
+        let in_use: Vec<String> = world
+            .records
+            .iter()
+            .filter(|r| r.failover.is_some() && links.contains(&r.name))
             .filter_map(|r| r.health_check_id.clone())
             .chain(world.health_checks.iter().flat_map(|c| match &c.reported {
                 ReportedCheck::Calculated { children, .. } => children.clone(),
@@ -811,73 +826,118 @@ impl Planner<'_> {
                 }),
             }
         }
-        // The pair: home PRIMARY on its CALCULATED check (endpoint and gate), the next
-        // region SECONDARY on its endpoint check alone (it has no gate).
+        // The gate chain (ARCHITECTURE.md, "The gate chain"): every gated region's record
+        // on its CALCULATED check (endpoint and gate), the last region's on its endpoint
+        // check alone, each link's SECONDARY an alias to the next link. Created deepest
+        // link first, so that an alias never points at a name that does not exist yet.
         let mut creates = Vec::new();
         let mut rewired = Vec::new();
-        for (found, region, role) in [
-            (&pair.primary, &config.regions[0], FailoverRole::Primary),
-            (&pair.secondary, &config.regions[1], FailoverRole::Secondary),
-        ] {
-            let mut wanted = failover_record(config, region, role);
-            let check = if config.is_gated(&region.name) {
-                let Some(calculated) = slots
-                    .iter()
-                    .find(|s| s.region == region.name && s.role == CheckRole::Calculated)
-                else {
-                    continue;
-                };
-                let check = calculated.reference();
-                wanted.health_check_id = match &check {
-                    CheckRef::Existing { id } => Some(id.clone()),
-                    CheckRef::New { .. } => None,
-                };
-                Some(check)
+        let mut extended = Vec::new();
+        let chain = gate_chain(config);
+        for (rank, link) in chain.iter().enumerate().rev() {
+            let found_at_link = if rank == 0 {
+                [pair.primary.clone(), pair.secondary.clone()]
             } else {
-                // The endpoint check, already in the record (or none configured).
-                None
+                self.link_records(&world.records, &link.name)
             };
-            let complete = wanted.health_check_id.is_some() || !config.is_gated(&region.name);
-            // A SECONDARY from before the last region lost its gate: on init's CALCULATED
-            // check of that region, otherwise as init creates it.
-            let on_obsolete_check = |record: &RecordSet| {
-                record.health_check_id.as_ref().is_some_and(|id| {
-                    obsolete
-                        .iter()
-                        .any(|c| c.id == *id && c.role == CheckRole::Calculated)
-                }) && RecordSet {
-                    health_check_id: wanted.health_check_id.clone(),
-                    ..record.clone()
-                } == wanted
-            };
-            match found {
-                Some(record) if complete && *record == wanted => {
-                    self.existing
-                        .push(format!("{} → {}", describe_record(record), region.name));
-                }
-                Some(record) if on_obsolete_check(record) => rewired.push(RewiredRecord {
-                    old: record.clone(),
-                    new: wanted,
-                }),
-                Some(record) => self.problems.push(format!(
-                    "{} exists but differs from what init creates ({}); in health-gate mode \
-                     regionflip never rewrites the failover records. Delete it and run init \
-                     again",
-                    describe_record(record),
-                    match (&check, &wanted.health_check_id) {
-                        (Some(CheckRef::New { .. }), _) => format!(
-                            "its health check would be a new CALCULATED check of {}, not {}",
-                            region.name,
-                            record.health_check_id.as_deref().unwrap_or("none")
-                        ),
-                        (_, Some(id)) => format!("{} on health check {id}", region.target),
-                        (_, None) => format!("{} with no health check", region.target),
+            let [wanted_primary, wanted_secondary] = chain_records(config, link);
+            for (found, mut wanted) in found_at_link
+                .into_iter()
+                .zip([wanted_primary, wanted_secondary])
+            {
+                let region = wanted
+                    .failover
+                    .and_then(|_| region_of_record(config, &wanted))
+                    .cloned();
+                let check = match &region {
+                    Some(region) if config.is_gated(&region.name) => {
+                        let Some(calculated) = slots
+                            .iter()
+                            .find(|s| s.region == region.name && s.role == CheckRole::Calculated)
+                        else {
+                            continue;
+                        };
+                        let check = calculated.reference();
+                        wanted.health_check_id = match &check {
+                            CheckRef::Existing { id } => Some(id.clone()),
+                            CheckRef::New { .. } => None,
+                        };
+                        Some(check)
                     }
-                )),
-                None => creates.push(PlannedRecord {
-                    record: wanted,
-                    health_check: check,
-                }),
+                    // The last region's endpoint check, already in the record (or none
+                    // configured); a link's alias carries none.
+                    _ => None,
+                };
+                let gated = region.as_ref().is_some_and(|r| config.is_gated(&r.name));
+                let complete = wanted.health_check_id.is_some() || !gated;
+                let answers = region
+                    .as_ref()
+                    .map_or_else(|| record_target(&wanted), |r| r.name.clone());
+                // A SECONDARY from before the last region lost its gate: on init's
+                // CALCULATED check of that region, otherwise as init creates it (C15).
+                let on_obsolete_check = |record: &RecordSet| {
+                    record.health_check_id.as_ref().is_some_and(|id| {
+                        obsolete
+                            .iter()
+                            .any(|c| c.id == *id && c.role == CheckRole::Calculated)
+                    }) && RecordSet {
+                        health_check_id: wanted.health_check_id.clone(),
+                        ..record.clone()
+                    } == wanted
+                };
+                // The SECONDARY of a chain that had fewer regions: on the region that was
+                // last, where the chain now goes on to the next link (C17).
+                let before_extension = |record: &RecordSet| {
+                    record.failover == Some(FailoverRole::Secondary)
+                        && wanted
+                            .alias
+                            .as_ref()
+                            .is_some_and(|a| a.evaluate_target_health)
+                        && region_of_record(config, record).is_some_and(|r| {
+                            Some(r.name.as_str()) == chain.get(rank + 1).map(|l| l.primary.as_str())
+                        })
+                };
+                match found {
+                    Some(record) if complete && record == wanted => {
+                        self.existing
+                            .push(format!("{} → {answers}", describe_record(&record)));
+                    }
+                    Some(record) if on_obsolete_check(&record) => rewired.push(RewiredRecord {
+                        old: record,
+                        new: wanted,
+                    }),
+                    Some(record) if before_extension(&record) => extended.push(RewiredRecord {
+                        old: record,
+                        new: wanted,
+                    }),
+                    Some(record) => self.problems.push(format!(
+                        "{} exists but differs from what init creates ({}); in health-gate mode \
+                         regionflip never rewrites the failover records. Delete it and run init \
+                         again",
+                        describe_record(&record),
+                        match (&check, &wanted.health_check_id, &region) {
+                            (Some(CheckRef::New { .. }), _, Some(region)) => format!(
+                                "its health check would be a new CALCULATED check of {}, not {}",
+                                region.name,
+                                record.health_check_id.as_deref().unwrap_or("none")
+                            ),
+                            (_, _, None) => format!(
+                                "an alias to {} that evaluates its health, with no health check",
+                                record_target(&wanted)
+                            ),
+                            (_, Some(id), Some(region)) => {
+                                format!("{} on health check {id}", region.target)
+                            }
+                            (_, None, Some(region)) => {
+                                format!("{} with no health check", region.target)
+                            }
+                        }
+                    )),
+                    None => creates.push(PlannedRecord {
+                        record: wanted,
+                        health_check: check,
+                    }),
+                }
             }
         }
         if !rewired.is_empty() {
@@ -889,6 +949,45 @@ impl Planner<'_> {
                 adopted: self.adopted.take(),
             });
         }
+        // After the links it points to exist: the old last SECONDARY becomes the alias
+        // to the new link in one compare-and-swap batch, so the name never goes dark.
+        if !extended.is_empty() {
+            self.steps.push(Step::RewireRecords { records: extended });
+        }
+    }
+
+    /// regionflip's PRIMARY and SECONDARY under a chain link's name; anything else there
+    /// is a problem (the name is regionflip's).
+    fn link_records(&mut self, records: &[RecordSet], name: &str) -> [Option<RecordSet>; 2] {
+        let config = self.config;
+        let mut found = [None, None];
+        for record in records.iter().filter(|r| r.name == name) {
+            let slot = match (record.set_identifier.as_deref(), record.failover) {
+                (Some(PRIMARY_SET_ID), Some(FailoverRole::Primary)) => 0,
+                (Some(SECONDARY_SET_ID), Some(FailoverRole::Secondary)) => 1,
+                _ => {
+                    self.problems.push(format!(
+                        "{name} holds {}, which regionflip did not create; the name is where \
+                         regionflip links its failover chain (health-gate with {} regions). \
+                         Delete it and run init again",
+                        kind_of_record(record),
+                        config.regions.len()
+                    ));
+                    continue;
+                }
+            };
+            if record.record_type == config.record_type.as_str() {
+                found[slot] = Some(record.clone());
+            } else {
+                self.problems.push(format!(
+                    "{} is a {} record, and the chain needs {}; delete it and run init again",
+                    describe_record(record),
+                    record.record_type,
+                    config.record_type.as_str()
+                ));
+            }
+        }
+        found
     }
 
     /// The state holders: written only when no region holds a valid state; a region

@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 
 use futures_util::future::join_all;
+use regionflip_core::records::gate_chain;
 use regionflip_core::{Config, Mode, RecordSet};
 use regionflip_watcher::ports::{AwsError, CloudWatchApi, Route53Api};
 
@@ -181,6 +182,17 @@ async fn read_records<R: Route53Api>(
                 .await
                 .map_err(read_error)?;
             records.extend(more.records.into_iter().filter(|r| r.name == state_name));
+        }
+    }
+    // health-gate with three or more regions: the chain links below the record name, one
+    // small page each (init runs rarely; a link holds two records).
+    if config.mode == Mode::HealthGate {
+        for link in gate_chain(config).into_iter().skip(1) {
+            let page = route53
+                .list_records(zone, &link.name, 10)
+                .await
+                .map_err(read_error)?;
+            records.extend(page.records.into_iter().filter(|r| r.name == link.name));
         }
     }
     Ok(records)

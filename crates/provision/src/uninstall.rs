@@ -9,6 +9,9 @@
 //! |   |       | `records` mode, the state record) exactly as read, CREATE a plain    |
 //! |   |       | record (CNAME, or alias A) on the region traffic is on — Route 53   |
 //! |   |       | applies it all or nothing, so the name never goes unanswered         |
+//! | U5| then  | `health-gate` with three or more regions: the chain links' pairs     |
+//! |   |       | (`_regionflip-from-<region>.<name>`), deleted as read in one batch — |
+//! |   |       | after U1 nothing answers through them                                |
 //! | U2| then  | init's CALCULATED checks, then its gate checks (a check is deleted  |
 //! |   |       | only once nothing that init created refers to it; Route 53 does not  |
 //! |   |       | refuse deleting a check in use)                                      |
@@ -22,7 +25,9 @@
 //! `--to`. Tested in `crates/provision/tests/provision.rs` (`uninstall_*`) and against
 //! moto in `crates/cli/tests/moto/records_mode.rs` and `gate_mode.rs`.
 
-use regionflip_core::records::{AliasTarget, PRIMARY_SET_ID, SECONDARY_SET_ID, region_of_record};
+use regionflip_core::records::{
+    AliasTarget, PRIMARY_SET_ID, SECONDARY_SET_ID, gate_chain, region_of_record,
+};
 use regionflip_core::{
     Change, ChangeAction, Config, Mode, RecordSet, RecordType, StateObservation,
 };
@@ -50,6 +55,11 @@ pub enum RemoveStep {
         delete: Vec<RecordSet>,
         /// The plain record.
         create: RecordSet,
+    },
+    /// U5: the gate chain's links, deleted as read in one batch.
+    DeleteLinks {
+        /// Deleted exactly as read.
+        delete: Vec<RecordSet>,
     },
     /// U2: one of init's checks.
     DeleteHealthCheck {
@@ -149,6 +159,7 @@ pub fn plan_uninstall(
                 alias: Some(AliasTarget {
                     hosted_zone_id: target.alias_hosted_zone_id.clone().unwrap_or_default(),
                     dns_name: target.target.clone(),
+                    evaluate_target_health: false,
                 }),
                 health_check_id: None,
             },
@@ -162,6 +173,30 @@ pub fn plan_uninstall(
                 .collect(),
             create,
         });
+    }
+    // The chain links (U5): once the name is a plain record, nothing answers through them.
+    if config.mode == Mode::HealthGate {
+        let links: Vec<String> = gate_chain(config)
+            .into_iter()
+            .skip(1)
+            .map(|l| l.name)
+            .collect();
+        let delete: Vec<RecordSet> = world
+            .records
+            .iter()
+            .filter(|r| {
+                links.contains(&r.name)
+                    && r.failover.is_some()
+                    && matches!(
+                        r.set_identifier.as_deref(),
+                        Some(PRIMARY_SET_ID | SECONDARY_SET_ID)
+                    )
+            })
+            .cloned()
+            .collect();
+        if !delete.is_empty() {
+            steps.push(RemoveStep::DeleteLinks { delete });
+        }
     }
     let mut kept = vec![
         "the stacks' endpoint checks (delete them after the stacks: DeletionPolicy Retain)"
@@ -264,6 +299,14 @@ impl std::fmt::Display for RemoveStep {
                         .map_or_else(|| create.values.join(" "), |a| a.dns_name.clone())
                 )
             }
+            RemoveStep::DeleteLinks { delete } => {
+                let deleted: Vec<String> = delete.iter().map(describe_record).collect();
+                write!(
+                    f,
+                    "in one change batch, delete the chain links {}",
+                    deleted.join(", ")
+                )
+            }
             RemoveStep::DeleteHealthCheck { id, region, role } => {
                 write!(f, "delete {} check {id} of {region}", role.as_str())
             }
@@ -314,6 +357,26 @@ where
                              uninstall again: {why}"
                         ),
                         ChangeError::Aws(e) => format!("restoring the plain record failed: {e}"),
+                    })
+            }
+            RemoveStep::DeleteLinks { delete } => {
+                let changes: Vec<Change> = delete
+                    .iter()
+                    .map(|record| Change {
+                        action: ChangeAction::Delete,
+                        record: record.clone(),
+                    })
+                    .collect();
+                route53
+                    .change_records(&config.hosted_zone_id, &changes, "regionflip uninstall")
+                    .await
+                    .map(|change| format!("{step} (change {change})"))
+                    .map_err(|e| match e {
+                        ChangeError::Conflict(why) => format!(
+                            "the chain links changed since uninstall read them, so nothing was \
+                             changed; run uninstall again: {why}"
+                        ),
+                        ChangeError::Aws(e) => format!("deleting the chain links failed: {e}"),
                     })
             }
             RemoveStep::DeleteHealthCheck { id, .. } => {

@@ -13,7 +13,10 @@
 use std::collections::BTreeMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use regionflip_core::records::{PRIMARY_SET_ID, SECONDARY_SET_ID, failover_record, state_record};
+use regionflip_core::records::{
+    CHAIN_LABEL_PREFIX, PRIMARY_SET_ID, SECONDARY_SET_ID, chain_records, failover_record,
+    gate_chain, state_record,
+};
 use regionflip_core::{
     Config, EngineState, FailoverRole, Mode, RecordSet, RecordType, StateObservation,
 };
@@ -152,8 +155,11 @@ const ROWS: &[Row] = &[
     row("gate: a lost calculated check is created again",  GATE, "state=east#1 gates checks -check=calculated/east",  "initialised -calculated/east -primary=east -secondary=west",             "check:calculated/east(endpoint,gate-east) records(primary=east[+calculated/east],secondary=west)"),
     row("gate: the standby's gate from before is reported and its record rewired", GATE, "initialised legacy-standby", "initialised -secondary=west +obsolete:gate-alarm:west@east +obsolete:gate/west +obsolete:calculated/west", "rewire(secondary=west)"),
     row("gate: the standby's gate checks from before stay reported once rewired", GATE, "state=east#1 gates checks legacy-standby primary=east secondary=west:endpoint", "initialised +obsolete:gate-alarm:west@east +obsolete:gate/west +obsolete:calculated/west", "nothing"),
+    row("gate: three regions, empty world",                GATE, "regions=3",                                         "",                                                                       "hold:east=east#1 hold:west=east#1 hold:eu=east#1 gate-alarm:east@west gate-alarm:west@eu publish@west:east=open publish@eu:west=open check:gate/east check:gate/west check:calculated/east(endpoint,+gate/east) check:calculated/west(endpoint,+gate/west) records(west:primary=west[+calculated/west],west:secondary=eu,primary=east[+calculated/east],secondary=>west)"),
+    row("gate: three regions, initialised",                GATE, "regions=3 initialised",                             "hold=east#1 gate-alarm:east@west gate-alarm:west@eu gate/east gate/west calculated/east calculated/west west:primary=west west:secondary=eu primary=east secondary=>west", "nothing"),
+    row("gate: a third region extends the chain in place", GATE, "regions=3 state@east=east#1 state@west=east#1 state@eu=missing gates gate@west=missing checks -check=gate/west -check=calculated/west primary=east secondary=west:endpoint", "hold=east#1 gate-alarm:east@west gate/east calculated/east primary=east", "hold:eu=east#1 gate-alarm:west@eu check:gate/west check:calculated/west(endpoint,+gate/west) records(west:primary=west[+calculated/west],west:secondary=eu) extend(secondary=>west)"),
     // -- health-gate mode: refusals -----------------------------------------------------------------------------------------------------------------------------------------------------------------------------------------------------------------------
-    row("gate: three regions are refused with the fix",    GATE, "regions=3",                                         "",                                                                       "refused: mode = \"health-gate\" routes through one static failover pair, so it serves two regions, and 3 are configured; use mode = \"records\" for three or more regions, or list two"),
+    row("gate: a foreign record at a chain link is refused", GATE, "regions=3 initialised foreign=link-txt",           "",                                                                       "refused: _regionflip-from-us-west-2.api.regionflip-demo.example. holds a TXT record, which regionflip did not create"),
     row("gate: a pair on the endpoint checks is refused",  GATE, "primary=east:endpoint",                             "",                                                                       "refused: api.regionflip-demo.example. CNAME regionflip-primary exists but differs from what init creates (its health check would be a new CALCULATED check of us-east-1, not 0f7c4c1e-1111-4a4a-8b8b-000000000001); in health-gate mode regionflip never rewrites the failover records. Delete it and run init again"),
     row("gate: a pair moved to the standby is refused",    GATE, "initialised primary=west secondary=east",           "",                                                                       "refused: regionflip-primary exists but differs from what init creates (a1b2c3d4e5.execute-api.us-east-1.amazonaws.com. on health check calc-east) | regionflip-secondary exists but differs from what init creates (f6g7h8i9j0.execute-api.us-west-2.amazonaws.com. on health check 0f7c4c1e-2222-4a4a-8b8b-000000000002)"),
     row("gate: a plain CNAME at the name is refused",      GATE, "foreign=cname",                                     "",                                                                       "refused: api.regionflip-demo.example. already has a CNAME record that regionflip did not create"),
@@ -518,11 +524,20 @@ fn build(r: &Row) -> Result<(Config, World), String> {
         }
     }
     let gate = r.mode == Mode::HealthGate;
+    let three_regions = config.regions.len() > 2;
     let mut exists = Exists::default();
     let mut missing_alarms = Vec::new();
     let mut afterwards = Afterwards::default();
     let expanded = words.iter().flat_map(|word| match (*word, gate) {
         ("initialised", false) => vec!["primary=east", "secondary=west", "state=east#1"],
+        ("initialised", true) if three_regions => vec![
+            "state=east#1",
+            "gates",
+            "checks",
+            "primary=east",
+            "secondary=west",
+            "chain",
+        ],
         ("initialised", true) => vec![
             "state=east#1",
             "gates",
@@ -697,6 +712,29 @@ fn build(r: &Row) -> Result<(Config, World), String> {
                 afterwards
                     .replaced_endpoints
                     .push(region(&key["endpoint@".len()..]).to_string());
+            }
+            "chain" => {
+                gate_only(word)?;
+                // The gate chain as init creates it: the top SECONDARY becomes the alias
+                // to the next link; every link's gated PRIMARY on its CALCULATED check.
+                let chain = gate_chain(&config);
+                for (rank, link) in chain.iter().enumerate() {
+                    let [mut primary, secondary] = chain_records(&config, link);
+                    primary.health_check_id = Some(check_id(&link.primary, CheckRole::Calculated));
+                    if rank == 0 {
+                        exists.secondary = Some(secondary);
+                    } else {
+                        exists.foreign.extend([primary, secondary]);
+                    }
+                }
+            }
+            "foreign" if value == "link-txt" => {
+                gate_only(word)?;
+                let mut record = regionflip_local_aws::fixtures::legacy_cname(&config);
+                record.name = gate_chain(&config)[1].name.clone();
+                record.record_type = "TXT".into();
+                record.values = vec!["\"left here by hand\"".into()];
+                exists.foreign.push(record);
             }
             "foreign" => {
                 let mut record = regionflip_local_aws::fixtures::legacy_cname(&config);
@@ -1086,7 +1124,31 @@ fn step_key(config: &Config, step: &Step) -> Result<String, String> {
         }
         Step::RewireRecords { records } => {
             let mut keys = Vec::new();
+            let mut extends = Vec::new();
             for rewired in records {
+                // A chain extended by a region: the old SECONDARY becomes the alias to the
+                // new link, as `chain_records` writes it (`extend(secondary=>R)`).
+                if let Some(link) = gate_chain(config)
+                    .iter()
+                    .find(|l| l.name == rewired.new.name)
+                    && rewired
+                        .new
+                        .alias
+                        .as_ref()
+                        .is_some_and(|a| a.evaluate_target_health)
+                {
+                    if rewired.new != chain_records(config, link)[1] {
+                        return Err(format!("{rewired:?} is not the chain's alias"));
+                    }
+                    extends.push(record_key(
+                        config,
+                        &PlannedRecord {
+                            record: rewired.new.clone(),
+                            health_check: None,
+                        },
+                    )?);
+                    continue;
+                }
                 let region = regionflip_core::records::region_of_record(config, &rewired.old)
                     .ok_or_else(|| format!("{:?} points at no configured region", rewired.old))?;
                 let expected = RecordSet {
@@ -1105,7 +1167,11 @@ fn step_key(config: &Config, step: &Step) -> Result<String, String> {
                 };
                 keys.push(format!("{role}={}", short(&region.name)));
             }
-            format!("rewire({})", keys.join(","))
+            match (keys.is_empty(), extends.is_empty()) {
+                (false, true) => format!("rewire({})", keys.join(",")),
+                (true, false) => format!("extend({})", extends.join(",")),
+                _ => return Err(format!("a batch that rewires and extends: {records:?}")),
+            }
         }
     })
 }
@@ -1120,11 +1186,57 @@ fn record_key(config: &Config, planned: &PlannedRecord) -> Result<String, String
             other => Err(format!("a state record that does not read back: {other:?}")),
         };
     }
-    let region = regionflip_core::records::region_of_record(config, record)
-        .ok_or_else(|| format!("{record:?} points at no configured region"))?;
     let role = record
         .failover
         .ok_or_else(|| format!("{record:?} is no failover record"))?;
+    // A record of the gate chain: `R:` names the link by its PRIMARY's region, and an
+    // alias to a link is `>R`.
+    let chain = gate_chain(config);
+    if let Some(link) = chain.iter().find(|l| l.name == record.name)
+        && (link.name != config.record_name
+            || record
+                .alias
+                .as_ref()
+                .is_some_and(|a| a.evaluate_target_health))
+    {
+        let index = usize::from(role == FailoverRole::Secondary);
+        let mut wanted = chain_records(config, link)[index].clone();
+        if planned.health_check.is_some() {
+            wanted.health_check_id = record.health_check_id.clone();
+        }
+        if *record != wanted {
+            return Err(format!("{record:?} is not the chain record init creates"));
+        }
+        let prefix = if link.name == config.record_name {
+            String::new()
+        } else {
+            format!("{}:", short(&link.primary))
+        };
+        let role_word = if index == 0 { "primary" } else { "secondary" };
+        let answers = match (
+            regionflip_core::records::region_of_record(config, record),
+            &record.alias,
+        ) {
+            (Some(region), _) => short(&region.name).to_string(),
+            (None, Some(alias)) => {
+                let next = chain
+                    .iter()
+                    .find(|l| l.name == alias.dns_name)
+                    .ok_or_else(|| format!("{record:?} aliases no chain link"))?;
+                format!(">{}", short(&next.primary))
+            }
+            (None, None) => return Err(format!("{record:?} answers nothing")),
+        };
+        return Ok(match &planned.health_check {
+            Some(check) => format!(
+                "{prefix}{role_word}={answers}[{}]",
+                child_key(config, &link.primary, check)
+            ),
+            None => format!("{prefix}{role_word}={answers}"),
+        });
+    }
+    let region = regionflip_core::records::region_of_record(config, record)
+        .ok_or_else(|| format!("{record:?} points at no configured region"))?;
     let mut wanted = failover_record(config, region, role);
     if planned.health_check.is_some() {
         wanted.health_check_id = record.health_check_id.clone();
@@ -1182,10 +1294,21 @@ fn existing_key(config: &Config, line: &str) -> Result<String, String> {
     if let Some((region, _)) = region.split_once(" (adopted:") {
         return Ok(format!("adopted={}", short(region)));
     }
+    // Chain links: `R:` before a link's records, `>R` for an alias to R's link.
+    let link_of = |name: &str| {
+        name.strip_prefix(CHAIN_LABEL_PREFIX)
+            .and_then(|rest| rest.split_once('.'))
+            .map(|(region, _)| short(region).to_string())
+    };
+    let prefix = link_of(record).map(|r| format!("{r}:")).unwrap_or_default();
+    let region = match link_of(region) {
+        Some(next) => format!(">{next}"),
+        None => short(region).to_string(),
+    };
     if record.ends_with(&format!(" {PRIMARY_SET_ID}")) {
-        Ok(format!("primary={}", short(region)))
+        Ok(format!("{prefix}primary={region}"))
     } else if record.ends_with(&format!(" {SECONDARY_SET_ID}")) {
-        Ok(format!("secondary={}", short(region)))
+        Ok(format!("{prefix}secondary={region}"))
     } else {
         Err(unknown())
     }

@@ -458,19 +458,82 @@ async fn records_mode_routes_a_missing_primary_away_from_a_lone_secondary() {
     );
 }
 
+/// health-gate with three regions lays out the gate chain (init refused it before the
+/// chain existed): the pair at the name, whose SECONDARY is an alias that evaluates the
+/// next link's health, and the link of the second region; a second init writes nothing;
+/// uninstall hands the name back first, then removes the link and everything else.
 #[tokio::test]
-async fn health_gate_mode_with_three_regions_is_refused_before_any_write() {
+async fn health_gate_mode_with_three_regions_lays_out_the_chain_and_uninstall_removes_it() {
     let mut world = World::new(Mode::HealthGate);
     let mut third = world.config.regions[1].clone();
     third.name = "eu-west-1".into();
     third.target = "k1l2m3n4o5.execute-api.eu-west-1.amazonaws.com.".into();
+    third.health_check_id = Some("0f7c4c1e-3333-4a4a-8b8b-000000000003".into());
     third.alarms = vec!["regionflip-demo-api-errors-eu-west-1".into()];
+    world
+        .cloudwatch
+        .set_alarm("eu-west-1", &third.alarms[0], AlarmState::Ok, NOW - 3600);
     world.config.regions.push(third);
-    let why = refusal(world.init(false).await);
-    assert!(why.contains("use mode = \"records\""), "{why}");
-    assert_eq!(world.route53.applied_changes(), 0);
+    let config = world.config.clone();
+    world.init(false).await.unwrap();
+
+    let link = regionflip_core::records::chain_link_name(&config, 1);
+    let records = world.records();
+    let at = |name: &str, role| {
+        records
+            .iter()
+            .find(|r| r.name == name && r.failover == Some(role))
+            .unwrap_or_else(|| panic!("no {role:?} at {name}: {records:#?}"))
+    };
+    let alias = at(&config.record_name, FailoverRole::Secondary)
+        .alias
+        .clone()
+        .unwrap();
+    assert_eq!(
+        (alias.dns_name.as_str(), alias.evaluate_target_health),
+        (link.as_str(), true)
+    );
+    assert_eq!(
+        at(&link, FailoverRole::Primary).values,
+        vec![config.regions[1].target.clone()]
+    );
+    assert_eq!(
+        at(&link, FailoverRole::Secondary).values,
+        vec![config.regions[2].target.clone()]
+    );
+    // Two gated regions: a gate and a CALCULATED check each.
+    assert_eq!(world.checks.checks().len(), 4);
+    let changes = world.route53.applied_changes();
+    let again = world.init(false).await.unwrap();
+    assert!(again.already_initialised, "{:#?}", again.steps);
+    assert_eq!(world.route53.applied_changes(), changes);
+
+    let report = regionflip_provision::uninstall(
+        &config,
+        &world.route53,
+        &world.checks,
+        &world.cloudwatch,
+        &regionflip_provision::UninstallOptions::default(),
+    )
+    .await
+    .unwrap();
+    assert!(
+        matches!(
+            report.steps.get(..2),
+            Some([
+                regionflip_provision::RemoveStep::RestoreRecord { .. },
+                regionflip_provision::RemoveStep::DeleteLinks { .. }
+            ])
+        ),
+        "the name first, then the links: {:#?}",
+        report.steps
+    );
+    let left = world.records();
+    assert_eq!(left.len(), 1, "only the plain record: {left:#?}");
     assert!(world.checks.checks().is_empty());
-    assert!(world.state_holder(EAST).is_none());
+    for region in [EAST, WEST, "eu-west-1"] {
+        assert_eq!(world.state_holder(region), None);
+    }
 }
 
 /// Regression (two records shared each other's gates and state): `api.eu.example.com`

@@ -158,6 +158,7 @@ async fn alias_records_round_trip_and_a_short_page_is_truncated() {
         alias: Some(AliasTarget {
             hosted_zone_id: "Z2FDTNDATAQYW2".into(),
             dns_name: dns_name.into(),
+            evaluate_target_health: false,
         }),
         health_check_id: Some(format!("{set_id}-check")),
     };

@@ -41,7 +41,7 @@ use aws_sdk_cloudwatch::types::{
     Dimension, Metric, MetricDataQuery, MetricStat, ScanBy, StateValue,
 };
 use aws_sdk_route53::types::HealthCheckType;
-use regionflip_core::records::region_of_record;
+use regionflip_core::records::{chain_answer, gate_chain, region_of_record};
 use regionflip_core::resources::{GATE_METRIC, RECORD_DIMENSION, REGION_DIMENSION};
 use regionflip_core::{Config, FailoverRole, Mode, RecordSet};
 use regionflip_watcher::aws::AwsClients;
@@ -98,11 +98,18 @@ pub(crate) async fn discover(
     let pair = read_pair(config, clients)
         .await
         .map_err(|e| CliError::Failed(format!("cannot read the failover records: {e}")))?;
-    if pair.len() != 2 {
+    let expected = 2 * layout_names(config).len();
+    if pair.len() != expected {
         return Err(CliError::Failed(format!(
-            "init left {} failover records for {}, expected a PRIMARY and a SECONDARY",
+            "init left {} failover records for {}, expected {expected} (a PRIMARY and a \
+             SECONDARY for the name{})",
             pair.len(),
-            config.record_name
+            config.record_name,
+            if expected > 2 {
+                " and each gate chain link"
+            } else {
+                ""
+            }
         )));
     }
     let mut discovered = Discovered {
@@ -223,17 +230,32 @@ pub(crate) fn endpoint_target(
     ProbeTarget::parse(&url, search).map_err(CliError::Failed)
 }
 
+/// The names whose failover records make up the layout: the name, and in health-gate mode
+/// every link of the gate chain (`records::gate_chain`).
+fn layout_names(config: &Config) -> Vec<String> {
+    match config.mode {
+        Mode::HealthGate => gate_chain(config).into_iter().map(|l| l.name).collect(),
+        Mode::Records => vec![config.record_name.clone()],
+    }
+}
+
+/// Every failover record of the layout (the pair, and the chain's links), one page per
+/// name.
 async fn read_pair(config: &Config, clients: &AwsClients) -> Result<Vec<RecordSet>, String> {
-    let page = clients
-        .route53
-        .list_records(&config.hosted_zone_id, &config.record_name, PAIR_PAGE)
-        .await
-        .map_err(|e| e.to_string())?;
-    Ok(page
-        .records
-        .into_iter()
-        .filter(|r| r.name == config.record_name && r.failover.is_some())
-        .collect())
+    let mut records = Vec::new();
+    for name in layout_names(config) {
+        let page = clients
+            .route53
+            .list_records(&config.hosted_zone_id, &name, PAIR_PAGE)
+            .await
+            .map_err(|e| e.to_string())?;
+        records.extend(
+            page.records
+                .into_iter()
+                .filter(|r| r.name == name && r.failover.is_some()),
+        );
+    }
+    Ok(records)
 }
 
 /// The simulated evaluation and resolver.
@@ -350,6 +372,16 @@ impl DataPlane {
         let pair = read_pair(&self.config, &self.clients)
             .await
             .map_err(|e| format!("ListResourceRecordSets failed: {e}"))?;
+        let gates: BTreeMap<String, bool> = self
+            .gate_checks
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .map(|(region, check)| (region.clone(), check.healthy))
+            .collect();
+        if self.config.mode == Mode::HealthGate {
+            return self.answer_through_the_chain(&pair, &gates);
+        }
         let primary = pair
             .iter()
             .find(|r| r.failover == Some(FailoverRole::Primary));
@@ -362,13 +394,6 @@ impl DataPlane {
                 self.config.record_name
             ));
         };
-        let gates: BTreeMap<String, bool> = self
-            .gate_checks
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .iter()
-            .map(|(region, check)| (region.clone(), check.healthy))
-            .collect();
         let region = |record: &RecordSet| {
             region_of_record(&self.config, record)
                 .map_or_else(|| "elsewhere".to_string(), |r| r.name.clone())
@@ -409,6 +434,50 @@ impl DataPlane {
                     "{} answers {answered} ({})",
                     self.config.record_name.trim_end_matches('.'),
                     why
+                ),
+            );
+        }
+        Ok(())
+    }
+
+    /// health-gate mode: each region's record is evaluated on its check, and the answer
+    /// goes down the gate chain by Route 53's rules (`records::chain_answer`; for two
+    /// regions, the one pair).
+    fn answer_through_the_chain(
+        &self,
+        records: &[RecordSet],
+        gates: &BTreeMap<String, bool>,
+    ) -> Result<(), String> {
+        let mut healthy_regions = BTreeMap::new();
+        for record in records {
+            // A link's alias has no region: its health is the rest of the chain's.
+            let Some(region) = region_of_record(&self.config, record) else {
+                continue;
+            };
+            let ok = record
+                .health_check_id
+                .as_ref()
+                .is_none_or(|id| self.healthy(id, gates, 0));
+            healthy_regions.insert(region.name.clone(), ok);
+        }
+        for region in &self.config.regions {
+            let Some(ok) = healthy_regions.get(&region.name) else {
+                return Err(format!("no failover record answers {}", region.name));
+            };
+            self.timeline.lane(
+                &record_lane(&region.name),
+                if *ok { "healthy" } else { "unhealthy" },
+            );
+        }
+        let (answered, why) = chain_answer(&self.config, |region| {
+            healthy_regions.get(region).copied().unwrap_or(false)
+        });
+        if self.timeline.lane(DNS_LANE, &answered) {
+            self.timeline.event(
+                "dns",
+                format!(
+                    "{} answers {answered} ({why})",
+                    self.config.record_name.trim_end_matches('.')
                 ),
             );
         }

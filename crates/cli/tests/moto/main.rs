@@ -14,3 +14,4 @@ mod exit_codes;
 mod gate_mode;
 mod harness;
 mod records_mode;
+mod three_regions;

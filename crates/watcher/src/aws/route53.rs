@@ -211,9 +211,9 @@ fn change_batch(changes: &[Change], comment: &str) -> Result<sdk::ChangeBatch, B
         .build()
 }
 
-/// The SDK record for a core record. Alias targets are written with
-/// `EvaluateTargetHealth = false`: the failover pair's health comes from the records'
-/// own health checks, never from the alias target.
+/// The SDK record for a core record. `EvaluateTargetHealth` is the core's: false on a
+/// region's record (its health comes from its own health check, never from the alias
+/// target), true only on a gate chain link (its health is the next pair's).
 pub(crate) fn record_to_sdk(record: &RecordSet) -> Result<sdk::ResourceRecordSet, BuildError> {
     let resource_records = record
         .values
@@ -227,7 +227,7 @@ pub(crate) fn record_to_sdk(record: &RecordSet) -> Result<sdk::ResourceRecordSet
             sdk::AliasTarget::builder()
                 .hosted_zone_id(&alias.hosted_zone_id)
                 .dns_name(&alias.dns_name)
-                .evaluate_target_health(false)
+                .evaluate_target_health(alias.evaluate_target_health)
                 .build()
         })
         .transpose()?;
@@ -275,6 +275,7 @@ pub(crate) fn record_from_sdk(record: &sdk::ResourceRecordSet) -> RecordSet {
         alias: record.alias_target().map(|alias| AliasTarget {
             hosted_zone_id: alias.hosted_zone_id().to_owned(),
             dns_name: alias.dns_name().to_owned(),
+            evaluate_target_health: alias.evaluate_target_health(),
         }),
         health_check_id: record.health_check_id().map(str::to_owned),
     }
@@ -308,8 +309,18 @@ mod tests {
             alias: Some(AliasTarget {
                 hosted_zone_id: "Z2FDTNDATAQYW2".into(),
                 dns_name: "d111111abcdef8.cloudfront.net.".into(),
+                evaluate_target_health: false,
             }),
             ..failover_cname()
+        };
+        let link = RecordSet {
+            alias: Some(AliasTarget {
+                hosted_zone_id: "Z0123456789ABCDEFGHIJ".into(),
+                dns_name: "_regionflip-from-us-west-2.api.example.com.".into(),
+                evaluate_target_health: true,
+            }),
+            health_check_id: None,
+            ..alias.clone()
         };
         let txt = RecordSet {
             name: "_regionflip.api.example.com.".into(),
@@ -320,7 +331,7 @@ mod tests {
             health_check_id: None,
             ..failover_cname()
         };
-        for record in [failover_cname(), alias.clone(), txt] {
+        for record in [failover_cname(), alias.clone(), link, txt] {
             let sdk_record = record_to_sdk(&record).expect("builds");
             assert_eq!(record_from_sdk(&sdk_record), record);
         }

@@ -1,0 +1,308 @@
+//! Three regions in `health-gate` mode, the built binary against moto: `init` lays out the
+//! gate chain (ARCHITECTURE.md, "The gate chain"), one `reconcile` per alarm closes the
+//! gates, and traffic goes down the chain — home, then the second choice, then the third —
+//! with no Route 53 write after init.
+//!
+//! What real AWS does that this world keeps: moto never evaluates health checks nor the
+//! chain, so where traffic goes is worked out by `records::chain_answer` (Route 53's
+//! failover rules, pair by pair) from what the test reads back: each region's endpoint
+//! health as published in `AWS/Route53 HealthCheckStatus` (moto never publishes it; the
+//! test does) and each gate's value as the watcher published it in its host region.
+
+use aws_sdk_cloudwatch::types::{Dimension, StateValue, Statistic};
+use aws_sdk_route53::types::{HealthCheckConfig, HealthCheckType};
+use aws_smithy_types::DateTime;
+use regionflip_core::records::{CHAIN_LABEL_PREFIX, chain_answer};
+use regionflip_core::{Config, EngineState, FailoverRole, RecordSet};
+use regionflip_watcher::aws::{AwsClients, SdkBudget};
+use regionflip_watcher::ports::Route53Api;
+
+use crate::harness::{ConfigFile, Run, TestZone, regionflip};
+
+/// Preference order: home, the second choice, the third.
+const REGIONS: [&str; 3] = ["us-east-1", "eu-west-1", "us-west-2"];
+
+struct Chain {
+    zone: TestZone,
+    /// Clients for all three regions (the shared seed clients know two).
+    aws: AwsClients,
+    config: ConfigFile,
+    parsed: Config,
+    name: String,
+}
+
+impl Chain {
+    async fn new(name: &str) -> Chain {
+        let zone = TestZone::new(name).await;
+        let regions: Vec<String> = REGIONS.iter().map(|r| r.to_string()).collect();
+        let aws =
+            AwsClients::for_endpoint(&zone.moto.endpoint(), &regions, SdkBudget::default()).await;
+        let mut text = format!(
+            "hosted_zone_id = \"{}\"\nrecord_name = \"{}\"\nmode = \"health-gate\"\n",
+            zone.zone, zone.record
+        );
+        for region in REGIONS {
+            let alarm = format!("{name}-errors-{region}");
+            regionflip_local_aws::seed::create_alarm(&aws, region, &alarm).await;
+            // What each region's stack creates: the API's alarm and an endpoint check
+            // (`create_region_stack`'s clients know two regions, so done here).
+            let check = aws
+                .route53
+                .client()
+                .create_health_check()
+                .caller_reference(format!("stack-{}-{region}", zone.record))
+                .health_check_config(
+                    HealthCheckConfig::builder()
+                        .r#type(HealthCheckType::HttpsStrMatch)
+                        .fully_qualified_domain_name(format!(
+                            "health.{region}.{name}.regionflip.test"
+                        ))
+                        .search_string("regionflip-healthy")
+                        .resource_path("/health")
+                        .build()
+                        .unwrap(),
+                )
+                .send()
+                .await
+                .unwrap()
+                .health_check()
+                .unwrap()
+                .id()
+                .to_owned();
+            // Route 53 has found every endpoint healthy for the last few minutes.
+            let reports: Vec<(u64, f64)> = (0..3)
+                .map(|m| (regionflip_local_aws::seed::minute_start(m), 1.0))
+                .collect();
+            regionflip_local_aws::seed::publish_health_status(&aws, &check, &reports).await;
+            text.push_str(&format!(
+                "\n[[regions]]\nname = \"{region}\"\ntarget = \"{region}.{}.backend.example\"\n\
+                 health_check_id = \"{check}\"\nalarms = [\"{alarm}\"]\n",
+                zone.record
+            ));
+        }
+        let parsed = Config::from_toml_str(&text).unwrap();
+        Chain {
+            config: ConfigFile::new(name, &text),
+            zone,
+            aws,
+            parsed,
+            name: name.to_string(),
+        }
+    }
+
+    fn run(&self, args: &[&str]) -> Run {
+        regionflip(Some(&self.zone.moto), self.config.path(), args)
+    }
+
+    async fn set_alarm(&self, region: &str, state: StateValue) {
+        let alarm = format!("{}-errors-{region}", self.name);
+        regionflip_local_aws::seed::set_alarm_state(&self.aws, region, &alarm, state).await;
+    }
+
+    /// The failover records under `name`.
+    async fn records_at(&self, name: &str) -> Vec<RecordSet> {
+        let page = self
+            .aws
+            .route53
+            .list_records(&self.zone.zone, name, 100)
+            .await
+            .unwrap();
+        page.records
+            .into_iter()
+            .filter(|r| r.name == name && r.failover.is_some())
+            .collect()
+    }
+
+    async fn active(&self) -> String {
+        let alarm = format!(
+            "regionflip-state-{}",
+            regionflip_core::resources::slug_of(&self.zone.record)
+        );
+        let alarms = self
+            .aws
+            .cloudwatch
+            .client(REGIONS[0])
+            .unwrap()
+            .describe_alarms()
+            .alarm_names(alarm)
+            .send()
+            .await
+            .unwrap();
+        let description = alarms.metric_alarms()[0].alarm_description().unwrap();
+        EngineState::decode(description).unwrap().active
+    }
+
+    /// The last `GateOpen` value published for `gated` in its host region (the next
+    /// region in preference order); `None` for the last region, which has no gate.
+    async fn gate(&self, gated: &str) -> Option<bool> {
+        if !self.parsed.is_gated(gated) {
+            return None;
+        }
+        let host = self.parsed.gate_host_region(gated);
+        let now = regionflip_local_aws::seed::now();
+        let data = self
+            .aws
+            .cloudwatch
+            .client(host)
+            .unwrap()
+            .get_metric_statistics()
+            .namespace("RegionFlip")
+            .metric_name("GateOpen")
+            .dimensions(
+                Dimension::builder()
+                    .name("Record")
+                    .value(&self.zone.record)
+                    .build(),
+            )
+            .dimensions(Dimension::builder().name("Region").value(gated).build())
+            .start_time(DateTime::from_secs(i64::try_from(now - 600).unwrap()))
+            .end_time(DateTime::from_secs(i64::try_from(now + 60).unwrap()))
+            .period(60)
+            .statistics(Statistic::Minimum)
+            .send()
+            .await
+            .unwrap();
+        let newest = data
+            .datapoints()
+            .iter()
+            .max_by_key(|d| d.timestamp().map(|t| t.secs()))
+            .and_then(|d| d.minimum())
+            .expect("the gate was published");
+        Some(newest >= 1.0)
+    }
+
+    /// Where Route 53 would answer: each region's record is healthy while its endpoint
+    /// is (all three stay healthy here: the failures are gray, alarms only) and its gate
+    /// is open.
+    async fn answer(&self) -> String {
+        let mut open = Vec::new();
+        for region in REGIONS {
+            open.push((region, self.gate(region).await.unwrap_or(true)));
+        }
+        chain_answer(&self.parsed, |region| {
+            open.iter().any(|(r, o)| *r == region && *o)
+        })
+        .0
+    }
+}
+
+#[tokio::test]
+async fn three_regions_fail_over_down_the_gate_chain_one_reconcile_per_alarm() {
+    let chain = Chain::new("chain-three").await;
+    chain.run(&["init"]).expect_code(0);
+
+    // The layout: the pair at the name (home on its CALCULATED check, SECONDARY an alias
+    // that evaluates the next link's health), and the link of the second choice (its
+    // CALCULATED check; SECONDARY the third region on its endpoint check alone).
+    let top = chain.records_at(&chain.parsed.record_name).await;
+    let link_name = format!(
+        "{CHAIN_LABEL_PREFIX}{}.{}",
+        REGIONS[1], chain.parsed.record_name
+    );
+    let link = chain.records_at(&link_name).await;
+    let role = |records: &[RecordSet], role| {
+        records
+            .iter()
+            .find(|r| r.failover == Some(role))
+            .cloned()
+            .unwrap_or_else(|| panic!("no {role:?} in {records:#?}"))
+    };
+    let alias = role(&top, FailoverRole::Secondary)
+        .alias
+        .expect("the top SECONDARY is an alias");
+    assert_eq!(alias.dns_name, link_name);
+    assert!(
+        alias.evaluate_target_health,
+        "the alias takes the link's health"
+    );
+    assert!(
+        role(&top, FailoverRole::Secondary)
+            .health_check_id
+            .is_none()
+    );
+    assert!(role(&top, FailoverRole::Primary).values[0].starts_with(REGIONS[0]));
+    assert!(role(&link, FailoverRole::Primary).values[0].starts_with(REGIONS[1]));
+    let last = role(&link, FailoverRole::Secondary);
+    assert!(last.values[0].starts_with(REGIONS[2]));
+    assert_eq!(
+        last.health_check_id.as_deref(),
+        chain.parsed.regions[2].health_check_id.as_deref(),
+        "the last region's record carries its endpoint check alone"
+    );
+    for primary in [
+        role(&top, FailoverRole::Primary),
+        role(&link, FailoverRole::Primary),
+    ] {
+        let check = primary.health_check_id.clone().expect("a check");
+        let found = chain
+            .zone
+            .aws
+            .route53
+            .client()
+            .get_health_check()
+            .health_check_id(&check)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            found
+                .health_check()
+                .unwrap()
+                .health_check_config()
+                .unwrap()
+                .r#type(),
+            &HealthCheckType::Calculated,
+            "{} is gated",
+            primary.name
+        );
+    }
+    // A second init finds everything as it left it.
+    let again = chain
+        .run(&["init", "--dry-run", "--json"])
+        .expect_code(0)
+        .json();
+    assert_eq!(again["steps"].as_array().unwrap().len(), 0, "{again:#}");
+    assert_eq!(chain.answer().await, REGIONS[0]);
+
+    // Home's alarm: one reconcile closes home's gate, keeps the second's open.
+    chain.set_alarm(REGIONS[0], StateValue::Alarm).await;
+    chain.run(&["reconcile"]).expect_code(0);
+    assert_eq!(chain.active().await, REGIONS[1]);
+    assert_eq!(
+        chain.gate(REGIONS[0]).await,
+        Some(false),
+        "home's gate closed"
+    );
+    assert_eq!(
+        chain.gate(REGIONS[1]).await,
+        Some(true),
+        "the second's gate open"
+    );
+    assert_eq!(chain.answer().await, REGIONS[1]);
+    let status = chain.run(&["status", "--json"]).expect_code(0).json();
+    assert_eq!(status["active"], REGIONS[1], "{status:#}");
+    // What Route 53 is doing now lists the link's records beside the name's.
+    let text = chain.run(&["status"]).expect_code(0).stdout;
+    assert!(
+        text.contains(&format!("{link_name} PRIMARY")),
+        "status shows the chain link:\n{text}"
+    );
+    let records = chain.records_at(&chain.parsed.record_name).await;
+    assert_eq!(
+        records, top,
+        "health-gate mode never writes a record after init"
+    );
+
+    // The second choice's alarm too: traffic goes to the third.
+    chain.set_alarm(REGIONS[1], StateValue::Alarm).await;
+    chain.run(&["reconcile"]).expect_code(0);
+    assert_eq!(chain.active().await, REGIONS[2]);
+    assert_eq!(chain.gate(REGIONS[0]).await, Some(false));
+    assert_eq!(
+        chain.gate(REGIONS[1]).await,
+        Some(false),
+        "the second's gate closed"
+    );
+    assert_eq!(chain.answer().await, REGIONS[2]);
+    assert_eq!(chain.records_at(&link_name).await, link, "nor under a link");
+}
