@@ -186,6 +186,10 @@ pub(crate) struct DrillArgs {
     /// How the primary's hard outage is made.
     #[arg(long, value_enum, default_value_t = OutageKind::Stop)]
     pub(crate) outage: OutageKind,
+    /// Regions: 2 (outage, gray failure, recovery, flapping) or 3 (down the chain and
+    /// back: home fails, then the second choice, then both recover in order).
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u8).range(2..=3))]
+    pub(crate) regions: u8,
     /// The `health` binary that serves each region's endpoint [default: next to this
     /// executable].
     #[arg(long, value_name = "PATH")]

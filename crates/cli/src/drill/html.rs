@@ -75,7 +75,7 @@ impl Report<'_> {
             );
             for (j, point) in lane.points.iter().enumerate() {
                 let to = lane.points.get(j + 1).map_or(duration, |next| next.t);
-                let colour = colour(&point.value, self.regions);
+                let colour = colour(&point.value, &self.regions);
                 let _ = write!(
                     svg,
                     r#"<rect x="{:.1}" y="{y:.1}" width="{:.1}" height="{lane_h}" fill="{colour}"><title>{}: {} from {:.1} s</title></rect>"#,
@@ -122,14 +122,18 @@ impl Report<'_> {
              <style>body{{font-family:sans-serif;margin:20px}}td,th{{padding:2px 8px;text-align:left;vertical-align:top}}\
              .ok{{color:#2e7d32}}.fail{{color:#c62828;font-weight:bold}}</style></head><body>\
              <h1>regionflip drill: {}</h1><p>{} mode, {:.1} s, started {}, emulator {}. Colours: green healthy/OK/open, \
-             red failing/ALARM/closed, blue {}, orange {}.</p>{svg}<h2>Expectations</h2><table>",
+             red failing/ALARM/closed, {}.</p>{svg}<h2>Expectations</h2><table>",
             if self.passed { "passed" } else { "FAILED" },
             self.mode,
             self.duration_secs,
             escape(&self.started_at),
             escape(&self.emulator),
-            escape(self.regions[0]),
-            escape(self.regions[1])
+            self.regions
+                .iter()
+                .zip(["blue", "orange", "purple"])
+                .map(|(r, c)| format!("{c} {}", escape(r)))
+                .collect::<Vec<_>>()
+                .join(", ")
         );
         for e in &self.expectations {
             let _ = write!(
@@ -165,13 +169,17 @@ impl Report<'_> {
 }
 
 /// A lane value's colour: healthy green, failing red, regions blue (home) and orange.
-fn colour(value: &str, regions: [&str; 2]) -> &'static str {
+fn colour(value: &str, regions: &[&str]) -> &'static str {
+    const REGION_COLOURS: [&str; 3] = ["#1e88e5", "#fb8c00", "#8e24aa"];
     match value {
         "healthy" | "OK" | "open" => "#43a047",
         "unhealthy" | "ALARM" | "closed" | "endpoint down" | "API failing" => "#e53935",
-        v if v == regions[0] => "#1e88e5",
-        v if v == regions[1] => "#fb8c00",
-        _ => "#9e9e9e",
+        v => regions
+            .iter()
+            .position(|r| *r == v)
+            .and_then(|i| REGION_COLOURS.get(i))
+            .copied()
+            .unwrap_or("#9e9e9e"),
     }
 }
 

@@ -19,6 +19,7 @@
 //! ends, on success, on error and on Ctrl-C.
 
 mod analysis;
+mod chain;
 mod checkers;
 mod cloudwatch;
 mod dataplane;
@@ -117,22 +118,23 @@ async fn drill(
             (Some(moto), url)
         }
     };
-    let layout = Layout::new(moto.is_none());
+    let layout = Layout::new(moto.is_none(), usize::from(args.regions));
     let [home, standby] = [layout.regions[0].as_str(), layout.regions[1].as_str()];
-    let mut home_endpoint = HealthEndpoint::start(health_bin, home, MATCH_STRING).await?;
-    let mut standby_endpoint = HealthEndpoint::start(health_bin, standby, MATCH_STRING).await?;
-    for (region, endpoint) in [(home, &home_endpoint), (standby, &standby_endpoint)] {
+    let mut endpoints = Vec::new();
+    for region in &layout.regions {
+        let endpoint = HealthEndpoint::start(health_bin, region, MATCH_STRING).await?;
         timeline.event(
             "setup",
             format!("{region} health endpoint: {}", endpoint.url()),
         );
+        endpoints.push(endpoint);
     }
 
     let clients = AwsClients::for_endpoint(&emulator, &layout.regions, SdkBudget::default()).await;
     let provisioned = setup::provision(
         &clients,
         &layout,
-        &[&home_endpoint, &standby_endpoint],
+        &endpoints.iter().collect::<Vec<_>>(),
         mode,
         timings,
         timeline,
@@ -203,21 +205,25 @@ async fn drill(
         Arc::clone(timeline),
     ));
 
-    let doctor = Scenario {
+    let three_regions = layout.regions.len() == 3;
+    let scenario = Scenario {
         timeline,
         timings,
         clients: &clients,
         home,
         standby,
-        home_endpoint: &mut home_endpoint,
+        home_endpoint: &mut endpoints[0],
         outage: args.outage,
         alarm_changes,
         metrics_impaired: &metrics_impaired,
         config: &config,
         observer: &observer,
-    }
-    .play()
-    .await?;
+    };
+    let doctor = if three_regions {
+        scenario.play_chain().await?
+    } else {
+        scenario.play().await?
+    };
     // Everything stops before the results are read, so nothing changes under them.
     tasks.shutdown().await;
     let end = timeline.now();
@@ -226,8 +232,15 @@ async fn drill(
         readback::read_back_metrics(&clients, &config, home, timeline.started_unix()).await;
     let journal = journal.records();
     let record = timeline.read(Record::clone);
-    let (measurements, mut expectations) =
-        analysis::analyse(&record, timings, home, &journal, &metrics, end);
+    let (measurements, chain, mut expectations) = if three_regions {
+        let (chain, expectations) =
+            chain::analyse(&record, &layout.regions, timings.stable_for_secs, &journal);
+        (analysis::Measurements::default(), Some(chain), expectations)
+    } else {
+        let (measurements, expectations) =
+            analysis::analyse(&record, timings, home, &journal, &metrics, end);
+        (measurements, None, expectations)
+    };
     expectations.insert(
         0,
         analysis::Expectation {
@@ -246,7 +259,13 @@ async fn drill(
         started_at: render::started_at(timeline.started_unix()),
         duration_secs: end,
         emulator: emulator.clone(),
-        regions: [home, standby],
+        scenario: if three_regions {
+            "three-regions"
+        } else {
+            "two-regions"
+        },
+        regions: layout.regions.iter().map(String::as_str).collect(),
+        chain,
         timings,
         real: render::REAL,
         simulated: render::SIMULATED,
@@ -259,8 +278,9 @@ async fn drill(
     };
     // Stopped and reaped here on the way out; on an error or Ctrl-C, dropping them kills
     // them instead.
-    home_endpoint.stop().await;
-    standby_endpoint.stop().await;
+    for endpoint in &mut endpoints {
+        endpoint.stop().await;
+    }
     drop(moto);
     let json = serde_json::to_string_pretty(&report)
         .map_err(|e| CliError::Failed(format!("cannot encode the report: {e}")))?;

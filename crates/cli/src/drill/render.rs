@@ -13,6 +13,7 @@ use regionflip_watcher::journal::TransitionRecord;
 use serde::Serialize;
 
 use super::analysis::{Expectation, Measurements, show};
+use super::chain::ChainMeasurements;
 use super::readback::MetricsReadBack;
 use super::timeline::Record;
 use super::timings::Timings;
@@ -50,8 +51,14 @@ pub(crate) struct Report<'a> {
     pub(crate) duration_secs: f64,
     /// The emulator's endpoint.
     pub(crate) emulator: String,
-    /// The home and the standby region.
-    pub(crate) regions: [&'a str; 2],
+    /// `two-regions` (outage, gray failure, recovery, flapping) or `three-regions` (down
+    /// the gate chain and back).
+    pub(crate) scenario: &'static str,
+    /// The regions, home first.
+    pub(crate) regions: Vec<&'a str>,
+    /// The three-region scenario's measurements (`measurements` is then empty).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) chain: Option<ChainMeasurements>,
     /// Every timing used.
     pub(crate) timings: &'a Timings,
     /// What is real.
@@ -91,75 +98,103 @@ impl Report<'_> {
             t.stable_for_secs,
             t.min_dwell_secs
         );
-        let rows = [
-            (
-                "(a) outage → endpoint check unhealthy (detection)",
-                s(m.outage_detected),
-            ),
-            (
-                "(a) outage → DNS off the failed region",
-                s(m.outage_dns_moved),
-            ),
-            ("(a) outage → watcher failover", s(m.outage_failover)),
-            (
-                "(a) endpoint back → check healthy",
-                s(m.restore_check_healthy),
-            ),
-            (
-                "(a) check healthy → failback (stable window)",
-                s(m.restore_stable),
-            ),
-            ("(b) gray failure → watcher failover", s(m.gray_failover)),
-            (
-                "(b) HealthCheckStatus at that failover",
-                m.gray_failover_health_status
-                    .clone()
-                    .unwrap_or_else(|| "-".into()),
-            ),
-            (
-                "(b) gray failure → DNS off the failed region",
-                s(m.gray_dns_moved),
-            ),
-            (
-                "(c) alarm OK → failback (stable window)",
-                s(m.recovery_failback),
-            ),
-            (
-                "(d) failbacks (allowed) + failovers while flapping",
-                format!(
-                    "{} ({}) + {}",
-                    m.flapping_flips, m.flapping_flips_allowed, m.flapping_failovers
+        if let Some(chain) = &self.chain {
+            let r = &self.regions;
+            let rows = [
+                (
+                    format!("{} fails → DNS answers {}", r[0], r[1]),
+                    s(chain.home_fails_dns),
                 ),
-            ),
-            ("passes damped", m.damped_passes.to_string()),
-            (
-                "flips: failovers + failbacks",
-                format!(
-                    "{} + {} (max {}/h)",
-                    m.failovers, m.failbacks, t.max_flips_per_hour
+                (
+                    format!("{} fails too → DNS answers {}", r[1], r[2]),
+                    s(chain.second_fails_dns),
                 ),
-            ),
-            (
-                "transition records in the journal",
-                m.events_recorded.to_string(),
-            ),
-            (
-                "metrics read back: Failover, Failback",
-                format!(
-                    "{}, {}",
-                    show(self.metrics_read_back.failover),
-                    show(self.metrics_read_back.failback)
+                (
+                    format!("{} recovers → DNS answers it", r[1]),
+                    s(chain.second_recovers_dns),
                 ),
-            ),
-            (
-                "watcher passes (failed)",
-                format!("{} ({})", m.passes, m.pass_errors),
-            ),
-            (
-                "longest DNS answer on a failing region",
-                format!("{:.1} s", m.longest_bad_answer),
-            ),
-        ];
+                (
+                    format!("{} recovers → DNS answers it", r[0]),
+                    s(chain.home_recovers_dns),
+                ),
+            ];
+            for (name, value) in rows {
+                let _ = writeln!(out, "  {name:<52} {value}");
+            }
+        }
+        let rows = if self.chain.is_some() {
+            Vec::new()
+        } else {
+            vec![
+                (
+                    "(a) outage → endpoint check unhealthy (detection)",
+                    s(m.outage_detected),
+                ),
+                (
+                    "(a) outage → DNS off the failed region",
+                    s(m.outage_dns_moved),
+                ),
+                ("(a) outage → watcher failover", s(m.outage_failover)),
+                (
+                    "(a) endpoint back → check healthy",
+                    s(m.restore_check_healthy),
+                ),
+                (
+                    "(a) check healthy → failback (stable window)",
+                    s(m.restore_stable),
+                ),
+                ("(b) gray failure → watcher failover", s(m.gray_failover)),
+                (
+                    "(b) HealthCheckStatus at that failover",
+                    m.gray_failover_health_status
+                        .clone()
+                        .unwrap_or_else(|| "-".into()),
+                ),
+                (
+                    "(b) gray failure → DNS off the failed region",
+                    s(m.gray_dns_moved),
+                ),
+                (
+                    "(c) alarm OK → failback (stable window)",
+                    s(m.recovery_failback),
+                ),
+                (
+                    "(d) failbacks (allowed) + failovers while flapping",
+                    format!(
+                        "{} ({}) + {}",
+                        m.flapping_flips, m.flapping_flips_allowed, m.flapping_failovers
+                    ),
+                ),
+                ("passes damped", m.damped_passes.to_string()),
+                (
+                    "flips: failovers + failbacks",
+                    format!(
+                        "{} + {} (max {}/h)",
+                        m.failovers, m.failbacks, t.max_flips_per_hour
+                    ),
+                ),
+                (
+                    "transition records in the journal",
+                    m.events_recorded.to_string(),
+                ),
+                (
+                    "metrics read back: Failover, Failback",
+                    format!(
+                        "{}, {}",
+                        show(self.metrics_read_back.failover),
+                        show(self.metrics_read_back.failback)
+                    ),
+                ),
+                (
+                    "watcher passes (failed)",
+                    format!("{} ({})", m.passes, m.pass_errors),
+                ),
+                (
+                    "longest DNS answer on a failing region",
+                    format!("{:.1} s", m.longest_bad_answer),
+                ),
+            ]
+        };
         for (name, value) in rows {
             let _ = writeln!(out, "  {name:<52} {value}");
         }

@@ -213,7 +213,7 @@ impl Scenario<'_> {
     /// Runs `regionflip doctor`'s checks against the drill's own deployment, with the
     /// observer's view of `HealthCheckStatus` (the simulated checkers'), and puts the
     /// verdict on the timeline.
-    async fn doctor(&self) -> DoctorRun {
+    pub(super) async fn doctor(&self) -> DoctorRun {
         let now = crate::context::unix_now();
         let observed = self
             .observer
@@ -307,7 +307,11 @@ impl Scenario<'_> {
     }
 
     /// Sets `region`'s API alarm in the emulator (moto never evaluates alarms).
-    async fn set_alarm_of(&self, region: &str, state: StateValue) -> Result<(), CliError> {
+    pub(super) async fn set_alarm_of(
+        &self,
+        region: &str,
+        state: StateValue,
+    ) -> Result<(), CliError> {
         self.timeline.lane(&alarm_lane(region), state.as_str());
         self.clients
             .cloudwatch
@@ -329,7 +333,7 @@ impl Scenario<'_> {
     }
 
     /// The drill's pacing: real time, by design.
-    async fn pace(&self, duration: std::time::Duration) {
+    pub(super) async fn pace(&self, duration: std::time::Duration) {
         tokio::time::sleep(duration).await;
     }
 }

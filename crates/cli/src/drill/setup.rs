@@ -38,9 +38,9 @@ pub(crate) struct Layout {
 }
 
 impl Layout {
-    /// The drill's names. On a shared emulator (`AWS_ENDPOINT_URL`) the record carries
+    /// The drill's names, for `regions` regions (home first). On a shared emulator (`AWS_ENDPOINT_URL`) the record carries
     /// the run's start time, so alarms and checks of earlier runs are never reused.
-    pub(crate) fn new(shared_emulator: bool) -> Layout {
+    pub(crate) fn new(shared_emulator: bool, regions: usize) -> Layout {
         let record = if shared_emulator {
             format!("api-{}.drill.example.com", unix_now())
         } else {
@@ -49,7 +49,11 @@ impl Layout {
         Layout {
             zone: "drill.example.com".into(),
             record,
-            regions: vec!["us-east-1".into(), "us-west-2".into()],
+            regions: ["us-east-1", "us-west-2", "eu-west-1"]
+                .iter()
+                .take(regions)
+                .map(|r| r.to_string())
+                .collect(),
         }
     }
 }

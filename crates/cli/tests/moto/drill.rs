@@ -20,13 +20,23 @@ static ONE_DRILL_AT_A_TIME: Mutex<()> = Mutex::new(());
 
 /// Runs a quick drill in `mode` and returns its JSON report and output directory.
 fn quick_drill(mode: &str) -> (Value, PathBuf) {
+    quick_drill_with(mode, &[])
+}
+
+/// [`quick_drill`] with more arguments.
+fn quick_drill_with(mode: &str, more: &[&str]) -> (Value, PathBuf) {
     let _one = ONE_DRILL_AT_A_TIME
         .lock()
         .unwrap_or_else(|e| e.into_inner());
-    let out =
-        Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("drill-{mode}-{}", std::process::id()));
+    let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!(
+        "drill-{mode}-{}{}",
+        std::process::id(),
+        more.join("")
+    ));
     let output = Command::new(env!("CARGO_BIN_EXE_regionflip"))
-        .args(["--json", "drill", "--quick", "--mode", mode, "--out"])
+        .args(["--json", "drill", "--quick", "--mode", mode])
+        .args(more)
+        .arg("--out")
         .arg(&out)
         .arg("--health-bin")
         .arg(health_bin())
@@ -115,6 +125,53 @@ fn a_quick_drill_in_health_gate_mode_passes() {
 fn a_quick_drill_in_records_mode_passes() {
     let (report, out) = quick_drill("records");
     check_report(&report, &out, "records");
+}
+
+/// Three regions in health-gate mode: traffic goes down the gate chain (home fails, then
+/// the second choice) and back up it (the second recovers, then home), each move a gate
+/// and Route 53's failover rules down the chain (the drill's data plane).
+#[test]
+fn a_quick_three_region_drill_goes_down_the_chain_and_back() {
+    let (report, out) = quick_drill_with("health-gate", &["--regions", "3"]);
+    assert_eq!(report["passed"], true, "{:#}", report["expectations"]);
+    assert_eq!(report["scenario"], "three-regions");
+    assert_eq!(report["regions"].as_array().unwrap().len(), 3);
+    let moves: Vec<String> = report["journal"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            format!(
+                "{} {}→{}",
+                t["kind"].as_str().unwrap(),
+                t["from"].as_str().unwrap(),
+                t["to"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(
+        moves,
+        [
+            "failover us-east-1→us-west-2",
+            "failover us-west-2→eu-west-1",
+            "failback eu-west-1→us-west-2",
+            "failback us-west-2→us-east-1"
+        ]
+    );
+    for measured in [
+        "home_fails_dns",
+        "second_fails_dns",
+        "second_recovers_dns",
+        "home_recovers_dns",
+    ] {
+        assert!(
+            report["chain"][measured].as_f64().is_some(),
+            "{measured}: {:#}",
+            report["chain"]
+        );
+    }
+    let config = std::fs::read_to_string(out.join("regionflip.toml")).unwrap();
+    assert_eq!(config.matches("[[regions]]").count(), 3, "{config}");
 }
 
 #[test]

@@ -1,0 +1,398 @@
+//! The three-region scenario (`regionflip drill --regions 3`): traffic goes down the gate
+//! chain and comes back up it, one region at a time.
+//!
+//! | phase           | what the drill does                         | what should follow          |
+//! |-----------------|---------------------------------------------|-----------------------------|
+//! | baseline        | nothing                                     | DNS answers home            |
+//! | home-fails      | home's API alarm to ALARM (a gray failure:  | DNS answers the second      |
+//! |                 | its endpoint stays healthy)                 | choice, never the third     |
+//! | second-fails    | the second choice's alarm to ALARM too      | DNS answers the third       |
+//! | second-recovers | the second choice's alarm back to OK        | after its stable window,    |
+//! |                 |                                             | DNS answers the second      |
+//! | home-recovers   | home's alarm back to OK                     | after its stable window,    |
+//! |                 |                                             | DNS answers home            |
+//!
+//! The regions after home are passive from the start (their request alarms in
+//! INSUFFICIENT_DATA, as on AWS). Only alarms fail here, so every endpoint check stays
+//! healthy: each move is the watcher closing or opening gates, and Route 53 (the drill's
+//! data plane) following them down the chain. [`analyse`] turns the timeline into the
+//! expectations, pure, and is tested below on made-up timelines.
+
+use aws_sdk_cloudwatch::types::StateValue;
+use regionflip_watcher::journal::TransitionRecord;
+use serde::Serialize;
+
+use super::analysis::Expectation;
+use super::dataplane::DNS_LANE;
+use super::scenario::{Scenario, alarm_lane, truth_lane};
+use super::setup::API_ALARM;
+use super::timeline::Record;
+use crate::error::CliError;
+
+/// The phases, in order, with the region DNS should answer at the end of each.
+const PHASES: [(&str, usize); 5] = [
+    ("baseline", 0),
+    ("home-fails", 1),
+    ("second-fails", 2),
+    ("second-recovers", 1),
+    ("home-recovers", 0),
+];
+
+/// What the three-region drill measured: seconds from each phase's start to DNS
+/// answering the region it should.
+#[derive(Debug, Default, Clone, PartialEq, Serialize)]
+pub(crate) struct ChainMeasurements {
+    /// home fails → DNS answers the second choice.
+    pub(crate) home_fails_dns: Option<f64>,
+    /// the second fails too → DNS answers the third.
+    pub(crate) second_fails_dns: Option<f64>,
+    /// the second recovers → DNS answers it again.
+    pub(crate) second_recovers_dns: Option<f64>,
+    /// home recovers → DNS answers home.
+    pub(crate) home_recovers_dns: Option<f64>,
+}
+
+impl Scenario<'_> {
+    /// Plays the three-region phases; returns what the doctor said before the faults.
+    pub(crate) async fn play_chain(self) -> Result<super::scenario::DoctorRun, CliError> {
+        let regions: Vec<String> = self.config.regions.iter().map(|r| r.name.clone()).collect();
+        for region in &regions {
+            self.timeline.lane(&truth_lane(region), "healthy");
+        }
+        self.timeline.lane(&alarm_lane(&regions[0]), "OK");
+        for passive in &regions[1..] {
+            self.set_alarm_of(passive, StateValue::InsufficientData)
+                .await?;
+        }
+        let t = self.timings;
+        let running = |r: &Record| {
+            r.lane(DNS_LANE).is_some() && r.lane(super::passes::WATCHER_LANE).is_some()
+        };
+        if !self.timeline.wait_until(t.phase_timeout, running).await {
+            return Err(CliError::Failed(
+                "the simulated data plane or the watcher never reported; see the errors above"
+                    .into(),
+            ));
+        }
+        let doctor = self.doctor().await;
+        self.timeline.phase(
+            "baseline",
+            format!(
+                "baseline: three regions healthy for {:.1} s",
+                t.baseline.as_secs_f64()
+            ),
+        );
+        self.pace(t.baseline).await;
+        let steps = [
+            (
+                "home-fails",
+                0,
+                StateValue::Alarm,
+                "gray failure: home's alarm goes to ALARM; its endpoint stays healthy",
+            ),
+            (
+                "second-fails",
+                1,
+                StateValue::Alarm,
+                "the second choice's alarm goes to ALARM too",
+            ),
+            (
+                "second-recovers",
+                1,
+                StateValue::Ok,
+                "the second choice's alarm is OK again",
+            ),
+            (
+                "home-recovers",
+                0,
+                StateValue::Ok,
+                "home's alarm is OK again",
+            ),
+        ];
+        for (phase, region, state, what) in steps {
+            let region = &regions[region];
+            let expected = &regions[PHASES
+                .iter()
+                .find(|(p, _)| *p == phase)
+                .map_or(0, |(_, r)| *r)];
+            self.timeline.phase(
+                phase,
+                format!("{phase}: {what} ({region}); DNS should answer {expected}"),
+            );
+            let failing = state == StateValue::Alarm;
+            self.set_alarm_of(region, state.clone()).await?;
+            self.timeline.lane(
+                &truth_lane(region),
+                if failing { "API failing" } else { "healthy" },
+            );
+            self.timeline.event(
+                "fault",
+                format!("{region} {API_ALARM} → {}", state.as_str()),
+            );
+            let _ = self.alarm_changes.send(API_ALARM.to_string());
+            let limit = t.follow_timeout();
+            let answered =
+                |r: &Record| r.lane(DNS_LANE).and_then(|l| l.last()) == Some(expected.as_str());
+            if !self.timeline.wait_until(limit, answered).await {
+                self.timeline.event(
+                    "phase",
+                    format!(
+                        "DNS does not answer {expected} within {:.1} s",
+                        limit.as_secs_f64()
+                    ),
+                );
+            }
+            self.pace(t.hold).await;
+        }
+        self.timeline.end_phases();
+        Ok(doctor)
+    }
+}
+
+/// The three-region expectations from the timeline and the journal (pure).
+pub(crate) fn analyse(
+    record: &Record,
+    regions: &[String],
+    stable_for_secs: u64,
+    journal: &[TransitionRecord],
+) -> (ChainMeasurements, Vec<Expectation>) {
+    let mut expectations = Vec::new();
+    let mut measured = ChainMeasurements::default();
+    let dns = record.lane(DNS_LANE);
+    for (index, (phase, expected)) in PHASES.iter().enumerate() {
+        let expected = &regions[*expected];
+        let Some(span) = record.phase(phase) else {
+            expectations.push(Expectation {
+                name: format!("{phase}: DNS answers {expected}"),
+                passed: false,
+                detail: "the phase did not run".into(),
+            });
+            continue;
+        };
+        let end = span
+            .end
+            .or_else(|| {
+                PHASES
+                    .get(index + 1)
+                    .and_then(|(next, _)| record.phase(next))
+                    .map(|p| p.start)
+            })
+            .unwrap_or(f64::INFINITY);
+        // The answers given during the phase: the one in force at its start, then each
+        // change before its end.
+        let answers: Vec<(f64, &str)> = dns
+            .map(|l| {
+                l.at(span.start)
+                    .map(|a| (span.start, a))
+                    .into_iter()
+                    .chain(
+                        l.points
+                            .iter()
+                            .filter(|p| p.t > span.start && p.t < end)
+                            .map(|p| (p.t, p.value.as_str())),
+                    )
+                    .collect()
+            })
+            .unwrap_or_default();
+        let reached = answers
+            .iter()
+            .find(|(_, a)| *a == expected)
+            .map(|(t, _)| ((t - span.start) * 10.0).round() / 10.0);
+        let last = answers.last().map(|(_, a)| *a);
+        // On the way down, DNS never answers a region further down the chain than the
+        // one it should (a failover skips no healthy region); on the way up, never one
+        // above it (that region is still failing).
+        let rank = |r: &str| regions.iter().position(|x| x == r).unwrap_or(usize::MAX);
+        let recovering = phase.ends_with("recovers");
+        let overshoot = answers.iter().find(|(_, a)| {
+            if recovering {
+                rank(a) < rank(expected)
+            } else {
+                rank(a) > rank(expected)
+            }
+        });
+        let passed = last == Some(expected.as_str()) && overshoot.is_none();
+        let detail = match (reached, overshoot) {
+            (_, Some((t, a))) => format!("answered {a} at {:.1} s into the phase", t - span.start),
+            (Some(after), None) if index == 0 => {
+                format!("answers {expected} from the start ({after:.1} s)")
+            }
+            (Some(after), None) => format!("after {after:.1} s"),
+            (None, None) => format!("DNS answered {} instead", last.unwrap_or("nothing")),
+        };
+        match *phase {
+            "home-fails" => measured.home_fails_dns = reached,
+            "second-fails" => measured.second_fails_dns = reached,
+            "second-recovers" => measured.second_recovers_dns = reached,
+            "home-recovers" => measured.home_recovers_dns = reached,
+            _ => {}
+        }
+        expectations.push(Expectation {
+            name: format!("{phase}: DNS answers {expected}"),
+            passed,
+            detail,
+        });
+        // A failback waits for the stable window of the region it returns to.
+        if phase.ends_with("recovers")
+            && let Some(after) = reached
+        {
+            expectations.push(Expectation {
+                name: format!("{phase}: the failback to {expected} waited for its stable window"),
+                passed: after >= stable_for_secs as f64,
+                detail: format!(
+                    "{after:.1} s after the alarm turned OK (stable window {stable_for_secs} s)"
+                ),
+            });
+        }
+    }
+    let moves: Vec<String> = journal
+        .iter()
+        .map(|t| format!("{} {}→{}", t.event.kind.as_str(), t.event.from, t.event.to))
+        .collect();
+    let wanted = [
+        format!("failover {}→{}", regions[0], regions[1]),
+        format!("failover {}→{}", regions[1], regions[2]),
+        format!("failback {}→{}", regions[2], regions[1]),
+        format!("failback {}→{}", regions[1], regions[0]),
+    ];
+    expectations.push(Expectation {
+        name: "the journal holds the four moves down and up the chain, in order".into(),
+        passed: moves == wanted,
+        detail: if moves.is_empty() {
+            "no transition recorded".into()
+        } else {
+            moves.join(", ")
+        },
+    });
+    (measured, expectations)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::drill::timeline::{Lane, Phase, Point};
+
+    fn regions() -> Vec<String> {
+        ["us-east-1", "us-west-2", "eu-west-1"]
+            .map(String::from)
+            .to_vec()
+    }
+
+    /// A timeline whose DNS lane answers `answers` (time, region) through the phases,
+    /// each ten seconds long.
+    fn record(answers: &[(f64, &str)]) -> Record {
+        let mut record = Record::default();
+        for (i, (name, _)) in PHASES.iter().enumerate() {
+            record.phases.push(Phase {
+                name,
+                title: String::new(),
+                start: 10.0 * i as f64,
+                end: Some(10.0 * (i + 1) as f64),
+            });
+        }
+        record.lanes.push(Lane {
+            name: DNS_LANE.into(),
+            points: answers
+                .iter()
+                .map(|(t, v)| Point {
+                    t: *t,
+                    value: v.to_string(),
+                })
+                .collect(),
+        });
+        record
+    }
+
+    fn verdicts(answers: &[(f64, &str)]) -> Vec<(String, bool)> {
+        analyse(&record(answers), &regions(), 4, &[])
+            .1
+            .into_iter()
+            .map(|e| (e.name, e.passed))
+            .collect()
+    }
+
+    fn passed(verdicts: &[(String, bool)], name: &str) -> bool {
+        verdicts
+            .iter()
+            .find(|(n, _)| n.starts_with(name))
+            .unwrap_or_else(|| panic!("no expectation {name}: {verdicts:?}"))
+            .1
+    }
+
+    #[test]
+    fn traffic_down_and_up_the_chain_passes_every_phase() {
+        let v = verdicts(&[
+            (0.0, "us-east-1"),
+            (12.0, "us-west-2"),
+            (23.0, "eu-west-1"),
+            (35.0, "us-west-2"),
+            (46.0, "us-east-1"),
+        ]);
+        for phase in [
+            "baseline",
+            "home-fails",
+            "second-fails",
+            "second-recovers",
+            "home-recovers",
+        ] {
+            assert!(passed(&v, phase), "{phase}: {v:?}");
+        }
+        assert!(passed(&v, "second-recovers: the failback"));
+        assert!(passed(&v, "home-recovers: the failback"));
+        assert!(!passed(&v, "the journal"), "no journal given");
+    }
+
+    #[test]
+    fn skipping_the_second_choice_on_the_way_down_fails_that_phase() {
+        let v = verdicts(&[(0.0, "us-east-1"), (12.0, "eu-west-1"), (13.0, "us-west-2")]);
+        assert!(passed(&v, "baseline"));
+        assert!(
+            !passed(&v, "home-fails"),
+            "it answered the third first: {v:?}"
+        );
+    }
+
+    #[test]
+    fn a_failback_before_the_stable_window_fails() {
+        let v = verdicts(&[
+            (0.0, "us-east-1"),
+            (12.0, "us-west-2"),
+            (23.0, "eu-west-1"),
+            (31.0, "us-west-2"),
+            (46.0, "us-east-1"),
+        ]);
+        assert!(passed(&v, "second-recovers: DNS"));
+        assert!(
+            !passed(&v, "second-recovers: the failback"),
+            "1 s < 4 s: {v:?}"
+        );
+    }
+
+    #[test]
+    fn answering_a_region_still_failing_on_the_way_up_fails_that_phase() {
+        let v = verdicts(&[
+            (0.0, "us-east-1"),
+            (12.0, "us-west-2"),
+            (23.0, "eu-west-1"),
+            (35.0, "us-east-1"),
+            (36.0, "us-west-2"),
+            (46.0, "us-east-1"),
+        ]);
+        assert!(
+            !passed(&v, "second-recovers: DNS"),
+            "home answered while failing: {v:?}"
+        );
+        assert!(passed(&v, "home-recovers: DNS"));
+    }
+
+    #[test]
+    fn dns_that_never_follows_fails_the_phase() {
+        let v = verdicts(&[(0.0, "us-east-1"), (12.0, "us-west-2")]);
+        assert!(passed(&v, "home-fails"));
+        assert!(!passed(&v, "second-fails"));
+        assert!(
+            !passed(&v, "home-recovers"),
+            "it still answers us-west-2: {v:?}"
+        );
+    }
+}
