@@ -122,6 +122,39 @@ def evaluate(results):
     rows.append(Row(f"engine decision, 3 regions (slowest: {worst_id}, mean)",
                     f"{worst_ns:,.0f} ns", f"<= {cap:,.0f} ns", worst_ns <= cap, overridden))
 
+    cap, overridden = limit("BUDGET_ENGINE_8_REGIONS_NS")
+    worst_id, worst_ns = max(((bench_id, e["mean_ns"]) for bench_id, e in engine.items()
+                              if bench_id.endswith("/8")), key=lambda item: item[1])
+    rows.append(Row(f"engine decision, 8 regions (slowest: {worst_id}, mean)",
+                    f"{worst_ns:,.0f} ns", f"<= {cap:,.0f} ns", worst_ns <= cap, overridden))
+
+    chain = reconcile.get("chain")
+    for name, kind, what in (("BUDGET_CHAIN_STEADY_ROUTE53", "steady", "steady tick"),
+                             ("BUDGET_CHAIN_FLIP_ROUTE53", "failover", "failover")):
+        cap, overridden = limit(name)
+        if chain is None:
+            rows.append(Row(f"watcher {what}, Route 53 calls, health-gate, 5 regions",
+                            "no five-region results", f"<= {cap}", False, overridden))
+            continue
+        calls = chain[kind]["calls_max"]["route53"]
+        rows.append(Row(f"watcher {what}, Route 53 calls, health-gate, 5 regions", str(calls),
+                        f"<= {cap}", calls <= cap, overridden))
+    cap, overridden = limit("BUDGET_CHAIN_PASS_P50_MS")
+    if chain is None:
+        rows.append(Row("in-memory pass, health-gate, 5 regions (p50)", "no five-region results",
+                        f"<= {cap:g} ms", False, overridden))
+    else:
+        worst_kind, worst_ms = max(((k, chain[k]["p50_ms"]) for k in ("steady", "failover")),
+                                   key=lambda item: item[1])
+        rows.append(Row(f"in-memory pass, health-gate, 5 regions (slowest p50: {worst_kind})",
+                        f"{worst_ms:.3f} ms", f"<= {cap:g} ms", worst_ms <= cap, overridden))
+
+    cap, overridden = limit("BUDGET_WATCHER_PEAK_RSS_BYTES")
+    for mode, start in sorted(results.get("watcher_start", {}).items()):
+        rss = start["peak_rss_kib"]["median"] * 1024
+        rows.append(Row(f"watcher peak RSS, {mode} (median)", f"{rss / 1_000_000:.1f} MB",
+                        f"<= {cap / 1_000_000:g} MB", rss <= cap, overridden))
+
     cap, overridden = limit("BUDGET_DRILL_SECS")
     drills = results.get("drill") or {}
     if not drills:

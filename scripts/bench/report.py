@@ -285,6 +285,25 @@ def watcher_section(results):
                          f"{p['calls']['route53']} / {p['calls']['cloudwatch']}"])
         out.append(table(["probes", "passes", "p50 / p99", "Route 53 / CloudWatch calls"], rows))
         out.append("")
+    chain = rec.get("chain")
+    if chain:
+        out.append(
+            f"Five regions in `health-gate` mode (`chain_run`: the gate chain, in-memory models, "
+            f"{chain['regions']} regions each with an alarm and an endpoint check): steady "
+            "passes with traffic home, and failovers of home onto the second region. Every "
+            "move is gates only: no Route 53 call, and one `DescribeAlarms` per region.\n")
+        rows = []
+        for kind in ("steady", "failover"):
+            c = chain[kind]
+            calls = c["calls"]
+            cw = ", ".join(f"{name} {calls[name]}" for name in
+                           ("DescribeAlarms", "GetMetricData", "PutMetricData", "PutMetricAlarm")
+                           if calls[name])
+            rows.append([kind, c["runs"], f"{c['p50_ms'] * 1000:.0f} / {c['p99_ms'] * 1000:.0f} µs",
+                         f"**{calls['route53']}**", f"{calls['cloudwatch']} ({cw})"])
+        out.append(table(["pass", "passes", "in memory p50 / p99", "Route 53 calls",
+                          "CloudWatch calls"], rows))
+        out.append("")
     return "\n".join(out)
 
 

@@ -513,6 +513,98 @@ fn metric_series(published: &[(String, String, MetricDatum)]) -> Value {
     json!({ "per_region": counts, "series": names })
 }
 
+/// Regions of the N-region run, in preference order (Route 53 checker regions).
+const CHAIN_REGIONS: [&str; 5] = [
+    "us-east-1",
+    "us-west-2",
+    "eu-west-1",
+    "ap-southeast-1",
+    "ap-northeast-1",
+];
+
+/// health-gate mode with five regions (the gate chain), on the in-memory models: steady
+/// passes (traffic home, every gate republished) and failovers of home onto the second
+/// region (home's alarm in ALARM, then OK again and the state put back on home). What a
+/// pass costs and calls must not grow with the chain beyond one `DescribeAlarms` per
+/// region and one gate write per gate host: no Route 53 call at all.
+async fn chain_run(runs: usize) -> Value {
+    let mut toml = "hosted_zone_id = \"Z0123456789ABCDEFGHIJ\"\nrecord_name = \"api.regionflip-demo.example\"\nmode = \"health-gate\"\n".to_string();
+    for (i, region) in CHAIN_REGIONS.iter().enumerate() {
+        toml.push_str(&format!(
+            "[[regions]]\nname = \"{region}\"\ntarget = \"api.{region}.example.com\"\n\
+             health_check_id = \"00000000-0000-4000-8000-00000000000{i}\"\n\
+             alarms = [\"api-errors-{region}\"]\n"
+        ));
+    }
+    let config = Config::from_toml_str(&toml).expect("the five-region configuration is valid");
+    let route53 = MemoryRoute53::with_zone(&config.hosted_zone_id);
+    let cloudwatch = MemoryCloudWatch::default();
+    let start: u64 = 1_795_496_400;
+    for region in &config.regions {
+        cloudwatch.set_description(
+            &region.name,
+            &config.state_alarm_name(),
+            &initial_state().encode(),
+        );
+        cloudwatch.set_alarm(
+            &region.name,
+            &region.alarms[0],
+            AlarmState::Ok,
+            start - 3600,
+        );
+        let samples: Vec<HealthSample> = (start - 3600..=start + runs as u64 * 10 + 600)
+            .step_by(60)
+            .map(|at| HealthSample { at, value: 1.0 })
+            .collect();
+        cloudwatch.add_health_samples(region.health_check_id.as_deref().expect("checks"), &samples);
+    }
+    let watcher = watcher(&config, route53, cloudwatch.clone());
+    let mut clock = start;
+    let mut warm_up = Series::default();
+    for _ in 0..WARM_UP_PASSES {
+        timed_pass(&watcher, clock, None, &mut warm_up).await;
+    }
+    let mut steady = Series::default();
+    for _ in 0..runs {
+        clock += 1;
+        timed_pass(&watcher, clock, None, &mut steady).await;
+    }
+    let mut failover = Series::default();
+    let home_alarm = &config.regions[0].alarms[0];
+    // init wrote sequence 1; each failover writes the next, and putting traffic back on
+    // home (as an operator's state would) the one after.
+    let mut sequence = 1;
+    for _ in 0..runs {
+        clock += 1;
+        cloudwatch.set_alarm(HOME, home_alarm, AlarmState::Alarm, clock);
+        timed_pass(
+            &watcher,
+            clock,
+            Some(TransitionKind::Failover),
+            &mut failover,
+        )
+        .await;
+        cloudwatch.set_alarm(HOME, home_alarm, AlarmState::Ok, start - 3600);
+        sequence += 2;
+        let home_again = EngineState {
+            sequence,
+            ..EngineState::initial(HOME)
+        };
+        for region in &config.regions {
+            cloudwatch.set_description(
+                &region.name,
+                &config.state_alarm_name(),
+                &home_again.encode(),
+            );
+        }
+    }
+    json!({
+        "regions": CHAIN_REGIONS.len(),
+        "steady": steady.json(),
+        "failover": failover.json(),
+    })
+}
+
 /// Injected seconds the measurement walks through.
 fn injected_span(runs: usize) -> u64 {
     (WARM_UP_PASSES + runs) as u64 + runs as u64 * (2 * HALF_CYCLE_SECS + 1)
@@ -548,10 +640,13 @@ fn main() {
         }
         eprintln!("bench_reconcile: probes, {runs} runs, memory");
         let probes = probe_run(runs).await;
+        eprintln!("bench_reconcile: health-gate, five regions, {runs} runs, memory");
+        let chain = chain_run(runs).await;
         json!({
             "runs": runs,
             "warm_up_passes": WARM_UP_PASSES,
             "probes": probes,
+            "chain": chain,
             "config": "events/watcher-config.toml (2 regions); failback stable_for 60 s, min_dwell 60 s, max 60 flips/h",
             "modes": modes,
         })
