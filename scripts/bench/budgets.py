@@ -149,6 +149,44 @@ def evaluate(results):
         rows.append(Row(f"in-memory pass, health-gate, 5 regions (slowest p50: {worst_kind})",
                         f"{worst_ms:.3f} ms", f"<= {cap:g} ms", worst_ms <= cap, overridden))
 
+    app = reconcile.get("application") or {}
+    gate_app, records_app = app.get("health-gate"), app.get("records")
+    cap, overridden = limit("BUDGET_APP_GATE_ROUTE53")
+    if gate_app is None:
+        rows.append(Row("100 records, health-gate: Route 53 calls", "no application results",
+                        f"<= {cap}", False, overridden))
+    else:
+        calls = max(gate_app[k]["calls_max"]["route53"] for k in ("steady", "failover"))
+        rows.append(Row("100 records x 5 regions, health-gate: Route 53 calls per pass",
+                        str(calls), f"<= {cap}", calls <= cap, overridden))
+    cap, overridden = limit("BUDGET_APP_GATE_EXTRA_CLOUDWATCH")
+    if gate_app is None or chain is None:
+        rows.append(Row("100 records, health-gate: CloudWatch calls added by the records",
+                        "no results", f"<= {cap}", False, overridden))
+    else:
+        extra = max(gate_app[k]["calls_max"]["cloudwatch"] - chain[k]["calls_max"]["cloudwatch"]
+                    for k in ("steady", "failover"))
+        rows.append(Row("100 records, health-gate: CloudWatch calls added by the records",
+                        str(extra), f"<= {cap}", extra <= cap, overridden))
+    cap, overridden = limit("BUDGET_APP_RECORDS_FLIP_BATCHES")
+    if records_app is None:
+        rows.append(Row("100 records, records mode: change batches per failover",
+                        "no application results", f"<= {cap}", False, overridden))
+    else:
+        batches = records_app["failover"]["calls_max"]["ChangeResourceRecordSets"]
+        rows.append(Row("100 records, records mode: change batches per failover",
+                        str(batches), f"<= {cap}", batches <= cap, overridden))
+    cap, overridden = limit("BUDGET_APP_PASS_P50_MS")
+    runs = [(f"{mode}/{kind}", result[kind]["p50_ms"]) for mode, result in app.items()
+            for kind in ("steady", "failover")]
+    if not runs:
+        rows.append(Row("100 records: in-memory pass (p50)", "no application results",
+                        f"<= {cap:g} ms", False, overridden))
+    else:
+        worst, ms = max(runs, key=lambda item: item[1])
+        rows.append(Row(f"100 records x 5 regions: in-memory pass (slowest p50: {worst})",
+                        f"{ms:.3f} ms", f"<= {cap:g} ms", ms <= cap, overridden))
+
     cap, overridden = limit("BUDGET_WATCHER_PEAK_RSS_BYTES")
     for mode, start in sorted(results.get("watcher_start", {}).items()):
         rss = start["peak_rss_kib"]["median"] * 1024

@@ -522,18 +522,23 @@ async fn route53_now(watcher: &crate::context::CliWatcher, now: u64) -> Route53N
     let mut records = Vec::new();
     // The pair at the name, and in health-gate mode with three or more regions each link
     // of the gate chain: one small page per name.
-    let names: Vec<String> = match config.mode {
-        Mode::HealthGate => regionflip_core::records::gate_chain(config)
-            .into_iter()
-            .map(|l| l.name)
-            .collect(),
-        Mode::Records => vec![config.record_name.clone()],
-    };
+    // Every record of the application (`[[records]]`), each in its own zone.
+    let names: Vec<String> = config
+        .records()
+        .iter()
+        .flat_map(|record| match config.mode {
+            Mode::HealthGate => regionflip_core::records::gate_chain_of(config, &record.name)
+                .into_iter()
+                .map(|l| l.name)
+                .collect(),
+            Mode::Records => vec![record.name.clone()],
+        })
+        .collect();
     let mut found = Vec::new();
     for name in &names {
         match watcher
             .route53()
-            .list_records(&config.hosted_zone_id, name, 10)
+            .list_records(regionflip_core::records::zone_of(config, name), name, 10)
             .await
         {
             Ok(page) => found.extend(

@@ -86,6 +86,47 @@ pub struct Config {
     pub journal_log_group: Option<String>,
     /// The regions, most preferred first. `regions[0]` is home. At least two.
     pub regions: Vec<RegionConfig>,
+    /// The application's other DNS names, moved together with its own: one region
+    /// decision per pass applies to every record ([`Config::records`]). The application's
+    /// own record is the top-level `hosted_zone_id`, `record_name`, `record_type` and
+    /// `ttl` with every region's `target` and `alias_hosted_zone_id` (the first
+    /// `[[records]]` table, or the one-record shorthand); it names the state record, the
+    /// gate alarms and the metrics. Empty for one record.
+    pub other_records: Vec<RecordConfig>,
+}
+
+/// One DNS name of the application (a `[[records]]` table, or the one-record shorthand).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordConfig {
+    /// The hosted zone that holds it, without the `/hostedzone/` prefix.
+    pub hosted_zone_id: String,
+    /// The name users resolve, fully qualified and lower case, with the trailing dot.
+    pub name: String,
+    /// What kind of failover records it gets.
+    pub record_type: RecordType,
+    /// TTL of its failover records, seconds.
+    pub ttl: u32,
+    /// Where it points in each region, in the regions' preference order (one per
+    /// configured region).
+    pub targets: Vec<RecordTarget>,
+}
+
+/// Where one record points in one region.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordTarget {
+    /// The region.
+    pub region: String,
+    /// The DNS name (normalised, with a trailing dot).
+    pub target: String,
+    /// Hosted zone of the alias target; present exactly when the record type is `A`.
+    pub alias_hosted_zone_id: Option<String>,
+}
+
+impl RecordConfig {
+    /// Where this record points in `region`, if that region is configured.
+    pub fn target(&self, region: &str) -> Option<&RecordTarget> {
+        self.targets.iter().find(|t| t.region == region)
+    }
 }
 
 /// The kind of DNS record that points users at a region.
@@ -202,6 +243,28 @@ impl Config {
         self.regions.iter().position(|r| r.name == name)
     }
 
+    /// Every record of the application, its own (the top-level keys) first.
+    pub fn records(&self) -> Vec<RecordConfig> {
+        let own = RecordConfig {
+            hosted_zone_id: self.hosted_zone_id.clone(),
+            name: self.record_name.clone(),
+            record_type: self.record_type,
+            ttl: self.ttl,
+            targets: self
+                .regions
+                .iter()
+                .map(|r| RecordTarget {
+                    region: r.name.clone(),
+                    target: r.target.clone(),
+                    alias_hosted_zone_id: r.alias_hosted_zone_id.clone(),
+                })
+                .collect(),
+        };
+        std::iter::once(own)
+            .chain(self.other_records.iter().cloned())
+            .collect()
+    }
+
     /// Name of the TXT record that carries the engine's persisted state.
     pub fn state_record_name(&self) -> String {
         format!("_regionflip.{}", self.record_name)
@@ -247,10 +310,11 @@ impl Config {
     /// The configuration as environment variables, exactly as [`Config::from_env`] reads
     /// them: what the SAM template and the drill hand to the watcher.
     pub fn to_env(&self) -> Vec<(String, String)> {
+        // One record: the shorthand; more: every record as `RECORD_<n>_*`, and the
+        // regions without their targets (as with `[[records]]` tables).
+        let tables = !self.other_records.is_empty();
         let mut vars = vec![
             ("HOSTED_ZONE_ID".to_string(), self.hosted_zone_id.clone()),
-            ("RECORD_NAME".into(), self.record_name.clone()),
-            ("RECORD_TYPE".into(), self.record_type.as_str().into()),
             ("TTL".into(), self.ttl.to_string()),
             ("MODE".into(), self.mode.as_str().into()),
             ("METRICS_NAMESPACE".into(), self.metrics_namespace.clone()),
@@ -287,12 +351,33 @@ impl Config {
         if let Some(group) = &self.journal_log_group {
             vars.push(("JOURNAL_LOG_GROUP".into(), group.clone()));
         }
+        if tables {
+            for (i, record) in self.records().iter().enumerate() {
+                let p = format!("RECORD_{}_", i + 1);
+                vars.push((format!("{p}NAME"), record.name.clone()));
+                vars.push((format!("{p}HOSTED_ZONE_ID"), record.hosted_zone_id.clone()));
+                vars.push((format!("{p}TYPE"), record.record_type.as_str().into()));
+                vars.push((format!("{p}TTL"), record.ttl.to_string()));
+                for target in &record.targets {
+                    let region = target.region.to_uppercase().replace('-', "_");
+                    vars.push((format!("{p}TARGET_{region}"), target.target.clone()));
+                    if let Some(zone) = &target.alias_hosted_zone_id {
+                        vars.push((format!("{p}ALIAS_HOSTED_ZONE_ID_{region}"), zone.clone()));
+                    }
+                }
+            }
+        } else {
+            vars.push(("RECORD_NAME".into(), self.record_name.clone()));
+            vars.push(("RECORD_TYPE".into(), self.record_type.as_str().into()));
+        }
         for (i, region) in self.regions.iter().enumerate() {
             let p = format!("REGION_{}_", i + 1);
             vars.push((format!("{p}NAME"), region.name.clone()));
-            vars.push((format!("{p}TARGET"), region.target.clone()));
-            if let Some(zone) = &region.alias_hosted_zone_id {
-                vars.push((format!("{p}ALIAS_HOSTED_ZONE_ID"), zone.clone()));
+            if !tables {
+                vars.push((format!("{p}TARGET"), region.target.clone()));
+                if let Some(zone) = &region.alias_hosted_zone_id {
+                    vars.push((format!("{p}ALIAS_HOSTED_ZONE_ID"), zone.clone()));
+                }
             }
             if let Some(id) = &region.health_check_id {
                 vars.push((format!("{p}HEALTH_CHECK_ID"), id.clone()));
@@ -474,6 +559,8 @@ pub enum KeyScope {
     Top,
     /// Once per region (`regions[2].name`, `REGIONFLIP_REGION_2_NAME`).
     Region,
+    /// Once per `[[records]]` table (`records[2].name`, `REGIONFLIP_RECORD_2_NAME`).
+    Record,
 }
 
 /// The kind of value a key takes. The environment spells every kind as a string.
@@ -488,6 +575,9 @@ pub enum ValueKind {
     Boolean,
     /// A list of strings (comma-separated in the environment).
     List,
+    /// A table from region name to string (in the environment, one variable per region,
+    /// the region upper-cased with `_` for `-`).
+    Map,
 }
 
 /// One configuration key: what the validator reads, and how a user spells it.
@@ -510,15 +600,24 @@ pub struct KeySpec {
 }
 
 /// Stands for a region's 1-based position in [`KeySpec::toml_key`] and
-/// [`KeySpec::env_var`] (`regions[{n}].name`, `REGIONFLIP_REGION_{n}_NAME`).
+/// [`KeySpec::env_var`] (`regions[{n}].name`, `REGIONFLIP_REGION_{n}_NAME`), and for a
+/// record's (`records[{n}].name`).
 pub const REGION_INDEX: &str = "{n}";
+
+/// Stands for a region's name in a [`ValueKind::Map`] key (`records[{n}].targets.{region}`,
+/// `REGIONFLIP_RECORD_{n}_TARGET_{REGION}`).
+pub const REGION_NAME: &str = "{region}";
 
 impl KeySpec {
     /// The key as written in TOML: `failback.mode`, `regions[{n}].name`.
     pub fn toml_key(&self) -> String {
-        match self.scope {
-            KeyScope::Top => self.key.to_string(),
-            KeyScope::Region => format!("regions[{REGION_INDEX}].{}", self.key),
+        match (self.scope, self.kind) {
+            (KeyScope::Top, _) => self.key.to_string(),
+            (KeyScope::Region, _) => format!("regions[{REGION_INDEX}].{}", self.key),
+            (KeyScope::Record, ValueKind::Map) => {
+                format!("records[{REGION_INDEX}].{}.{REGION_NAME}", self.key)
+            }
+            (KeyScope::Record, _) => format!("records[{REGION_INDEX}].{}", self.key),
         }
     }
 
@@ -531,6 +630,16 @@ impl KeySpec {
                 "{ENV_PREFIX}REGION_{REGION_INDEX}_{}",
                 self.key.to_uppercase()
             ),
+            KeyScope::Record => match RECORD_MAP_KEYS.iter().find(|(map, _)| *map == self.key) {
+                Some((_, entry)) => format!(
+                    "{ENV_PREFIX}RECORD_{REGION_INDEX}_{entry}_{}",
+                    REGION_NAME.to_uppercase()
+                ),
+                None => format!(
+                    "{ENV_PREFIX}RECORD_{REGION_INDEX}_{}",
+                    self.key.to_uppercase()
+                ),
+            },
         }
     }
 }
@@ -727,6 +836,61 @@ pub const REGION_SCHEMA: &[KeySpec] = &[
     },
 ];
 
+/// Every key of a `[[records]]` table, in the order the validator checks them. Used
+/// instead of the top-level `record_name`, `record_type` and every region's `target` and
+/// `alias_hosted_zone_id` (the one-record shorthand); the top-level `hosted_zone_id` and
+/// `ttl` are then every record's defaults.
+pub const RECORD_SCHEMA: &[KeySpec] = &[
+    KeySpec {
+        key: "name",
+        scope: KeyScope::Record,
+        kind: ValueKind::String,
+        required: true,
+        default: None,
+        doc: "A name clients resolve; every record of the application moves with the first, which names its state and gates.",
+    },
+    KeySpec {
+        key: "hosted_zone_id",
+        scope: KeyScope::Record,
+        kind: ValueKind::String,
+        required: false,
+        default: None,
+        doc: "The hosted zone that holds this record; the top-level hosted_zone_id when left out. records mode needs every record in one zone.",
+    },
+    KeySpec {
+        key: "type",
+        scope: KeyScope::Record,
+        kind: ValueKind::String,
+        required: false,
+        default: Some("CNAME"),
+        doc: "\"CNAME\" to each region's target, or \"A\" for alias records (then alias_hosted_zone_ids).",
+    },
+    KeySpec {
+        key: "ttl",
+        scope: KeyScope::Record,
+        kind: ValueKind::Integer,
+        required: false,
+        default: None,
+        doc: "Seconds resolvers may cache an answer (0 to 3600); the top-level ttl when left out.",
+    },
+    KeySpec {
+        key: "targets",
+        scope: KeyScope::Record,
+        kind: ValueKind::Map,
+        required: true,
+        default: None,
+        doc: "For every configured region, the DNS name that serves this record there.",
+    },
+    KeySpec {
+        key: "alias_hosted_zone_ids",
+        scope: KeyScope::Record,
+        kind: ValueKind::Map,
+        required: false,
+        default: None,
+        doc: "For every configured region, the hosted zone id of the alias target: required when type is A, refused when it is CNAME.",
+    },
+];
+
 /// The whole schema as a document: what docs/config-schema.json holds.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Schema {
@@ -778,6 +942,7 @@ pub fn schema() -> Schema {
         keys: TOP_SCHEMA
             .iter()
             .chain(REGION_SCHEMA)
+            .chain(RECORD_SCHEMA)
             .map(|spec| SchemaKey {
                 toml: spec.toml_key(),
                 env: spec.env_var(),
@@ -828,7 +993,27 @@ enum RawValue {
 enum Key {
     Top(&'static str),
     Region(usize, &'static str),
+    /// A key of the `[[records]]` table with this 0-based index.
+    Record(usize, &'static str),
+    /// One region's entry of a `[[records]]` table's `targets` or `alias_hosted_zone_ids`.
+    RecordMap(usize, &'static str, String),
 }
+
+/// The keys of a `[[records]]` table; `targets` and `alias_hosted_zone_ids` are tables
+/// from region name to value.
+const RECORD_KEYS: &[&str] = &key_names::<{ RECORD_SCHEMA.len() }>(RECORD_SCHEMA);
+/// The keys of [`RECORD_KEYS`] that are tables of region name → value, with the name of
+/// one entry in the environment (`REGIONFLIP_RECORD_2_TARGET_US_EAST_1`).
+const RECORD_MAP_KEYS: &[(&str, &str)] = &[
+    ("targets", "TARGET"),
+    ("alias_hosted_zone_ids", "ALIAS_HOSTED_ZONE_ID"),
+];
+/// Most `[[records]]` tables a configuration may have.
+pub const MAX_RECORDS: usize = 1000;
+/// Most records `records` mode moves in its one compare-and-swap change batch: Route 53
+/// takes 1,000 changes per batch and counts an UPSERT twice, so each record's pair costs
+/// 4 and the state record's DELETE and CREATE 2.
+pub const MAX_RECORDS_PER_BATCH: usize = 249;
 
 /// The top-level keys the readers accept: [`TOP_SCHEMA`]'s.
 const TOP_KEYS: &[&str] = &key_names::<{ TOP_SCHEMA.len() }>(TOP_SCHEMA);
@@ -852,6 +1037,8 @@ struct RawFields {
     source: Source,
     values: BTreeMap<Key, RawValue>,
     region_count: usize,
+    /// How many `[[records]]` tables (0: the one-record shorthand).
+    record_count: usize,
     /// Region indices already reported as a whole (a numbering gap, a region that is not
     /// a table): their individual keys are not reported again as missing.
     reported_regions: BTreeSet<usize>,
@@ -864,6 +1051,7 @@ impl RawFields {
             source,
             values: BTreeMap::new(),
             region_count: 0,
+            record_count: 0,
             reported_regions: BTreeSet::new(),
             errors: Vec::new(),
         }
@@ -876,6 +1064,22 @@ impl RawFields {
             (Source::Toml, Key::Region(i, k)) => format!("regions[{}].{k}", i + 1),
             (Source::Env, Key::Top(k)) => env_name(k),
             (Source::Env, Key::Region(i, k)) => env_name(&format!("region_{}_{k}", i + 1)),
+            (Source::Toml, Key::Record(i, k)) => format!("records[{}].{k}", i + 1),
+            (Source::Toml, Key::RecordMap(i, k, region)) => {
+                format!("records[{}].{k}.{region}", i + 1)
+            }
+            (Source::Env, Key::Record(i, k)) => env_name(&format!("record_{}_{k}", i + 1)),
+            (Source::Env, Key::RecordMap(i, k, region)) => {
+                let entry = RECORD_MAP_KEYS
+                    .iter()
+                    .find(|(map, _)| map == k)
+                    .map_or("TARGET", |(_, entry)| entry);
+                format!(
+                    "{ENV_PREFIX}RECORD_{}_{entry}_{}",
+                    i + 1,
+                    region.to_uppercase().replace('-', "_")
+                )
+            }
         }
     }
 
@@ -941,6 +1145,58 @@ impl RawFields {
                         }
                     }
                 }
+                ("records", toml::Value::Array(items)) if items.len() > MAX_RECORDS => {
+                    self.errors.push(ConfigError {
+                        key: name.clone(),
+                        problem: format!("lists {} records, more than {MAX_RECORDS}", items.len()),
+                        fix: "split the application into several configurations".into(),
+                    });
+                }
+                ("records", toml::Value::Array(items)) => {
+                    self.record_count = items.len();
+                    for (i, item) in items.iter().enumerate() {
+                        let Some(record) = item.as_table() else {
+                            self.errors.push(ConfigError {
+                                key: format!("records[{}]", i + 1),
+                                problem: "is not a table".into(),
+                                fix: "write each record as a [[records]] table".into(),
+                            });
+                            continue;
+                        };
+                        for (sub, value) in record {
+                            match (RECORD_KEYS.iter().find(|k| **k == sub), value) {
+                                (Some(k), toml::Value::Table(entries))
+                                    if RECORD_MAP_KEYS.iter().any(|(m, _)| m == k) =>
+                                {
+                                    for (region, value) in entries {
+                                        self.values.insert(
+                                            Key::RecordMap(i, k, region.clone()),
+                                            from_toml(value),
+                                        );
+                                    }
+                                }
+                                (Some(k), _) if RECORD_MAP_KEYS.iter().any(|(m, _)| m == k) => {
+                                    self.errors.push(ConfigError {
+                                        key: format!("records[{}].{k}", i + 1),
+                                        problem: "is not a table".into(),
+                                        fix: format!(
+                                            "write it as a table from region to value, like {k} = {{ \"us-east-1\" = \"...\" }}"
+                                        ),
+                                    });
+                                }
+                                (Some(k), value) => {
+                                    self.values.insert(Key::Record(i, k), from_toml(value));
+                                }
+                                (None, _) => self.unknown(&format!("records[{}].{sub}", i + 1)),
+                            }
+                        }
+                    }
+                }
+                ("records", _) => self.errors.push(ConfigError {
+                    key: name.clone(),
+                    problem: "has the wrong shape".into(),
+                    fix: "write records as [[records]] tables".into(),
+                }),
                 (table, _) if table == "regions" || is_table(table) => {
                     self.errors.push(ConfigError {
                         key: name.clone(),
@@ -970,6 +1226,7 @@ impl RawFields {
     {
         let mut max_index = 0;
         let mut indices = BTreeSet::new();
+        let mut record_indices = BTreeSet::new();
         for (name, value) in vars {
             let (name, value) = (name.as_ref(), value.as_ref().to_string());
             let Some(rest) = name.strip_prefix(ENV_PREFIX) else {
@@ -988,10 +1245,23 @@ impl RawFields {
                     .insert(Key::Region(index - 1, k), RawValue::Str(value));
                 continue;
             }
+            if let Some((index, key)) = parse_record_var(rest) {
+                record_indices.insert(index);
+                self.values.insert(key, RawValue::Str(value));
+                continue;
+            }
             // Variables of other regionflip components share the prefix.
             if !OTHER_COMPONENT_VARS.iter().any(|p| rest.starts_with(p)) {
                 self.unknown(name);
             }
+        }
+        self.record_count = record_indices.last().copied().unwrap_or(0);
+        for missing in (1..=self.record_count).filter(|i| !record_indices.contains(i)) {
+            self.errors.push(ConfigError {
+                key: env_name(&format!("record_{missing}_name")),
+                problem: format!("is missing, but record {} is set", self.record_count),
+                fix: "number the records 1, 2, 3… without gaps".into(),
+            });
         }
         self.region_count = max_index;
         for missing in (1..=max_index).filter(|i| !indices.contains(i)) {
@@ -1162,35 +1432,53 @@ impl RawFields {
     }
 
     fn validate(mut self) -> Result<Config, ConfigErrors> {
-        let hosted_zone_id = self
-            .required_string(
-                Key::Top("hosted_zone_id"),
-                "set it to the id of the hosted zone that holds the record (aws route53 list-hosted-zones)",
-            )
-            .and_then(|raw| {
-                let id = names::normalise_zone_id(&raw);
-                if names::is_zone_id(&id) {
-                    Some(id)
-                } else {
-                    self.error(
-                        &Key::Top("hosted_zone_id"),
-                        format!("is {raw:?}, not a Route 53 hosted zone id"),
-                        "use an id like Z0123456789ABCDEFGHIJ (aws route53 list-hosted-zones)",
-                    );
-                    None
+        // `[[records]]` tables, or the one-record shorthand of the top-level keys. With
+        // tables, the top-level hosted_zone_id and ttl are every record's defaults, and
+        // the shorthand's own keys must not be there (which one would win?).
+        let tables = self.record_count > 0;
+        if tables {
+            for (key, fix) in [
+                (
+                    "record_name",
+                    "move it into the first [[records]] table as name",
+                ),
+                ("record_type", "move it into each [[records]] table as type"),
+            ] {
+                if self.take(&Key::Top(key)).is_some() {
+                    self.error(&Key::Top(key), "is set beside [[records]] tables", fix);
                 }
-            });
-        let record_name = self
-            .required_string(
+            }
+        }
+        let hosted_zone_id = match self.string(Key::Top("hosted_zone_id")) {
+            Some(raw) if !raw.is_empty() => self.zone_id(Key::Top("hosted_zone_id"), &raw),
+            _ if tables => None,
+            _ => {
+                self.error(
+                    &Key::Top("hosted_zone_id"),
+                    "is missing",
+                    "set it to the id of the hosted zone that holds the record (aws route53 list-hosted-zones)",
+                );
+                None
+            }
+        };
+        let record_name = if tables {
+            None
+        } else {
+            self.required_string(
                 Key::Top("record_name"),
                 "set it to the name clients resolve, like api.example.com",
             )
-            .and_then(|raw| self.dns_name(Key::Top("record_name"), &raw, false));
-        let record_type = self.choice(
-            Key::Top("record_type"),
-            RecordType::Cname,
-            &[("CNAME", RecordType::Cname), ("A", RecordType::A)],
-        );
+            .and_then(|raw| self.dns_name(Key::Top("record_name"), &raw, false))
+        };
+        let record_type = if tables {
+            RecordType::Cname
+        } else {
+            self.choice(
+                Key::Top("record_type"),
+                RecordType::Cname,
+                &[("CNAME", RecordType::Cname), ("A", RecordType::A)],
+            )
+        };
         let ttl = self.integer(Key::Top("ttl"), 60, TTL_RANGE, "seconds") as u32;
         let mode = self.choice(
             Key::Top("mode"),
@@ -1273,7 +1561,7 @@ impl RawFields {
             if self.reported_regions.contains(&i) {
                 continue;
             }
-            if let Some(region) = self.region(i, record_type) {
+            if let Some(region) = self.region(i, record_type, tables) {
                 regions.push((i, region));
             }
         }
@@ -1304,8 +1592,9 @@ impl RawFields {
                 });
             }
             // The PRIMARY record's target is how regionflip tells which region DNS
-            // routes to; two regions with one target would make that ambiguous.
-            if !targets.insert(region.target.clone()) {
+            // routes to; two regions with one target would make that ambiguous. (With
+            // `[[records]]` tables each record checks its own.)
+            if !tables && !targets.insert(region.target.clone()) {
                 let key = self.display(&Key::Region(*i, "target"));
                 self.errors.push(ConfigError {
                     key,
@@ -1315,12 +1604,110 @@ impl RawFields {
             }
         }
 
+        // The `[[records]]` tables: the first is the application's own record (the
+        // top-level fields and every region's target), the others move with it.
+        let (mut hosted_zone_id, mut record_name, mut record_type, mut ttl) =
+            (hosted_zone_id, record_name, record_type, ttl);
+        let mut other_records = Vec::new();
+        if tables {
+            let names: Vec<String> = regions.iter().map(|(_, r)| r.name.clone()).collect();
+            let every_region_valid = names.len() == self.region_count;
+            let mut parsed = Vec::new();
+            for i in 0..self.record_count {
+                let record = self.record(
+                    i,
+                    hosted_zone_id.as_deref(),
+                    ttl,
+                    &names,
+                    every_region_valid,
+                );
+                parsed.push((i, record));
+            }
+            let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+            for (i, record) in &parsed {
+                let Some(record) = record else { continue };
+                if let Some(first) = seen.insert(record.name.clone(), *i) {
+                    let key = self.display(&Key::Record(*i, "name"));
+                    let other = self.display(&Key::Record(first, "name"));
+                    self.errors.push(ConfigError {
+                        key,
+                        problem: format!("repeats {} of {other}", record.name),
+                        fix: "list each name once".into(),
+                    });
+                }
+            }
+            let first_zone = parsed
+                .first()
+                .and_then(|(_, r)| r.as_ref())
+                .map(|r| r.hosted_zone_id.clone());
+            if mode == Mode::Records {
+                if self.record_count > MAX_RECORDS_PER_BATCH {
+                    self.errors.push(ConfigError {
+                        key: match self.source {
+                            Source::Toml => "records".into(),
+                            Source::Env => env_name(&format!("record_{}_name", self.record_count)),
+                        },
+                        problem: format!(
+                            "lists {} records, and records mode moves them in one change batch, which takes at most {MAX_RECORDS_PER_BATCH} (Route 53: 1,000 changes, an UPSERT counts twice)",
+                            self.record_count
+                        ),
+                        fix: "use mode = \"health-gate\" (its records never change), or split the application".into(),
+                    });
+                }
+                for (i, record) in &parsed {
+                    if let (Some(record), Some(first)) = (record, &first_zone)
+                        && record.hosted_zone_id != *first
+                    {
+                        self.error(
+                            &Key::Record(*i, "hosted_zone_id"),
+                            format!(
+                                "is {}, and the first record is in {first}: records mode moves every record in one compare-and-swap change batch, which Route 53 applies within one hosted zone",
+                                record.hosted_zone_id
+                            ),
+                            "put every record in one hosted zone, or use mode = \"health-gate\", which never changes the records",
+                        );
+                    }
+                }
+            }
+            let mut parsed = parsed.into_iter().map(|(_, r)| r);
+            if let Some(Some(first)) = parsed.next() {
+                hosted_zone_id = Some(first.hosted_zone_id.clone());
+                record_name = Some(first.name.clone());
+                record_type = first.record_type;
+                ttl = first.ttl;
+                for (_, region) in &mut regions {
+                    if let Some(target) = first.target(&region.name) {
+                        region.target = target.target.clone();
+                        region.alias_hosted_zone_id = target.alias_hosted_zone_id.clone();
+                    }
+                }
+            }
+            other_records = parsed.flatten().collect();
+        }
+
         // health-gate with three or more regions names a chain link under the record name
         // for every region but home and the last (records::chain_link_name); each must
         // still be a DNS name.
-        if mode == Mode::HealthGate
-            && let Some(name) = &record_name
-            && regions.len() > 2
+        let every_name: Vec<(Key, String)> = record_name
+            .iter()
+            .map(|n| {
+                let key = if tables {
+                    Key::Record(0, "name")
+                } else {
+                    Key::Top("record_name")
+                };
+                (key, n.clone())
+            })
+            .chain(
+                other_records
+                    .iter()
+                    .enumerate()
+                    .map(|(i, r)| (Key::Record(i + 1, "name"), r.name.clone())),
+            )
+            .collect();
+        for (key, name) in every_name
+            .iter()
+            .filter(|_| mode == Mode::HealthGate && regions.len() > 2)
         {
             let longest = regions[1..regions.len() - 1]
                 .iter()
@@ -1330,7 +1717,7 @@ impl RawFields {
             let link = format!("{}{longest}.{name}", names::CHAIN_LABEL_PREFIX);
             if link.trim_end_matches('.').len() > names::MAX_DNS_NAME_LEN {
                 self.error(
-                    &Key::Top("record_name"),
+                    key,
                     format!(
                         "is {} characters, and with {} regions in health-gate mode regionflip \
                          needs the name {link} ({} characters; DNS allows {})",
@@ -1339,7 +1726,7 @@ impl RawFields {
                         link.trim_end_matches('.').len(),
                         names::MAX_DNS_NAME_LEN
                     ),
-                    "use a shorter record_name",
+                    "use a shorter name",
                 );
             }
         }
@@ -1362,8 +1749,146 @@ impl RawFields {
                 wait_in_sync_secs,
                 journal_log_group,
                 regions: regions.into_iter().map(|(_, region)| region).collect(),
+                other_records,
             }),
             _ => Err(ConfigErrors(self.errors)),
+        }
+    }
+
+    /// A hosted zone id as written (`/hostedzone/` prefix and all), checked.
+    fn zone_id(&mut self, key: Key, raw: &str) -> Option<String> {
+        let id = names::normalise_zone_id(raw);
+        if names::is_zone_id(&id) {
+            Some(id)
+        } else {
+            self.error(
+                &key,
+                format!("is {raw:?}, not a Route 53 hosted zone id"),
+                "use an id like Z0123456789ABCDEFGHIJ (aws route53 list-hosted-zones)",
+            );
+            None
+        }
+    }
+
+    /// The `[[records]]` table `i`, with a target (and for `A`, an alias zone) for every
+    /// region of `regions`; `zone` and `ttl` are the top-level defaults.
+    fn record(
+        &mut self,
+        i: usize,
+        zone: Option<&str>,
+        ttl: u32,
+        regions: &[String],
+        every_region_valid: bool,
+    ) -> Option<RecordConfig> {
+        let name = self
+            .required_string(
+                Key::Record(i, "name"),
+                "set it to a name clients resolve, like api.example.com",
+            )
+            .and_then(|raw| self.dns_name(Key::Record(i, "name"), &raw, false));
+        let hosted_zone_id = match self.string(Key::Record(i, "hosted_zone_id")) {
+            Some(raw) if !raw.is_empty() => self.zone_id(Key::Record(i, "hosted_zone_id"), &raw),
+            _ => match zone {
+                Some(zone) => Some(zone.to_string()),
+                None => {
+                    self.error(
+                        &Key::Record(i, "hosted_zone_id"),
+                        "is missing, and no top-level hosted_zone_id gives a default",
+                        "set it to the id of the hosted zone that holds this record, or set hosted_zone_id at the top for every record",
+                    );
+                    None
+                }
+            },
+        };
+        let record_type = self.choice(
+            Key::Record(i, "type"),
+            RecordType::Cname,
+            &[("CNAME", RecordType::Cname), ("A", RecordType::A)],
+        );
+        let ttl = self.integer(Key::Record(i, "ttl"), i64::from(ttl), TTL_RANGE, "seconds") as u32;
+        let type_key = self.display(&Key::Record(i, "type"));
+        let mut targets = Vec::new();
+        let mut complete = true;
+        let mut seen = BTreeSet::new();
+        for region in regions {
+            let key = Key::RecordMap(i, "targets", region.clone());
+            let target = self
+                .required_string(
+                    key.clone(),
+                    &format!("set it to the DNS name that serves this record in {region}"),
+                )
+                .and_then(|t| self.dns_name(key.clone(), &t, false));
+            if let Some(target) = &target
+                && !seen.insert(target.clone())
+            {
+                self.error(
+                    &key,
+                    format!("repeats target {target} of another region"),
+                    "give each region its own target for this record",
+                );
+            }
+            let alias_key = Key::RecordMap(i, "alias_hosted_zone_ids", region.clone());
+            let alias = self.string(alias_key.clone());
+            let alias_hosted_zone_id = match (record_type, alias) {
+                (RecordType::A, None) => {
+                    self.error(
+                        &alias_key,
+                        format!("is missing, and {type_key} is A (alias)"),
+                        "set it to the hosted zone id of the alias target (for a regional API Gateway domain, its regionalHostedZoneId)",
+                    );
+                    complete = false;
+                    None
+                }
+                (RecordType::A, Some(raw)) => {
+                    let id = self.zone_id(alias_key, &raw);
+                    complete &= id.is_some();
+                    id
+                }
+                (RecordType::Cname, Some(_)) => {
+                    self.error(
+                        &alias_key,
+                        format!("is set, but {type_key} is CNAME"),
+                        format!("remove it, or set {type_key} = \"A\" for alias records"),
+                    );
+                    None
+                }
+                (RecordType::Cname, None) => None,
+            };
+            match target {
+                Some(target) => targets.push(RecordTarget {
+                    region: region.clone(),
+                    target,
+                    alias_hosted_zone_id,
+                }),
+                None => complete = false,
+            }
+        }
+        // Entries for regions that are not configured would be silently ignored.
+        let stray: Vec<Key> = self
+            .values
+            .keys()
+            .filter(|k| matches!(k, Key::RecordMap(j, _, r) if *j == i && !regions.contains(r)))
+            .cloned()
+            .collect();
+        for key in stray {
+            self.values.remove(&key);
+            if every_region_valid {
+                self.error(
+                    &key,
+                    "names a region that is not configured",
+                    "list that region under [[regions]], or remove the entry",
+                );
+            }
+        }
+        match (name, hosted_zone_id, complete) {
+            (Some(name), Some(hosted_zone_id), true) => Some(RecordConfig {
+                hosted_zone_id,
+                name,
+                record_type,
+                ttl,
+                targets,
+            }),
+            _ => None,
         }
     }
 
@@ -1381,7 +1906,10 @@ impl RawFields {
         }
     }
 
-    fn region(&mut self, i: usize, record_type: RecordType) -> Option<RegionConfig> {
+    /// A region; with `[[records]]` tables its target lives in each record's `targets`
+    /// (it is filled in from the first record's), so `target` and `alias_hosted_zone_id`
+    /// must not be set here.
+    fn region(&mut self, i: usize, record_type: RecordType, tables: bool) -> Option<RegionConfig> {
         let name = self
             .required_string(
                 Key::Region(i, "name"),
@@ -1399,14 +1927,39 @@ impl RawFields {
                     None
                 }
             });
-        let target = self
-            .required_string(
+        if tables {
+            for (key, fix) in [
+                ("target", "move it into each [[records]] table's targets"),
+                (
+                    "alias_hosted_zone_id",
+                    "move it into each [[records]] table's alias_hosted_zone_ids",
+                ),
+            ] {
+                if self.take(&Key::Region(i, key)).is_some() {
+                    self.error(
+                        &Key::Region(i, key),
+                        "is set beside [[records]] tables",
+                        fix,
+                    );
+                }
+            }
+        }
+        let target = if tables {
+            Some(String::new())
+        } else {
+            self.required_string(
                 Key::Region(i, "target"),
                 "set it to the DNS name that serves the API in this region",
             )
-            .and_then(|t| self.dns_name(Key::Region(i, "target"), &t, false));
-        let alias = self.string(Key::Region(i, "alias_hosted_zone_id"));
+            .and_then(|t| self.dns_name(Key::Region(i, "target"), &t, false))
+        };
+        let alias = if tables {
+            None
+        } else {
+            self.string(Key::Region(i, "alias_hosted_zone_id"))
+        };
         let alias_hosted_zone_id = match (record_type, alias) {
+            (RecordType::A, None) if tables => None,
             (RecordType::A, None) => {
                 self.error(
                     &Key::Region(i, "alias_hosted_zone_id"),
@@ -1607,6 +2160,34 @@ const OTHER_COMPONENT_VARS: &[&str] = &["HEALTH_", "SERVICE_NAME", "CONFIG"];
 
 fn env_name(key: &str) -> String {
     format!("{ENV_PREFIX}{}", key.replace('.', "_").to_uppercase())
+}
+
+/// `RECORD_2_NAME` → (2, `records[2].name`); `RECORD_2_TARGET_US_EAST_1` → (2,
+/// `records[2].targets.us-east-1`). Region names are lower case letters, digits and
+/// dashes, so the environment's upper case and underscores map back to one name.
+fn parse_record_var(rest: &str) -> Option<(usize, Key)> {
+    let rest = rest.strip_prefix("RECORD_")?;
+    let (index, sub) = rest.split_once('_')?;
+    let index: usize = index.parse().ok()?;
+    if !(1..=MAX_RECORDS).contains(&index) {
+        return None;
+    }
+    for (map, entry) in RECORD_MAP_KEYS {
+        if let Some(region) = sub.strip_prefix(entry).and_then(|r| r.strip_prefix('_'))
+            && !region.is_empty()
+        {
+            let key = RECORD_KEYS.iter().find(|k| *k == map)?;
+            return Some((
+                index,
+                Key::RecordMap(index - 1, key, region.to_lowercase().replace('_', "-")),
+            ));
+        }
+    }
+    let key = RECORD_KEYS
+        .iter()
+        .filter(|k| !RECORD_MAP_KEYS.iter().any(|(m, _)| m == *k))
+        .find(|k| k.to_uppercase() == sub)?;
+    Some((index, Key::Record(index - 1, key)))
 }
 
 /// `REGION_2_TARGET` → (2, "TARGET").

@@ -301,7 +301,7 @@ fn serving_region<'c>(config: &'c Config, observations: &Observations) -> Option
     let routed = match &observations.routing {
         RoutingObservation::Records(records) => records
             .iter()
-            .find(|r| r.failover == Some(FailoverRole::Primary))
+            .find(|r| r.failover == Some(FailoverRole::Primary) && r.name == config.record_name)
             .and_then(|primary| region_of_record(config, primary)),
         RoutingObservation::Gates | RoutingObservation::Unreadable(_) => None,
     };
@@ -573,9 +573,11 @@ impl<'a> Pass<'a> {
                     }
                     return None;
                 }
-                let primary = records
-                    .iter()
-                    .find(|r| r.failover == Some(FailoverRole::Primary));
+                // The application's own record says where DNS routes; the others are
+                // judged against it (drift, rule 8).
+                let primary = records.iter().find(|r| {
+                    r.failover == Some(FailoverRole::Primary) && r.name == self.config.record_name
+                });
                 match primary.map(|p| (p, region_of_record(self.config, p))) {
                     None => {
                         self.reasons.push(Reason::NotInitialised {
@@ -872,7 +874,14 @@ impl<'a> Pass<'a> {
     fn report_drift(&mut self, current: &Current, repair: DriftRepair) {
         for drift in &current.drift {
             self.reasons.push(Reason::PairDrift {
-                record: drift.record.as_str().into(),
+                record: match &drift.name {
+                    Some(name) => format!(
+                        "{} of {}",
+                        drift.record.as_str(),
+                        name.trim_end_matches('.')
+                    ),
+                    None => drift.record.as_str().into(),
+                },
                 field: drift.field.into(),
                 found: drift.found.clone(),
                 wanted: drift.wanted.clone(),

@@ -20,7 +20,7 @@ pub mod timestamp;
 
 pub use config::{
     Config, ConfigError, ConfigErrors, ConfigWarning, FailbackMode, Mode, NoDataOnStandby,
-    RecordType, RegionConfig,
+    RecordConfig, RecordTarget, RecordType, RegionConfig,
 };
 pub use engine::{Command, Decision, Outcome, Trigger, decide, decide_command, duty_region};
 pub use event::{TransitionEvent, TransitionKind};

@@ -26,7 +26,7 @@ use serde::Serialize;
 use crate::config::{Config, Mode, RegionConfig};
 use crate::health::{Health, RegionHealth};
 use crate::records::{
-    Change, ChangeAction, FailoverRole, RecordSet, failover_record, state_record,
+    Change, ChangeAction, FailoverRole, RecordSet, failover_record_of, state_record,
 };
 use crate::state::EngineState;
 
@@ -126,16 +126,20 @@ pub(crate) fn plan_for(
                 record: state_record(config, &new_state),
             });
             if read.rewrite_pair {
+                // Every record of the application moves in this one batch (records mode
+                // keeps them in one hosted zone, so the compare-and-swap covers them all).
                 let standby = standby_for(config, active, regions);
                 let primary = config.region(active).unwrap_or(config.home());
-                for (region, role) in [
-                    (primary, FailoverRole::Primary),
-                    (standby, FailoverRole::Secondary),
-                ] {
-                    changes.push(Change {
-                        action: ChangeAction::Upsert,
-                        record: failover_record(config, region, role),
-                    });
+                for record in config.records() {
+                    for (region, role) in [
+                        (primary, FailoverRole::Primary),
+                        (standby, FailoverRole::Secondary),
+                    ] {
+                        changes.push(Change {
+                            action: ChangeAction::Upsert,
+                            record: failover_record_of(&record, region, role),
+                        });
+                    }
                 }
             }
             Plan::ChangeBatch { changes, new_state }

@@ -168,7 +168,7 @@ pub enum Reason {
     /// for the active region (a console edit, another tool).
     PairDrift {
         /// `PRIMARY` or `SECONDARY`: the record (by the set identifier regionflip gives
-        /// that role).
+        /// that role), followed by `of <name>` for one of the application's other records.
         record: String,
         /// What differs: `record` (missing), `role`, `target`, `TTL`, `alias zone`,
         /// `health check`, or `set identifier` (a failover record regionflip does not own).
@@ -376,9 +376,11 @@ impl fmt::Display for Reason {
                 wanted,
                 repair,
             } => {
-                let set_identifier = match record.as_str() {
-                    "PRIMARY" => PRIMARY_SET_ID,
-                    _ => SECONDARY_SET_ID,
+                // `PRIMARY`, or `PRIMARY of auth.example.com` for another record.
+                let set_identifier = if record.starts_with("PRIMARY") {
+                    PRIMARY_SET_ID
+                } else {
+                    SECONDARY_SET_ID
                 };
                 write!(
                     f,

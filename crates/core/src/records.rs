@@ -22,7 +22,7 @@
 
 use serde::Serialize;
 
-use crate::config::{Config, RecordType, RegionConfig};
+use crate::config::{Config, RecordConfig, RecordType, RegionConfig};
 use crate::state::{EngineState, MAX_STATE_TEXT};
 
 /// Set identifier of the record that is PRIMARY in the failover pair.
@@ -132,15 +132,43 @@ pub(crate) fn state_of_record(record: &RecordSet) -> Result<EngineState, String>
     }
 }
 
-/// The failover record for `region` in `role`.
+/// The failover record of the application's own record for `region` in `role`.
 pub fn failover_record(config: &Config, region: &RegionConfig, role: FailoverRole) -> RecordSet {
-    failover_record_at(config, &config.record_name, region, role)
+    failover_record_of(&own_record(config), region, role)
 }
 
-/// The failover record for `region` in `role` under `name` (the record name, or a link of
-/// the gate chain).
+/// The failover record of `record` (any of the application's) for `region` in `role`.
+pub fn failover_record_of(
+    record: &RecordConfig,
+    region: &RegionConfig,
+    role: FailoverRole,
+) -> RecordSet {
+    failover_record_at(record, &record.name, region, role)
+}
+
+/// The application's own record (the top-level keys) as a [`RecordConfig`].
+fn own_record(config: &Config) -> RecordConfig {
+    RecordConfig {
+        hosted_zone_id: config.hosted_zone_id.clone(),
+        name: config.record_name.clone(),
+        record_type: config.record_type,
+        ttl: config.ttl,
+        targets: config
+            .regions
+            .iter()
+            .map(|r| crate::config::RecordTarget {
+                region: r.name.clone(),
+                target: r.target.clone(),
+                alias_hosted_zone_id: r.alias_hosted_zone_id.clone(),
+            })
+            .collect(),
+    }
+}
+
+/// The failover record of `record` for `region` in `role` under `name` (the record's
+/// name, or a link of its gate chain).
 fn failover_record_at(
-    config: &Config,
+    record: &RecordConfig,
     name: &str,
     region: &RegionConfig,
     role: FailoverRole,
@@ -149,21 +177,25 @@ fn failover_record_at(
         FailoverRole::Primary => PRIMARY_SET_ID,
         FailoverRole::Secondary => SECONDARY_SET_ID,
     };
-    let (ttl, values, alias) = match config.record_type {
-        RecordType::Cname => (Some(config.ttl), vec![region.target.clone()], None),
+    let (target, alias_zone) = record
+        .target(&region.name)
+        .map(|t| (t.target.clone(), t.alias_hosted_zone_id.clone()))
+        .unwrap_or_default();
+    let (ttl, values, alias) = match record.record_type {
+        RecordType::Cname => (Some(record.ttl), vec![target], None),
         RecordType::A => (
             None,
             Vec::new(),
             Some(AliasTarget {
-                hosted_zone_id: region.alias_hosted_zone_id.clone().unwrap_or_default(),
-                dns_name: region.target.clone(),
+                hosted_zone_id: alias_zone.unwrap_or_default(),
+                dns_name: target,
                 evaluate_target_health: false,
             }),
         ),
     };
     RecordSet {
         name: name.to_string(),
-        record_type: config.record_type.as_str().into(),
+        record_type: record.record_type.as_str().into(),
         set_identifier: Some(set_identifier.into()),
         failover: Some(role),
         ttl,
@@ -205,59 +237,78 @@ pub enum ChainNext {
     Link(String),
 }
 
-/// Name of the chain link whose PRIMARY is `regions[rank]` (the record name for home).
+/// Name of the application's own chain link whose PRIMARY is `regions[rank]` (the record
+/// name for home).
 pub fn chain_link_name(config: &Config, rank: usize) -> String {
+    chain_link_name_of(config, &config.record_name, rank)
+}
+
+/// Name of the chain link of the record named `name` whose PRIMARY is `regions[rank]`.
+fn chain_link_name_of(config: &Config, name: &str, rank: usize) -> String {
     match rank {
-        0 => config.record_name.clone(),
-        _ => format!(
-            "{CHAIN_LABEL_PREFIX}{}.{}",
-            config.regions[rank].name, config.record_name
-        ),
+        0 => name.to_string(),
+        _ => format!("{CHAIN_LABEL_PREFIX}{}.{name}", config.regions[rank].name),
     }
 }
 
-/// The gate chain, from the record name down ([`ChainLink`]).
+/// The application's own gate chain, from the record name down ([`ChainLink`]).
 pub fn gate_chain(config: &Config) -> Vec<ChainLink> {
+    gate_chain_of(config, &config.record_name)
+}
+
+/// The gate chain of the record named `name`: every record of the application has one,
+/// on the same checks (each region's record of every name carries that region's
+/// CALCULATED check, so a gate moves every name at once).
+pub fn gate_chain_of(config: &Config, name: &str) -> Vec<ChainLink> {
     let last = config.regions.len() - 1;
     (0..last)
         .map(|rank| ChainLink {
-            name: chain_link_name(config, rank),
+            name: chain_link_name_of(config, name, rank),
             primary: config.regions[rank].name.clone(),
             secondary: if rank + 1 == last {
                 ChainNext::Region(config.regions[last].name.clone())
             } else {
-                ChainNext::Link(chain_link_name(config, rank + 1))
+                ChainNext::Link(chain_link_name_of(config, name, rank + 1))
             },
         })
         .collect()
 }
 
-/// The records of one chain link, PRIMARY then SECONDARY, as regionflip writes them. A
-/// region's record carries its endpoint check here; init puts a gated region's record on
-/// its CALCULATED check (endpoint and gate) instead. A link's alias carries no check:
-/// its health is the next pair's (`EvaluateTargetHealth`).
+/// The records of one of the application's own chain links ([`chain_records_of`]).
 pub fn chain_records(config: &Config, link: &ChainLink) -> [RecordSet; 2] {
+    chain_records_of(config, &own_record(config), link)
+}
+
+/// The records of one chain link of `record`, PRIMARY then SECONDARY, as regionflip
+/// writes them. A region's record carries its endpoint check here; init puts a gated
+/// region's record on its CALCULATED check (endpoint and gate) instead. A link's alias
+/// carries no check: its health is the next pair's (`EvaluateTargetHealth`).
+pub fn chain_records_of(
+    config: &Config,
+    record: &RecordConfig,
+    link: &ChainLink,
+) -> [RecordSet; 2] {
     // Links come from `gate_chain`, so every name is a configured region.
     let region = |name: &str| config.region(name).unwrap_or_else(|| config.home());
     let primary = failover_record_at(
-        config,
+        record,
         &link.name,
         region(&link.primary),
         FailoverRole::Primary,
     );
     let secondary = match &link.secondary {
         ChainNext::Region(name) => {
-            failover_record_at(config, &link.name, region(name), FailoverRole::Secondary)
+            failover_record_at(record, &link.name, region(name), FailoverRole::Secondary)
         }
         ChainNext::Link(next) => RecordSet {
             name: link.name.clone(),
-            record_type: config.record_type.as_str().into(),
+            record_type: record.record_type.as_str().into(),
             set_identifier: Some(SECONDARY_SET_ID.into()),
             failover: Some(FailoverRole::Secondary),
             ttl: None,
             values: Vec::new(),
             alias: Some(AliasTarget {
-                hosted_zone_id: config.hosted_zone_id.clone(),
+                hosted_zone_id: record.hosted_zone_id.clone(),
                 dns_name: next.clone(),
                 evaluate_target_health: true,
             }),
@@ -301,40 +352,76 @@ pub fn chain_answer(config: &Config, healthy: impl Fn(&str) -> bool) -> (String,
     (config.home().name.clone(), why.join("; "))
 }
 
-/// The region a failover record points at, if it points at a configured one.
+/// The region a failover record points at, if it points at a configured one. The
+/// record's name says whose targets to compare with: one of the application's other
+/// records (or a link of its gate chain), else the application's own.
 pub fn region_of_record<'c>(config: &'c Config, record: &RecordSet) -> Option<&'c RegionConfig> {
     let target = record.target()?.trim_end_matches('.').to_ascii_lowercase();
-    config
-        .regions
-        .iter()
-        .find(|r| r.target.trim_end_matches('.') == target)
+    match other_record_named(config, &record.name) {
+        Some(other) => other
+            .targets
+            .iter()
+            .find(|t| t.target.trim_end_matches('.') == target)
+            .and_then(|t| config.region(&t.region)),
+        None => config
+            .regions
+            .iter()
+            .find(|r| r.target.trim_end_matches('.') == target),
+    }
 }
 
-/// Whether `record` is one of regionflip's failover pair (module docs).
-fn is_ours(config: &Config, record: &RecordSet) -> bool {
-    record.name == config.record_name
-        && record.record_type == config.record_type.as_str()
+/// The hosted zone that holds the record named `name`: one of the application's other
+/// records (or a link of its chain) is in its own zone; everything else — the
+/// application's own record, its links, the state record — in the configured one.
+pub fn zone_of<'c>(config: &'c Config, name: &str) -> &'c str {
+    other_record_named(config, name).map_or(config.hosted_zone_id.as_str(), |r| {
+        r.hosted_zone_id.as_str()
+    })
+}
+
+/// The application's other record whose name (or whose gate chain link's name) is `name`.
+fn other_record_named<'c>(config: &'c Config, name: &str) -> Option<&'c RecordConfig> {
+    if config.other_records.is_empty() || name == config.record_name {
+        return None;
+    }
+    config.other_records.iter().find(|r| {
+        r.name == name
+            || name.strip_suffix(r.name.as_str()).is_some_and(|head| {
+                head.strip_prefix(CHAIN_LABEL_PREFIX)
+                    .and_then(|region| region.strip_suffix('.'))
+                    .is_some_and(|region| config.region(region).is_some())
+            })
+    })
+}
+
+/// Whether `found` is one of regionflip's failover pair of `record` (module docs).
+fn is_ours(record: &RecordConfig, found: &RecordSet) -> bool {
+    found.name == record.name
+        && found.record_type == record.record_type.as_str()
         && matches!(
-            record.set_identifier.as_deref(),
+            found.set_identifier.as_deref(),
             Some(PRIMARY_SET_ID | SECONDARY_SET_ID)
         )
 }
 
-/// Failover records under regionflip's name and type that regionflip does not own (their
-/// set identifier is not one regionflip writes). Route 53 answers them like the pair, and
-/// an UPSERT of the pair would collide with them, so while one exists regionflip touches
-/// nothing (engine rule 1).
+/// Failover records under one of the application's names and types that regionflip does
+/// not own (their set identifier is not one regionflip writes). Route 53 answers them
+/// like the pair, and an UPSERT of the pair would collide with them, so while one exists
+/// regionflip touches nothing (engine rule 1).
 pub fn foreign_failover_records<'r>(
     config: &Config,
     records: &'r [RecordSet],
 ) -> Vec<&'r RecordSet> {
+    let all = config.records();
     records
         .iter()
         .filter(|r| {
-            r.name == config.record_name
-                && r.record_type == config.record_type.as_str()
-                && r.failover.is_some()
-                && !is_ours(config, r)
+            r.failover.is_some()
+                && all.iter().any(|own| {
+                    r.name == own.name
+                        && r.record_type == own.record_type.as_str()
+                        && !is_ours(own, r)
+                })
         })
         .collect()
 }
@@ -342,6 +429,8 @@ pub fn foreign_failover_records<'r>(
 /// One way the failover pair differs from what regionflip writes for the active region.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PairDrift {
+    /// The record's name when it is not the application's own (`None`: the record name).
+    pub name: Option<String>,
     /// The record, by the role regionflip gives it: [`PRIMARY_SET_ID`] is PRIMARY,
     /// [`SECONDARY_SET_ID`] SECONDARY.
     pub record: FailoverRole,
@@ -384,19 +473,37 @@ pub fn pair_drift(
     active: &RegionConfig,
     standby: &RegionConfig,
 ) -> Vec<PairDrift> {
+    config
+        .records()
+        .iter()
+        .flat_map(|record| pair_drift_of(config, record, records, active, standby))
+        .collect()
+}
+
+/// [`pair_drift`] of one of the application's records.
+fn pair_drift_of(
+    config: &Config,
+    record: &RecordConfig,
+    records: &[RecordSet],
+    active: &RegionConfig,
+    standby: &RegionConfig,
+) -> Vec<PairDrift> {
     let mut drift = Vec::new();
+    // The application's own record is named by its role alone, as before there were more.
+    let name = (record.name != config.record_name).then(|| record.name.clone());
     for role in [FailoverRole::Primary, FailoverRole::Secondary] {
         let found = records.iter().find(|r| {
-            is_ours(config, r) && r.set_identifier.as_deref() == Some(role.set_identifier())
+            is_ours(record, r) && r.set_identifier.as_deref() == Some(role.set_identifier())
         });
         let region = match (role, found.and_then(|r| region_of_record(config, r))) {
             (FailoverRole::Primary, _) => active,
             (FailoverRole::Secondary, Some(r)) if r.name != active.name => r,
             (FailoverRole::Secondary, _) => standby,
         };
-        let wanted = failover_record(config, region, role);
+        let wanted = failover_record_of(record, region, role);
         let Some(found) = found else {
             drift.push(PairDrift {
+                name: name.clone(),
                 record: role,
                 field: "record",
                 found: "missing".into(),
@@ -407,6 +514,7 @@ pub fn pair_drift(
         let mut differs = |field: &'static str, found: String, wanted: String| {
             if found != wanted {
                 drift.push(PairDrift {
+                    name: name.clone(),
                     record: role,
                     field,
                     found,

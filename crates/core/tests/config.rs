@@ -1040,3 +1040,199 @@ fn each_warning_row_warns_as_it_says_and_the_valid_rest_stays_quiet() {
         "rows that warn and rows that do not"
     );
 }
+
+// ---------------------------------------------------------------------------------------
+// `[[records]]`: many names per application.
+
+/// Two regions and two records, every key of a `[[records]]` table used once.
+fn records_doc(mode: &str, extra: &str) -> String {
+    format!(
+        r#"hosted_zone_id = "Z0123456789ABCDEFGHIJ"
+mode = "{mode}"
+ttl = 30
+
+[[regions]]
+name = "us-east-1"
+alarms = ["api-5xx"]
+
+[[regions]]
+name = "eu-west-1"
+alarms = ["api-5xx"]
+
+[[records]]
+name = "API.example.com"
+targets = {{ "us-east-1" = "api-east.example.net", "eu-west-1" = "api-west.example.net" }}
+
+[[records]]
+name = "auth.example.com"
+type = "A"
+ttl = 10
+targets = {{ "us-east-1" = "d-east.execute-api.us-east-1.amazonaws.com", "eu-west-1" = "d-west.execute-api.eu-west-1.amazonaws.com" }}
+alias_hosted_zone_ids = {{ "us-east-1" = "Z1UJRXOUMOOFQ8", "eu-west-1" = "ZLY8HYME6SFDD" }}
+{extra}"#
+    )
+}
+
+#[test]
+fn records_tables_give_every_name_and_the_first_is_the_application_s_own() {
+    let config =
+        Config::from_toml_str(&records_doc("health-gate", "")).unwrap_or_else(|e| panic!("{e}"));
+    // The first table is the application's own record: the top-level fields and every
+    // region's target.
+    assert_eq!(config.record_name, "api.example.com.");
+    assert_eq!(config.ttl, 30, "the top-level ttl is the default");
+    assert_eq!(config.regions[1].target, "api-west.example.net.");
+    let records = config.records();
+    assert_eq!(records.len(), 2);
+    assert_eq!(records[1].name, "auth.example.com.");
+    assert_eq!(records[1].record_type, RecordType::A);
+    assert_eq!(records[1].ttl, 10);
+    assert_eq!(
+        records[1].hosted_zone_id, "Z0123456789ABCDEFGHIJ",
+        "the top-level zone is the default"
+    );
+    let west = records[1]
+        .target("eu-west-1")
+        .expect("a target in eu-west-1");
+    assert_eq!(
+        (west.target.as_str(), west.alias_hosted_zone_id.as_deref()),
+        (
+            "d-west.execute-api.eu-west-1.amazonaws.com.",
+            Some("ZLY8HYME6SFDD")
+        )
+    );
+    // The environment form reads back the same configuration.
+    let env = Config::from_env(config.to_env()).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(env, config);
+    assert!(
+        config
+            .to_env()
+            .iter()
+            .any(|(k, _)| k == "REGIONFLIP_RECORD_2_TARGET_EU_WEST_1"),
+        "{:?}",
+        config.to_env()
+    );
+}
+
+#[test]
+fn each_records_mistake_names_the_key_as_written() {
+    // (what, mode, text edit, key, problem)
+    let doc = |mode: &str, extra: &str| records_doc(mode, extra);
+    let cases: Vec<(&str, String, &str, &str)> = vec![
+        (
+            "a region without a target",
+            doc("health-gate", "").replace(r#", "eu-west-1" = "api-west.example.net""#, ""),
+            "records[1].targets.eu-west-1",
+            "missing",
+        ),
+        (
+            "a target for a region not configured",
+            doc("health-gate", "").replace(
+                r#""eu-west-1" = "api-west.example.net""#,
+                r#""eu-west-1" = "api-west.example.net", "ap-south-1" = "x.example.net""#,
+            ),
+            "records[1].targets.ap-south-1",
+            "not configured",
+        ),
+        (
+            "record_name beside [[records]]",
+            doc("health-gate", "").replace(
+                "ttl = 30\n",
+                "ttl = 30\nrecord_name = \"api.example.com\"\n",
+            ),
+            "record_name",
+            "beside [[records]]",
+        ),
+        (
+            "a region's target beside [[records]]",
+            doc("health-gate", "").replace(
+                "name = \"us-east-1\"\n",
+                "name = \"us-east-1\"\ntarget = \"x.example.net\"\n",
+            ),
+            "regions[1].target",
+            "beside [[records]]",
+        ),
+        (
+            "an alias record without its zone",
+            doc("health-gate", "").replace(r#", "eu-west-1" = "ZLY8HYME6SFDD""#, ""),
+            "records[2].alias_hosted_zone_ids.eu-west-1",
+            "is missing, and records[2].type is A",
+        ),
+        (
+            "a CNAME with an alias zone",
+            doc(
+                "health-gate",
+                "\n[[records]]\nname = \"www.example.com\"\ntargets = { \"us-east-1\" = \"w1.example.net\", \"eu-west-1\" = \"w2.example.net\" }\nalias_hosted_zone_ids = { \"us-east-1\" = \"Z1UJRXOUMOOFQ8\" }\n",
+            ),
+            "records[3].alias_hosted_zone_ids.us-east-1",
+            "is set, but records[3].type is CNAME",
+        ),
+        (
+            "a name listed twice",
+            doc(
+                "health-gate",
+                "\n[[records]]\nname = \"api.example.com\"\ntargets = { \"us-east-1\" = \"w1.example.net\", \"eu-west-1\" = \"w2.example.net\" }\n",
+            ),
+            "records[3].name",
+            "repeats api.example.com. of records[1].name",
+        ),
+        (
+            "records mode across two zones",
+            doc("records", "").replace(
+                "name = \"auth.example.com\"\n",
+                "name = \"auth.example.com\"\nhosted_zone_id = \"Z9999999999999999999\"\n",
+            ),
+            "records[2].hosted_zone_id",
+            "one hosted zone",
+        ),
+        (
+            "no zone at all",
+            doc("health-gate", "")
+                .replace("hosted_zone_id = \"Z0123456789ABCDEFGHIJ\"\n", "")
+                .replace(
+                    "name = \"auth.example.com\"\n",
+                    "name = \"auth.example.com\"\nhosted_zone_id = \"Z9999999999999999999\"\n",
+                ),
+            "records[1].hosted_zone_id",
+            "no top-level hosted_zone_id",
+        ),
+        (
+            "one target for two regions",
+            doc("health-gate", "").replace("api-west.example.net", "api-east.example.net"),
+            "records[1].targets.eu-west-1",
+            "repeats target",
+        ),
+    ];
+    for (what, text, key, problem) in cases {
+        let errors = Config::from_toml_str(&text).expect_err(what);
+        assert_single_error(what, &errors, key, problem);
+    }
+    // Different zones are fine in health-gate mode: its records never change.
+    let two_zones = doc("health-gate", "").replace(
+        "name = \"auth.example.com\"\n",
+        "name = \"auth.example.com\"\nhosted_zone_id = \"Z9999999999999999999\"\n",
+    );
+    let config = Config::from_toml_str(&two_zones).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(config.records()[1].hosted_zone_id, "Z9999999999999999999");
+}
+
+#[test]
+fn records_mistakes_in_the_environment_name_the_variable() {
+    let config = Config::from_toml_str(&records_doc("health-gate", "")).expect("valid");
+    let vars: Vec<(String, String)> = config
+        .to_env()
+        .into_iter()
+        .filter(|(k, _)| k != "REGIONFLIP_RECORD_2_ALIAS_HOSTED_ZONE_ID_EU_WEST_1")
+        .collect();
+    let errors = Config::from_env(vars).expect_err("a missing alias zone");
+    assert_single_error(
+        "env: a missing alias zone",
+        &errors,
+        "REGIONFLIP_RECORD_2_ALIAS_HOSTED_ZONE_ID_EU_WEST_1",
+        "is missing, and REGIONFLIP_RECORD_2_TYPE is A",
+    );
+    let mut vars = config.to_env();
+    vars.retain(|(k, _)| !k.starts_with("REGIONFLIP_RECORD_1_"));
+    let errors = Config::from_env(vars).expect_err("a gap in the records");
+    assert!(errors.mentions("REGIONFLIP_RECORD_1_NAME"), "{errors}");
+}

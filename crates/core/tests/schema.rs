@@ -104,6 +104,10 @@ fn render(entries: &[(&KeySpec, usize, String)]) -> String {
                 }
             }
             (KeyScope::Top, None) => top.push_str(&format!("{} = {value}\n", spec.key)),
+            (KeyScope::Record, _) => panic!(
+                "{}: [[records]] keys are written by the records test below, not by render",
+                spec.key
+            ),
         }
     }
     for (table, lines) in tables {
@@ -307,18 +311,101 @@ fn the_checked_in_schema_file_is_current() {
 
 #[test]
 fn each_table_holds_keys_of_its_own_scope_once() {
-    // The readers take TOP_SCHEMA's keys at the top and REGION_SCHEMA's inside a region,
-    // whatever a spec's `scope` says: the two must agree, or the spellings would lie.
+    // The readers take TOP_SCHEMA's keys at the top, REGION_SCHEMA's inside a region and
+    // RECORD_SCHEMA's inside a [[records]] table, whatever a spec's `scope` says: they
+    // must agree, or the spellings would lie.
+    use regionflip_core::config::RECORD_SCHEMA;
     assert!(TOP_SCHEMA.iter().all(|spec| spec.scope == KeyScope::Top));
     assert!(
         REGION_SCHEMA
             .iter()
             .all(|spec| spec.scope == KeyScope::Region)
     );
+    assert!(
+        RECORD_SCHEMA
+            .iter()
+            .all(|spec| spec.scope == KeyScope::Record)
+    );
     let names: BTreeSet<String> = schema().keys.into_iter().map(|key| key.toml).collect();
     assert_eq!(
         names.len(),
-        TOP_SCHEMA.len() + REGION_SCHEMA.len(),
+        TOP_SCHEMA.len() + REGION_SCHEMA.len() + RECORD_SCHEMA.len(),
         "a key is listed twice"
     );
+}
+
+/// The `[[records]]` keys, written under the spellings [`RECORD_SCHEMA`] gives them (TOML
+/// and environment), are read into the configuration: the schema and the readers agree.
+#[test]
+fn every_record_key_is_read_under_its_schema_spelling() {
+    use regionflip_core::config::{RECORD_SCHEMA, REGION_NAME};
+    let regions = ["us-east-1", "eu-west-1"];
+    let value = |key: &str, region: &str| match key {
+        "name" => "\"shop.example.com\"".to_string(),
+        "hosted_zone_id" => "\"Z0123456789ABCDEFGHIJ\"".into(),
+        "type" => "\"A\"".into(),
+        "ttl" => "45".into(),
+        "targets" => format!("\"shop.{region}.example.net\""),
+        "alias_hosted_zone_ids" => "\"Z1UJRXOUMOOFQ8\"".into(),
+        other => panic!("no test value for records key {other}: add one"),
+    };
+    let mut toml = "mode = \"health-gate\"\n".to_string();
+    for region in regions {
+        toml.push_str(&format!(
+            "\n[[regions]]\nname = \"{region}\"\nalarms = [\"api-5xx\"]\n"
+        ));
+    }
+    let mut record = String::new();
+    let mut env: Vec<(String, String)> = vec![("REGIONFLIP_MODE".into(), "health-gate".into())];
+    for (i, region) in regions.iter().enumerate() {
+        env.push((
+            format!("REGIONFLIP_REGION_{}_NAME", i + 1),
+            region.to_string(),
+        ));
+        env.push((
+            format!("REGIONFLIP_REGION_{}_ALARMS", i + 1),
+            "api-5xx".into(),
+        ));
+    }
+    for spec in RECORD_SCHEMA {
+        assert_eq!(spec.scope, KeyScope::Record);
+        let entries: Vec<&str> = if spec.kind == ValueKind::Map {
+            regions.to_vec()
+        } else {
+            vec![""]
+        };
+        for region in entries {
+            let key = spec
+                .toml_key()
+                .replace(REGION_INDEX, "1")
+                .replace(REGION_NAME, region);
+            let local = key.strip_prefix("records[1].").expect("a records key");
+            record.push_str(&format!("{local} = {}\n", value(spec.key, region)));
+            let var = spec.env_var().replace(REGION_INDEX, "1").replace(
+                &REGION_NAME.to_uppercase(),
+                &region.to_uppercase().replace('-', "_"),
+            );
+            env.push((var, value(spec.key, region).trim_matches('"').to_string()));
+        }
+    }
+    toml.push_str(&format!("\n[[records]]\n{record}"));
+    let from_toml = Config::from_toml_str(&toml).unwrap_or_else(|e| panic!("{e}\n{toml}"));
+    let from_env = Config::from_env(env).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(from_toml, from_env);
+    let records = from_toml.records();
+    assert_eq!(records.len(), 1);
+    let shop = &records[0];
+    assert_eq!(
+        (shop.name.as_str(), shop.hosted_zone_id.as_str(), shop.ttl),
+        ("shop.example.com.", "Z0123456789ABCDEFGHIJ", 45)
+    );
+    assert_eq!(shop.record_type, regionflip_core::RecordType::A);
+    for region in regions {
+        let target = shop.target(region).expect("a target per region");
+        assert_eq!(target.target, format!("shop.{region}.example.net."));
+        assert_eq!(
+            target.alias_hosted_zone_id.as_deref(),
+            Some("Z1UJRXOUMOOFQ8")
+        );
+    }
 }

@@ -92,6 +92,11 @@ impl MemoryRoute53 {
         model
     }
 
+    /// Adds an empty hosted zone (an application's names may live in several).
+    pub fn add_zone(&self, zone: &str) {
+        lock(&self.inner).zones.entry(zone.to_string()).or_default();
+    }
+
     /// Every record in `zone`, in listing order.
     pub fn records(&self, zone: &str) -> Vec<RecordSet> {
         lock(&self.inner)

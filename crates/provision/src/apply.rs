@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use regionflip_core::records::zone_of;
 use regionflip_core::{Change, ChangeAction, Config, GateSetting, RecordSet};
 use regionflip_watcher::metrics::gate_data;
 use regionflip_watcher::ports::{AwsError, ChangeError, CloudWatchApi, Route53Api, StateAlarm};
@@ -266,18 +267,44 @@ async fn create_records<R: Route53Api>(
             _ => describe_record(&c.record),
         })
         .collect();
-    let change_id = route53
-        .change_records(&config.hosted_zone_id, &changes, "regionflip init")
-        .await
-        .map_err(|e| match e {
-            ChangeError::Conflict(why) => format!(
-                "the records changed while init ran (another init?), so none \
-                 was created: {why}"
-            ),
-            ChangeError::Aws(e) => format!("creating the records failed: {e}"),
-        })?;
-    done.push(format!("{} (change {change_id})", names.join(", ")));
+    let mut change_ids = Vec::new();
+    for (zone, batch) in by_zone(config, changes) {
+        let change_id = route53
+            .change_records(&zone, &batch, "regionflip init")
+            .await
+            .map_err(|e| match e {
+                ChangeError::Conflict(why) => format!(
+                    "the records changed while init ran (another init?), so none \
+                     was created in hosted zone {zone}: {why}"
+                ),
+                ChangeError::Aws(e) => {
+                    format!("creating the records in hosted zone {zone} failed: {e}")
+                }
+            })?;
+        change_ids.push(change_id);
+    }
+    done.push(format!(
+        "{} (change {})",
+        names.join(", "),
+        change_ids.join(", ")
+    ));
     Ok(())
+}
+
+/// The changes split into one batch per hosted zone, the application's own zone first,
+/// each in the order given. Records in several zones cannot share a batch; a batch that
+/// fails after an earlier one was applied leaves what init plans again on the next run.
+pub(crate) fn by_zone(config: &Config, changes: Vec<Change>) -> Vec<(String, Vec<Change>)> {
+    let mut batches: Vec<(String, Vec<Change>)> = vec![(config.hosted_zone_id.clone(), Vec::new())];
+    for change in changes {
+        let zone = zone_of(config, &change.record.name).to_string();
+        match batches.iter_mut().find(|(z, _)| *z == zone) {
+            Some((_, batch)) => batch.push(change),
+            None => batches.push((zone, vec![change])),
+        }
+    }
+    batches.retain(|(_, batch)| !batch.is_empty());
+    batches
 }
 
 /// Moves records onto their regions' endpoint checks in one change batch: DELETE each as
@@ -304,20 +331,23 @@ async fn rewire_records<R: Route53Api>(
             ]
         })
         .collect();
-    let change_id = route53
-        .change_records(
-            &config.hosted_zone_id,
-            &changes,
-            "regionflip init: onto the replaced endpoint checks",
-        )
-        .await
-        .map_err(|e| match e {
-            ChangeError::Conflict(why) => format!(
-                "the records changed while init ran (a watcher moved the pair?), so none \
-                 was rewired; run init again: {why}"
-            ),
-            ChangeError::Aws(e) => format!("rewiring the records failed: {e}"),
-        })?;
+    let mut change_ids = Vec::new();
+    for (zone, batch) in by_zone(config, changes) {
+        let change_id = route53
+            .change_records(&zone, &batch, "regionflip init: rewiring records")
+            .await
+            .map_err(|e| match e {
+                ChangeError::Conflict(why) => format!(
+                    "the records changed while init ran (a watcher moved the pair?), so none \
+                     was rewired in hosted zone {zone}; run init again: {why}"
+                ),
+                ChangeError::Aws(e) => {
+                    format!("rewiring the records in hosted zone {zone} failed: {e}")
+                }
+            })?;
+        change_ids.push(change_id);
+    }
+    let change_id = change_ids.join(", ");
     let names: Vec<String> = records
         .iter()
         .map(|r| {

@@ -165,15 +165,28 @@
 //! |     | (a region added to the end)          | changes and the name never goes dark; the newly  |
 //! |     |                                      | gated region gets its gate as in C4 and C6       |
 //! |     |                                      | ↳ "gate: a third region extends the chain in place" |
+//!
+//! **The application's other names** (`[[records]]`). Each gets the rules of the record
+//! name for the types that would mix with its pair (A2), its pair around the regions the
+//! application's own pair uses (`records`: B4–B10, one batch with the state) or its own
+//! gate chain on the very same checks (`health-gate`: C8, C15, C17: a gate moves every
+//! name at once); the state and the gates stay the application's. Writes are grouped
+//! into one change batch per hosted zone, the application's zone first (apply.rs,
+//! `by_zone`); a later batch that fails leaves what the next run plans again. `--adopt`
+//! replaces the application's own record only. Tested in `tests/provision.rs`
+//! (`every_record_gets_its_pair_in_its_zone_on_the_region_s_checks_and_uninstall_restores_each`,
+//! `records_mode_creates_every_record_s_pair_and_one_state`) and against moto in
+//! `crates/cli/tests/moto/many_records.rs`.
 
 use std::collections::BTreeMap;
 
 use regionflip_core::records::{
-    CHAIN_LABEL_PREFIX, PRIMARY_SET_ID, SECONDARY_SET_ID, chain_records, failover_record,
-    gate_chain, region_of_record, state_record,
+    CHAIN_LABEL_PREFIX, PRIMARY_SET_ID, SECONDARY_SET_ID, chain_records_of, failover_record,
+    failover_record_of, gate_chain_of, region_of_record, state_record,
 };
 use regionflip_core::{
-    Config, EngineState, FailoverRole, GateSetting, Mode, RecordSet, RecordType, StateObservation,
+    Config, EngineState, FailoverRole, GateSetting, Mode, RecordConfig, RecordSet, RecordType,
+    StateObservation,
 };
 use serde::Serialize;
 
@@ -660,10 +673,26 @@ impl Planner<'_> {
             .clone()
             .or_else(|| other_than(Some(&active)))
             .unwrap_or_else(|| config.home().name.clone());
+        // The application's other records: their pairs as found (only records that would
+        // mix with a pair are problems there), created around the same regions.
+        let others: Vec<(RecordConfig, [Option<RecordSet>; 2])> = config
+            .other_records
+            .iter()
+            .map(|record| {
+                (
+                    record.clone(),
+                    self.records_at(records, record.into(), false),
+                )
+            })
+            .collect();
+        if !self.problems.is_empty() {
+            return;
+        }
         // The stack may have replaced an endpoint check (a create-only property changed):
         // a pair record still on the old one is moved onto the new one.
         let rewired: Vec<RewiredRecord> = [&pair.primary, &pair.secondary]
             .into_iter()
+            .chain(others.iter().flat_map(|(_, found)| found.iter()))
             .flatten()
             .filter_map(|record| {
                 let endpoint = region_of_record(config, record)?.health_check_id.clone()?;
@@ -696,6 +725,25 @@ impl Planner<'_> {
                 }),
                 // Every name above comes from the configuration.
                 (None, None) => {}
+            }
+        }
+        for (record, [primary, secondary]) in &others {
+            for (found, role, region) in [
+                (primary, FailoverRole::Primary, &active),
+                (secondary, FailoverRole::Secondary, &standby),
+            ] {
+                match (found, config.region(region)) {
+                    (Some(found), _) => self.existing.push(format!(
+                        "{} → {}",
+                        describe_record(found),
+                        region_of_record(config, found).map_or("?", |r| r.name.as_str())
+                    )),
+                    (None, Some(region)) => creates.push(PlannedRecord {
+                        record: failover_record_of(record, region, role),
+                        health_check: None,
+                    }),
+                    (None, None) => {}
+                }
             }
         }
         if state.is_none() {
@@ -760,7 +808,12 @@ impl Planner<'_> {
         // The checks in use: the failover records' (the pair's and every chain link's),
         // and the children of every CALCULATED check. Of two checks tagged for one slot,
         // the one in use is init's.
-        let links: Vec<String> = gate_chain(config).into_iter().map(|l| l.name).collect();
+        let links: Vec<String> = config
+            .records()
+            .iter()
+            .flat_map(|r| gate_chain_of(config, &r.name))
+            .map(|l| l.name)
+            .collect();
         let in_use: Vec<String> = world
             .records
             .iter()
@@ -833,71 +886,74 @@ impl Planner<'_> {
         let mut creates = Vec::new();
         let mut rewired = Vec::new();
         let mut extended = Vec::new();
-        let chain = gate_chain(config);
-        for (rank, link) in chain.iter().enumerate().rev() {
-            let found_at_link = if rank == 0 {
-                [pair.primary.clone(), pair.secondary.clone()]
-            } else {
-                self.link_records(&world.records, &link.name)
-            };
-            let [wanted_primary, wanted_secondary] = chain_records(config, link);
-            for (found, mut wanted) in found_at_link
-                .into_iter()
-                .zip([wanted_primary, wanted_secondary])
-            {
-                let region = wanted
-                    .failover
-                    .and_then(|_| region_of_record(config, &wanted))
-                    .cloned();
-                let check = match &region {
-                    Some(region) if config.is_gated(&region.name) => {
-                        let Some(calculated) = slots
-                            .iter()
-                            .find(|s| s.region == region.name && s.role == CheckRole::Calculated)
-                        else {
-                            continue;
-                        };
-                        let check = calculated.reference();
-                        wanted.health_check_id = match &check {
-                            CheckRef::Existing { id } => Some(id.clone()),
-                            CheckRef::New { .. } => None,
-                        };
-                        Some(check)
-                    }
-                    // The last region's endpoint check, already in the record (or none
-                    // configured); a link's alias carries none.
-                    _ => None,
+        // Every record of the application gets its own chain on the same checks.
+        let records = config.records();
+        for (index, record) in records.iter().enumerate() {
+            let chain = gate_chain_of(config, &record.name);
+            for (rank, link) in chain.iter().enumerate().rev() {
+                let found_at_link = match (index, rank) {
+                    (0, 0) => [pair.primary.clone(), pair.secondary.clone()],
+                    (_, 0) => self.records_at(&world.records, record.into(), false),
+                    _ => self.records_at(&world.records, record_at_link(record, &link.name), true),
                 };
-                let gated = region.as_ref().is_some_and(|r| config.is_gated(&r.name));
-                let complete = wanted.health_check_id.is_some() || !gated;
-                let answers = region
-                    .as_ref()
-                    .map_or_else(|| record_target(&wanted), |r| r.name.clone());
-                // A SECONDARY from before the last region lost its gate: on init's
-                // CALCULATED check of that region, otherwise as init creates it (C15).
-                let on_obsolete_check = |record: &RecordSet| {
-                    record.health_check_id.as_ref().is_some_and(|id| {
-                        obsolete
-                            .iter()
-                            .any(|c| c.id == *id && c.role == CheckRole::Calculated)
-                    }) && RecordSet {
-                        health_check_id: wanted.health_check_id.clone(),
-                        ..record.clone()
-                    } == wanted
-                };
-                // The SECONDARY of a chain that had fewer regions: on the region that was
-                // last, where the chain now goes on to the next link (C17).
-                let before_extension = |record: &RecordSet| {
-                    record.failover == Some(FailoverRole::Secondary)
-                        && wanted
-                            .alias
-                            .as_ref()
-                            .is_some_and(|a| a.evaluate_target_health)
-                        && region_of_record(config, record).is_some_and(|r| {
-                            Some(r.name.as_str()) == chain.get(rank + 1).map(|l| l.primary.as_str())
-                        })
-                };
-                match found {
+                let [wanted_primary, wanted_secondary] = chain_records_of(config, record, link);
+                for (found, mut wanted) in found_at_link
+                    .into_iter()
+                    .zip([wanted_primary, wanted_secondary])
+                {
+                    let region = wanted
+                        .failover
+                        .and_then(|_| region_of_record(config, &wanted))
+                        .cloned();
+                    let check = match &region {
+                        Some(region) if config.is_gated(&region.name) => {
+                            let Some(calculated) = slots.iter().find(|s| {
+                                s.region == region.name && s.role == CheckRole::Calculated
+                            }) else {
+                                continue;
+                            };
+                            let check = calculated.reference();
+                            wanted.health_check_id = match &check {
+                                CheckRef::Existing { id } => Some(id.clone()),
+                                CheckRef::New { .. } => None,
+                            };
+                            Some(check)
+                        }
+                        // The last region's endpoint check, already in the record (or none
+                        // configured); a link's alias carries none.
+                        _ => None,
+                    };
+                    let gated = region.as_ref().is_some_and(|r| config.is_gated(&r.name));
+                    let complete = wanted.health_check_id.is_some() || !gated;
+                    let answers = region
+                        .as_ref()
+                        .map_or_else(|| record_target(&wanted), |r| r.name.clone());
+                    // A SECONDARY from before the last region lost its gate: on init's
+                    // CALCULATED check of that region, otherwise as init creates it (C15).
+                    let on_obsolete_check = |record: &RecordSet| {
+                        record.health_check_id.as_ref().is_some_and(|id| {
+                            obsolete
+                                .iter()
+                                .any(|c| c.id == *id && c.role == CheckRole::Calculated)
+                        }) && RecordSet {
+                            health_check_id: wanted.health_check_id.clone(),
+                            ..record.clone()
+                        } == wanted
+                    };
+                    // The SECONDARY of a chain that had fewer regions: on the region that was
+                    // last, where the chain now goes on to the next link (C17).
+                    let before_extension = |record: &RecordSet| {
+                        record.failover == Some(FailoverRole::Secondary)
+                            && wanted
+                                .alias
+                                .as_ref()
+                                .is_some_and(|a| a.evaluate_target_health)
+                            && region_of_record(config, record).is_some_and(|r| {
+                                Some(r.name.as_str())
+                                    == chain.get(rank + 1).map(|l| l.primary.as_str())
+                            })
+                    };
+                    match found {
                     Some(record) if complete && record == wanted => {
                         self.existing
                             .push(format!("{} → {answers}", describe_record(&record)));
@@ -938,6 +994,7 @@ impl Planner<'_> {
                         health_check: check,
                     }),
                 }
+                }
             }
         }
         if !rewired.is_empty() {
@@ -956,15 +1013,39 @@ impl Planner<'_> {
         }
     }
 
-    /// regionflip's PRIMARY and SECONDARY under a chain link's name; anything else there
-    /// is a problem (the name is regionflip's).
-    fn link_records(&mut self, records: &[RecordSet], name: &str) -> [Option<RecordSet>; 2] {
+    /// regionflip's PRIMARY and SECONDARY of `record` under its name (or, `link`, under a
+    /// chain link's name, which is regionflip's alone: anything else there is a problem).
+    /// Under one of the application's other names, only a record that would mix with
+    /// the pair is (as A2 for the record name); `--adopt` replaces the application's own
+    /// record only.
+    fn records_at(
+        &mut self,
+        records: &[RecordSet],
+        record: RecordAt<'_>,
+        link: bool,
+    ) -> [Option<RecordSet>; 2] {
         let config = self.config;
+        let (name, record_type) = (record.name, record.record_type);
+        let conflicting = |t: &str| {
+            t == record_type.as_str()
+                || t == "CNAME"
+                || (record_type == RecordType::A && t == "AAAA")
+        };
         let mut found = [None, None];
         for record in records.iter().filter(|r| r.name == name) {
             let slot = match (record.set_identifier.as_deref(), record.failover) {
                 (Some(PRIMARY_SET_ID), Some(FailoverRole::Primary)) => 0,
                 (Some(SECONDARY_SET_ID), Some(FailoverRole::Secondary)) => 1,
+                _ if !link && !conflicting(&record.record_type) => continue,
+                _ if !link => {
+                    self.problems.push(format!(
+                        "{name} already has {} that regionflip did not create; init never \
+                         overwrites it. Delete it (regionflip then creates its failover pair \
+                         there) or take the name out of [[records]]",
+                        kind_of_record(record)
+                    ));
+                    continue;
+                }
                 _ => {
                     self.problems.push(format!(
                         "{name} holds {}, which regionflip did not create; the name is where \
@@ -976,14 +1057,14 @@ impl Planner<'_> {
                     continue;
                 }
             };
-            if record.record_type == config.record_type.as_str() {
+            if record.record_type == record_type.as_str() {
                 found[slot] = Some(record.clone());
             } else {
                 self.problems.push(format!(
                     "{} is a {} record, and the chain needs {}; delete it and run init again",
                     describe_record(record),
                     record.record_type,
-                    config.record_type.as_str()
+                    record_type.as_str()
                 ));
             }
         }
@@ -1069,5 +1150,29 @@ impl Planner<'_> {
                 self.initial_gates = by_host;
             }
         }
+    }
+}
+
+/// A name where regionflip's failover records of one record live, with their type.
+#[derive(Clone, Copy)]
+struct RecordAt<'a> {
+    name: &'a str,
+    record_type: RecordType,
+}
+
+impl<'a> From<&'a RecordConfig> for RecordAt<'a> {
+    fn from(record: &'a RecordConfig) -> Self {
+        RecordAt {
+            name: &record.name,
+            record_type: record.record_type,
+        }
+    }
+}
+
+/// `record`'s records under the chain link named `name`.
+fn record_at_link<'a>(record: &RecordConfig, name: &'a str) -> RecordAt<'a> {
+    RecordAt {
+        name,
+        record_type: record.record_type,
     }
 }

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use futures_util::future::join_all;
-use regionflip_core::records::gate_chain;
+use regionflip_core::records::{gate_chain_of, zone_of};
 use regionflip_core::{Config, Mode, RecordSet};
 use regionflip_watcher::ports::{AwsError, CloudWatchApi, Route53Api};
 
@@ -184,16 +184,32 @@ async fn read_records<R: Route53Api>(
             records.extend(more.records.into_iter().filter(|r| r.name == state_name));
         }
     }
-    // health-gate with three or more regions: the chain links below the record name, one
-    // small page each (init runs rarely; a link holds two records).
+    // The application's other records, each in its own zone, and in health-gate mode with
+    // three or more regions every chain link below each name: one small page each (init
+    // runs rarely; a name holds a pair).
+    let mut names: Vec<String> = config
+        .other_records
+        .iter()
+        .map(|r| r.name.clone())
+        .collect();
     if config.mode == Mode::HealthGate {
-        for link in gate_chain(config).into_iter().skip(1) {
-            let page = route53
-                .list_records(zone, &link.name, 10)
-                .await
-                .map_err(read_error)?;
-            records.extend(page.records.into_iter().filter(|r| r.name == link.name));
+        for record in config.records() {
+            names.extend(
+                gate_chain_of(config, &record.name)
+                    .into_iter()
+                    .skip(1)
+                    .map(|l| l.name),
+            );
         }
+    }
+    for name in names {
+        let zone = zone_of(config, &name);
+        let page = route53.list_records(zone, &name, 10).await.map_err(|e| {
+            InitError::Read(format!(
+                "ListResourceRecordSets in hosted zone {zone} failed: {e}"
+            ))
+        })?;
+        records.extend(page.records.into_iter().filter(|r| r.name == name));
     }
     Ok(records)
 }

@@ -8,7 +8,9 @@
 //! | U1| first | one change batch: DELETE regionflip's failover pair (and, in        |
 //! |   |       | `records` mode, the state record) exactly as read, CREATE a plain    |
 //! |   |       | record (CNAME, or alias A) on the region traffic is on — Route 53   |
-//! |   |       | applies it all or nothing, so the name never goes unanswered         |
+//! |   |       | applies it all or nothing, so the name never goes unanswered; the    |
+//! |   |       | same for each of the application's other names (`[[records]]`), one |
+//! |   |       | batch per name in its own hosted zone                                |
 //! | U5| then  | `health-gate` with three or more regions: the chain links' pairs     |
 //! |   |       | (`_regionflip-from-<region>.<name>`), deleted as read in one batch — |
 //! |   |       | after U1 nothing answers through them                                |
@@ -26,10 +28,10 @@
 //! moto in `crates/cli/tests/moto/records_mode.rs` and `gate_mode.rs`.
 
 use regionflip_core::records::{
-    AliasTarget, PRIMARY_SET_ID, SECONDARY_SET_ID, gate_chain, region_of_record,
+    AliasTarget, PRIMARY_SET_ID, SECONDARY_SET_ID, gate_chain_of, region_of_record, zone_of,
 };
 use regionflip_core::{
-    Change, ChangeAction, Config, Mode, RecordSet, RecordType, StateObservation,
+    Change, ChangeAction, Config, Mode, RecordConfig, RecordSet, RecordType, StateObservation,
 };
 use regionflip_watcher::ports::{AwsError, ChangeError, CloudWatchApi, Route53Api};
 use serde::Serialize;
@@ -97,17 +99,25 @@ pub fn plan_uninstall(
 ) -> Result<UninstallPlan, InitError> {
     let mut steps = Vec::new();
     let state_name = config.state_record_name();
-    let pair: Vec<&RecordSet> = world
-        .records
+    // Every record's pair: the application's own first, then its other records'.
+    let records = config.records();
+    let pairs: Vec<(&RecordConfig, Vec<&RecordSet>)> = records
         .iter()
-        .filter(|r| {
-            r.name == config.record_name
-                && r.record_type == config.record_type.as_str()
-                && matches!(
-                    r.set_identifier.as_deref(),
-                    Some(PRIMARY_SET_ID | SECONDARY_SET_ID)
-                )
-                && r.failover.is_some()
+        .map(|record| {
+            let pair = world
+                .records
+                .iter()
+                .filter(|r| {
+                    r.name == record.name
+                        && r.record_type == record.record_type.as_str()
+                        && matches!(
+                            r.set_identifier.as_deref(),
+                            Some(PRIMARY_SET_ID | SECONDARY_SET_ID)
+                        )
+                        && r.failover.is_some()
+                })
+                .collect();
+            (record, pair)
         })
         .collect();
     let state_record: Vec<&RecordSet> = world
@@ -115,7 +125,7 @@ pub fn plan_uninstall(
         .iter()
         .filter(|r| config.mode == Mode::Records && r.name == state_name && r.record_type == "TXT")
         .collect();
-    if !pair.is_empty() {
+    if pairs.iter().any(|(_, pair)| !pair.is_empty()) {
         let region = match to {
             Some(name) => config.region(name).map(|r| r.name.clone()).ok_or_else(|| {
                 InitError::Refused(vec![format!(
@@ -128,7 +138,7 @@ pub fn plan_uninstall(
                         .join(", ")
                 )])
             })?,
-            None => routed_to(config, world, &pair).ok_or_else(|| {
+            None => routed_to(config, world, &pairs[0].1).ok_or_else(|| {
                 InitError::Refused(vec![
                     "where traffic is cannot be known (no PRIMARY on a configured region, no \
                      readable state); run uninstall with --to REGION to name the region the \
@@ -137,48 +147,44 @@ pub fn plan_uninstall(
                 ])
             })?,
         };
-        let target = config.region(&region).expect("a configured region").clone();
-        let create = match config.record_type {
-            RecordType::Cname => RecordSet {
-                name: config.record_name.clone(),
-                record_type: "CNAME".into(),
+        for (index, (record, pair)) in pairs.iter().enumerate() {
+            if pair.is_empty() {
+                continue;
+            }
+            let Some(target) = record.target(&region) else {
+                continue;
+            };
+            let create = RecordSet {
+                name: record.name.clone(),
+                record_type: record.record_type.as_str().into(),
                 set_identifier: None,
                 failover: None,
-                ttl: Some(config.ttl),
-                values: vec![target.target.clone()],
-                alias: None,
-                health_check_id: None,
-            },
-            RecordType::A => RecordSet {
-                name: config.record_name.clone(),
-                record_type: "A".into(),
-                set_identifier: None,
-                failover: None,
-                ttl: None,
-                values: Vec::new(),
-                alias: Some(AliasTarget {
+                ttl: (record.record_type == RecordType::Cname).then_some(record.ttl),
+                values: match record.record_type {
+                    RecordType::Cname => vec![target.target.clone()],
+                    RecordType::A => Vec::new(),
+                },
+                alias: (record.record_type == RecordType::A).then(|| AliasTarget {
                     hosted_zone_id: target.alias_hosted_zone_id.clone().unwrap_or_default(),
                     dns_name: target.target.clone(),
                     evaluate_target_health: false,
                 }),
                 health_check_id: None,
-            },
-        };
-        steps.push(RemoveStep::RestoreRecord {
-            region,
-            delete: pair
-                .iter()
-                .chain(&state_record)
-                .map(|r| (*r).clone())
-                .collect(),
-            create,
-        });
+            };
+            // The state record goes in the application's own batch.
+            let state: &[&RecordSet] = if index == 0 { &state_record } else { &[] };
+            steps.push(RemoveStep::RestoreRecord {
+                region: region.clone(),
+                delete: pair.iter().chain(state).map(|r| (*r).clone()).collect(),
+                create,
+            });
+        }
     }
     // The chain links (U5): once the name is a plain record, nothing answers through them.
     if config.mode == Mode::HealthGate {
-        let links: Vec<String> = gate_chain(config)
-            .into_iter()
-            .skip(1)
+        let links: Vec<String> = records
+            .iter()
+            .flat_map(|r| gate_chain_of(config, &r.name).into_iter().skip(1))
             .map(|l| l.name)
             .collect();
         let delete: Vec<RecordSet> = world
@@ -347,7 +353,11 @@ where
                     record: create.clone(),
                 });
                 route53
-                    .change_records(&config.hosted_zone_id, &changes, "regionflip uninstall")
+                    .change_records(
+                        zone_of(config, &create.name),
+                        &changes,
+                        "regionflip uninstall",
+                    )
                     .await
                     .map(|change| format!("{step} (change {change})"))
                     .map_err(|e| match e {
@@ -367,17 +377,32 @@ where
                         record: record.clone(),
                     })
                     .collect();
-                route53
-                    .change_records(&config.hosted_zone_id, &changes, "regionflip uninstall")
-                    .await
-                    .map(|change| format!("{step} (change {change})"))
-                    .map_err(|e| match e {
-                        ChangeError::Conflict(why) => format!(
-                            "the chain links changed since uninstall read them, so nothing was \
+                let mut ids = Vec::new();
+                let mut failed = None;
+                for (zone, batch) in crate::apply::by_zone(config, changes) {
+                    match route53
+                        .change_records(&zone, &batch, "regionflip uninstall")
+                        .await
+                    {
+                        Ok(id) => ids.push(id),
+                        Err(e) => {
+                            failed = Some(e);
+                            break;
+                        }
+                    }
+                }
+                match failed {
+                    None => Ok(ids.join(", ")),
+                    Some(e) => Err(e),
+                }
+                .map(|change| format!("{step} (change {change})"))
+                .map_err(|e| match e {
+                    ChangeError::Conflict(why) => format!(
+                        "the chain links changed since uninstall read them, so nothing was \
                              changed; run uninstall again: {why}"
-                        ),
-                        ChangeError::Aws(e) => format!("deleting the chain links failed: {e}"),
-                    })
+                    ),
+                    ChangeError::Aws(e) => format!("deleting the chain links failed: {e}"),
+                })
             }
             RemoveStep::DeleteHealthCheck { id, .. } => {
                 match checks.delete_health_check(id).await {

@@ -937,3 +937,159 @@ async fn uninstall_hands_the_name_to_a_plain_record_on_the_active_region_then_re
         assert!(again.steps.is_empty(), "{mode:?}: {:#?}", again.steps);
     }
 }
+
+/// An application of two names (`[[records]]`) in health-gate mode, the second in a
+/// hosted zone of its own: init gives each name its failover pair in its zone, both on
+/// the same CALCULATED check of home (a gate moves every name); a second init writes
+/// nothing; uninstall hands every name back to a plain record, each in its zone.
+#[tokio::test]
+async fn every_record_gets_its_pair_in_its_zone_on_the_region_s_checks_and_uninstall_restores_each()
+{
+    let base = World::new(Mode::HealthGate);
+    let other_zone = "Z9999999999999999999";
+    let mut text = format!(
+        "hosted_zone_id = \"{}\"\nmode = \"health-gate\"\nmetrics_namespace = \"{}\"\n",
+        base.config.hosted_zone_id, base.config.metrics_namespace
+    );
+    for region in &base.config.regions {
+        text.push_str(&format!(
+            "\n[[regions]]\nname = \"{}\"\nhealth_check_id = \"{}\"\nalarms = [{}]\nguards = [{}]\n",
+            region.name,
+            region.health_check_id.as_deref().unwrap_or_default(),
+            region.alarms.iter().map(|a| format!("\"{a}\"")).collect::<Vec<_>>().join(", "),
+            region.guards.iter().map(|a| format!("\"{a}\"")).collect::<Vec<_>>().join(", "),
+        ));
+    }
+    let targets = |prefix: &str| {
+        base.config
+            .regions
+            .iter()
+            .map(|r| format!("\"{}\" = \"{prefix}.{}.example.net\"", r.name, r.name))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    text.push_str(&format!(
+        "\n[[records]]\nname = \"{}\"\ntargets = {{ {} }}\n\n[[records]]\nname = \"auth.example.org\"\nhosted_zone_id = \"{other_zone}\"\ntargets = {{ {} }}\n",
+        base.config.record_name,
+        targets("api"),
+        targets("auth")
+    ));
+    let config = Config::from_toml_str(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+    let world = World { config, ..base };
+    world.route53.add_zone(other_zone);
+    world.init(false).await.unwrap();
+
+    let own = world.records();
+    let other = world.route53.records(other_zone);
+    let primary = |records: &[RecordSet]| {
+        records
+            .iter()
+            .find(|r| r.failover == Some(FailoverRole::Primary))
+            .cloned()
+            .unwrap_or_else(|| panic!("no PRIMARY in {records:#?}"))
+    };
+    let (api, auth) = (primary(&own), primary(&other));
+    assert_eq!(auth.name, "auth.example.org.");
+    assert_eq!(auth.values, vec![format!("auth.{EAST}.example.net.")]);
+    assert!(api.health_check_id.is_some());
+    assert_eq!(
+        api.health_check_id, auth.health_check_id,
+        "both names ride home's one CALCULATED check"
+    );
+    assert_eq!(other.iter().filter(|r| r.failover.is_some()).count(), 2);
+    let changes = world.route53.applied_changes();
+    assert!(world.init(false).await.unwrap().already_initialised);
+    assert_eq!(
+        world.route53.applied_changes(),
+        changes,
+        "a second init writes nothing"
+    );
+
+    regionflip_provision::uninstall(
+        &world.config,
+        &world.route53,
+        &world.checks,
+        &world.cloudwatch,
+        &regionflip_provision::UninstallOptions::default(),
+    )
+    .await
+    .unwrap();
+    for (zone, name, target) in [
+        (
+            world.config.hosted_zone_id.clone(),
+            world.config.record_name.clone(),
+            format!("api.{EAST}.example.net."),
+        ),
+        (
+            other_zone.to_string(),
+            "auth.example.org.".to_string(),
+            format!("auth.{EAST}.example.net."),
+        ),
+    ] {
+        let left = world.route53.records(&zone);
+        assert_eq!(
+            left.len(),
+            1,
+            "{name}: only the plain record is left: {left:#?}"
+        );
+        assert_eq!(
+            (left[0].name.as_str(), left[0].set_identifier.as_deref()),
+            (name.as_str(), None)
+        );
+        assert_eq!(left[0].values, vec![target]);
+    }
+    assert!(world.checks.checks().is_empty());
+}
+
+/// Two names in records mode: init creates both pairs and one state record, in the one
+/// zone, and a second init writes nothing.
+#[tokio::test]
+async fn records_mode_creates_every_record_s_pair_and_one_state() {
+    let base = World::new(Mode::Records);
+    let mut text = format!(
+        "hosted_zone_id = \"{}\"\nmode = \"records\"\n",
+        base.config.hosted_zone_id
+    );
+    for region in &base.config.regions {
+        text.push_str(&format!(
+            "\n[[regions]]\nname = \"{}\"\nhealth_check_id = \"{}\"\nalarms = [\"{}\"]\n",
+            region.name,
+            region.health_check_id.as_deref().unwrap_or_default(),
+            region.alarms[0]
+        ));
+    }
+    for name in ["api", "auth"] {
+        let targets: Vec<String> = base
+            .config
+            .regions
+            .iter()
+            .map(|r| format!("\"{}\" = \"{name}.{}.example.net\"", r.name, r.name))
+            .collect();
+        text.push_str(&format!(
+            "\n[[records]]\nname = \"{name}.example.com\"\ntargets = {{ {} }}\n",
+            targets.join(", ")
+        ));
+    }
+    let config = Config::from_toml_str(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+    let world = World { config, ..base };
+    world.init(false).await.unwrap();
+    let records = world.records();
+    for name in ["api.example.com.", "auth.example.com."] {
+        let pair: Vec<&RecordSet> = records
+            .iter()
+            .filter(|r| r.name == name && r.failover.is_some())
+            .collect();
+        assert_eq!(pair.len(), 2, "{name}: {records:#?}");
+        let primary = pair
+            .iter()
+            .find(|r| r.failover == Some(FailoverRole::Primary))
+            .unwrap();
+        assert!(
+            primary.values[0].starts_with(&format!("{}.{EAST}", &name[..name.find('.').unwrap()]))
+        );
+    }
+    assert_eq!(records.iter().filter(|r| r.record_type == "TXT").count(), 1);
+    let changes = world.route53.applied_changes();
+    assert!(world.init(false).await.unwrap().already_initialised);
+    assert_eq!(world.route53.applied_changes(), changes);
+}

@@ -605,6 +605,135 @@ async fn chain_run(runs: usize) -> Value {
     })
 }
 
+/// Names of the synthetic application of `app_run`.
+const APP_RECORDS: usize = 100;
+
+/// A synthetic application of [`APP_RECORDS`] names (`[[records]]`) over the five regions
+/// of [`chain_run`], in each mode, on the in-memory models: steady passes and failovers.
+/// health-gate: names in two hosted zones, and the calls must be those of one name (the
+/// gates are the regions'). records: one zone (the compare-and-swap batch is one zone's),
+/// every name moved by the one change batch of a failover.
+async fn app_run(mode: Mode, runs: usize) -> Value {
+    let zones = ["Z0123456789ABCDEFGHIJ", "Z9999999999999999999"];
+    let mut toml = format!(
+        "hosted_zone_id = \"{}\"\nmode = \"{}\"\n",
+        zones[0],
+        mode.as_str()
+    );
+    for (i, region) in CHAIN_REGIONS.iter().enumerate() {
+        toml.push_str(&format!(
+            "[[regions]]\nname = \"{region}\"\n\
+             health_check_id = \"00000000-0000-4000-8000-00000000000{i}\"\n\
+             alarms = [\"api-errors-{region}\"]\n"
+        ));
+    }
+    for n in 0..APP_RECORDS {
+        let zone = match mode {
+            Mode::HealthGate => zones[n % 2],
+            Mode::Records => zones[0],
+        };
+        let targets: Vec<String> = CHAIN_REGIONS
+            .iter()
+            .map(|r| format!("\"{r}\" = \"name{n}.{r}.example.net\""))
+            .collect();
+        toml.push_str(&format!(
+            "[[records]]\nname = \"name{n}.regionflip-demo.example\"\nhosted_zone_id = \"{zone}\"\ntargets = {{ {} }}\n",
+            targets.join(", ")
+        ));
+    }
+    let config = Config::from_toml_str(&toml).expect("the synthetic application is valid");
+    let route53 = MemoryRoute53::with_zone(zones[0]);
+    route53.add_zone(zones[1]);
+    let cloudwatch = MemoryCloudWatch::default();
+    let start: u64 = 1_795_496_400;
+    for region in &config.regions {
+        cloudwatch.set_description(
+            &region.name,
+            &config.state_alarm_name(),
+            &initial_state().encode(),
+        );
+        cloudwatch.set_alarm(
+            &region.name,
+            &region.alarms[0],
+            AlarmState::Ok,
+            start - 3600,
+        );
+        let samples: Vec<HealthSample> = (start - 3600..=start + runs as u64 * 10 + 600)
+            .step_by(60)
+            .map(|at| HealthSample { at, value: 1.0 })
+            .collect();
+        cloudwatch.add_health_samples(region.health_check_id.as_deref().expect("checks"), &samples);
+    }
+    let home_records = |state: &EngineState| {
+        route53.put_record(zones[0], state_record(&config, state));
+        for record in config.records() {
+            for (region, role) in [(0, FailoverRole::Primary), (1, FailoverRole::Secondary)] {
+                route53.put_record(
+                    &record.hosted_zone_id,
+                    regionflip_core::records::failover_record_of(
+                        &record,
+                        &config.regions[region],
+                        role,
+                    ),
+                );
+            }
+        }
+    };
+    if mode == Mode::Records {
+        home_records(&initial_state());
+    }
+    let watcher = watcher(&config, route53.clone(), cloudwatch.clone());
+    let mut clock = start;
+    let mut warm_up = Series::default();
+    for _ in 0..WARM_UP_PASSES {
+        timed_pass(&watcher, clock, None, &mut warm_up).await;
+    }
+    let mut steady = Series::default();
+    for _ in 0..runs {
+        clock += 1;
+        timed_pass(&watcher, clock, None, &mut steady).await;
+    }
+    let mut failover = Series::default();
+    let home_alarm = &config.regions[0].alarms[0];
+    let mut sequence = 1;
+    for _ in 0..runs {
+        clock += 1;
+        cloudwatch.set_alarm(HOME, home_alarm, AlarmState::Alarm, clock);
+        timed_pass(
+            &watcher,
+            clock,
+            Some(TransitionKind::Failover),
+            &mut failover,
+        )
+        .await;
+        cloudwatch.set_alarm(HOME, home_alarm, AlarmState::Ok, start - 3600);
+        sequence += 2;
+        let home_again = EngineState {
+            sequence,
+            ..EngineState::initial(HOME)
+        };
+        match mode {
+            Mode::HealthGate => {
+                for region in &config.regions {
+                    cloudwatch.set_description(
+                        &region.name,
+                        &config.state_alarm_name(),
+                        &home_again.encode(),
+                    );
+                }
+            }
+            Mode::Records => home_records(&home_again),
+        }
+    }
+    json!({
+        "records": APP_RECORDS,
+        "regions": CHAIN_REGIONS.len(),
+        "zones": if mode == Mode::HealthGate { 2 } else { 1 },
+        "steady": steady.json(),
+        "failover": failover.json(),
+    })
+}
+
 /// Injected seconds the measurement walks through.
 fn injected_span(runs: usize) -> u64 {
     (WARM_UP_PASSES + runs) as u64 + runs as u64 * (2 * HALF_CYCLE_SECS + 1)
@@ -642,7 +771,13 @@ fn main() {
         let probes = probe_run(runs).await;
         eprintln!("bench_reconcile: health-gate, five regions, {runs} runs, memory");
         let chain = chain_run(runs).await;
+        let mut app = serde_json::Map::new();
+        for mode in [Mode::HealthGate, Mode::Records] {
+            eprintln!("bench_reconcile: {APP_RECORDS} records, {} mode, {runs} runs, memory", mode.as_str());
+            app.insert(mode.as_str().to_string(), app_run(mode, runs).await);
+        }
         json!({
+            "application": app,
             "runs": runs,
             "warm_up_passes": WARM_UP_PASSES,
             "probes": probes,

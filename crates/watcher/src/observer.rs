@@ -11,7 +11,9 @@
 //! * in `records` mode, one `ListResourceRecordSets` that returns the failover pair and
 //!   the state record together (Route 53 lists `_regionflip.api.example.com.` right after
 //!   `api.example.com.`), and a second one only if that page ended before the state
-//!   record; in `health-gate` mode, no Route 53 call at all.
+//!   record, plus one small page for each of the application's other records
+//!   (`[[records]]`, read at once; an unreadable one leaves the routing unreadable); in
+//!   `health-gate` mode, no Route 53 call at all, whatever the number of records.
 //!
 //! A failed read becomes an `Unknown` signal with the error as its reason: the engine's
 //! rule that unknown data never moves traffic then applies, instead of a guess.
@@ -348,6 +350,34 @@ async fn read_records<R: Route53Api>(
                         "ListResourceRecordSets failed: {e}"
                     ))),
                 );
+            }
+        }
+    }
+    // The application's other records, all in this zone (the validator keeps them
+    // there): one small page each, read at once.
+    let mut pair = pair;
+    let others = join_all(config.other_records.iter().map(|record| async move {
+        route53
+            .list_records(zone, &record.name, LIST_PAGE_SIZE)
+            .await
+            .map(|page| {
+                page.records
+                    .into_iter()
+                    .filter(|r| {
+                        r.name == record.name
+                            && r.record_type == record.record_type.as_str()
+                            && r.failover.is_some()
+                    })
+                    .collect::<Vec<_>>()
+            })
+    }))
+    .await;
+    for (record, found) in config.other_records.iter().zip(others) {
+        match found {
+            Ok(found) => pair.extend(found),
+            Err(e) => {
+                let why = format!("ListResourceRecordSets of {} failed: {e}", record.name);
+                return (RoutingObservation::Unreadable(why), None);
             }
         }
     }

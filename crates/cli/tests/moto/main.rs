@@ -13,5 +13,6 @@ mod evidence;
 mod exit_codes;
 mod gate_mode;
 mod harness;
+mod many_records;
 mod records_mode;
 mod three_regions;
