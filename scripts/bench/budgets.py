@@ -176,6 +176,20 @@ def evaluate(results):
         batches = records_app["failover"]["calls_max"]["ChangeResourceRecordSets"]
         rows.append(Row("100 records, records mode: change batches per failover",
                         str(batches), f"<= {cap}", batches <= cap, overridden))
+    cap, overridden = limit("BUDGET_APP_RECORDS_PAGES_PER_300")
+    if records_app is None:
+        rows.append(Row("100 records, records mode: listing pages per steady tick",
+                        "no application results", f"<= {cap} per 300 record sets per zone",
+                        False, overridden))
+    else:
+        # Each name's pair and the state record, in one zone.
+        record_sets = 2 * records_app["records"] + 1
+        allowed = cap * -(-record_sets // 300) * records_app["zones"]
+        pages = records_app["steady"]["calls_max"]["ListResourceRecordSets"]
+        rows.append(Row(f"100 records, records mode: listing pages per steady tick "
+                        f"({record_sets} record sets)", str(pages),
+                        f"<= {allowed} ({cap} per 300 record sets per zone)",
+                        pages <= allowed, overridden))
     cap, overridden = limit("BUDGET_APP_PASS_P50_MS")
     runs = [(f"{mode}/{kind}", result[kind]["p50_ms"]) for mode, result in app.items()
             for kind in ("steady", "failover")]

@@ -855,7 +855,7 @@ pub const RECORD_SCHEMA: &[KeySpec] = &[
         kind: ValueKind::String,
         required: false,
         default: None,
-        doc: "The hosted zone that holds this record; the top-level hosted_zone_id when left out. records mode needs every record in one zone.",
+        doc: "The hosted zone that holds this record; the top-level hosted_zone_id when left out.",
     },
     KeySpec {
         key: "type",
@@ -1010,9 +1010,10 @@ const RECORD_MAP_KEYS: &[(&str, &str)] = &[
 ];
 /// Most `[[records]]` tables a configuration may have.
 pub const MAX_RECORDS: usize = 1000;
-/// Most records `records` mode moves in its one compare-and-swap change batch: Route 53
-/// takes 1,000 changes per batch and counts an UPSERT twice, so each record's pair costs
-/// 4 and the state record's DELETE and CREATE 2.
+/// Most records `records` mode moves per flip: Route 53 takes 1,000 changes per batch and
+/// counts an UPSERT twice, so each record's pair costs 4 and the state record's DELETE
+/// and CREATE 2. Counted over every zone, which bounds the state's own batch whatever the
+/// split (names in other zones go in one batch per zone after it).
 pub const MAX_RECORDS_PER_BATCH: usize = 249;
 
 /// The top-level keys the readers accept: [`TOP_SCHEMA`]'s.
@@ -1636,38 +1637,18 @@ impl RawFields {
                     });
                 }
             }
-            let first_zone = parsed
-                .first()
-                .and_then(|(_, r)| r.as_ref())
-                .map(|r| r.hosted_zone_id.clone());
-            if mode == Mode::Records {
-                if self.record_count > MAX_RECORDS_PER_BATCH {
-                    self.errors.push(ConfigError {
-                        key: match self.source {
-                            Source::Toml => "records".into(),
-                            Source::Env => env_name(&format!("record_{}_name", self.record_count)),
-                        },
-                        problem: format!(
-                            "lists {} records, and records mode moves them in one change batch, which takes at most {MAX_RECORDS_PER_BATCH} (Route 53: 1,000 changes, an UPSERT counts twice)",
-                            self.record_count
-                        ),
-                        fix: "use mode = \"health-gate\" (its records never change), or split the application".into(),
-                    });
-                }
-                for (i, record) in &parsed {
-                    if let (Some(record), Some(first)) = (record, &first_zone)
-                        && record.hosted_zone_id != *first
-                    {
-                        self.error(
-                            &Key::Record(*i, "hosted_zone_id"),
-                            format!(
-                                "is {}, and the first record is in {first}: records mode moves every record in one compare-and-swap change batch, which Route 53 applies within one hosted zone",
-                                record.hosted_zone_id
-                            ),
-                            "put every record in one hosted zone, or use mode = \"health-gate\", which never changes the records",
-                        );
-                    }
-                }
+            if mode == Mode::Records && self.record_count > MAX_RECORDS_PER_BATCH {
+                self.errors.push(ConfigError {
+                    key: match self.source {
+                        Source::Toml => "records".into(),
+                        Source::Env => env_name(&format!("record_{}_name", self.record_count)),
+                    },
+                    problem: format!(
+                        "lists {} records, and records mode moves them in change batches of at most {MAX_RECORDS_PER_BATCH} names (Route 53: 1,000 changes, an UPSERT counts twice; the state's compare-and-swap batch must hold them when they share its zone)",
+                        self.record_count
+                    ),
+                    fix: "use mode = \"health-gate\" (its records never change), or split the application".into(),
+                });
             }
             let mut parsed = parsed.into_iter().map(|(_, r)| r);
             if let Some(Some(first)) = parsed.next() {

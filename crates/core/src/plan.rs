@@ -53,8 +53,9 @@ pub struct StateWrite {
 pub enum Plan {
     /// Nothing.
     Nothing,
-    /// `records` mode: one atomic change batch whose first change is the compare-and-swap
-    /// precondition on the state record.
+    /// `records` mode: a change batch whose first change is the compare-and-swap
+    /// precondition on the state record. With names in other hosted zones the watcher
+    /// sends it as one batch per zone, the state's zone first.
     ChangeBatch {
         /// The changes, in order.
         changes: Vec<Change>,
@@ -126,8 +127,9 @@ pub(crate) fn plan_for(
                 record: state_record(config, &new_state),
             });
             if read.rewrite_pair {
-                // Every record of the application moves in this one batch (records mode
-                // keeps them in one hosted zone, so the compare-and-swap covers them all).
+                // Every record of the application moves with this plan. Records in other
+                // hosted zones cannot share the state's batch: the watcher sends one
+                // batch per zone, the state's (the compare-and-swap) first.
                 let standby = standby_for(config, active, regions);
                 let primary = config.region(active).unwrap_or(config.home());
                 for record in config.records() {

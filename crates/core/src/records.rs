@@ -370,6 +370,17 @@ pub fn region_of_record<'c>(config: &'c Config, record: &RecordSet) -> Option<&'
     }
 }
 
+/// The order `ListResourceRecordSets` lists names in: labels reversed and compared one by
+/// one, case aside (`com.example.api` before `com.example.api._regionflip`).
+pub fn listing_key(name: &str) -> Vec<String> {
+    name.trim_end_matches('.')
+        .to_ascii_lowercase()
+        .split('.')
+        .rev()
+        .map(String::from)
+        .collect()
+}
+
 /// The hosted zone that holds the record named `name`: one of the application's other
 /// records (or a link of its chain) is in its own zone; everything else — the
 /// application's own record, its links, the state record — in the configured one.

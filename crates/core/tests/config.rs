@@ -1177,13 +1177,19 @@ fn each_records_mistake_names_the_key_as_written() {
             "repeats api.example.com. of records[1].name",
         ),
         (
-            "records mode across two zones",
-            doc("records", "").replace(
-                "name = \"auth.example.com\"\n",
-                "name = \"auth.example.com\"\nhosted_zone_id = \"Z9999999999999999999\"\n",
+            "more names than records mode's batch takes",
+            doc(
+                "records",
+                &(3..=250)
+                    .map(|n| {
+                        format!(
+                            "\n[[records]]\nname = \"n{n}.example.com\"\ntargets = {{ \"us-east-1\" = \"n{n}-e.example.net\", \"eu-west-1\" = \"n{n}-w.example.net\" }}\n"
+                        )
+                    })
+                    .collect::<String>(),
             ),
-            "records[2].hosted_zone_id",
-            "one hosted zone",
+            "records",
+            "at most 249",
         ),
         (
             "no zone at all",
@@ -1207,13 +1213,16 @@ fn each_records_mistake_names_the_key_as_written() {
         let errors = Config::from_toml_str(&text).expect_err(what);
         assert_single_error(what, &errors, key, problem);
     }
-    // Different zones are fine in health-gate mode: its records never change.
-    let two_zones = doc("health-gate", "").replace(
-        "name = \"auth.example.com\"\n",
-        "name = \"auth.example.com\"\nhosted_zone_id = \"Z9999999999999999999\"\n",
-    );
-    let config = Config::from_toml_str(&two_zones).unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(config.records()[1].hosted_zone_id, "Z9999999999999999999");
+    // Names in different zones are fine in both modes (records mode writes one batch per
+    // zone, the state's first).
+    for mode in ["health-gate", "records"] {
+        let two_zones = doc(mode, "").replace(
+            "name = \"auth.example.com\"\n",
+            "name = \"auth.example.com\"\nhosted_zone_id = \"Z9999999999999999999\"\n",
+        );
+        let config = Config::from_toml_str(&two_zones).unwrap_or_else(|e| panic!("{mode}: {e}"));
+        assert_eq!(config.records()[1].hosted_zone_id, "Z9999999999999999999");
+    }
 }
 
 #[test]

@@ -11,9 +11,11 @@
 //! * in `records` mode, one `ListResourceRecordSets` that returns the failover pair and
 //!   the state record together (Route 53 lists `_regionflip.api.example.com.` right after
 //!   `api.example.com.`), and a second one only if that page ended before the state
-//!   record, plus one small page for each of the application's other records
-//!   (`[[records]]`, read at once; an unreadable one leaves the routing unreadable); in
-//!   `health-gate` mode, no Route 53 call at all, whatever the number of records.
+//!   record; for an application of several names (`[[records]]`) instead each hosted
+//!   zone that holds some, in pages of 300 record sets from its first name to its last in
+//!   listing order (all zones at once; one unreadable zone leaves the routing of every
+//!   name unreadable); in `health-gate` mode, no Route 53 call at all, whatever the
+//!   number of names.
 //!
 //! A failed read becomes an `Unknown` signal with the error as its reason: the engine's
 //! rule that unknown data never moves traffic then applies, instead of a guess.
@@ -313,6 +315,9 @@ async fn read_records<R: Route53Api>(
     config: &Config,
     route53: &R,
 ) -> (RoutingObservation, Option<StateObservation>) {
+    if !config.other_records.is_empty() {
+        return read_many_records(config, route53).await;
+    }
     let zone = &config.hosted_zone_id;
     let state_name = config.state_record_name();
     let page = match route53
@@ -353,39 +358,152 @@ async fn read_records<R: Route53Api>(
             }
         }
     }
-    // The application's other records, all in this zone (the validator keeps them
-    // there): one small page each, read at once.
-    let mut pair = pair;
-    let others = join_all(config.other_records.iter().map(|record| async move {
-        route53
-            .list_records(zone, &record.name, LIST_PAGE_SIZE)
-            .await
-            .map(|page| {
-                page.records
-                    .into_iter()
-                    .filter(|r| {
-                        r.name == record.name
-                            && r.record_type == record.record_type.as_str()
-                            && r.failover.is_some()
-                    })
-                    .collect::<Vec<_>>()
-            })
-    }))
-    .await;
-    for (record, found) in config.other_records.iter().zip(others) {
-        match found {
-            Ok(found) => pair.extend(found),
-            Err(e) => {
-                let why = format!("ListResourceRecordSets of {} failed: {e}", record.name);
-                return (RoutingObservation::Unreadable(why), None);
-            }
-        }
-    }
     let state = state_record.map_or(
         StateObservation::Missing,
         StateObservation::from_state_record,
     );
     (RoutingObservation::Records(pair), Some(state))
+}
+
+/// [`read_records`] for an application of several names (`[[records]]`).
+async fn read_many_records<R: Route53Api>(
+    config: &Config,
+    route53: &R,
+) -> (RoutingObservation, Option<StateObservation>) {
+    let zone = &config.hosted_zone_id;
+    let state_name = config.state_record_name();
+    // An application of several names: each zone that holds some is read in pages of 300
+    // from the first of its names to the last (Route 53 lists a zone in order), so a pass
+    // costs one page per 300 record sets of that span, whatever the number of names.
+    let mut by_zone: Vec<(&str, Vec<&str>)> = Vec::new();
+    for record in std::iter::once((zone.as_str(), config.record_name.as_str()))
+        .chain(std::iter::once((zone.as_str(), state_name.as_str())))
+        .chain(
+            config
+                .other_records
+                .iter()
+                .map(|r| (r.hosted_zone_id.as_str(), r.name.as_str())),
+        )
+    {
+        match by_zone.iter_mut().find(|(z, _)| *z == record.0) {
+            Some((_, names)) => names.push(record.1),
+            None => by_zone.push((record.0, vec![record.1])),
+        }
+    }
+    let pages = join_all(
+        by_zone
+            .iter()
+            .map(|(zone, names)| read_names_in_zone(route53, zone, names)),
+    )
+    .await;
+    let mut found = Vec::new();
+    for ((zone, _), page) in by_zone.iter().zip(pages) {
+        match page {
+            Ok(records) => found.extend(records),
+            // Where the state lives could not be read: nothing is known.
+            Err(why) if *zone == config.hosted_zone_id => {
+                return (
+                    RoutingObservation::Unreadable(why.clone()),
+                    Some(StateObservation::Unreadable(why)),
+                );
+            }
+            Err(why) => {
+                // The state was read (it lives in the application's zone); only the
+                // routing of every name is not known.
+                let state = found
+                    .iter()
+                    .find(|r: &&RecordSet| r.name == state_name && r.record_type == "TXT")
+                    .cloned()
+                    .map_or(
+                        StateObservation::Missing,
+                        StateObservation::from_state_record,
+                    );
+                return (RoutingObservation::Unreadable(why), Some(state));
+            }
+        }
+    }
+    let records = config.records();
+    let pair: Vec<RecordSet> = found
+        .iter()
+        .filter(|r| {
+            r.failover.is_some()
+                && records
+                    .iter()
+                    .any(|own| own.name == r.name && own.record_type.as_str() == r.record_type)
+        })
+        .cloned()
+        .collect();
+    let state = found
+        .iter()
+        .find(|r| r.name == state_name && r.record_type == "TXT")
+        .cloned()
+        .map_or(
+            StateObservation::Missing,
+            StateObservation::from_state_record,
+        );
+    (RoutingObservation::Records(pair), Some(state))
+}
+
+/// Most pages one zone is read in per pass: 30,000 record sets between the application's
+/// first and last name. Beyond, the routing is unreadable (and the error says why).
+const MAX_ZONE_PAGES: usize = 100;
+/// Record sets per page (Route 53's largest).
+const ZONE_PAGE_SIZE: i32 = 300;
+
+/// The records under `names` in `zone`, read in pages from the first name in Route 53's
+/// listing order until the last one is passed. Each next page starts at the last name the
+/// page ended on (records of that name repeat, and are kept once).
+async fn read_names_in_zone<R: Route53Api>(
+    route53: &R,
+    zone: &str,
+    names: &[&str],
+) -> Result<Vec<RecordSet>, String> {
+    let mut ordered: Vec<&str> = names.to_vec();
+    ordered.sort_by_key(|n| regionflip_core::records::listing_key(n));
+    let (Some(first), Some(last)) = (ordered.first(), ordered.last()) else {
+        return Ok(Vec::new());
+    };
+    let last_key = regionflip_core::records::listing_key(last);
+    let wanted: std::collections::BTreeSet<&str> = names.iter().copied().collect();
+    let mut start = first.to_string();
+    let mut found: Vec<RecordSet> = Vec::new();
+    // (name, type, set identifier) of what is kept: a page boundary repeats records.
+    let mut seen = std::collections::BTreeSet::new();
+    for _ in 0..MAX_ZONE_PAGES {
+        let page = route53
+            .list_records(zone, &start, ZONE_PAGE_SIZE)
+            .await
+            .map_err(|e| format!("ListResourceRecordSets in hosted zone {zone} failed: {e}"))?;
+        for record in &page.records {
+            if wanted.contains(record.name.as_str())
+                && seen.insert((
+                    record.name.clone(),
+                    record.record_type.clone(),
+                    record.set_identifier.clone(),
+                ))
+            {
+                found.push(record.clone());
+            }
+        }
+        let Some(ended) = page.records.last() else {
+            return Ok(found);
+        };
+        if !page.truncated || regionflip_core::records::listing_key(&ended.name) > last_key {
+            return Ok(found);
+        }
+        if ended.name == start {
+            return Err(format!(
+                "hosted zone {zone} holds more than {ZONE_PAGE_SIZE} record sets named {start}; \
+                 regionflip cannot page past them"
+            ));
+        }
+        start = ended.name.clone();
+    }
+    Err(format!(
+        "the application's names in hosted zone {zone} span more than {} record sets; keep \
+         them closer together (one parent name) or in a zone of their own",
+        MAX_ZONE_PAGES * ZONE_PAGE_SIZE as usize
+    ))
 }
 
 /// Gate mode keeps a copy of the state in every region; the newest valid copy wins, so

@@ -27,8 +27,8 @@ use regionflip_core::engine::Outcome;
 use regionflip_core::observe::{Observations, StateObservation};
 use regionflip_core::timestamp::rfc3339;
 use regionflip_core::{
-    Command, Config, Decision, EngineState, GateSetting, Plan, RegionHealth, Trigger, decide,
-    decide_command,
+    Change, Command, Config, Decision, EngineState, GateSetting, Plan, RegionHealth, Trigger,
+    decide, decide_command,
 };
 use serde::Serialize;
 
@@ -475,22 +475,41 @@ impl<R: Route53Api, C: CloudWatchApi, J: Journal, P: EndpointProbe> Watcher<R, C
             Plan::Nothing => Ok(Attempt::Applied(Applied::default())),
             Plan::ChangeBatch { changes, new_state } => {
                 let comment = format!("regionflip state seq {}", new_state.sequence);
-                match self
-                    .route53
-                    .change_records(&self.config.hosted_zone_id, changes, &comment)
-                    .await
-                {
-                    Ok(change_id) => {
-                        let warnings = self.wait_in_sync(&change_id).await;
-                        Ok(Attempt::Applied(Applied {
-                            change_id: Some(change_id),
-                            warnings,
-                            ..Applied::default()
-                        }))
+                // The application's own zone first: its batch carries the compare-and-swap
+                // on the state, so it alone decides whether this pass moved anything.
+                // Names in other zones follow in one batch per zone; one that fails is a
+                // warning, and the next pass finds those names drifted from the state and
+                // moves them in its own state batch (engine rule 8).
+                let mut batches = changes_by_zone(&self.config, changes).into_iter();
+                let Some((zone, first)) = batches.next() else {
+                    return Ok(Attempt::Applied(Applied::default()));
+                };
+                let change_id = match self.route53.change_records(&zone, &first, &comment).await {
+                    Ok(change_id) => change_id,
+                    Err(ChangeError::Conflict(why)) => return Ok(Attempt::Conflict(why)),
+                    Err(ChangeError::Aws(e)) => return Err(PassError::Route53(e)),
+                };
+                let mut warnings = Vec::new();
+                for (zone, batch) in batches {
+                    if let Err(e) = self.route53.change_records(&zone, &batch, &comment).await {
+                        let names: Vec<&str> =
+                            batch.iter().map(|c| c.record.name.as_str()).collect();
+                        let warning = format!(
+                            "the names in hosted zone {zone} ({}) were not moved: {e}; the \
+                             state is written, so the next pass finds them drifted and moves \
+                             them",
+                            names.join(", ")
+                        );
+                        tracing::warn!(%warning, "partial apply");
+                        warnings.push(warning);
                     }
-                    Err(ChangeError::Conflict(why)) => Ok(Attempt::Conflict(why)),
-                    Err(ChangeError::Aws(e)) => Err(PassError::Route53(e)),
                 }
+                warnings.extend(self.wait_in_sync(&change_id).await);
+                Ok(Attempt::Applied(Applied {
+                    change_id: Some(change_id),
+                    warnings,
+                    ..Applied::default()
+                }))
             }
             Plan::Gates { gates, state } => {
                 // The state first: gates that move traffic are published only once at
@@ -709,6 +728,21 @@ impl<R: Route53Api, C: CloudWatchApi, J: Journal, P: EndpointProbe> Watcher<R, C
             }
         }
     }
+}
+
+/// A plan's changes as one batch per hosted zone, in order, the application's own zone
+/// (with the state record's compare-and-swap) first.
+fn changes_by_zone(config: &Config, changes: &[Change]) -> Vec<(String, Vec<Change>)> {
+    let mut batches: Vec<(String, Vec<Change>)> = vec![(config.hosted_zone_id.clone(), Vec::new())];
+    for change in changes {
+        let zone = regionflip_core::records::zone_of(config, &change.record.name);
+        match batches.iter_mut().find(|(z, _)| z == zone) {
+            Some((_, batch)) => batch.push(change.clone()),
+            None => batches.push((zone.to_string(), vec![change.clone()])),
+        }
+    }
+    batches.retain(|(_, batch)| !batch.is_empty());
+    batches
 }
 
 /// Where routing is once the decision has (or has not) been applied.

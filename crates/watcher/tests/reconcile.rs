@@ -725,3 +725,321 @@ async fn a_newer_version_s_paused_state_copy_is_never_downgraded_nor_ignored() {
         report.reasons
     );
 }
+
+/// Refuses every listing of one hosted zone (where another record of the application
+/// lives).
+struct RefuseListingIn(String);
+
+impl Hook for RefuseListingIn {
+    async fn before(&self, call: &Call<'_>) -> Before {
+        match call {
+            Call::ListRecords { zone, .. } if *zone == self.0 => {
+                Before::Fail(AwsError::Throttled("Rate exceeded".into()).into())
+            }
+            _ => Before::Proceed,
+        }
+    }
+}
+
+/// An application of two names in records mode whose second name, in a zone of its own,
+/// cannot be read (Route 53 throttles that listing, as it does at its 5 requests/s):
+/// home's alarm fires, but with one name's routing unknown nothing moves — moving the
+/// names the pass could read would split the application — and the state, which was
+/// read, is not lost or rewritten. The next pass, with the listing answered, moves both.
+#[tokio::test]
+async fn one_name_unreadable_moves_no_name_and_keeps_the_state() {
+    use regionflip_core::records::failover_record_of;
+    use regionflip_core::{FailoverRole, RecordConfig, RecordTarget};
+    let base = initialised(Mode::Records);
+    let mut config = base.config().clone();
+    let other_zone = "Z8888888888888888888";
+    let other = RecordConfig {
+        hosted_zone_id: other_zone.into(),
+        name: "auth.example.org.".into(),
+        record_type: config.record_type,
+        ttl: config.ttl,
+        targets: config
+            .regions
+            .iter()
+            .map(|r| RecordTarget {
+                region: r.name.clone(),
+                target: format!("auth.{}.example.net.", r.name),
+                alias_hosted_zone_id: None,
+            })
+            .collect(),
+    };
+    config.other_records.push(other.clone());
+    let model = base.route53().inner().clone();
+    model.add_zone(other_zone);
+    for (region, role) in [(0, FailoverRole::Primary), (1, FailoverRole::Secondary)] {
+        model.put_record(
+            other_zone,
+            failover_record_of(&other, &config.regions[region], role),
+        );
+    }
+    base.cloudwatch()
+        .set_alarm(EAST, EAST_ALARM, AlarmState::Alarm, T0);
+    keep_endpoints_reporting(&base, T0 + 10);
+    let refusing = Watcher::new(
+        config.clone(),
+        Hooked::new(model.clone(), RefuseListingIn(other_zone.into())),
+        base.cloudwatch().clone(),
+        regionflip_local_aws::journal::MemoryJournal::default(),
+        base.settings().clone(),
+    );
+    let report = refusing
+        .reconcile(&Request::Automatic, T0 + 10, false)
+        .await
+        .expect("a pass that moves nothing still succeeds");
+    assert!(report.transition.is_none(), "{:?}", report.reasons);
+    assert!(
+        report.reasons.iter().any(|r| r.contains(other_zone)),
+        "the pass says which zone it could not read: {:?}",
+        report.reasons
+    );
+    assert_eq!(
+        stored_state(&base).sequence,
+        1,
+        "the state is neither lost nor rewritten"
+    );
+    assert_eq!(primary_region(&base), EAST);
+
+    let answered = Watcher::new(
+        config,
+        model.clone(),
+        base.cloudwatch().clone(),
+        regionflip_local_aws::journal::MemoryJournal::default(),
+        base.settings().clone(),
+    );
+    let report = answered
+        .reconcile(&Request::Automatic, T0 + 11, false)
+        .await
+        .expect("pass");
+    assert!(report.transition.is_some(), "{:?}", report.reasons);
+    let auth_primary = model
+        .records(other_zone)
+        .into_iter()
+        .find(|r| r.name == other.name && r.failover == Some(FailoverRole::Primary))
+        .expect("auth's PRIMARY");
+    assert_eq!(
+        auth_primary.values,
+        vec![format!("auth.{WEST}.example.net.")]
+    );
+}
+
+/// Refuses every change batch to one hosted zone (its Route 53 answers 5xx).
+struct RefuseChangesIn(String);
+
+impl Hook for RefuseChangesIn {
+    async fn before(&self, call: &Call<'_>) -> Before {
+        match call {
+            Call::ChangeRecords { zone, .. } if *zone == self.0 => Before::Fail(
+                AwsError::Service {
+                    code: "ServiceUnavailable".into(),
+                    message: "injected".into(),
+                }
+                .into(),
+            ),
+            _ => Before::Proceed,
+        }
+    }
+}
+
+/// records mode with a name in another hosted zone: a failover writes the application's
+/// zone first (the compare-and-swap on the state with its names), then one batch for the
+/// other zone. When that second batch fails, the pass still moved the application (the
+/// state says so) and warns which names did not follow; the next pass finds them drifted
+/// from the state and moves them — nothing is left behind, nothing is recorded twice.
+#[tokio::test]
+async fn a_name_in_another_zone_follows_in_its_own_batch_and_a_failed_one_is_repaired_next_pass() {
+    use regionflip_core::records::failover_record_of;
+    use regionflip_core::{FailoverRole, RecordConfig, RecordTarget};
+    let base = initialised(Mode::Records);
+    let mut config = base.config().clone();
+    let other_zone = "Z9999999999999999999".to_string();
+    let other = RecordConfig {
+        hosted_zone_id: other_zone.clone(),
+        name: "auth.example.org.".into(),
+        record_type: config.record_type,
+        ttl: config.ttl,
+        targets: config
+            .regions
+            .iter()
+            .map(|r| RecordTarget {
+                region: r.name.clone(),
+                target: format!("auth.{}.example.net.", r.name),
+                alias_hosted_zone_id: None,
+            })
+            .collect(),
+    };
+    config.other_records.push(other.clone());
+    let model = base.route53().inner().clone();
+    model.add_zone(&other_zone);
+    for (region, role) in [(0, FailoverRole::Primary), (1, FailoverRole::Secondary)] {
+        model.put_record(
+            &other_zone,
+            failover_record_of(&other, &config.regions[region], role),
+        );
+    }
+    let auth_primary = || {
+        model
+            .records(&other_zone)
+            .into_iter()
+            .find(|r| r.failover == Some(FailoverRole::Primary))
+            .expect("auth's PRIMARY")
+            .values
+    };
+    base.cloudwatch()
+        .set_alarm(EAST, EAST_ALARM, AlarmState::Alarm, T0);
+    keep_endpoints_reporting(&base, T0 + 10);
+    let with = |hook: RefuseChangesIn| {
+        Watcher::new(
+            config.clone(),
+            Hooked::new(model.clone(), hook),
+            base.cloudwatch().clone(),
+            regionflip_local_aws::journal::MemoryJournal::default(),
+            base.settings().clone(),
+        )
+    };
+    let failing = with(RefuseChangesIn(other_zone.clone()));
+    let report = failing
+        .reconcile(&Request::Automatic, T0 + 10, false)
+        .await
+        .expect("the state's batch went through");
+    assert!(report.transition.is_some(), "{:?}", report.reasons);
+    assert_eq!(
+        primary_region(&base),
+        WEST,
+        "the application's own name moved"
+    );
+    assert_eq!(
+        auth_primary(),
+        vec![format!("auth.{EAST}.example.net.")],
+        "auth did not"
+    );
+    assert!(
+        report
+            .warnings
+            .iter()
+            .any(|w| w.contains(&other_zone) && w.contains("auth.example.org")),
+        "{:?}",
+        report.warnings
+    );
+
+    let healthy = with(RefuseChangesIn("no zone".into()));
+    let report = healthy
+        .reconcile(&Request::Automatic, T0 + 11, false)
+        .await
+        .expect("pass");
+    assert!(
+        report.transition.is_none(),
+        "no second transition: {:?}",
+        report.reasons
+    );
+    assert!(
+        report
+            .reasons
+            .iter()
+            .any(|r| r.contains("PRIMARY of auth.example.org")),
+        "the drift is named: {:?}",
+        report.reasons
+    );
+    assert_eq!(
+        auth_primary(),
+        vec![format!("auth.{WEST}.example.net.")],
+        "repaired"
+    );
+    assert_eq!(stored_state(&base).active, WEST);
+}
+
+/// 160 names beside the application's own in one zone — 323 record sets, more than one
+/// page of 300 — with 400 unrelated records among them: a steady pass reads the zone in
+/// pages from the first name to the last (record sets repeated at a page boundary are
+/// kept once), and a failover moves every name in one change batch.
+#[tokio::test]
+async fn many_names_are_read_in_pages_and_moved_in_one_batch() {
+    use regionflip_core::records::failover_record_of;
+    use regionflip_core::{FailoverRole, RecordConfig, RecordTarget};
+    use regionflip_local_aws::hooks::Counting;
+    let base = initialised(Mode::Records);
+    let mut config = base.config().clone();
+    let model = base.route53().inner().clone();
+    let zone = config.hosted_zone_id.clone();
+    for n in 0..160 {
+        let other = RecordConfig {
+            hosted_zone_id: zone.clone(),
+            name: format!("n{n:03}.regionflip-demo.example."),
+            record_type: config.record_type,
+            ttl: config.ttl,
+            targets: config
+                .regions
+                .iter()
+                .map(|r| RecordTarget {
+                    region: r.name.clone(),
+                    target: format!("n{n:03}.{}.example.net.", r.name),
+                    alias_hosted_zone_id: None,
+                })
+                .collect(),
+        };
+        for (region, role) in [(0, FailoverRole::Primary), (1, FailoverRole::Secondary)] {
+            model.put_record(
+                &zone,
+                failover_record_of(&other, &config.regions[region], role),
+            );
+        }
+        config.other_records.push(other);
+    }
+    // Someone else's records, sorted among regionflip's.
+    for n in 0..400 {
+        let mut unrelated = regionflip_local_aws::fixtures::legacy_cname(&config);
+        unrelated.name = format!("n{:03}x.regionflip-demo.example.", n % 160);
+        unrelated.set_identifier = Some(format!("other-{n}"));
+        unrelated.failover = None;
+        model.put_record(&zone, unrelated);
+    }
+    let watcher = Watcher::new(
+        config.clone(),
+        Counting::counting(model.clone()),
+        base.cloudwatch().clone(),
+        regionflip_local_aws::journal::MemoryJournal::default(),
+        base.settings().clone(),
+    );
+    keep_endpoints_reporting(&base, T0 + 10);
+    let report = watcher
+        .reconcile(&Request::Automatic, T0 + 10, false)
+        .await
+        .expect("steady pass");
+    assert!(report.transition.is_none(), "{:?}", report.reasons);
+    assert!(
+        report.decision.pair_drift().is_empty(),
+        "every name read: {:?}",
+        report.reasons
+    );
+    let pages = watcher.route53().calls().list_records;
+    assert!(
+        (2..=4).contains(&pages),
+        "723 record sets in pages of 300: {pages} pages"
+    );
+
+    base.cloudwatch()
+        .set_alarm(EAST, EAST_ALARM, AlarmState::Alarm, T0 + 11);
+    keep_endpoints_reporting(&base, T0 + 12);
+    let before = watcher.route53().calls().change_records;
+    let report = watcher
+        .reconcile(&Request::Automatic, T0 + 12, false)
+        .await
+        .expect("failover");
+    assert!(report.transition.is_some(), "{:?}", report.reasons);
+    assert_eq!(
+        watcher.route53().calls().change_records - before,
+        1,
+        "one batch"
+    );
+    let on_west = model
+        .records(&zone)
+        .iter()
+        .filter(|r| r.failover == Some(FailoverRole::Primary))
+        .filter(|r| r.values.first().is_some_and(|v| v.contains(WEST)))
+        .count();
+    assert_eq!(on_west, 161, "every name's PRIMARY is on {WEST}");
+}
