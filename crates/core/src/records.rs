@@ -390,6 +390,22 @@ pub fn zone_of<'c>(config: &'c Config, name: &str) -> &'c str {
     })
 }
 
+/// `changes` as one change batch per hosted zone ([`zone_of`] each record's name), in
+/// the order given, the application's own zone first: records in several zones cannot
+/// share a batch, and the state record's compare-and-swap lives in the application's.
+pub fn changes_by_zone(config: &Config, changes: &[Change]) -> Vec<(String, Vec<Change>)> {
+    let mut batches: Vec<(String, Vec<Change>)> = vec![(config.hosted_zone_id.clone(), Vec::new())];
+    for change in changes {
+        let zone = zone_of(config, &change.record.name);
+        match batches.iter_mut().find(|(z, _)| z == zone) {
+            Some((_, batch)) => batch.push(change.clone()),
+            None => batches.push((zone.to_string(), vec![change.clone()])),
+        }
+    }
+    batches.retain(|(_, batch)| !batch.is_empty());
+    batches
+}
+
 /// The application's other record whose name (or whose gate chain link's name) is `name`.
 fn other_record_named<'c>(config: &'c Config, name: &str) -> Option<&'c RecordConfig> {
     if config.other_records.is_empty() || name == config.record_name {

@@ -67,13 +67,9 @@ impl RecordKey {
     }
 }
 
+/// Route 53's listing order: the core's statement of it, which the watcher pages by.
 fn reversed_labels(name: &str) -> Vec<String> {
-    name.trim_end_matches('.')
-        .to_ascii_lowercase()
-        .split('.')
-        .rev()
-        .map(String::from)
-        .collect()
+    regionflip_core::records::listing_key(name)
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {

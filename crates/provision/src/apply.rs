@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use regionflip_core::records::zone_of;
+use regionflip_core::records::changes_by_zone;
 use regionflip_core::{Change, ChangeAction, Config, GateSetting, RecordSet};
 use regionflip_watcher::metrics::gate_data;
 use regionflip_watcher::ports::{AwsError, ChangeError, CloudWatchApi, Route53Api, StateAlarm};
@@ -291,20 +291,10 @@ async fn create_records<R: Route53Api>(
     Ok(())
 }
 
-/// The changes split into one batch per hosted zone, the application's own zone first,
-/// each in the order given. Records in several zones cannot share a batch; a batch that
-/// fails after an earlier one was applied leaves what init plans again on the next run.
+/// The changes as one batch per hosted zone, the application's first. A batch that fails
+/// after an earlier one was applied leaves what init plans again on the next run.
 pub(crate) fn by_zone(config: &Config, changes: Vec<Change>) -> Vec<(String, Vec<Change>)> {
-    let mut batches: Vec<(String, Vec<Change>)> = vec![(config.hosted_zone_id.clone(), Vec::new())];
-    for change in changes {
-        let zone = zone_of(config, &change.record.name).to_string();
-        match batches.iter_mut().find(|(z, _)| *z == zone) {
-            Some((_, batch)) => batch.push(change),
-            None => batches.push((zone, vec![change])),
-        }
-    }
-    batches.retain(|(_, batch)| !batch.is_empty());
-    batches
+    changes_by_zone(config, &changes)
 }
 
 /// Moves records onto their regions' endpoint checks in one change batch: DELETE each as

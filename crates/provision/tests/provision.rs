@@ -938,6 +938,47 @@ async fn uninstall_hands_the_name_to_a_plain_record_on_the_active_region_then_re
     }
 }
 
+/// `config` written again with `[[records]]` tables for `names` (each `(name, zone)`, the
+/// zone `None` for the configured one), each pointing at `<first label>.<region>.example.net`.
+fn with_names(config: &Config, names: &[(&str, Option<&str>)]) -> Config {
+    let quoted = |list: &[String]| {
+        list.iter()
+            .map(|a| format!("\"{a}\""))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut text = format!(
+        "hosted_zone_id = \"{}\"\nmode = \"{}\"\nmetrics_namespace = \"{}\"\n",
+        config.hosted_zone_id,
+        config.mode.as_str(),
+        config.metrics_namespace
+    );
+    for region in &config.regions {
+        text.push_str(&format!(
+            "\n[[regions]]\nname = \"{}\"\nhealth_check_id = \"{}\"\nalarms = [{}]\nguards = [{}]\n",
+            region.name,
+            region.health_check_id.as_deref().unwrap_or_default(),
+            quoted(&region.alarms),
+            quoted(&region.guards),
+        ));
+    }
+    for (name, zone) in names {
+        let label = name.split('.').next().unwrap_or_default();
+        let targets: Vec<String> = config
+            .regions
+            .iter()
+            .map(|r| format!("\"{}\" = \"{label}.{}.example.net\"", r.name, r.name))
+            .collect();
+        text.push_str(&format!(
+            "\n[[records]]\nname = \"{name}\"\n{}targets = {{ {} }}\n",
+            zone.map(|z| format!("hosted_zone_id = \"{z}\"\n"))
+                .unwrap_or_default(),
+            targets.join(", ")
+        ));
+    }
+    Config::from_toml_str(&text).unwrap_or_else(|e| panic!("{e}\n{text}"))
+}
+
 /// An application of two names (`[[records]]`) in health-gate mode, the second in a
 /// hosted zone of its own: init gives each name its failover pair in its zone, both on
 /// the same CALCULATED check of home (a gate moves every name); a second init writes
@@ -947,34 +988,13 @@ async fn every_record_gets_its_pair_in_its_zone_on_the_region_s_checks_and_unins
 {
     let base = World::new(Mode::HealthGate);
     let other_zone = "Z9999999999999999999";
-    let mut text = format!(
-        "hosted_zone_id = \"{}\"\nmode = \"health-gate\"\nmetrics_namespace = \"{}\"\n",
-        base.config.hosted_zone_id, base.config.metrics_namespace
+    let config = with_names(
+        &base.config,
+        &[
+            (&base.config.record_name, None),
+            ("auth.example.org", Some(other_zone)),
+        ],
     );
-    for region in &base.config.regions {
-        text.push_str(&format!(
-            "\n[[regions]]\nname = \"{}\"\nhealth_check_id = \"{}\"\nalarms = [{}]\nguards = [{}]\n",
-            region.name,
-            region.health_check_id.as_deref().unwrap_or_default(),
-            region.alarms.iter().map(|a| format!("\"{a}\"")).collect::<Vec<_>>().join(", "),
-            region.guards.iter().map(|a| format!("\"{a}\"")).collect::<Vec<_>>().join(", "),
-        ));
-    }
-    let targets = |prefix: &str| {
-        base.config
-            .regions
-            .iter()
-            .map(|r| format!("\"{}\" = \"{prefix}.{}.example.net\"", r.name, r.name))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    text.push_str(&format!(
-        "\n[[records]]\nname = \"{}\"\ntargets = {{ {} }}\n\n[[records]]\nname = \"auth.example.org\"\nhosted_zone_id = \"{other_zone}\"\ntargets = {{ {} }}\n",
-        base.config.record_name,
-        targets("api"),
-        targets("auth")
-    ));
-    let config = Config::from_toml_str(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
     let world = World { config, ..base };
     world.route53.add_zone(other_zone);
     world.init(false).await.unwrap();
@@ -1046,31 +1066,10 @@ async fn every_record_gets_its_pair_in_its_zone_on_the_region_s_checks_and_unins
 #[tokio::test]
 async fn records_mode_creates_every_record_s_pair_and_one_state() {
     let base = World::new(Mode::Records);
-    let mut text = format!(
-        "hosted_zone_id = \"{}\"\nmode = \"records\"\n",
-        base.config.hosted_zone_id
+    let config = with_names(
+        &base.config,
+        &[("api.example.com", None), ("auth.example.com", None)],
     );
-    for region in &base.config.regions {
-        text.push_str(&format!(
-            "\n[[regions]]\nname = \"{}\"\nhealth_check_id = \"{}\"\nalarms = [\"{}\"]\n",
-            region.name,
-            region.health_check_id.as_deref().unwrap_or_default(),
-            region.alarms[0]
-        ));
-    }
-    for name in ["api", "auth"] {
-        let targets: Vec<String> = base
-            .config
-            .regions
-            .iter()
-            .map(|r| format!("\"{}\" = \"{name}.{}.example.net\"", r.name, r.name))
-            .collect();
-        text.push_str(&format!(
-            "\n[[records]]\nname = \"{name}.example.com\"\ntargets = {{ {} }}\n",
-            targets.join(", ")
-        ));
-    }
-    let config = Config::from_toml_str(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
     let world = World { config, ..base };
     world.init(false).await.unwrap();
     let records = world.records();

@@ -522,98 +522,23 @@ const CHAIN_REGIONS: [&str; 5] = [
     "ap-northeast-1",
 ];
 
-/// health-gate mode with five regions (the gate chain), on the in-memory models: steady
-/// passes (traffic home, every gate republished) and failovers of home onto the second
-/// region (home's alarm in ALARM, then OK again and the state put back on home). What a
-/// pass costs and calls must not grow with the chain beyond one `DescribeAlarms` per
-/// region and one gate write per gate host: no Route 53 call at all.
+/// health-gate mode with five regions (the gate chain) and one name, on the in-memory
+/// models: steady passes (traffic home, every gate republished) and failovers of home onto
+/// the second region. No Route 53 call at all; one `DescribeAlarms` per region.
 async fn chain_run(runs: usize) -> Value {
-    let mut toml = "hosted_zone_id = \"Z0123456789ABCDEFGHIJ\"\nrecord_name = \"api.regionflip-demo.example\"\nmode = \"health-gate\"\n".to_string();
-    for (i, region) in CHAIN_REGIONS.iter().enumerate() {
-        toml.push_str(&format!(
-            "[[regions]]\nname = \"{region}\"\ntarget = \"api.{region}.example.com\"\n\
-             health_check_id = \"00000000-0000-4000-8000-00000000000{i}\"\n\
-             alarms = [\"api-errors-{region}\"]\n"
-        ));
-    }
-    let config = Config::from_toml_str(&toml).expect("the five-region configuration is valid");
-    let route53 = MemoryRoute53::with_zone(&config.hosted_zone_id);
-    let cloudwatch = MemoryCloudWatch::default();
-    let start: u64 = 1_795_496_400;
-    for region in &config.regions {
-        cloudwatch.set_description(
-            &region.name,
-            &config.state_alarm_name(),
-            &initial_state().encode(),
-        );
-        cloudwatch.set_alarm(
-            &region.name,
-            &region.alarms[0],
-            AlarmState::Ok,
-            start - 3600,
-        );
-        let samples: Vec<HealthSample> = (start - 3600..=start + runs as u64 * 10 + 600)
-            .step_by(60)
-            .map(|at| HealthSample { at, value: 1.0 })
-            .collect();
-        cloudwatch.add_health_samples(region.health_check_id.as_deref().expect("checks"), &samples);
-    }
-    let watcher = watcher(&config, route53, cloudwatch.clone());
-    let mut clock = start;
-    let mut warm_up = Series::default();
-    for _ in 0..WARM_UP_PASSES {
-        timed_pass(&watcher, clock, None, &mut warm_up).await;
-    }
-    let mut steady = Series::default();
-    for _ in 0..runs {
-        clock += 1;
-        timed_pass(&watcher, clock, None, &mut steady).await;
-    }
-    let mut failover = Series::default();
-    let home_alarm = &config.regions[0].alarms[0];
-    // init wrote sequence 1; each failover writes the next, and putting traffic back on
-    // home (as an operator's state would) the one after.
-    let mut sequence = 1;
-    for _ in 0..runs {
-        clock += 1;
-        cloudwatch.set_alarm(HOME, home_alarm, AlarmState::Alarm, clock);
-        timed_pass(
-            &watcher,
-            clock,
-            Some(TransitionKind::Failover),
-            &mut failover,
-        )
-        .await;
-        cloudwatch.set_alarm(HOME, home_alarm, AlarmState::Ok, start - 3600);
-        sequence += 2;
-        let home_again = EngineState {
-            sequence,
-            ..EngineState::initial(HOME)
-        };
-        for region in &config.regions {
-            cloudwatch.set_description(
-                &region.name,
-                &config.state_alarm_name(),
-                &home_again.encode(),
-            );
-        }
-    }
-    json!({
-        "regions": CHAIN_REGIONS.len(),
-        "steady": steady.json(),
-        "failover": failover.json(),
-    })
+    app_run(Mode::HealthGate, 1, runs).await
 }
 
 /// Names of the synthetic application of `app_run`.
 const APP_RECORDS: usize = 100;
 
-/// A synthetic application of [`APP_RECORDS`] names (`[[records]]`) over the five regions
-/// of [`chain_run`], in each mode, on the in-memory models: steady passes and failovers.
-/// health-gate: names in two hosted zones, and the calls must be those of one name (the
-/// gates are the regions'). records: one zone (the compare-and-swap batch is one zone's),
-/// every name moved by the one change batch of a failover.
-async fn app_run(mode: Mode, runs: usize) -> Value {
+/// An application of `names` names (`[[records]]`) over [`CHAIN_REGIONS`], in `mode`, on
+/// the in-memory models: steady passes and failovers of home onto the second region
+/// (then traffic put back on home, as an operator's state would). health-gate: the names
+/// alternate between two hosted zones, and a pass must make the calls of one name (the
+/// gates are the regions'). records: one zone, read in pages, every name moved by the one
+/// change batch of a failover.
+async fn app_run(mode: Mode, names: usize, runs: usize) -> Value {
     let zones = ["Z0123456789ABCDEFGHIJ", "Z9999999999999999999"];
     let mut toml = format!(
         "hosted_zone_id = \"{}\"\nmode = \"{}\"\n",
@@ -627,7 +552,7 @@ async fn app_run(mode: Mode, runs: usize) -> Value {
              alarms = [\"api-errors-{region}\"]\n"
         ));
     }
-    for n in 0..APP_RECORDS {
+    for n in 0..names {
         let zone = match mode {
             Mode::HealthGate => zones[n % 2],
             Mode::Records => zones[0],
@@ -726,9 +651,9 @@ async fn app_run(mode: Mode, runs: usize) -> Value {
         }
     }
     json!({
-        "records": APP_RECORDS,
+        "records": names,
         "regions": CHAIN_REGIONS.len(),
-        "zones": if mode == Mode::HealthGate { 2 } else { 1 },
+        "zones": if mode == Mode::HealthGate && names > 1 { 2 } else { 1 },
         "steady": steady.json(),
         "failover": failover.json(),
     })
@@ -774,7 +699,7 @@ fn main() {
         let mut app = serde_json::Map::new();
         for mode in [Mode::HealthGate, Mode::Records] {
             eprintln!("bench_reconcile: {APP_RECORDS} records, {} mode, {runs} runs, memory", mode.as_str());
-            app.insert(mode.as_str().to_string(), app_run(mode, runs).await);
+            app.insert(mode.as_str().to_string(), app_run(mode, APP_RECORDS, runs).await);
         }
         json!({
             "application": app,

@@ -27,8 +27,8 @@ use regionflip_core::engine::Outcome;
 use regionflip_core::observe::{Observations, StateObservation};
 use regionflip_core::timestamp::rfc3339;
 use regionflip_core::{
-    Change, Command, Config, Decision, EngineState, GateSetting, Plan, RegionHealth, Trigger,
-    decide, decide_command,
+    Command, Config, Decision, EngineState, GateSetting, Plan, RegionHealth, Trigger, decide,
+    decide_command,
 };
 use serde::Serialize;
 
@@ -480,7 +480,8 @@ impl<R: Route53Api, C: CloudWatchApi, J: Journal, P: EndpointProbe> Watcher<R, C
                 // Names in other zones follow in one batch per zone; one that fails is a
                 // warning, and the next pass finds those names drifted from the state and
                 // moves them in its own state batch (engine rule 8).
-                let mut batches = changes_by_zone(&self.config, changes).into_iter();
+                let mut batches =
+                    regionflip_core::records::changes_by_zone(&self.config, changes).into_iter();
                 let Some((zone, first)) = batches.next() else {
                     return Ok(Attempt::Applied(Applied::default()));
                 };
@@ -728,21 +729,6 @@ impl<R: Route53Api, C: CloudWatchApi, J: Journal, P: EndpointProbe> Watcher<R, C
             }
         }
     }
-}
-
-/// A plan's changes as one batch per hosted zone, in order, the application's own zone
-/// (with the state record's compare-and-swap) first.
-fn changes_by_zone(config: &Config, changes: &[Change]) -> Vec<(String, Vec<Change>)> {
-    let mut batches: Vec<(String, Vec<Change>)> = vec![(config.hosted_zone_id.clone(), Vec::new())];
-    for change in changes {
-        let zone = regionflip_core::records::zone_of(config, &change.record.name);
-        match batches.iter_mut().find(|(z, _)| z == zone) {
-            Some((_, batch)) => batch.push(change.clone()),
-            None => batches.push((zone.to_string(), vec![change.clone()])),
-        }
-    }
-    batches.retain(|(_, batch)| !batch.is_empty());
-    batches
 }
 
 /// Where routing is once the decision has (or has not) been applied.

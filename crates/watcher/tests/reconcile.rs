@@ -726,6 +726,44 @@ async fn a_newer_version_s_paused_state_copy_is_never_downgraded_nor_ignored() {
     );
 }
 
+/// Another name of the application, `<label>.<domain>` in `zone`, pointing at
+/// `<label>.<region>.example.net` in each region, added to `config` with its pair as
+/// init leaves it (PRIMARY home, SECONDARY the standby) in `model`.
+fn add_name(
+    config: &mut regionflip_core::Config,
+    model: &MemoryRoute53,
+    zone: &str,
+    label: &str,
+    domain: &str,
+) -> regionflip_core::RecordConfig {
+    use regionflip_core::records::failover_record_of;
+    use regionflip_core::{FailoverRole, RecordConfig, RecordTarget};
+    let record = RecordConfig {
+        hosted_zone_id: zone.into(),
+        name: format!("{label}.{domain}."),
+        record_type: config.record_type,
+        ttl: config.ttl,
+        targets: config
+            .regions
+            .iter()
+            .map(|r| RecordTarget {
+                region: r.name.clone(),
+                target: format!("{label}.{}.example.net.", r.name),
+                alias_hosted_zone_id: None,
+            })
+            .collect(),
+    };
+    model.add_zone(zone);
+    for (region, role) in [(0, FailoverRole::Primary), (1, FailoverRole::Secondary)] {
+        model.put_record(
+            zone,
+            failover_record_of(&record, &config.regions[region], role),
+        );
+    }
+    config.other_records.push(record.clone());
+    record
+}
+
 /// Refuses every listing of one hosted zone (where another record of the application
 /// lives).
 struct RefuseListingIn(String);
@@ -748,35 +786,12 @@ impl Hook for RefuseListingIn {
 /// read, is not lost or rewritten. The next pass, with the listing answered, moves both.
 #[tokio::test]
 async fn one_name_unreadable_moves_no_name_and_keeps_the_state() {
-    use regionflip_core::records::failover_record_of;
-    use regionflip_core::{FailoverRole, RecordConfig, RecordTarget};
+    use regionflip_core::FailoverRole;
     let base = initialised(Mode::Records);
     let mut config = base.config().clone();
     let other_zone = "Z8888888888888888888";
-    let other = RecordConfig {
-        hosted_zone_id: other_zone.into(),
-        name: "auth.example.org.".into(),
-        record_type: config.record_type,
-        ttl: config.ttl,
-        targets: config
-            .regions
-            .iter()
-            .map(|r| RecordTarget {
-                region: r.name.clone(),
-                target: format!("auth.{}.example.net.", r.name),
-                alias_hosted_zone_id: None,
-            })
-            .collect(),
-    };
-    config.other_records.push(other.clone());
     let model = base.route53().inner().clone();
-    model.add_zone(other_zone);
-    for (region, role) in [(0, FailoverRole::Primary), (1, FailoverRole::Secondary)] {
-        model.put_record(
-            other_zone,
-            failover_record_of(&other, &config.regions[region], role),
-        );
-    }
+    let other = add_name(&mut config, &model, other_zone, "auth", "example.org");
     base.cloudwatch()
         .set_alarm(EAST, EAST_ALARM, AlarmState::Alarm, T0);
     keep_endpoints_reporting(&base, T0 + 10);
@@ -852,35 +867,12 @@ impl Hook for RefuseChangesIn {
 /// from the state and moves them — nothing is left behind, nothing is recorded twice.
 #[tokio::test]
 async fn a_name_in_another_zone_follows_in_its_own_batch_and_a_failed_one_is_repaired_next_pass() {
-    use regionflip_core::records::failover_record_of;
-    use regionflip_core::{FailoverRole, RecordConfig, RecordTarget};
+    use regionflip_core::FailoverRole;
     let base = initialised(Mode::Records);
     let mut config = base.config().clone();
     let other_zone = "Z9999999999999999999".to_string();
-    let other = RecordConfig {
-        hosted_zone_id: other_zone.clone(),
-        name: "auth.example.org.".into(),
-        record_type: config.record_type,
-        ttl: config.ttl,
-        targets: config
-            .regions
-            .iter()
-            .map(|r| RecordTarget {
-                region: r.name.clone(),
-                target: format!("auth.{}.example.net.", r.name),
-                alias_hosted_zone_id: None,
-            })
-            .collect(),
-    };
-    config.other_records.push(other.clone());
     let model = base.route53().inner().clone();
-    model.add_zone(&other_zone);
-    for (region, role) in [(0, FailoverRole::Primary), (1, FailoverRole::Secondary)] {
-        model.put_record(
-            &other_zone,
-            failover_record_of(&other, &config.regions[region], role),
-        );
-    }
+    add_name(&mut config, &model, &other_zone, "auth", "example.org");
     let auth_primary = || {
         model
             .records(&other_zone)
@@ -958,36 +950,20 @@ async fn a_name_in_another_zone_follows_in_its_own_batch_and_a_failed_one_is_rep
 /// kept once), and a failover moves every name in one change batch.
 #[tokio::test]
 async fn many_names_are_read_in_pages_and_moved_in_one_batch() {
-    use regionflip_core::records::failover_record_of;
-    use regionflip_core::{FailoverRole, RecordConfig, RecordTarget};
+    use regionflip_core::FailoverRole;
     use regionflip_local_aws::hooks::Counting;
     let base = initialised(Mode::Records);
     let mut config = base.config().clone();
     let model = base.route53().inner().clone();
     let zone = config.hosted_zone_id.clone();
     for n in 0..160 {
-        let other = RecordConfig {
-            hosted_zone_id: zone.clone(),
-            name: format!("n{n:03}.regionflip-demo.example."),
-            record_type: config.record_type,
-            ttl: config.ttl,
-            targets: config
-                .regions
-                .iter()
-                .map(|r| RecordTarget {
-                    region: r.name.clone(),
-                    target: format!("n{n:03}.{}.example.net.", r.name),
-                    alias_hosted_zone_id: None,
-                })
-                .collect(),
-        };
-        for (region, role) in [(0, FailoverRole::Primary), (1, FailoverRole::Secondary)] {
-            model.put_record(
-                &zone,
-                failover_record_of(&other, &config.regions[region], role),
-            );
-        }
-        config.other_records.push(other);
+        add_name(
+            &mut config,
+            &model,
+            &zone,
+            &format!("n{n:03}"),
+            "regionflip-demo.example",
+        );
     }
     // Someone else's records, sorted among regionflip's.
     for n in 0..400 {

@@ -24,7 +24,7 @@ use serde::Serialize;
 
 use super::analysis::Expectation;
 use super::dataplane::DNS_LANE;
-use super::scenario::{Scenario, alarm_lane, truth_lane};
+use super::scenario::{Scenario, truth_lane};
 use super::setup::API_ALARM;
 use super::timeline::Record;
 use crate::error::CliError;
@@ -56,25 +56,8 @@ impl Scenario<'_> {
     /// Plays the three-region phases; returns what the doctor said before the faults.
     pub(crate) async fn play_chain(self) -> Result<super::scenario::DoctorRun, CliError> {
         let regions: Vec<String> = self.config.regions.iter().map(|r| r.name.clone()).collect();
-        for region in &regions {
-            self.timeline.lane(&truth_lane(region), "healthy");
-        }
-        self.timeline.lane(&alarm_lane(&regions[0]), "OK");
-        for passive in &regions[1..] {
-            self.set_alarm_of(passive, StateValue::InsufficientData)
-                .await?;
-        }
+        let doctor = self.start().await?;
         let t = self.timings;
-        let running = |r: &Record| {
-            r.lane(DNS_LANE).is_some() && r.lane(super::passes::WATCHER_LANE).is_some()
-        };
-        if !self.timeline.wait_until(t.phase_timeout, running).await {
-            return Err(CliError::Failed(
-                "the simulated data plane or the watcher never reported; see the errors above"
-                    .into(),
-            ));
-        }
-        let doctor = self.doctor().await;
         self.timeline.phase(
             "baseline",
             format!(

@@ -119,7 +119,7 @@ async fn drill(
         }
     };
     let layout = Layout::new(moto.is_none(), usize::from(args.regions));
-    let [home, standby] = [layout.regions[0].as_str(), layout.regions[1].as_str()];
+    let home = layout.regions[0].as_str();
     let mut endpoints = Vec::new();
     for region in &layout.regions {
         let endpoint = HealthEndpoint::start(health_bin, region, MATCH_STRING).await?;
@@ -211,7 +211,6 @@ async fn drill(
         timings,
         clients: &clients,
         home,
-        standby,
         home_endpoint: &mut endpoints[0],
         outage: args.outage,
         alarm_changes,

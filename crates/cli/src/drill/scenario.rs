@@ -59,7 +59,6 @@ pub(crate) struct Scenario<'a> {
     pub(crate) timings: &'a Timings,
     pub(crate) clients: &'a AwsClients,
     pub(crate) home: &'a str,
-    pub(crate) standby: &'a str,
     pub(crate) home_endpoint: &'a mut HealthEndpoint,
     pub(crate) outage: OutageKind,
     pub(crate) alarm_changes: mpsc::UnboundedSender<String>,
@@ -81,26 +80,39 @@ pub(crate) struct DoctorRun {
 }
 
 impl Scenario<'_> {
-    /// Plays every phase in order; returns what the doctor said before the faults.
-    pub(crate) async fn play(self) -> Result<DoctorRun, CliError> {
-        for region in [self.home, self.standby] {
-            self.timeline.lane(&truth_lane(region), "healthy");
+    /// The start every scenario shares: each configured region healthy, home's alarm OK
+    /// and the others passive (INSUFFICIENT_DATA, as a request alarm without traffic);
+    /// then, once the data plane and the watcher have reported, the doctor's verdict.
+    pub(super) async fn start(&self) -> Result<DoctorRun, CliError> {
+        for region in &self.config.regions {
+            self.timeline.lane(&truth_lane(&region.name), "healthy");
         }
         self.timeline.lane(&alarm_lane(self.home), "OK");
-        self.set_alarm_of(self.standby, StateValue::InsufficientData)
-            .await?;
-        self.timeline.lane(METRICS_LANE, "published");
-        let t = self.timings;
-        let home = self.home.to_string();
+        for passive in &self.config.regions[1..] {
+            self.set_alarm_of(&passive.name, StateValue::InsufficientData)
+                .await?;
+        }
         // The first DNS answer and the first pass come within a round of starting.
         let running = |r: &Record| r.lane(DNS_LANE).is_some() && r.lane(WATCHER_LANE).is_some();
-        if !self.timeline.wait_until(t.phase_timeout, running).await {
+        if !self
+            .timeline
+            .wait_until(self.timings.phase_timeout, running)
+            .await
+        {
             return Err(CliError::Failed(
                 "the simulated data plane or the watcher never reported; see the errors above"
                     .into(),
             ));
         }
-        let doctor = self.doctor().await;
+        Ok(self.doctor().await)
+    }
+
+    /// Plays every phase in order; returns what the doctor said before the faults.
+    pub(crate) async fn play(self) -> Result<DoctorRun, CliError> {
+        self.timeline.lane(METRICS_LANE, "published");
+        let doctor = self.start().await?;
+        let t = self.timings;
+        let home = self.home.to_string();
 
         self.timeline.phase(
             "baseline",

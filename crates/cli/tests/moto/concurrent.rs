@@ -36,11 +36,7 @@ type Setup = RecordsSetup;
 impl RecordsSetup {
     /// Runs `regionflip reconcile` twice at the same time.
     fn two_passes_at_once(&self) -> [Run; 2] {
-        std::thread::scope(|scope| {
-            let first = scope.spawn(|| self.run(&["reconcile", "--json"]));
-            let second = scope.spawn(|| self.run(&["reconcile", "--json"]));
-            [first.join().unwrap(), second.join().unwrap()]
-        })
+        crate::harness::two_at_once(|| self.run(&["reconcile", "--json"]))
     }
 
     /// Checks the zone is well formed and returns the state and the PRIMARY's region.

@@ -9,9 +9,8 @@
 use std::collections::BTreeMap;
 
 use crate::harness::{ConfigFile, Operated, Run, TestZone, create_region_stack, regionflip};
-use aws_sdk_cloudwatch::types::{Dimension, StateValue, Statistic};
+use aws_sdk_cloudwatch::types::{StateValue, Statistic};
 use aws_sdk_route53::types::{HealthCheckConfig, HealthCheckType, TagResourceType};
-use aws_smithy_types::DateTime;
 use regionflip_core::{EngineState, FailoverRole, RecordSet};
 use regionflip_local_aws::moto::MotoServer;
 use regionflip_local_aws::seed::OTHER_REGION;
@@ -194,33 +193,10 @@ alarms = ["{name}-errors-{OTHER_REGION}"]
 
     /// The lowest `GateOpen` value of `gated`'s gate published in the last ten minutes.
     async fn lowest_gate_value(&self, gated: &str, host: &str) -> Option<f64> {
-        let now = regionflip_local_aws::seed::now();
-        let stats = self
-            .aws
-            .cloudwatch
-            .client(host)
-            .unwrap()
-            .get_metric_statistics()
-            .namespace("RegionFlip")
-            .metric_name("GateOpen")
-            .dimensions(
-                Dimension::builder()
-                    .name("Record")
-                    .value(&self.record)
-                    .build(),
-            )
-            .dimensions(Dimension::builder().name("Region").value(gated).build())
-            .start_time(DateTime::from_secs(i64::try_from(now - 600).unwrap()))
-            .end_time(DateTime::from_secs(i64::try_from(now + 60).unwrap()))
-            .period(3600)
-            .statistics(Statistic::Minimum)
-            .send()
+        crate::harness::gate_minimums(&self.aws, host, &self.record, gated, 3600)
             .await
-            .unwrap();
-        stats
-            .datapoints()
-            .iter()
-            .filter_map(|d| d.minimum())
+            .into_iter()
+            .map(|(_, value)| value)
             .reduce(f64::min)
     }
 }

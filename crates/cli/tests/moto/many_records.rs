@@ -174,11 +174,7 @@ async fn two_records_move_together_and_concurrent_reconciles_keep_every_pair_con
             StateValue::Ok
         })
         .await;
-        let runs = std::thread::scope(|scope| {
-            let first = scope.spawn(|| app.run(&["reconcile", "--json"]));
-            let second = scope.spawn(|| app.run(&["reconcile", "--json"]));
-            [first.join().unwrap(), second.join().unwrap()]
-        });
+        let runs = crate::harness::two_at_once(|| app.run(&["reconcile", "--json"]));
         for run in &runs {
             assert!(
                 run.code == 0 || run.stderr.contains("compare-and-swap"),

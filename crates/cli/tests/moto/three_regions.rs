@@ -9,9 +9,8 @@
 //! health as published in `AWS/Route53 HealthCheckStatus` (moto never publishes it; the
 //! test does) and each gate's value as the watcher published it in its host region.
 
-use aws_sdk_cloudwatch::types::{Dimension, StateValue, Statistic};
+use aws_sdk_cloudwatch::types::StateValue;
 use aws_sdk_route53::types::{HealthCheckConfig, HealthCheckType};
-use aws_smithy_types::DateTime;
 use regionflip_core::records::{CHAIN_LABEL_PREFIX, chain_answer};
 use regionflip_core::{Config, EngineState, FailoverRole, RecordSet};
 use regionflip_watcher::aws::{AwsClients, SdkBudget};
@@ -139,35 +138,11 @@ impl Chain {
             return None;
         }
         let host = self.parsed.gate_host_region(gated);
-        let now = regionflip_local_aws::seed::now();
-        let data = self
-            .aws
-            .cloudwatch
-            .client(host)
-            .unwrap()
-            .get_metric_statistics()
-            .namespace("RegionFlip")
-            .metric_name("GateOpen")
-            .dimensions(
-                Dimension::builder()
-                    .name("Record")
-                    .value(&self.zone.record)
-                    .build(),
-            )
-            .dimensions(Dimension::builder().name("Region").value(gated).build())
-            .start_time(DateTime::from_secs(i64::try_from(now - 600).unwrap()))
-            .end_time(DateTime::from_secs(i64::try_from(now + 60).unwrap()))
-            .period(60)
-            .statistics(Statistic::Minimum)
-            .send()
-            .await
-            .unwrap();
-        let newest = data
-            .datapoints()
-            .iter()
-            .max_by_key(|d| d.timestamp().map(|t| t.secs()))
-            .and_then(|d| d.minimum())
-            .expect("the gate was published");
+        let (_, newest) =
+            *crate::harness::gate_minimums(&self.aws, host, &self.zone.record, gated, 60)
+                .await
+                .last()
+                .expect("the gate was published");
         Some(newest >= 1.0)
     }
 

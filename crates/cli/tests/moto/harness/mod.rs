@@ -205,3 +205,54 @@ pub(crate) fn closed_port() -> u16 {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
     listener.local_addr().expect("a local address").port()
 }
+
+/// The minimum of `gated`'s `GateOpen` values per `period` seconds over the last ten
+/// minutes, as the watcher published them in `host` (the region hosting that gate), each
+/// with the start of its period (Unix seconds), oldest first.
+pub(crate) async fn gate_minimums(
+    aws: &regionflip_watcher::aws::AwsClients,
+    host: &str,
+    record: &str,
+    gated: &str,
+    period: i32,
+) -> Vec<(i64, f64)> {
+    use aws_sdk_cloudwatch::types::{Dimension, Statistic};
+    let now = regionflip_local_aws::seed::now();
+    let stats = aws
+        .cloudwatch
+        .client(host)
+        .unwrap()
+        .get_metric_statistics()
+        .namespace("RegionFlip")
+        .metric_name("GateOpen")
+        .dimensions(Dimension::builder().name("Record").value(record).build())
+        .dimensions(Dimension::builder().name("Region").value(gated).build())
+        .start_time(aws_smithy_types::DateTime::from_secs(
+            i64::try_from(now - 600).unwrap(),
+        ))
+        .end_time(aws_smithy_types::DateTime::from_secs(
+            i64::try_from(now + 60).unwrap(),
+        ))
+        .period(period)
+        .statistics(Statistic::Minimum)
+        .send()
+        .await
+        .unwrap();
+    let mut values: Vec<(i64, f64)> = stats
+        .datapoints()
+        .iter()
+        .filter_map(|d| Some((d.timestamp()?.secs(), d.minimum()?)))
+        .collect();
+    values.sort_by_key(|(at, _)| *at);
+    values
+}
+
+/// Runs `run` twice at the same moment, on two threads: two operators, or an operator and
+/// a watcher, racing.
+pub(crate) fn two_at_once(run: impl Fn() -> Run + Sync) -> [Run; 2] {
+    std::thread::scope(|scope| {
+        let first = scope.spawn(&run);
+        let second = scope.spawn(&run);
+        [first.join().unwrap(), second.join().unwrap()]
+    })
+}
