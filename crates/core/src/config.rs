@@ -39,6 +39,16 @@
 //! alarms = ["api-5xx-rate"]
 //! guards = []
 //! ```
+//!
+//! An application of several names lists them as `[[records]]` tables instead of
+//! `record_name`, `record_type` and each region's `target` (the one-record shorthand
+//! above); the first table is the application's own record:
+//!
+//! ```toml
+//! [[records]]
+//! name = "api.example.com"
+//! targets = { "us-east-1" = "abc123.execute-api.us-east-1.amazonaws.com" }
+//! ```
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;

@@ -5,15 +5,17 @@
 //!
 //! | record                                  | written by          | read by                |
 //! |-----------------------------------------|---------------------|------------------------|
-//! | failover pair (PRIMARY, SECONDARY)      | [`failover_record`] | [`region_of_record`], [`pair_drift`] |
+//! | failover pair (PRIMARY, SECONDARY)      | [`failover_record`], [`failover_record_of`] | [`region_of_record`], [`pair_drift`] |
+//! | gate chain link `_regionflip-from-<r>.<name>` (health-gate, 3+ regions) | [`chain_records`], [`chain_records_of`] | [`chain_answer`] (Route 53's answer) |
 //! | state record `_regionflip.<name>` (TXT) | [`state_record`]    | `state_of_record`      |
 //! | one TXT value: `"a" "b"`                | [`quote_txt`]       | [`unquote_txt`]        |
 //!
 //! (`state_of_record` is reached through [`StateObservation::from_state_record`].)
 //!
-//! **Which records are regionflip's.** The failover records under `record_name`, of the
-//! configured type, whose set identifier is [`PRIMARY_SET_ID`] or [`SECONDARY_SET_ID`],
-//! and the state record. A failover record under the same name and type with another set
+//! **Which records are regionflip's.** The failover records under `record_name` and
+//! under each of the application's other names (`[[records]]`), of that name's type,
+//! whose set identifier is [`PRIMARY_SET_ID`] or [`SECONDARY_SET_ID`]; in health-gate
+//! mode the same under each gate chain link's name; and the state record. A failover record under the same name and type with another set
 //! identifier belongs to someone else: regionflip never writes it, and while one exists
 //! it does not act on the pair at all ([`foreign_failover_records`]). Records under
 //! other names are never read as the pair.
