@@ -167,7 +167,8 @@
 //! |     |                                      | ↳ "gate: a third region extends the chain in place" |
 //!
 //! **The application's other names** (`[[records]]`). Each gets the rules of the record
-//! name for the types that would mix with its pair (A2), its pair around the regions the
+//! name for the types that would mix with its pair (A2) and for a CNAME at a zone apex
+//! (A5; `another_name_at_a_zone_apex_as_a_cname_is_refused_before_any_write`), its pair around the regions the
 //! application's own pair uses (`records`: B4–B10, one batch with the state) or its own
 //! gate chain on the very same checks (`health-gate`: C8, C15, C17: a gate moves every
 //! name at once); the state and the gates stay the application's. Writes are grouped
@@ -1036,6 +1037,16 @@ impl Planner<'_> {
             let slot = match (record.set_identifier.as_deref(), record.failover) {
                 (Some(PRIMARY_SET_ID), Some(FailoverRole::Primary)) => 0,
                 (Some(SECONDARY_SET_ID), Some(FailoverRole::Secondary)) => 1,
+                // A5 for the other names: a CNAME cannot sit at a zone apex.
+                _ if !link && record.record_type == "SOA" && record_type == RecordType::Cname => {
+                    self.problems.push(format!(
+                        "{name} is the apex of its hosted zone (the zone's SOA record is \
+                         there), and a CNAME cannot sit at a zone apex (RFC 1034 §3.6.2; Route \
+                         53 refuses it). Set its [[records]] type = \"A\" (an alias, with \
+                         alias_hosted_zone_ids), or use a name below the apex"
+                    ));
+                    continue;
+                }
                 _ if !link && !conflicting(&record.record_type) => continue,
                 _ if !link => {
                     self.problems.push(format!(

@@ -1092,3 +1092,39 @@ async fn records_mode_creates_every_record_s_pair_and_one_state() {
     assert!(world.init(false).await.unwrap().already_initialised);
     assert_eq!(world.route53.applied_changes(), changes);
 }
+
+/// Rule A5 holds for every name: one of the application's other names at the apex of its
+/// zone cannot be a CNAME, and init refuses it, naming it, before writing anything.
+#[tokio::test]
+async fn another_name_at_a_zone_apex_as_a_cname_is_refused_before_any_write() {
+    let base = World::new(Mode::HealthGate);
+    let other_zone = "Z9999999999999999999";
+    let config = with_names(
+        &base.config,
+        &[
+            (&base.config.record_name, None),
+            ("example.org", Some(other_zone)),
+        ],
+    );
+    let world = World { config, ..base };
+    world.route53.add_zone(other_zone);
+    world.route53.put_record(
+        other_zone,
+        RecordSet {
+            name: "example.org.".into(),
+            record_type: "SOA".into(),
+            set_identifier: None,
+            failover: None,
+            ttl: Some(900),
+            values: vec![
+                "ns-1.awsdns-01.org. awsdns-hostmaster.amazon.com. 1 7200 900 1209600 86400".into(),
+            ],
+            alias: None,
+            health_check_id: None,
+        },
+    );
+    let why = refusal(world.init(false).await);
+    assert!(why.contains("example.org. is the apex"), "{why}");
+    assert_eq!(world.route53.applied_changes(), 0);
+    assert!(world.checks.checks().is_empty());
+}
