@@ -82,6 +82,22 @@ impl Config {
     pub fn state_alarm_name(&self) -> String {
         format!("regionflip-state-{}", self.slug())
     }
+
+    /// The alarms a pass reads in `region` in its one `DescribeAlarms` (at most 100
+    /// names, which the validator keeps to): the region's alarms and guards, and in gate
+    /// mode the state holder.
+    pub fn alarms_read_in(&self, region: &crate::config::RegionConfig) -> Vec<String> {
+        let mut names: Vec<String> = region
+            .alarms
+            .iter()
+            .chain(&region.guards)
+            .cloned()
+            .collect();
+        if self.mode == crate::config::Mode::HealthGate {
+            names.push(self.state_alarm_name());
+        }
+        names
+    }
 }
 
 #[cfg(test)]

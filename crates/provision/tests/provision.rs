@@ -979,6 +979,20 @@ fn with_names(config: &Config, names: &[(&str, Option<&str>)]) -> Config {
     Config::from_toml_str(&text).unwrap_or_else(|e| panic!("{e}\n{text}"))
 }
 
+/// The health-gate sample world with a second name, `name`, in a hosted zone of its own
+/// (returned beside the world).
+fn with_a_name_in_another_zone(name: &str) -> (World, &'static str) {
+    let base = World::new(Mode::HealthGate);
+    let other_zone = "Z9999999999999999999";
+    let config = with_names(
+        &base.config,
+        &[(&base.config.record_name, None), (name, Some(other_zone))],
+    );
+    let world = World { config, ..base };
+    world.route53.add_zone(other_zone);
+    (world, other_zone)
+}
+
 /// An application of two names (`[[records]]`) in health-gate mode, the second in a
 /// hosted zone of its own: init gives each name its failover pair in its zone, both on
 /// the same CALCULATED check of home (a gate moves every name); a second init writes
@@ -986,17 +1000,7 @@ fn with_names(config: &Config, names: &[(&str, Option<&str>)]) -> Config {
 #[tokio::test]
 async fn every_record_gets_its_pair_in_its_zone_on_the_region_s_checks_and_uninstall_restores_each()
 {
-    let base = World::new(Mode::HealthGate);
-    let other_zone = "Z9999999999999999999";
-    let config = with_names(
-        &base.config,
-        &[
-            (&base.config.record_name, None),
-            ("auth.example.org", Some(other_zone)),
-        ],
-    );
-    let world = World { config, ..base };
-    world.route53.add_zone(other_zone);
+    let (world, other_zone) = with_a_name_in_another_zone("auth.example.org");
     world.init(false).await.unwrap();
 
     let own = world.records();
@@ -1097,17 +1101,7 @@ async fn records_mode_creates_every_record_s_pair_and_one_state() {
 /// zone cannot be a CNAME, and init refuses it, naming it, before writing anything.
 #[tokio::test]
 async fn another_name_at_a_zone_apex_as_a_cname_is_refused_before_any_write() {
-    let base = World::new(Mode::HealthGate);
-    let other_zone = "Z9999999999999999999";
-    let config = with_names(
-        &base.config,
-        &[
-            (&base.config.record_name, None),
-            ("example.org", Some(other_zone)),
-        ],
-    );
-    let world = World { config, ..base };
-    world.route53.add_zone(other_zone);
+    let (world, other_zone) = with_a_name_in_another_zone("example.org");
     world.route53.put_record(
         other_zone,
         RecordSet {

@@ -210,15 +210,7 @@ async fn read_alarms<C: CloudWatchApi>(
     cloudwatch: &C,
 ) -> Vec<Result<Vec<AlarmReading>, String>> {
     let calls = config.regions.iter().map(|region| {
-        let mut names: Vec<String> = region
-            .alarms
-            .iter()
-            .chain(&region.guards)
-            .cloned()
-            .collect();
-        if config.mode == Mode::HealthGate {
-            names.push(config.state_alarm_name());
-        }
+        let names = config.alarms_read_in(region);
         async move {
             cloudwatch
                 .describe_alarms(&region.name, &names)

@@ -135,14 +135,9 @@ type Described = BTreeMap<String, Result<BTreeMap<String, (AlarmFacts, Option<St
 
 async fn describe_every_region(config: &Config, clients: Clients<'_>) -> Described {
     let reads = config.regions.iter().map(|region| {
-        let mut names: Vec<String> = region
-            .alarms
-            .iter()
-            .chain(&region.guards)
-            .cloned()
-            .collect();
+        // What the watcher reads there, and the gate alarms the region hosts.
+        let mut names = config.alarms_read_in(region);
         if config.mode == Mode::HealthGate {
-            names.push(config.state_alarm_name());
             names.extend(
                 config
                     .gated_regions()

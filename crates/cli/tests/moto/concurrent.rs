@@ -100,15 +100,7 @@ async fn two_reconciles_at_once_leave_one_state_and_one_pair() {
 
         let runs = setup.two_passes_at_once();
         for run in &runs {
-            // A pass that lost the race re-reads and finds the work done (exit 0); one
-            // that gave up after repeated conflicts would exit 1 and say so.
-            assert!(
-                run.code == 0 || run.stderr.contains("compare-and-swap"),
-                "round {round}: exit {}\n{}\n{}",
-                run.code,
-                run.stdout,
-                run.stderr
-            );
+            crate::harness::assert_raced_well(run, &format!("round {round}"));
         }
         let lines: usize = runs.iter().map(transition_lines).sum();
         transitions.push(lines);
