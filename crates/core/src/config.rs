@@ -20,6 +20,8 @@
 //! record_type = "CNAME"          # or "A" for alias records
 //! ttl = 60
 //! mode = "health-gate"           # or "records"
+//! routing = "failover"           # or "latency" / "weighted": active-active (health-gate)
+//! min_in_service = 1             # active-active: regions never evacuated below this
 //! metrics_namespace = "RegionFlip"
 //!
 //! [failback]
@@ -78,6 +80,12 @@ pub struct Config {
     pub ttl: u32,
     /// How a decision is carried out.
     pub mode: Mode,
+    /// How Route 53 spreads traffic over the regions: one active region with failover
+    /// records, or every region in service at once (latency or weighted records).
+    pub routing: Routing,
+    /// Active-active routing: the fewest regions ever left in service; evacuating below
+    /// it keeps the healthiest remaining regions in (`LastInService`). 1 with failover.
+    pub min_in_service: u32,
     /// CloudWatch namespace for regionflip's own metrics (and, in gate mode, the gates).
     pub metrics_namespace: String,
     /// When and how traffic goes back to a more preferred region.
@@ -159,6 +167,36 @@ pub enum Mode {
     Records,
 }
 
+/// How Route 53 spreads traffic over the regions (`routing`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Routing {
+    /// One region serves (failover records, or the gate chain); the others stand by.
+    Failover,
+    /// Every region in service serves the clients nearest to it (latency records, each
+    /// with its `Region`).
+    Latency,
+    /// Every region in service serves a share of the answers (weighted records,
+    /// `regions[].weight`).
+    Weighted,
+}
+
+impl Routing {
+    /// The configuration spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Routing::Failover => "failover",
+            Routing::Latency => "latency",
+            Routing::Weighted => "weighted",
+        }
+    }
+
+    /// Whether every region in service serves traffic at once (latency or weighted):
+    /// regions are evacuated and restored instead of failed over to.
+    pub fn is_active_active(self) -> bool {
+        self != Routing::Failover
+    }
+}
+
 /// What an alarm in INSUFFICIENT_DATA says about a region that serves no traffic.
 ///
 /// Request-driven metrics (API Gateway 5XXError, Latency) publish nothing without
@@ -235,6 +273,9 @@ pub struct RegionConfig {
     pub alarms: Vec<String>,
     /// Alarms that must be OK before traffic moves *to* this region (replication lag…).
     pub guards: Vec<String>,
+    /// `routing = "weighted"`: this region's weighted record's weight (1 to 255; equal
+    /// weights share answers equally). 1 otherwise.
+    pub weight: u32,
 }
 
 impl Config {
@@ -327,6 +368,7 @@ impl Config {
             ("HOSTED_ZONE_ID".to_string(), self.hosted_zone_id.clone()),
             ("TTL".into(), self.ttl.to_string()),
             ("MODE".into(), self.mode.as_str().into()),
+            ("ROUTING".into(), self.routing.as_str().into()),
             ("METRICS_NAMESPACE".into(), self.metrics_namespace.clone()),
             ("FAILBACK_MODE".into(), self.failback.mode.as_str().into()),
             (
@@ -361,6 +403,7 @@ impl Config {
         if let Some(group) = &self.journal_log_group {
             vars.push(("JOURNAL_LOG_GROUP".into(), group.clone()));
         }
+        vars.push(("MIN_IN_SERVICE".into(), self.min_in_service.to_string()));
         if tables {
             for (i, record) in self.records().iter().enumerate() {
                 let p = format!("RECORD_{}_", i + 1);
@@ -398,6 +441,7 @@ impl Config {
             vars.push((format!("{p}HEALTH_SEARCH"), region.health_search.clone()));
             vars.push((format!("{p}ALARMS"), region.alarms.join(",")));
             vars.push((format!("{p}GUARDS"), region.guards.join(",")));
+            vars.push((format!("{p}WEIGHT"), region.weight.to_string()));
         }
         vars.into_iter()
             .map(|(k, v)| (format!("{ENV_PREFIX}{k}"), v))
@@ -697,6 +741,22 @@ pub const TOP_SCHEMA: &[KeySpec] = &[
         doc: "\"health-gate\": the records never change, gates flip in the data plane; \"records\": the watcher rewrites which region is PRIMARY.",
     },
     KeySpec {
+        key: "routing",
+        scope: KeyScope::Top,
+        kind: ValueKind::String,
+        required: false,
+        default: Some("failover"),
+        doc: "\"failover\": one region serves, the others stand by; \"latency\" or \"weighted\": active-active, every region in service serves and a failing one is evacuated by closing its gate (health-gate mode only).",
+    },
+    KeySpec {
+        key: "min_in_service",
+        scope: KeyScope::Top,
+        kind: ValueKind::Integer,
+        required: false,
+        default: Some("1"),
+        doc: "Active-active routing: the fewest regions ever left in service (1 to the number of regions - 1); when evacuating would go below it, the healthiest remaining regions stay in (LastInService).",
+    },
+    KeySpec {
         key: "metrics_namespace",
         scope: KeyScope::Top,
         kind: ValueKind::String,
@@ -843,6 +903,14 @@ pub const REGION_SCHEMA: &[KeySpec] = &[
         required: false,
         default: Some(""),
         doc: "Alarms that must be OK before traffic moves to this region (replication lag...).",
+    },
+    KeySpec {
+        key: "weight",
+        scope: KeyScope::Region,
+        kind: ValueKind::Integer,
+        required: false,
+        default: Some("1"),
+        doc: "routing = \"weighted\": this region's share of the answers (1 to 255), relative to the other regions in service.",
     },
 ];
 
@@ -1037,6 +1105,11 @@ const REGION_KEYS: &[&str] = &key_names::<{ REGION_SCHEMA.len() }>(REGION_SCHEMA
 const TTL_RANGE: std::ops::RangeInclusive<i64> = 0..=3600;
 const SECS_RANGE: std::ops::RangeInclusive<i64> = 0..=86_400;
 const FLIPS_RANGE: std::ops::RangeInclusive<i64> = 1..=60;
+/// `min_in_service`; its upper bound, the number of regions less one, is checked apart.
+const MIN_IN_SERVICE_RANGE: std::ops::RangeInclusive<i64> = 1..=(MAX_REGIONS as i64 - 1);
+/// Route 53 takes weights from 0 to 255; 0 would serve no traffic, which is what
+/// evacuating is for.
+const WEIGHT_RANGE: std::ops::RangeInclusive<i64> = 1..=255;
 /// Alarms and guards one region may list: `DescribeAlarms` takes 100 names, and the pass
 /// reads the gate-mode state holder in the same call.
 const MAX_ALARMS_PER_REGION: usize = 99;
@@ -1499,6 +1572,42 @@ impl RawFields {
                 ("records", Mode::Records),
             ],
         );
+        let routing = self.choice(
+            Key::Top("routing"),
+            Routing::Failover,
+            &[
+                ("failover", Routing::Failover),
+                ("latency", Routing::Latency),
+                ("weighted", Routing::Weighted),
+            ],
+        );
+        if routing.is_active_active() && mode == Mode::Records {
+            self.error(
+                &Key::Top("routing"),
+                format!(
+                    "is {:?}, and records mode rewrites a failover pair",
+                    routing.as_str()
+                ),
+                "set mode = \"health-gate\" (active-active evacuates a region by closing its gate), or routing = \"failover\"",
+            );
+        }
+        let min_in_service = self.integer(
+            Key::Top("min_in_service"),
+            1,
+            MIN_IN_SERVICE_RANGE,
+            "regions",
+        ) as u32;
+        // 1, its default, means nothing with failover routing; another value would be
+        // silently ignored there.
+        if min_in_service != 1 && !routing.is_active_active() {
+            self.error(
+                &Key::Top("min_in_service"),
+                format!(
+                    "is {min_in_service}, but routing is \"failover\", where one region serves at a time"
+                ),
+                "remove it, or set routing = \"latency\" or \"weighted\"",
+            );
+        }
         let metrics_namespace = self
             .string(Key::Top("metrics_namespace"))
             .unwrap_or_else(|| "RegionFlip".into());
@@ -1572,7 +1681,7 @@ impl RawFields {
             if self.reported_regions.contains(&i) {
                 continue;
             }
-            if let Some(region) = self.region(i, record_type, tables) {
+            if let Some(region) = self.region(i, record_type, tables, routing) {
                 regions.push((i, region));
             }
         }
@@ -1590,6 +1699,9 @@ impl RawFields {
                 ),
                 fix: "list every region that serves the API, most preferred first".into(),
             });
+        }
+        if routing.is_active_active() && self.region_count >= 2 {
+            self.active_active_limits(min_in_service, &failback, &regions);
         }
         let mut seen = BTreeSet::new();
         let mut targets = BTreeSet::new();
@@ -1696,10 +1808,9 @@ impl RawFields {
                     .map(|(i, r)| (Key::Record(i + 1, "name"), r.name.clone())),
             )
             .collect();
-        for (key, name) in every_name
-            .iter()
-            .filter(|_| mode == Mode::HealthGate && regions.len() > 2)
-        {
+        for (key, name) in every_name.iter().filter(|_| {
+            mode == Mode::HealthGate && !routing.is_active_active() && regions.len() > 2
+        }) {
             let longest = regions[1..regions.len() - 1]
                 .iter()
                 .map(|(_, r)| r.name.as_str())
@@ -1733,6 +1844,8 @@ impl RawFields {
                 record_type,
                 ttl,
                 mode,
+                routing,
+                min_in_service,
                 metrics_namespace,
                 failback,
                 failover_respects_guards,
@@ -1743,6 +1856,53 @@ impl RawFields {
                 other_records,
             }),
             _ => Err(ConfigErrors(self.errors)),
+        }
+    }
+
+    /// Active-active: `min_in_service` below the number of regions, and a state that
+    /// fits its holder. The gate-mode state lives in an alarm description (CloudWatch:
+    /// at most 1,024 characters) and remembers every region's flips of the last hour
+    /// (damping is per region), so regions × `max_flips_per_hour` bound its length.
+    fn active_active_limits(
+        &mut self,
+        min_in_service: u32,
+        failback: &FailbackPolicy,
+        regions: &[(usize, RegionConfig)],
+    ) {
+        let count = self.region_count;
+        if min_in_service as usize >= count {
+            self.error(
+                &Key::Top("min_in_service"),
+                format!(
+                    "is {min_in_service}, and with {count} regions no region could ever be evacuated"
+                ),
+                format!("set it to at most {}", count - 1),
+            );
+        }
+        if failback.max_flips_per_hour < 2 {
+            self.error(
+                &Key::Top("failback.max_flips_per_hour"),
+                format!(
+                    "is {}, and with active-active routing a region's return to service keeps room for the evacuation that may follow it, so no region could ever return by itself",
+                    failback.max_flips_per_hour
+                ),
+                "set it to at least 2",
+            );
+        }
+        let names: Vec<&str> = regions.iter().map(|(_, r)| r.name.as_str()).collect();
+        let longest = crate::state::longest_service_state(&names, failback.max_flips_per_hour);
+        if longest > crate::state::MAX_HELD_STATE_TEXT {
+            self.error(
+                &Key::Top("failback.max_flips_per_hour"),
+                format!(
+                    "is {}, and with {count} regions in active-active routing the state \
+                     could need {longest} characters; its holder alarm's description takes \
+                     at most {}",
+                    failback.max_flips_per_hour,
+                    crate::state::MAX_HELD_STATE_TEXT
+                ),
+                "lower it (each region keeps its flips of the last hour), or list fewer regions",
+            );
         }
     }
 
@@ -1900,7 +2060,13 @@ impl RawFields {
     /// A region; with `[[records]]` tables its target lives in each record's `targets`
     /// (it is filled in from the first record's), so `target` and `alias_hosted_zone_id`
     /// must not be set here.
-    fn region(&mut self, i: usize, record_type: RecordType, tables: bool) -> Option<RegionConfig> {
+    fn region(
+        &mut self,
+        i: usize,
+        record_type: RecordType,
+        tables: bool,
+        routing: Routing,
+    ) -> Option<RegionConfig> {
         let name = self
             .required_string(
                 Key::Region(i, "name"),
@@ -2021,6 +2187,16 @@ impl RawFields {
                 "list at least one alarm, or set health_check_id",
             );
         }
+        let weight = self.integer(Key::Region(i, "weight"), 1, WEIGHT_RANGE, "parts") as u32;
+        // 1, the default, is every region's equal share; another value would be
+        // silently ignored without weighted routing.
+        if weight != 1 && routing != Routing::Weighted {
+            self.error(
+                &Key::Region(i, "weight"),
+                format!("is {weight}, but routing is {:?}", routing.as_str()),
+                "remove it, or set routing = \"weighted\"",
+            );
+        }
         Some(RegionConfig {
             name: name?,
             target: target?,
@@ -2030,6 +2206,7 @@ impl RawFields {
             health_search,
             alarms,
             guards,
+            weight,
         })
     }
 

@@ -91,12 +91,16 @@
 //! watcher. A forced move is the last resort: it acts on any state (1c), says what it
 //! overrode (`Forced`), and refuses only to touch a record regionflip does not own (1b).
 
+mod service;
+
+pub use service::region_flips_in_window;
+
 use serde::Serialize;
 
 use crate::config::{Config, FailbackMode, Mode};
 use crate::event::{TransitionEvent, TransitionKind};
 use crate::health::{EvidenceRow, Health, RegionHealth};
-use crate::observe::{Observations, RoutingObservation, StateObservation, assess_all};
+use crate::observe::{Observations, RoutingObservation, StateObservation, assess_serving};
 use crate::plan::{AsRead, Plan, gates_for, plan_for, standby_for};
 use crate::reason::{DriftRepair, Reason};
 use crate::records::{
@@ -148,6 +152,21 @@ pub enum Command {
     Pause,
     /// Hand routing back to the rules (also lifts an operator's failback hold).
     Resume,
+    /// Active-active routing: take `region` out of service (close its gate).
+    Evacuate {
+        /// The region.
+        region: String,
+        /// Skip the health checks of the regions left in service (never
+        /// `min_in_service`).
+        force: bool,
+    },
+    /// Active-active routing: return `region` to service (open its gate).
+    Restore {
+        /// The region.
+        region: String,
+        /// Skip its health and guard checks.
+        force: bool,
+    },
 }
 
 /// What happened to routing.
@@ -296,7 +315,7 @@ pub fn duty_region(regions: &[RegionHealth]) -> Option<&str> {
 
 /// The region that serves traffic, as far as the readings tell before the rules run: the
 /// region the PRIMARY record points at (`records` mode; DNS is what users get), else the
-/// one a valid state names. `None` when neither is known (`assess_all` says what then).
+/// one a valid state names. `None` when neither is known (`assess_serving` says what then).
 fn serving_region<'c>(config: &'c Config, observations: &Observations) -> Option<&'c str> {
     let routed = match &observations.routing {
         RoutingObservation::Records(records) => records
@@ -310,6 +329,26 @@ fn serving_region<'c>(config: &'c Config, observations: &Observations) -> Option
         _ => None,
     };
     routed.or(recorded).map(|r| r.name.as_str())
+}
+
+/// The regions that serve traffic, as far as the readings tell: with failover routing
+/// the [serving region](serving_region); with active-active routing every region the
+/// valid state keeps in service (every region when no state says: init opens every
+/// gate). Their alarms are judged as an active region's, which have data.
+fn serving_regions<'c>(config: &'c Config, observations: &Observations) -> Vec<&'c str> {
+    if !config.routing.is_active_active() {
+        return serving_region(config, observations).into_iter().collect();
+    }
+    let state = match &observations.state {
+        StateObservation::Valid { state, .. } => Some(state),
+        _ => None,
+    };
+    config
+        .regions
+        .iter()
+        .filter(|r| state.is_none_or(|s| s.in_service(&r.name)))
+        .map(|r| r.name.as_str())
+        .collect()
 }
 
 /// The context of one decision.
@@ -401,14 +440,14 @@ impl<'a> Pass<'a> {
             observations,
             now,
             trigger,
-            regions: assess_all(config, observations, serving_region(config, observations)),
+            regions: assess_serving(config, observations, &serving_regions(config, observations)),
             reasons: Vec::new(),
         }
     }
 
     /// The assessment of `region`.
     ///
-    /// The lookup cannot fail for a configured region: `assess_all` assesses every
+    /// The lookup cannot fail for a configured region: `assess_serving` assesses every
     /// configured region, and the engine only asks about configured ones (`current`
     /// names a region the PRIMARY record, the state or the assessments point at, each
     /// checked against the configuration; commands refuse an unconfigured target before
@@ -431,6 +470,9 @@ impl<'a> Pass<'a> {
         if current.state.paused {
             self.reasons.push(Reason::Paused);
             return self.stay(current);
+        }
+        if self.config.routing.is_active_active() {
+            return self.service_pass(current);
         }
         let active = current.active.clone();
         let leaving = self.health(&active).as_active;
@@ -906,7 +948,7 @@ impl<'a> Pass<'a> {
             Outcome::NoChange
         };
         let active = current.active.clone();
-        let plan = self.plan(&active, next, repair_pair);
+        let plan = self.plan(&active, &current.state, next, repair_pair);
         self.finish(outcome, Some(active), Some(plan))
     }
 
@@ -981,6 +1023,8 @@ impl<'a> Pass<'a> {
                 // Once traffic is home there is no failback left to hold.
                 _ => old.hold_failback && to != home,
             },
+            out_of_service: old.out_of_service.clone(),
+            region_flips: old.region_flips.clone(),
         };
         if let Some(replaced) = current.replacing {
             self.reasons.push(Reason::StateReplaced {
@@ -997,6 +1041,7 @@ impl<'a> Pass<'a> {
             kind,
             from: from.clone(),
             to: to.clone(),
+            service: None,
             reasons: self.reasons.iter().map(ToString::to_string).collect(),
             decided_at: now,
             sequence: next.sequence,
@@ -1007,7 +1052,7 @@ impl<'a> Pass<'a> {
                 .map(|t| now.saturating_sub(t)),
         };
         let rewrite_pair = current.routed.as_deref() != Some(to.as_str());
-        let plan = self.plan(&to, Some(next), rewrite_pair);
+        let plan = self.plan(&to, &current.state, Some(next), rewrite_pair);
         let mut decision = self.finish(
             Outcome::Transition { kind, from, to },
             current.known_active(),
@@ -1019,12 +1064,18 @@ impl<'a> Pass<'a> {
 
     /// The plan that routes on `active` and persists `next` (if any); in `records` mode
     /// it rewrites the failover pair when `rewrite_pair`.
-    fn plan(&self, active: &str, next: Option<EngineState>, rewrite_pair: bool) -> Plan {
+    fn plan(
+        &self,
+        active: &str,
+        current: &EngineState,
+        next: Option<EngineState>,
+        rewrite_pair: bool,
+    ) -> Plan {
         let read = AsRead {
             rewrite_pair,
             state_record: self.observations.state.record(),
         };
-        plan_for(self.config, &self.regions, &read, active, next)
+        plan_for(self.config, &self.regions, &read, active, current, next)
     }
 
     fn finish(self, outcome: Outcome, active: Option<String>, plan: Option<Plan>) -> Decision {
@@ -1048,8 +1099,17 @@ impl<'a> Pass<'a> {
             });
             return self.finish(Outcome::Refused, None, None);
         };
+        if self.config.routing.is_active_active() {
+            return self.service_command(current, command);
+        }
         match command {
             Command::Pause | Command::Resume => self.pause_or_resume(current, command),
+            Command::Evacuate { .. } | Command::Restore { .. } => {
+                self.reasons.push(Reason::Refused {
+                    why: "routing is \"failover\": one region serves at a time, so no region is evacuated or restored; use `regionflip failover REGION` or `regionflip failback`".into(),
+                });
+                self.refuse(current)
+            }
             Command::FailoverTo { region, force } => {
                 if self.config.region(region).is_none() {
                     let known: Vec<&str> = self
@@ -1161,7 +1221,7 @@ impl<'a> Pass<'a> {
         // same batch. A pause leaves the records as they are (an operator may be at them).
         let repair_pair = !pause && !current.drift.is_empty();
         self.report_drift_repaired_now_or_on_resume(&current, repair_pair);
-        let plan = self.plan(&active, Some(next), repair_pair);
+        let plan = self.plan(&active, &current.state, Some(next), repair_pair);
         self.finish(Outcome::StateOnly, Some(active), Some(plan))
     }
 
@@ -1262,7 +1322,7 @@ impl<'a> Pass<'a> {
         }
         self.report_drift(&current, DriftRepair::ThisPass);
         let repair_pair = !current.drift.is_empty();
-        let plan = self.plan(&active, Some(next), repair_pair);
+        let plan = self.plan(&active, &current.state, Some(next), repair_pair);
         self.finish(Outcome::StateOnly, Some(active), Some(plan))
     }
 

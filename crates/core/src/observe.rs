@@ -371,7 +371,7 @@ pub(crate) enum Role {
     /// The region traffic is routed to.
     Active,
     /// A region serving no traffic: every region but the active one, and every region
-    /// when which one is active is not known (see [`assess_all`]).
+    /// when which one is active is not known (see [`assess_serving`]).
     Standby,
 }
 
@@ -772,26 +772,29 @@ pub(crate) fn assess(
     }
 }
 
-/// Assesses every configured region, in preference order, knowing which region serves
-/// traffic (`active`).
+/// Assesses every configured region, in preference order, knowing which regions serve
+/// traffic (`serving`: the active region; with active-active routing every region in
+/// service), each judged as an active region, whose alarms have data because it serves;
+/// the others as standbys.
 ///
-/// With `active` unknown (`None`: no valid state, no routing read), every region is
+/// With no serving region known (no valid state, no routing read), every region is
 /// assessed as serving no traffic. The one decision taken then is gate mode's restart on
 /// the most preferred region healthy as a target (engine rule 1); once that region is
 /// active, every other region is a standby as it was assessed, so deciding again changes
 /// nothing. (The verdict as the active region does not depend on the role.)
-pub(crate) fn assess_all(
+pub(crate) fn assess_serving(
     config: &Config,
     observations: &Observations,
-    active: Option<&str>,
+    serving: &[&str],
 ) -> Vec<RegionHealth> {
     config
         .regions
         .iter()
         .map(|r| {
-            let role = match active {
-                Some(active) if active == r.name => Role::Active,
-                Some(_) | None => Role::Standby,
+            let role = if serving.contains(&r.name.as_str()) {
+                Role::Active
+            } else {
+                Role::Standby
             };
             let observed = observations.regions.iter().find(|o| o.region == r.name);
             assess(r, observed, role, config.no_data_on_standby)
@@ -920,6 +923,7 @@ mod tests {
             .map(|i| format!("a{i}"))
             .collect();
         let config = RegionConfig {
+            weight: 1,
             name: "us-west-2".into(),
             target: "api.us-west-2.example.com.".into(),
             alias_hosted_zone_id: None,

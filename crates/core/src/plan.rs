@@ -19,7 +19,8 @@
 //!
 //! * **`health-gate`** — the value of every region's gate metric (1 open, 0 closed), to
 //!   be published on every pass so the gate alarms never starve, plus the new engine
-//!   state when it changed. No Route 53 call.
+//!   state when it changed. No Route 53 call. With active-active routing a gate is open
+//!   exactly while its region is in service ([`service_gates`]).
 
 use serde::Serialize;
 
@@ -49,6 +50,9 @@ pub struct StateWrite {
 }
 
 /// What to write.
+// One plan is built per pass and moved a few times; boxing a variant would only add an
+// allocation.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub enum Plan {
     /// Nothing.
@@ -93,8 +97,8 @@ pub(crate) struct AsRead<'a> {
     pub(crate) state_record: Option<&'a RecordSet>,
 }
 
-/// The plan that routes on `active` and persists `next` (if any), starting from what was
-/// read. In `records` mode the failover pair is rewritten only when `read.rewrite_pair`,
+/// The plan that routes on `active` (active-active: on the regions in service in `next`,
+/// else in `current`) and persists `next` (if any), starting from what was read. In `records` mode the failover pair is rewritten only when `read.rewrite_pair`,
 /// and always with a new state (the state record is the batch's compare-and-swap);
 /// without a state to persist there is nothing to write at all. In `health-gate` mode
 /// every region's gate is republished on every pass.
@@ -103,12 +107,17 @@ pub(crate) fn plan_for(
     regions: &[RegionHealth],
     read: &AsRead<'_>,
     active: &str,
+    current: &EngineState,
     next: Option<EngineState>,
 ) -> Plan {
     let expected = read.state_record.cloned();
     match config.mode {
         Mode::HealthGate => Plan::Gates {
-            gates: gates_for(config, active, regions),
+            gates: if config.routing.is_active_active() {
+                service_gates(config, next.as_ref().unwrap_or(current))
+            } else {
+                gates_for(config, active, regions)
+            },
             state: next.map(|new| StateWrite { expected, new }),
         },
         Mode::Records => {
@@ -197,6 +206,20 @@ pub(crate) fn gates_for(
                 region: r.name.clone(),
                 open,
             }
+        })
+        .collect()
+}
+
+/// Active-active routing: every region's gate, open exactly while `state` keeps it in
+/// service. Every region has one ([`Config::is_gated`]); closing it is what takes the
+/// region's latency or weighted record out of Route 53's answers.
+pub(crate) fn service_gates(config: &Config, state: &EngineState) -> Vec<GateSetting> {
+    config
+        .regions
+        .iter()
+        .map(|r| GateSetting {
+            region: r.name.clone(),
+            open: state.in_service(&r.name),
         })
         .collect()
 }

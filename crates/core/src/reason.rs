@@ -14,6 +14,65 @@ use crate::records::{PRIMARY_SET_ID, SECONDARY_SET_ID};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "reason", rename_all = "kebab-case")]
 pub enum Reason {
+    /// Active-active: the regions in service, all healthy or not known unhealthy, and
+    /// none out of service waiting.
+    InService {
+        /// The regions in service, in preference order.
+        regions: Vec<String>,
+    },
+    /// Active-active: a region in service is unhealthy (as a region that serves).
+    ServingUnhealthy {
+        /// The region.
+        region: String,
+        /// Which signals fail.
+        evidence: Vec<String>,
+    },
+    /// Active-active: a region in service is unhealthy, but taking it out would leave
+    /// fewer than `min_in_service` regions in service, so it stays in and Route 53 never
+    /// has to fail open (answer every record when all are unhealthy).
+    LastInService {
+        /// The region kept in.
+        region: String,
+        /// Regions in service now.
+        in_service: u32,
+        /// `min_in_service`.
+        min_in_service: u32,
+    },
+    /// Active-active: a region leaves service (its gate closes).
+    Evacuating {
+        /// The region.
+        region: String,
+    },
+    /// Active-active: a region returns to service (its gate opens).
+    Restoring {
+        /// The region.
+        region: String,
+        /// Why now: stable long enough, or at once because a region in service is
+        /// unhealthy and only held in by `min_in_service`.
+        why: String,
+    },
+    /// Active-active: an evacuated region is healthy again but does not return yet.
+    RestorePending {
+        /// The region.
+        region: String,
+        /// When it may return, if known.
+        eligible_at: Option<u64>,
+        /// Why not yet.
+        why: String,
+    },
+    /// Active-active: a region's automatic service change is held by flap damping, per
+    /// region: a restore needs room for the evacuation that may follow it, so no region
+    /// ever changes more than `max_flips_per_hour` times in a rolling hour.
+    RegionDamped {
+        /// The region.
+        region: String,
+        /// Its automatic changes in the last hour.
+        flips: u32,
+        /// `max_flips_per_hour`.
+        limit: u32,
+        /// When the restore may happen.
+        eligible_at: u64,
+    },
     /// The active region is healthy and nothing better exists.
     Steady {
         /// The active region.
@@ -249,7 +308,9 @@ impl Reason {
     /// When the thing this reason waits for can happen, if it says.
     pub fn eligible_at(&self) -> Option<u64> {
         match self {
-            Reason::FailbackPending { eligible_at, .. } => *eligible_at,
+            Reason::FailbackPending { eligible_at, .. }
+            | Reason::RestorePending { eligible_at, .. } => *eligible_at,
+            Reason::RegionDamped { eligible_at, .. } => Some(*eligible_at),
             Reason::Damped { eligible_at, .. } => Some(*eligible_at),
             _ => None,
         }
@@ -259,6 +320,55 @@ impl Reason {
 impl fmt::Display for Reason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            Reason::InService { regions } => {
+                write!(
+                    f,
+                    "in service: {}; none waits to change",
+                    regions.join(", ")
+                )
+            }
+            Reason::ServingUnhealthy { region, evidence } => write!(
+                f,
+                "{region} serves traffic and is unhealthy: {}",
+                evidence.join("; ")
+            ),
+            Reason::LastInService {
+                region,
+                in_service,
+                min_in_service,
+            } => write!(
+                f,
+                "{region} stays in service although unhealthy: evacuating it would leave {} of {in_service} regions in service, fewer than min_in_service = {min_in_service} (last in service; with every record unhealthy Route 53 would answer them all)",
+                in_service.saturating_sub(1)
+            ),
+            Reason::Evacuating { region } => {
+                write!(f, "taking {region} out of service (closing its gate)")
+            }
+            Reason::Restoring { region, why } => {
+                write!(f, "returning {region} to service (opening its gate): {why}")
+            }
+            Reason::RestorePending {
+                region,
+                eligible_at,
+                why,
+            } => match eligible_at {
+                Some(t) => write!(
+                    f,
+                    "return of {region} to service pending: {why}; eligible at {}",
+                    crate::timestamp::rfc3339(*t)
+                ),
+                None => write!(f, "return of {region} to service pending: {why}"),
+            },
+            Reason::RegionDamped {
+                region,
+                flips,
+                limit,
+                eligible_at,
+            } => write!(
+                f,
+                "{region} changed service {flips} times automatically in the last hour (limit {limit}, and a return keeps room for the evacuation that may follow); next possible at {}",
+                crate::timestamp::rfc3339(*eligible_at)
+            ),
             Reason::Steady { region } => {
                 write!(f, "{region} is active and no preferred region is waiting")
             }

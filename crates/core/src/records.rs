@@ -24,7 +24,7 @@
 
 use serde::Serialize;
 
-use crate::config::{Config, RecordConfig, RecordType, RegionConfig};
+use crate::config::{Config, RecordConfig, RecordType, RegionConfig, Routing};
 use crate::state::{EngineState, MAX_STATE_TEXT};
 
 /// Set identifier of the record that is PRIMARY in the failover pair.
@@ -53,6 +53,11 @@ pub struct RecordSet {
     pub alias: Option<AliasTarget>,
     /// Health check that Route 53 consults for this record.
     pub health_check_id: Option<String>,
+    /// The AWS region of a latency record (Route 53's `Region`): answered to clients
+    /// nearest to it.
+    pub latency_region: Option<String>,
+    /// The weight of a weighted record (0 to 255).
+    pub weight: Option<u32>,
 }
 
 impl RecordSet {
@@ -118,6 +123,8 @@ pub fn state_record(config: &Config, state: &EngineState) -> RecordSet {
         values: vec![quote_txt(&state.to_txt_strings())],
         alias: None,
         health_check_id: None,
+        latency_region: None,
+        weight: None,
     }
 }
 
@@ -204,6 +211,64 @@ fn failover_record_at(
         values,
         alias,
         health_check_id: region.health_check_id.clone(),
+        latency_region: None,
+        weight: None,
+    }
+}
+
+/// Prefix of the set identifier of a region's latency or weighted record
+/// (`regionflip-<region>`).
+pub const SERVICE_SET_ID_PREFIX: &str = "regionflip-";
+
+/// The set identifier regionflip gives `region`'s record in active-active routing.
+pub fn service_set_identifier(region: &str) -> String {
+    format!("{SERVICE_SET_ID_PREFIX}{region}")
+}
+
+/// Active-active routing (`routing = "latency"` or `"weighted"`): `record`'s record for
+/// `region`, as regionflip writes it: a latency record whose `Region` is the region, or a
+/// weighted record of the region's weight. It carries the region's endpoint check here;
+/// init puts it on the region's CALCULATED check (endpoint and gate) instead, so
+/// evacuating a region is closing its gate. `None` with failover routing.
+pub fn service_record_of(
+    config: &Config,
+    record: &RecordConfig,
+    region: &RegionConfig,
+) -> Option<RecordSet> {
+    let (latency_region, weight) = match config.routing {
+        Routing::Failover => return None,
+        Routing::Latency => (Some(region.name.clone()), None),
+        Routing::Weighted => (None, Some(region.weight)),
+    };
+    let pair_like = failover_record_at(record, &record.name, region, FailoverRole::Primary);
+    Some(RecordSet {
+        set_identifier: Some(service_set_identifier(&region.name)),
+        failover: None,
+        latency_region,
+        weight,
+        ..pair_like
+    })
+}
+
+/// The regions Route 53 may answer for a latency or weighted record set, given whether
+/// each region's record is healthy: every healthy one (the nearest, or by weight); when
+/// none is, Route 53 "considers all the records in the group healthy" and answers any of
+/// them (Route 53 DG, "How Amazon Route 53 chooses records when health checking is
+/// configured"), the second element then says so.
+pub fn service_answer(config: &Config, healthy: impl Fn(&str) -> bool) -> (Vec<String>, bool) {
+    let up: Vec<String> = config
+        .regions
+        .iter()
+        .filter(|r| healthy(&r.name))
+        .map(|r| r.name.clone())
+        .collect();
+    if up.is_empty() {
+        (
+            config.regions.iter().map(|r| r.name.clone()).collect(),
+            true,
+        )
+    } else {
+        (up, false)
     }
 }
 
@@ -315,6 +380,8 @@ pub fn chain_records_of(
                 evaluate_target_health: true,
             }),
             health_check_id: None,
+            latency_region: None,
+            weight: None,
         },
     };
     [primary, secondary]

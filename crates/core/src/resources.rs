@@ -59,7 +59,8 @@ impl Config {
         &self.regions[(rank + 1) % self.regions.len()].name
     }
 
-    /// Whether `region` has a gate: every region but the last in preference order.
+    /// Whether `region` has a gate: with failover routing every region but the last in
+    /// preference order.
     ///
     /// The last region is the SECONDARY of the last failover pair, and Route 53 answers
     /// the PRIMARY whenever the SECONDARY is unhealthy, "regardless of the health of the
@@ -68,9 +69,12 @@ impl Config {
     /// watcher) found failing, never move traffic anywhere better; and in a pair it would
     /// live in the home region, so the standby's routing would depend on the CloudWatch of
     /// the region that is failing. Its record carries its endpoint check alone.
+    ///
+    /// With active-active routing every region has a gate: evacuating a region is
+    /// closing it, and no region stands by as the last.
     pub fn is_gated(&self, region: &str) -> bool {
         self.rank(region)
-            .is_some_and(|rank| rank + 1 < self.regions.len())
+            .is_some_and(|rank| self.routing.is_active_active() || rank + 1 < self.regions.len())
     }
 
     /// The regions that have a gate ([`Config::is_gated`]), in preference order.

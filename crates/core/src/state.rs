@@ -14,6 +14,15 @@
 //! regionflip/v1 seq=7 active=us-west-2 at=1732400000 away=1732400000 paused=0 hold=0 flips=1732400000
 //! ```
 //!
+//! Active-active routing (`routing = "latency"` or `"weighted"`) adds two words, written
+//! only when they hold something, so a failover state reads as it always did: `out=`, the
+//! regions out of service with when each was evacuated, and `rflips=`, each region's
+//! automatic service changes of the last hour (damping is per region):
+//!
+//! ```text
+//! … flips=- out=us-east-1:1732400000 rflips=us-east-1:1732399000,us-east-1:1732400000
+//! ```
+//!
 //! Parsing is strict and bounded: the record may have been edited by hand, and a garbled
 //! record must be reported, never half-understood.
 
@@ -27,6 +36,33 @@ pub const MAX_STATE_TEXT: usize = 4096;
 pub const MAX_FLIPS_KEPT: usize = 64;
 /// Route 53 limits one TXT string to 255 characters.
 pub(crate) const TXT_STRING_MAX: usize = 255;
+/// Longest state a gate-mode state holder can hold: CloudWatch takes an alarm
+/// description of at most 1,024 characters. The validator keeps active-active states
+/// below it ([`longest_service_state`]).
+pub const MAX_HELD_STATE_TEXT: usize = 1024;
+/// Most entries of `out=` and `rflips=` accepted: a region's flips in an hour are at most
+/// `max_flips_per_hour` (60), and a configuration lists at most 64 regions; the holder's
+/// 1,024 characters bound real states far lower.
+const MAX_SERVICE_ENTRIES: usize = 256;
+
+/// The longest text an active-active state of these regions can have with
+/// `max_flips_per_hour`: every word at its widest (a sequence of 20 digits, every region
+/// out, every region at its flip limit).
+pub fn longest_service_state(regions: &[&str], max_flips_per_hour: u32) -> usize {
+    let longest = regions.iter().map(|r| r.len()).max().unwrap_or(0);
+    let time = 10 + 1;
+    let head = format!("{STATE_TAG} seq= active= at= away= paused=0 hold=0 flips=- out= rflips=")
+        .len()
+        + 20
+        + longest
+        + 2 * time;
+    let out: usize = regions.iter().map(|r| r.len() + 1 + time).sum();
+    let flips: usize = regions
+        .iter()
+        .map(|r| (r.len() + 1 + time) * max_flips_per_hour as usize)
+        .sum();
+    head + out + flips
+}
 
 /// What the engine remembers between passes.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -50,7 +86,14 @@ pub struct EngineState {
     pub paused: bool,
     /// Set by an operator's move: automatic failback waits until an operator fails back
     /// or resumes, so that automation never undoes a deliberate decision by itself.
+    /// Active-active: set by an operator's `evacuate`; automatic restores wait.
     pub hold_failback: bool,
+    /// Active-active routing: the regions out of service, each with when it was
+    /// evacuated (Unix seconds), in preference order. Empty: every region serves.
+    pub out_of_service: Vec<(String, u64)>,
+    /// Active-active routing: each region's automatic service changes (evacuations and
+    /// restores) of the last hour, in time order: damping is per region.
+    pub region_flips: Vec<(String, u64)>,
 }
 
 impl EngineState {
@@ -64,14 +107,35 @@ impl EngineState {
             recent_flips: Vec::new(),
             paused: false,
             hold_failback: false,
+            out_of_service: Vec::new(),
+            region_flips: Vec::new(),
         }
+    }
+
+    /// Active-active: whether `region` is in service (not evacuated).
+    pub fn in_service(&self, region: &str) -> bool {
+        !self.out_of_service.iter().any(|(r, _)| r == region)
+    }
+
+    /// Active-active: when `region` was evacuated, if it is out of service.
+    pub fn out_since(&self, region: &str) -> Option<u64> {
+        self.out_of_service
+            .iter()
+            .find(|(r, _)| r == region)
+            .map(|(_, t)| *t)
     }
 
     /// The text form, as one line.
     pub fn encode(&self) -> String {
         let opt = |v: Option<u64>| v.map_or_else(|| "-".to_string(), |t| t.to_string());
         let flips: Vec<String> = self.recent_flips.iter().map(u64::to_string).collect();
-        format!(
+        let pairs = |list: &[(String, u64)]| {
+            list.iter()
+                .map(|(r, t)| format!("{r}:{t}"))
+                .collect::<Vec<_>>()
+                .join(",")
+        };
+        let mut text = format!(
             "{STATE_TAG} seq={} active={} at={} away={} paused={} hold={} flips={}",
             self.sequence,
             self.active,
@@ -84,7 +148,14 @@ impl EngineState {
             } else {
                 flips.join(",")
             }
-        )
+        );
+        if !self.out_of_service.is_empty() {
+            text.push_str(&format!(" out={}", pairs(&self.out_of_service)));
+        }
+        if !self.region_flips.is_empty() {
+            text.push_str(&format!(" rflips={}", pairs(&self.region_flips)));
+        }
+        text
     }
 
     /// The text form split into TXT strings of at most 255 characters, at spaces and
@@ -127,6 +198,8 @@ impl EngineState {
                 "paused" => &mut fields.paused,
                 "hold" => &mut fields.hold,
                 "flips" => &mut fields.flips,
+                "out" => &mut fields.out,
+                "rflips" => &mut fields.rflips,
                 other => return Err(StateError::UnknownField(truncate(other))),
             };
             if slot.replace(value).is_some() {
@@ -159,6 +232,26 @@ impl EngineState {
                 "at its maximum; no later state could be written".into(),
             ));
         }
+        let out_of_service = fields
+            .out
+            .map(|v| region_times(v, "out"))
+            .transpose()?
+            .unwrap_or_default();
+        if out_of_service
+            .iter()
+            .enumerate()
+            .any(|(i, (r, _))| out_of_service[..i].iter().any(|(o, _)| o == r))
+        {
+            return Err(StateError::BadValue("out", "a region listed twice".into()));
+        }
+        let region_flips = fields
+            .rflips
+            .map(|v| region_times(v, "rflips"))
+            .transpose()?
+            .unwrap_or_default();
+        if region_flips.windows(2).any(|w| w[0].1 > w[1].1) {
+            return Err(StateError::BadValue("rflips", "not in time order".into()));
+        }
         Ok(EngineState {
             sequence,
             active: active.to_string(),
@@ -167,6 +260,8 @@ impl EngineState {
             recent_flips,
             paused: flag(need(fields.paused, "paused")?, "paused")?,
             hold_failback: flag(need(fields.hold, "hold")?, "hold")?,
+            out_of_service,
+            region_flips,
         })
     }
 }
@@ -218,6 +313,27 @@ struct Fields<'a> {
     paused: Option<&'a str>,
     hold: Option<&'a str>,
     flips: Option<&'a str>,
+    out: Option<&'a str>,
+    rflips: Option<&'a str>,
+}
+
+/// `region:time,region:time`, as `out=` and `rflips=` hold them; never empty (the words
+/// are left out then).
+fn region_times(text: &str, field: &'static str) -> Result<Vec<(String, u64)>, StateError> {
+    let mut list = Vec::new();
+    for entry in text.split(',') {
+        if list.len() == MAX_SERVICE_ENTRIES {
+            return Err(StateError::BadValue(field, "too many entries".into()));
+        }
+        let (region, time) = entry
+            .split_once(':')
+            .ok_or_else(|| StateError::BadValue(field, truncate(entry)))?;
+        if !crate::names::is_region_name(region) {
+            return Err(StateError::BadValue(field, truncate(region)));
+        }
+        list.push((region.to_string(), number(time, field)?));
+    }
+    Ok(list)
 }
 
 fn need<'a>(value: Option<&'a str>, key: &'static str) -> Result<&'a str, StateError> {
@@ -329,6 +445,8 @@ mod tests {
             recent_flips: vec![1_732_399_000, 1_732_400_000],
             paused: false,
             hold_failback: true,
+            out_of_service: Vec::new(),
+            region_flips: Vec::new(),
         }
     }
 

@@ -649,6 +649,109 @@ const CASES: &[Case] = &[
         env_key: None,
         problem: "boolean",
     },
+    // Active-active routing (`routing`, `min_in_service`, `regions[].weight`).
+    Case {
+        what: "active-active routing in records mode",
+        edit: |d| d.set("routing", "\"latency\""),
+        toml_key: Some("routing"),
+        env_key: Some("REGIONFLIP_ROUTING"),
+        problem: "records mode rewrites a failover pair",
+    },
+    Case {
+        what: "an unknown routing",
+        edit: |d| d.set("routing", "\"geo\""),
+        toml_key: Some("routing"),
+        env_key: Some("REGIONFLIP_ROUTING"),
+        problem: "geo",
+    },
+    Case {
+        what: "min_in_service with failover routing",
+        edit: |d| d.set("min_in_service", "2"),
+        toml_key: Some("min_in_service"),
+        env_key: Some("REGIONFLIP_MIN_IN_SERVICE"),
+        problem: "one region serves at a time",
+    },
+    Case {
+        what: "min_in_service as many as the regions",
+        edit: |d| {
+            d.set("mode", "\"health-gate\"")
+                .set("routing", "\"latency\"")
+                .set("min_in_service", "2")
+        },
+        toml_key: Some("min_in_service"),
+        env_key: Some("REGIONFLIP_MIN_IN_SERVICE"),
+        problem: "no region could ever be evacuated",
+    },
+    Case {
+        what: "min_in_service of zero",
+        edit: |d| {
+            d.set("mode", "\"health-gate\"")
+                .set("routing", "\"latency\"")
+                .set("min_in_service", "0")
+        },
+        toml_key: Some("min_in_service"),
+        env_key: Some("REGIONFLIP_MIN_IN_SERVICE"),
+        problem: "0",
+    },
+    Case {
+        what: "a weight without weighted routing",
+        edit: |d| {
+            d.set("mode", "\"health-gate\"")
+                .set("routing", "\"latency\"")
+                .set("regions[2].weight", "3")
+        },
+        toml_key: Some("regions[2].weight"),
+        env_key: Some("REGIONFLIP_REGION_2_WEIGHT"),
+        problem: "routing is \"latency\"",
+    },
+    Case {
+        what: "a weight of zero",
+        edit: |d| {
+            d.set("mode", "\"health-gate\"")
+                .set("routing", "\"weighted\"")
+                .set("regions[1].weight", "0")
+        },
+        toml_key: Some("regions[1].weight"),
+        env_key: Some("REGIONFLIP_REGION_1_WEIGHT"),
+        problem: "0",
+    },
+    Case {
+        what: "active-active with one flip an hour",
+        edit: |d| {
+            d.set("mode", "\"health-gate\"")
+                .set("routing", "\"latency\"")
+                .set("failback.max_flips_per_hour", "1")
+        },
+        toml_key: Some("failback.max_flips_per_hour"),
+        env_key: Some("REGIONFLIP_FAILBACK_MAX_FLIPS_PER_HOUR"),
+        problem: "no region could ever return by itself",
+    },
+    Case {
+        what: "an active-active state too long for its holder alarm",
+        edit: |d| {
+            let mut d = d
+                .set("mode", "\"health-gate\"")
+                .set("routing", "\"latency\"")
+                .set("failback.max_flips_per_hour", "60");
+            for (i, name) in ["us-west-2", "ap-southeast-2", "ap-northeast-1"]
+                .iter()
+                .enumerate()
+            {
+                let n = i + 3;
+                d = d
+                    .set(&format!("regions[{n}].name"), &format!("\"{name}\""))
+                    .set(
+                        &format!("regions[{n}].target"),
+                        &format!("\"api.{name}.example.com\""),
+                    )
+                    .set(&format!("regions[{n}].alarms"), "[\"api-5xx\"]");
+            }
+            d
+        },
+        toml_key: Some("failback.max_flips_per_hour"),
+        env_key: Some("REGIONFLIP_FAILBACK_MAX_FLIPS_PER_HOUR"),
+        problem: "description takes at most 1024",
+    },
     Case {
         what: "misspelt failback key",
         edit: |d| d.set("failback.stable_for_sec", "300"),

@@ -263,6 +263,8 @@ fn state_strategy() -> impl Strategy<Value = EngineState> {
                 recent_flips: flips,
                 paused,
                 hold_failback: hold,
+                out_of_service: Vec::new(),
+                region_flips: Vec::new(),
             }
         })
 }
@@ -389,6 +391,8 @@ fn txt_record(values: Vec<String>) -> RecordSet {
         values,
         alias: None,
         health_check_id: None,
+        latency_region: None,
+        weight: None,
     }
 }
 

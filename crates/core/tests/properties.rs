@@ -606,6 +606,8 @@ fn build(world: &World) -> (Config, Observations) {
         recent_flips: spec.flips.clone(),
         paused: spec.paused,
         hold_failback: spec.hold,
+        out_of_service: Vec::new(),
+        region_flips: Vec::new(),
     };
     let stored = match spec.stored {
         Stored::Valid => stored_state(&config, &state),

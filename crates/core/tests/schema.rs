@@ -19,8 +19,30 @@ use regionflip_core::config::{
     KeyScope, KeySpec, REGION_INDEX, REGION_SCHEMA, TOP_SCHEMA, ValueKind, schema,
 };
 
-/// Regions in the documents below.
-const REGIONS: usize = 2;
+/// Regions in the documents below (three, so that `min_in_service` can be 2).
+const REGIONS: usize = 3;
+
+/// The two full documents: no one configuration can set every key to a value other than
+/// its default, because active-active routing (`routing`, `min_in_service`, `weight`)
+/// needs health-gate mode, the default `mode`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Doc {
+    /// `mode = "records"`, failover routing: every key but the active-active ones.
+    Failover,
+    /// Weighted routing in health-gate mode: every key but `mode`.
+    ActiveActive,
+}
+
+const DOCS: [Doc; 2] = [Doc::Failover, Doc::ActiveActive];
+
+/// Whether `doc` sets `spec` (to a value other than its default).
+fn in_doc(spec: &KeySpec, doc: Doc) -> bool {
+    let active_active = matches!(spec.key, "routing" | "min_in_service" | "weight");
+    match doc {
+        Doc::Failover => !active_active,
+        Doc::ActiveActive => spec.key != "mode" || spec.scope != KeyScope::Top,
+    }
+}
 
 /// A value for every key, none of them a default, as TOML text: record type A, so that
 /// `alias_hosted_zone_id` is allowed, and every optional key set.
@@ -31,6 +53,9 @@ fn full_value(spec: &KeySpec, region: usize) -> String {
         (KeyScope::Top, "record_type") => "\"A\"",
         (KeyScope::Top, "ttl") => "30",
         (KeyScope::Top, "mode") => "\"records\"",
+        (KeyScope::Top, "routing") => "\"weighted\"",
+        (KeyScope::Top, "min_in_service") => "2",
+        (KeyScope::Region, "weight") => ["5", "3", "2"][region - 1],
         (KeyScope::Top, "metrics_namespace") => "\"Shop/RegionFlip\"",
         (KeyScope::Top, "failback.mode") => "\"manual\"",
         (KeyScope::Top, "failback.stable_for_secs") => "600",
@@ -41,21 +66,28 @@ fn full_value(spec: &KeySpec, region: usize) -> String {
         (KeyScope::Top, "watcher.wait_in_sync_secs") => "30",
         (KeyScope::Top, "failover.no_data_on_standby") => "\"unknown\"",
         (KeyScope::Top, "journal.log_group") => "\"/regionflip/shop-api/watcher\"",
-        (KeyScope::Region, "name") => ["\"us-east-1\"", "\"eu-west-1\""][region - 1],
+        (KeyScope::Region, "name") => {
+            ["\"us-east-1\"", "\"eu-west-1\"", "\"ap-southeast-2\""][region - 1]
+        }
         (KeyScope::Region, "target") => [
             "\"abc123.execute-api.us-east-1.amazonaws.com\"",
             "\"def456.execute-api.eu-west-1.amazonaws.com\"",
+            "\"ghi789.execute-api.ap-southeast-2.amazonaws.com\"",
         ][region - 1],
-        (KeyScope::Region, "alias_hosted_zone_id") => {
-            ["\"Z1UJRXOUMOOFQ8\"", "\"ZLY8HYME6SFDD\""][region - 1]
-        }
+        (KeyScope::Region, "alias_hosted_zone_id") => [
+            "\"Z1UJRXOUMOOFQ8\"",
+            "\"ZLY8HYME6SFDD\"",
+            "\"Z2RPCDW04V8134\"",
+        ][region - 1],
         (KeyScope::Region, "health_check_id") => [
             "\"11111111-2222-4333-8444-555555555555\"",
             "\"66666666-7777-4888-9999-000000000000\"",
+            "\"77777777-8888-4999-8000-111111111111\"",
         ][region - 1],
         (KeyScope::Region, "health_url") => [
             "\"https://abc123.execute-api.us-east-1.amazonaws.com/prod/health\"",
             "\"https://def456.execute-api.eu-west-1.amazonaws.com/prod/health\"",
+            "\"https://ghi789.execute-api.ap-southeast-2.amazonaws.com/prod/health\"",
         ][region - 1],
         (KeyScope::Region, "health_search") => "\"shop-api-healthy\"",
         (KeyScope::Region, "alarms") => "[\"api-5xx\", \"api-latency\"]",
@@ -119,9 +151,10 @@ fn render(entries: &[(&KeySpec, usize, String)]) -> String {
     top
 }
 
-fn full_entries() -> Vec<(&'static KeySpec, usize, String)> {
+fn full_entries(doc: Doc) -> Vec<(&'static KeySpec, usize, String)> {
     keys()
         .into_iter()
+        .filter(|(spec, _)| in_doc(spec, doc))
         .map(|(spec, region)| (spec, region, full_value(spec, region)))
         .collect()
 }
@@ -136,7 +169,21 @@ fn env_names(vars: &[(String, String)]) -> BTreeSet<String> {
 
 #[test]
 fn to_env_writes_exactly_the_schema_variables_and_from_env_reads_each_back() {
-    let config = parse(&render(&full_entries()));
+    for doc in DOCS {
+        to_env_writes_exactly_the_schema_variables_and_from_env_reads_each_back_in(doc);
+    }
+    // Every key is set to a value other than its default in one document at least.
+    for (spec, region) in keys() {
+        assert!(
+            DOCS.iter().any(|doc| in_doc(spec, *doc)),
+            "{}",
+            toml_key(spec, region)
+        );
+    }
+}
+
+fn to_env_writes_exactly_the_schema_variables_and_from_env_reads_each_back_in(doc: Doc) {
+    let config = parse(&render(&full_entries(doc)));
     let vars = config.to_env();
     let expected: BTreeSet<String> = keys()
         .into_iter()
@@ -148,7 +195,7 @@ fn to_env_writes_exactly_the_schema_variables_and_from_env_reads_each_back() {
         "Config::to_env and the schema name different variables"
     );
     // No value is a default, so a variable from_env did not read would come back as one.
-    for (spec, region) in keys() {
+    for (spec, region) in keys().into_iter().filter(|(spec, _)| in_doc(spec, doc)) {
         let name = env_var(spec, region);
         let value = vars
             .iter()
@@ -168,7 +215,13 @@ fn to_env_writes_exactly_the_schema_variables_and_from_env_reads_each_back() {
 
 #[test]
 fn every_schema_key_is_read_from_toml_under_its_schema_spelling() {
-    let full = full_entries();
+    for doc in DOCS {
+        every_schema_key_is_read_from_toml_under_its_schema_spelling_in(doc);
+    }
+}
+
+fn every_schema_key_is_read_from_toml_under_its_schema_spelling_in(doc: Doc) {
+    let full = full_entries(doc);
     // The full document parses, so every schema key is accepted where the schema puts it.
     parse(&render(&full));
     for (i, (spec, region, _)) in full.iter().enumerate() {
@@ -193,9 +246,15 @@ fn every_schema_key_is_read_from_toml_under_its_schema_spelling() {
 
 #[test]
 fn a_misspelled_key_is_refused_in_both_sources() {
-    let full = full_entries();
+    for doc in DOCS {
+        a_misspelled_key_is_refused_in_both_sources_in(doc);
+    }
+}
+
+fn a_misspelled_key_is_refused_in_both_sources_in(doc: Doc) {
+    let full = full_entries(doc);
     let config = parse(&render(&full));
-    for (spec, region) in keys() {
+    for (spec, region) in keys().into_iter().filter(|(spec, _)| in_doc(spec, doc)) {
         // The schema key with an extra letter: the readers accept only schema keys.
         let misspelled = KeySpec {
             key: Box::leak(format!("{}x", spec.key).into_boxed_str()),
@@ -220,7 +279,7 @@ fn a_misspelled_key_is_refused_in_both_sources() {
 /// The required keys, and an alarm per region (a region needs an alarm or a health
 /// check; the schema documents that as a rule of `alarms`, not as a required key).
 fn minimal_entries() -> Vec<(&'static KeySpec, usize, String)> {
-    full_entries()
+    full_entries(Doc::Failover)
         .into_iter()
         .filter(|(spec, _, _)| spec.required || spec.key == "alarms")
         .collect()
@@ -272,7 +331,7 @@ fn required_keys_are_the_validators() {
 fn each_key_takes_the_kind_of_value_the_schema_gives() {
     // The full document parses (above), and here each of its values is of the kind the
     // schema gives that key: so the validator takes that kind.
-    for (spec, region, value) in full_entries() {
+    for (spec, region, value) in DOCS.into_iter().flat_map(full_entries) {
         let looks = if value.starts_with('[') {
             ValueKind::List
         } else if value.starts_with('"') {

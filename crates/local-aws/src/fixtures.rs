@@ -267,5 +267,7 @@ pub fn legacy_cname(config: &Config) -> regionflip_core::RecordSet {
         values: vec!["legacy.example.net.".into()],
         alias: None,
         health_check_id: None,
+        latency_region: None,
+        weight: None,
     }
 }

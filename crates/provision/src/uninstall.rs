@@ -170,6 +170,8 @@ pub fn plan_uninstall(
                     evaluate_target_health: false,
                 }),
                 health_check_id: None,
+                latency_region: None,
+                weight: None,
             };
             // The state record goes in the application's own batch.
             let state: &[&RecordSet] = if index == 0 { &state_record } else { &[] };

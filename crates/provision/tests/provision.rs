@@ -1115,6 +1115,8 @@ async fn another_name_at_a_zone_apex_as_a_cname_is_refused_before_any_write() {
             ],
             alias: None,
             health_check_id: None,
+            latency_region: None,
+            weight: None,
         },
     );
     let why = refusal(world.init(false).await);

@@ -56,6 +56,8 @@ fn failover_cname(role: FailoverRole, target: &str) -> RecordSet {
         values: vec![target.into()],
         alias: None,
         health_check_id: Some(format!("{target}-check")),
+        latency_region: None,
+        weight: None,
     }
 }
 
@@ -71,6 +73,8 @@ fn state_record(seq: u32) -> RecordSet {
         )])],
         alias: None,
         health_check_id: None,
+        latency_region: None,
+        weight: None,
     }
 }
 
@@ -84,6 +88,8 @@ fn plain_cname(name: &str) -> RecordSet {
         values: vec!["elsewhere.example.net".into()],
         alias: None,
         health_check_id: None,
+        latency_region: None,
+        weight: None,
     }
 }
 
@@ -161,6 +167,8 @@ async fn alias_records_round_trip_and_a_short_page_is_truncated() {
             evaluate_target_health: false,
         }),
         health_check_id: Some(format!("{set_id}-check")),
+        latency_region: None,
+        weight: None,
     };
     let planned = vec![
         alias(

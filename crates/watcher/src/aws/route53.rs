@@ -295,6 +295,8 @@ mod tests {
             values: vec!["api.us-east-1.example.com".into()],
             alias: None,
             health_check_id: Some("11111111-2222-3333-4444-555555555555".into()),
+            latency_region: None,
+            weight: None,
         }
     }
 
