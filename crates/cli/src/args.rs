@@ -44,6 +44,12 @@ pub(crate) enum Command {
     Failover(FailoverArgs),
     /// Move traffic back to the most preferred healthy region.
     Failback(FailbackArgs),
+    /// Active-active routing: take a region out of service (close its gate); refused
+    /// below min_in_service, and unless a region left in service is known healthy.
+    Evacuate(ServiceArgs),
+    /// Active-active routing: return a region to service (refused unless it is healthy
+    /// and its guards are OK).
+    Restore(ServiceArgs),
     /// Freeze routing; regions are still observed.
     Pause(ReasonArgs),
     /// Hand routing back to the rules (also lifts an operator's failback hold).
@@ -114,6 +120,23 @@ pub(crate) struct FailoverArgs {
     #[arg(long = "to", value_name = "REGION")]
     pub(crate) to: String,
     /// Move even if the region is not known healthy or a guard is not OK.
+    #[arg(long)]
+    pub(crate) force: bool,
+    /// Decide and print, write nothing.
+    #[arg(long)]
+    pub(crate) dry_run: bool,
+    /// Why, recorded in the journal with who ran it.
+    #[arg(long)]
+    pub(crate) reason: Option<String>,
+}
+
+/// `evacuate`, `restore`.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct ServiceArgs {
+    /// The region.
+    #[arg(value_name = "REGION")]
+    pub(crate) region: String,
+    /// Skip the health and guard checks (`evacuate`: never min_in_service).
     #[arg(long)]
     pub(crate) force: bool,
     /// Decide and print, write nothing.

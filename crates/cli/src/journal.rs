@@ -67,6 +67,8 @@ fn command_name(command: &Command) -> &'static str {
         Command::Failback { .. } => "failback",
         Command::Pause => "pause",
         Command::Resume => "resume",
+        Command::Evacuate { .. } => "evacuate",
+        Command::Restore { .. } => "restore",
     }
 }
 

@@ -79,6 +79,8 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Reconcile(args) => operator::reconcile(global, args.dry_run).await,
         Command::Failover(args) => operator::failover(global, args).await,
         Command::Failback(args) => operator::failback(global, args).await,
+        Command::Evacuate(args) => operator::service(global, args, false).await,
+        Command::Restore(args) => operator::service(global, args, true).await,
         Command::Pause(args) => operator::pause(global, args.reason).await,
         Command::Resume(args) => operator::resume(global, args.reason).await,
         Command::History(args) => operator::history(global, &args).await,

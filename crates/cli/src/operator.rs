@@ -1,4 +1,5 @@
-//! `reconcile`, `failover`, `failback`, `pause`, `resume`: each is exactly one
+//! `reconcile`, `failover`, `failback`, `evacuate`, `restore`, `pause`, `resume`: each is
+//! exactly one
 //! [`Watcher::reconcile`](regionflip_watcher::Watcher::reconcile) call, the call the
 //! Lambda makes, so an operator's move goes through the same rules, the same
 //! compare-and-swap, the same transition record and the same metrics as an automatic one.
@@ -15,7 +16,7 @@ use regionflip_core::{ChangeAction, Command, Config, Mode, Plan, RecordSet, Reco
 use regionflip_core::{Reason, TransitionKind};
 use regionflip_watcher::{PassReport, Request};
 
-use crate::args::{FailbackArgs, FailoverArgs, GlobalArgs, HistoryArgs};
+use crate::args::{FailbackArgs, FailoverArgs, GlobalArgs, HistoryArgs, ServiceArgs};
 use crate::context::{load_session, print_json, unix_now, unreadable_essentials};
 use crate::error::CliError;
 
@@ -42,6 +43,33 @@ pub(crate) async fn failover(global: &GlobalArgs, args: FailoverArgs) -> Result<
 /// `regionflip failback [--force] [--dry-run]`.
 pub(crate) async fn failback(global: &GlobalArgs, args: FailbackArgs) -> Result<(), CliError> {
     let command = Command::Failback { force: args.force };
+    pass(
+        global,
+        Request::Command(command),
+        args.dry_run,
+        args.reason.as_deref(),
+    )
+    .await
+}
+
+/// `regionflip evacuate REGION` / `regionflip restore REGION` (`into_service`), each
+/// with `[--force] [--dry-run] [--reason TEXT]`.
+pub(crate) async fn service(
+    global: &GlobalArgs,
+    args: ServiceArgs,
+    into_service: bool,
+) -> Result<(), CliError> {
+    let command = if into_service {
+        Command::Restore {
+            region: args.region,
+            force: args.force,
+        }
+    } else {
+        Command::Evacuate {
+            region: args.region,
+            force: args.force,
+        }
+    };
     pass(
         global,
         Request::Command(command),
@@ -98,7 +126,12 @@ async fn pass(
     reason: Option<&str>,
 ) -> Result<(), CliError> {
     let (watcher, sdk) = load_session(global).await?;
-    if let Request::Command(Command::FailoverTo { region, .. }) = &request {
+    if let Request::Command(
+        Command::FailoverTo { region, .. }
+        | Command::Evacuate { region, .. }
+        | Command::Restore { region, .. },
+    ) = &request
+    {
         // A typo is a usage error, caught before anything is read.
         if watcher.config().region(region).is_none() {
             let known: Vec<&str> = watcher
@@ -107,8 +140,12 @@ async fn pass(
                 .iter()
                 .map(|r| r.name.as_str())
                 .collect();
+            let what = match &request {
+                Request::Command(Command::FailoverTo { .. }) => format!("--to {region}"),
+                _ => region.clone(),
+            };
             return Err(CliError::Usage(format!(
-                "--to {region}: not a configured region; use one of {}",
+                "{what}: not a configured region; use one of {}",
                 known.join(", ")
             )));
         }
@@ -197,7 +234,14 @@ pub(crate) fn render(report: &PassReport, config: &Config) -> String {
             match kind {
                 TransitionKind::Failover => "FAILOVER",
                 TransitionKind::Failback => "FAILBACK",
-                TransitionKind::Manual => "MANUAL MOVE",
+                TransitionKind::Manual =>
+                    match decision.event.as_ref().and_then(|e| e.service.as_ref()) {
+                        Some(s) if s.in_service => "RESTORE (operator)",
+                        Some(_) => "EVACUATE (operator)",
+                        None => "MANUAL MOVE",
+                    },
+                TransitionKind::Evacuate => "EVACUATE",
+                TransitionKind::Restore => "RESTORE",
             }
         ),
         Outcome::StateOnly => "state change only; routing stays".into(),
@@ -241,14 +285,32 @@ pub(crate) fn render(report: &PassReport, config: &Config) -> String {
             transition.event.sequence
         );
     }
-    match (&report.active_after, &report.transition) {
-        (Some(active), Some(_)) => {
+    let service = report
+        .transition
+        .as_ref()
+        .and_then(|t| t.event.service.as_ref());
+    match (&report.active_after, &report.transition, service) {
+        (_, Some(_), Some(service)) => {
+            let _ = writeln!(
+                out,
+                "{} {} service; in service now: {}; {}",
+                service.region,
+                if service.in_service {
+                    "returned to"
+                } else {
+                    "left"
+                },
+                service.regions_in_service.join(", "),
+                dns_follows(config)
+            );
+        }
+        (Some(active), Some(_), None) => {
             let _ = writeln!(out, "routing moved to {active}; {}", dns_follows(config));
         }
-        (Some(active), None) => {
+        (Some(active), None, _) => {
             let _ = writeln!(out, "traffic on: {active}");
         }
-        (None, _) => {}
+        (None, _, _) => {}
     }
     if report.conflicts > 0 {
         let _ = writeln!(

@@ -159,6 +159,22 @@
 //! |     |                                      | an older version may still publish its gate)     |
 //! |     |                                      | ↳ "gate: the standby's gate from before is reported and its record rewired" |
 //! |     |                                      | ↳ "gate: the standby's gate checks from before stay reported once rewired" |
+//! |     | *active-active (`routing = "latency" \| "weighted"`)* |                          |
+//! | D1  | (any world)                          | every region gated (its gate alarm in the next   |
+//! |     |                                      | region, cyclically) with its gate and CALCULATED |
+//! |     |                                      | checks, as C4–C7, C11–C14; state and gates as    |
+//! |     |                                      | C1–C3                                            |
+//! |     |                                      | ↳ "active-active: latency, empty world"          |
+//! | D2  | regionflip's latency or weighted     | one CREATE batch of the missing ones, each       |
+//! |     | record of a region (set identifier   | region's on its CALCULATED check; one as init    |
+//! |     | `regionflip-<region>`) missing       | creates it is kept                               |
+//! |     |                                      | ↳ "active-active: latency, empty world"          |
+//! |     |                                      | ↳ "active-active: weighted, initialised"         |
+//! | D3  | one of them as init does not create  | refused, naming what differs: delete it          |
+//! |     | it (target, Region, weight, check)   | ↳ "active-active: a record of another weight is refused" |
+//! | D4  | anything else at the name that would | refused as A2 (with `--adopt`, a plain record on |
+//! |     | mix with the set (the type, a CNAME, | home is replaced in the creating batch, A7)      |
+//! |     | an AAAA beside A, a failover pair)   | ↳ "active-active: a failover pair at the name is refused" |
 //! | C17 | a chain with fewer regions: a link's | the new links created, then that SECONDARY       |
 //! |     | SECONDARY on the region that was     | rewired in one batch (DELETE as read, CREATE the |
 //! |     | last, where the chain now continues  | alias to the next link): the PRIMARY never       |
@@ -182,8 +198,9 @@
 use std::collections::BTreeMap;
 
 use regionflip_core::records::{
-    CHAIN_LABEL_PREFIX, PRIMARY_SET_ID, SECONDARY_SET_ID, chain_records_of, failover_record,
-    failover_record_of, gate_chain_of, region_of_record, state_record,
+    CHAIN_LABEL_PREFIX, PRIMARY_SET_ID, SECONDARY_SET_ID, SERVICE_SET_ID_PREFIX, chain_records_of,
+    failover_record, failover_record_of, gate_chain_of, region_of_record, service_record_of,
+    state_record,
 };
 use regionflip_core::{
     Config, EngineState, FailoverRole, GateSetting, Mode, RecordConfig, RecordSet, RecordType,
@@ -195,7 +212,7 @@ use crate::{
     InitError,
     ports::{GateAlarm, HealthCheckInfo, ReportedCheck},
     resources::{CheckIds, check_slots, check_tags, gate_alarm, obsolete_checks, stale},
-    show::{describe_record, kind_of_record, record_target},
+    show::{describe_record, kind_of_record, record_target, routing_of},
 };
 
 /// The two health checks init creates per region in `health-gate` mode.
@@ -414,7 +431,12 @@ pub fn plan_adopting(config: &Config, world: &World, adopt: bool) -> Result<Init
              stack), or correct {key}; init writes nothing until every alarm and guard exists"
         ));
     }
-    let pair = planner.own_records(&world.records);
+    // Active-active sets are judged name by name (`service_records`).
+    let pair = if config.routing.is_active_active() {
+        OwnPair::default()
+    } else {
+        planner.own_records(&world.records)
+    };
     match config.mode {
         Mode::Records => planner.records_mode(&world.records, pair),
         Mode::HealthGate => planner.gate_mode(world, pair),
@@ -818,7 +840,10 @@ impl Planner<'_> {
         let in_use: Vec<String> = world
             .records
             .iter()
-            .filter(|r| r.failover.is_some() && links.contains(&r.name))
+            .filter(|r| {
+                (r.failover.is_some() || r.latency_region.is_some() || r.weight.is_some())
+                    && links.contains(&r.name)
+            })
             .filter_map(|r| r.health_check_id.clone())
             .chain(world.health_checks.iter().flat_map(|c| match &c.reported {
                 ReportedCheck::Calculated { children, .. } => children.clone(),
@@ -879,6 +904,10 @@ impl Planner<'_> {
                     check: slot.planned.clone(),
                 }),
             }
+        }
+        if config.routing.is_active_active() {
+            self.service_records(&world.records, &slots);
+            return;
         }
         // The gate chain (ARCHITECTURE.md, "The gate chain"): every gated region's record
         // on its CALCULATED check (endpoint and gate), the last region's on its endpoint
@@ -1011,6 +1040,113 @@ impl Planner<'_> {
         // to the new link in one compare-and-swap batch, so the name never goes dark.
         if !extended.is_empty() {
             self.steps.push(Step::RewireRecords { records: extended });
+        }
+    }
+
+    /// Rules D2–D4: every record of the application gets one latency or weighted record
+    /// per region, on that region's CALCULATED check (endpoint and gate): evacuating a
+    /// region is closing its gate, data plane only.
+    fn service_records(&mut self, records: &[RecordSet], slots: &[crate::resources::CheckSlot]) {
+        let config = self.config;
+        let mut creates = Vec::new();
+        for (index, record) in config.records().iter().enumerate() {
+            let record_type = record.record_type;
+            let conflicting = |t: &str| {
+                t == record_type.as_str()
+                    || t == "CNAME"
+                    || (record_type == RecordType::A && t == "AAAA")
+            };
+            let mut found: Vec<Option<RecordSet>> = vec![None; config.regions.len()];
+            for existing in records.iter().filter(|r| r.name == record.name) {
+                let rank = existing
+                    .set_identifier
+                    .as_deref()
+                    .and_then(|id| id.strip_prefix(SERVICE_SET_ID_PREFIX))
+                    .and_then(|region| config.rank(region));
+                let plain = existing.set_identifier.is_none()
+                    && existing.failover.is_none()
+                    && (existing.record_type == "CNAME"
+                        || (existing.record_type == "A" && existing.alias.is_some()));
+                match rank {
+                    Some(rank) if existing.record_type == record_type.as_str() => {
+                        found[rank] = Some(existing.clone());
+                    }
+                    _ if existing.record_type == "SOA" && record_type == RecordType::Cname => {
+                        self.problems.push(format!(
+                            "{} is the apex of its hosted zone (the zone's SOA record is \
+                             there), and a CNAME cannot sit at a zone apex (RFC 1034 §3.6.2; \
+                             Route 53 refuses it). Use type \"A\" (an alias to each region's \
+                             API Gateway domain), or a name below the apex",
+                            record.name
+                        ));
+                    }
+                    _ if plain && self.adopt && index == 0 => self.adopt(existing),
+                    _ if conflicting(&existing.record_type) => self.problems.push(format!(
+                        "{} already has {} that regionflip did not create; init never \
+                         overwrites it. Delete it (regionflip then creates one {} record per \
+                         region there) or choose another name{}",
+                        record.name,
+                        kind_of_record(existing),
+                        config.routing.as_str(),
+                        if plain && index == 0 {
+                            "; or, to keep the name answering, run `regionflip init --adopt`, \
+                             which replaces it in one atomic change when it points at \
+                             regions[1].target"
+                        } else {
+                            ""
+                        }
+                    )),
+                    _ => {}
+                }
+            }
+            for (rank, region) in config.regions.iter().enumerate() {
+                let Some(mut wanted) = service_record_of(config, record, region) else {
+                    continue;
+                };
+                let Some(calculated) = slots
+                    .iter()
+                    .find(|s| s.region == region.name && s.role == CheckRole::Calculated)
+                else {
+                    continue;
+                };
+                let check = calculated.reference();
+                wanted.health_check_id = match &check {
+                    CheckRef::Existing { id } => Some(id.clone()),
+                    CheckRef::New { .. } => None,
+                };
+                match found[rank].take() {
+                    Some(existing) if wanted.health_check_id.is_some() && existing == wanted => {
+                        self.existing.push(format!(
+                            "{} → {}",
+                            describe_record(&existing),
+                            region.name
+                        ));
+                    }
+                    Some(existing) => self.problems.push(format!(
+                        "{} exists but differs from what init creates ({} {}, health check \
+                         {}); in health-gate mode regionflip never rewrites its records. \
+                         Delete it and run init again",
+                        describe_record(&existing),
+                        routing_of(&wanted),
+                        record_target(&wanted),
+                        match &check {
+                            CheckRef::Existing { id } => id.clone(),
+                            CheckRef::New { .. } =>
+                                format!("a new CALCULATED check of {}", region.name),
+                        }
+                    )),
+                    None => creates.push(PlannedRecord {
+                        record: wanted,
+                        health_check: Some(check),
+                    }),
+                }
+            }
+        }
+        if !creates.is_empty() {
+            self.steps.push(Step::CreateRecords {
+                records: creates,
+                adopted: self.adopted.take(),
+            });
         }
     }
 

@@ -132,6 +132,8 @@ impl fmt::Display for Step {
                             format!("{role:?}").to_uppercase(),
                             record_target(record)
                         )?;
+                    } else if record.latency_region.is_some() || record.weight.is_some() {
+                        write!(f, " {} → {}", routing_of(record), record_target(record))?;
                     } else {
                         write!(f, " {}", record.values.join(" "))?;
                     }
@@ -184,6 +186,15 @@ pub(crate) fn describe_record(record: &RecordSet) -> String {
         text.push_str(id);
     }
     text
+}
+
+/// A latency or weighted record's routing: `latency us-east-1`, `weight 3`.
+pub(crate) fn routing_of(record: &RecordSet) -> String {
+    match (&record.latency_region, record.weight) {
+        (Some(region), _) => format!("latency {region}"),
+        (None, Some(weight)) => format!("weight {weight}"),
+        (None, None) => "no routing policy".into(),
+    }
 }
 
 /// Where a record points: its alias target or its first value.

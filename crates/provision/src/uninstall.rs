@@ -6,7 +6,8 @@
 //! | # | order | what                                                                 |
 //! |---|-------|----------------------------------------------------------------------|
 //! | U1| first | one change batch: DELETE regionflip's failover pair (and, in        |
-//! |   |       | `records` mode, the state record) exactly as read, CREATE a plain    |
+//! |   |       | `records` mode, the state record; active-active, every region's      |
+//! |   |       | latency or weighted record) exactly as read, CREATE a plain          |
 //! |   |       | record (CNAME, or alias A) on the region traffic is on — Route 53   |
 //! |   |       | applies it all or nothing, so the name never goes unanswered; the    |
 //! |   |       | same for each of the application's other names (`[[records]]`), one |
@@ -28,7 +29,8 @@
 //! moto in `crates/cli/tests/moto/records_mode.rs` and `gate_mode.rs`.
 
 use regionflip_core::records::{
-    AliasTarget, PRIMARY_SET_ID, SECONDARY_SET_ID, gate_chain_of, region_of_record, zone_of,
+    AliasTarget, PRIMARY_SET_ID, SECONDARY_SET_ID, SERVICE_SET_ID_PREFIX, gate_chain_of,
+    region_of_record, zone_of,
 };
 use regionflip_core::{
     Change, ChangeAction, Config, Mode, RecordConfig, RecordSet, RecordType, StateObservation,
@@ -45,6 +47,8 @@ use crate::{
 };
 
 /// One removal, in the order they are carried out.
+// A plan holds a handful of steps; boxing the record would only add an allocation.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "step", rename_all = "kebab-case")]
 pub enum RemoveStep {
@@ -108,13 +112,17 @@ pub fn plan_uninstall(
                 .records
                 .iter()
                 .filter(|r| {
+                    let set_id = r.set_identifier.as_deref();
+                    let failover = matches!(set_id, Some(PRIMARY_SET_ID | SECONDARY_SET_ID))
+                        && r.failover.is_some();
+                    // Active-active: a latency or weighted record of a configured region.
+                    let service = (r.latency_region.is_some() || r.weight.is_some())
+                        && set_id
+                            .and_then(|id| id.strip_prefix(SERVICE_SET_ID_PREFIX))
+                            .is_some_and(|region| config.region(region).is_some());
                     r.name == record.name
                         && r.record_type == record.record_type.as_str()
-                        && matches!(
-                            r.set_identifier.as_deref(),
-                            Some(PRIMARY_SET_ID | SECONDARY_SET_ID)
-                        )
-                        && r.failover.is_some()
+                        && (failover || service)
                 })
                 .collect();
             (record, pair)

@@ -36,7 +36,11 @@ const GATE: Mode = Mode::HealthGate;
 ///
 /// * `world` — what exists, in words applied left to right (regions by short name:
 ///   `east`, `west`, `eu`):
-///   * `regions=3` adds eu-west-1; `type=A` makes the pair alias A records.
+///   * `regions=3` adds eu-west-1; `type=A` makes the pair alias A records;
+///     `routing=latency|weighted` makes the routing active-active (weighted: home 3, the
+///     others 1), where `initialised` lays out `state=east#1 gates checks svc`: `svc` is
+///     every region's latency or weighted record as init creates it (on `calc-R`), and
+///     `svc-weight@R=N` gives R's record another weight.
 ///   * `initialised` — everything as init leaves it: `primary=east secondary=west
 ///     state=east#1`, and in `health-gate` mode also `gates checks`.
 ///   * `primary=R`, `secondary=R` — regionflip's record as init creates it in the mode
@@ -136,6 +140,11 @@ const ROWS: &[Row] = &[
     // -- health-gate mode: what is created ----------------------------------------------------------------------------------------------------------------------------------------------------------------------------------------------------------------
     row("gate: empty world",                               GATE, "",                                                  "",                                                                       "hold:east=east#1 hold:west=east#1 gate-alarm:east@west publish@west:east=open check:gate/east check:calculated/east(endpoint,+gate/east) records(primary=east[+calculated/east],secondary=west)"),
     row("gate: initialised",                               GATE, "initialised",                                       "initialised",                                                            "nothing"),
+    // -- health-gate, active-active: one latency or weighted record per region, every region gated ------------------------------------------------------------------------------------------------------------------------------------------------------------
+    row("active-active: latency, empty world",             GATE, "routing=latency",                                   "",                                                                       "hold:east=east#1 hold:west=east#1 gate-alarm:east@west gate-alarm:west@east publish@west:east=open publish@east:west=open check:gate/east check:gate/west check:calculated/east(endpoint,+gate/east) check:calculated/west(endpoint,+gate/west) records(svc=east[+calculated/east],svc=west[+calculated/west])"),
+    row("active-active: weighted, initialised",            GATE, "routing=weighted initialised",                      "initialised",                                                            "nothing"),
+    row("active-active: a record of another weight is refused", GATE, "routing=weighted initialised svc-weight@west=7", "",                                                                      "refused: api.regionflip-demo.example. CNAME regionflip-us-west-2 exists but differs from what init creates (weight 1"),
+    row("active-active: a failover pair at the name is refused", GATE, "routing=latency foreign=blue",                "",                                                                       "refused: already has a CNAME record (set identifier blue, Primary) that regionflip did not create; init never overwrites it. Delete it (regionflip then creates one latency record per region there)"),
     row("gate: a state holder missing in one region",      GATE, "initialised state@east=missing state@west=west#7",  "initialised hold=west#7",                                                "hold:east=west#7"),
     row("gate: the newest of two state copies wins",       GATE, "initialised state@east=east#3 state@west=west#7",   "initialised hold=west#7",                                                "nothing"),
     row("gate: a corrupt copy beside a valid one stays",   GATE, "initialised state@west=corrupt",                    "initialised",                                                            "nothing"),
@@ -371,8 +380,13 @@ fn expected_existing(r: &Row) -> Result<String, String> {
         return Ok(words.collect::<Vec<_>>().join(" "));
     }
     words.next();
+    let active_active = r.world.contains("routing=");
     let mut listed: Vec<String> = match r.mode {
         Mode::Records => "state=east#1 primary=east secondary=west",
+        Mode::HealthGate if active_active => {
+            "hold=east#1 gate-alarm:east@west gate-alarm:west@east gate/east gate/west \
+             calculated/east calculated/west svc=east svc=west"
+        }
         Mode::HealthGate => {
             "hold=east#1 gate-alarm:east@west gate/east calculated/east primary=east \
              secondary=west"
@@ -514,6 +528,14 @@ fn build(r: &Row) -> Result<(Config, World), String> {
                 third.alarms = vec!["regionflip-demo-api-errors-eu-west-1".into()];
                 config.regions.push(third);
             }
+            "routing=latency" | "routing=weighted" => {
+                config.routing = if *word == "routing=latency" {
+                    regionflip_core::config::Routing::Latency
+                } else {
+                    regionflip_core::config::Routing::Weighted
+                };
+                config.regions[0].weight = 3;
+            }
             "type=A" => {
                 config.record_type = RecordType::A;
                 for region in &mut config.regions {
@@ -528,7 +550,9 @@ fn build(r: &Row) -> Result<(Config, World), String> {
     let mut exists = Exists::default();
     let mut missing_alarms = Vec::new();
     let mut afterwards = Afterwards::default();
+    let active_active = config.routing.is_active_active();
     let expanded = words.iter().flat_map(|word| match (*word, gate) {
+        ("initialised", true) if active_active => vec!["state=east#1", "gates", "checks", "svc"],
         ("initialised", false) => vec!["primary=east", "secondary=west", "state=east#1"],
         ("initialised", true) if three_regions => vec![
             "state=east#1",
@@ -564,7 +588,30 @@ fn build(r: &Row) -> Result<(Config, World), String> {
             }
         };
         match key {
-            "regions" | "type" => {}
+            "regions" | "type" | "routing" => {}
+            "svc" => {
+                for region in &config.regions {
+                    let mut record = regionflip_core::records::service_record_of(
+                        &config,
+                        &config.records()[0],
+                        region,
+                    )
+                    .ok_or("svc needs routing=latency or routing=weighted")?;
+                    record.health_check_id = Some(check_id(&region.name, CheckRole::Calculated));
+                    exists.foreign.push(record);
+                }
+            }
+            _ if key.starts_with("svc-weight@") => {
+                let id = regionflip_core::records::service_set_identifier(region(
+                    &key["svc-weight@".len()..],
+                ));
+                let record = exists
+                    .foreign
+                    .iter_mut()
+                    .find(|r| r.set_identifier.as_deref() == Some(id.as_str()))
+                    .ok_or_else(|| format!("{word}: no such record"))?;
+                record.weight = Some(value.parse().map_err(|_| format!("{word}: bad weight"))?);
+            }
             "primary" | "secondary" => {
                 let role = if key == "primary" {
                     FailoverRole::Primary
@@ -1186,6 +1233,27 @@ fn record_key(config: &Config, planned: &PlannedRecord) -> Result<String, String
             other => Err(format!("a state record that does not read back: {other:?}")),
         };
     }
+    if record.latency_region.is_some() || record.weight.is_some() {
+        let region = record
+            .set_identifier
+            .as_deref()
+            .and_then(|id| id.strip_prefix(regionflip_core::records::SERVICE_SET_ID_PREFIX))
+            .and_then(|r| config.region(r))
+            .ok_or_else(|| format!("{record:?} names no configured region"))?;
+        let mut wanted =
+            regionflip_core::records::service_record_of(config, &config.records()[0], region)
+                .ok_or("a latency or weighted record with failover routing")?;
+        wanted.health_check_id = record.health_check_id.clone();
+        if *record != wanted {
+            return Err(format!("{record:?} is not the record init creates"));
+        }
+        let check = planned.health_check.as_ref().ok_or("no check planned")?;
+        return Ok(format!(
+            "svc={}[{}]",
+            short(&region.name),
+            child_key(config, &region.name, check)
+        ));
+    }
     let role = record
         .failover
         .ok_or_else(|| format!("{record:?} is no failover record"))?;
@@ -1293,6 +1361,12 @@ fn existing_key(config: &Config, line: &str) -> Result<String, String> {
     let (record, region) = line.split_once(" → ").ok_or_else(unknown)?;
     if let Some((region, _)) = region.split_once(" (adopted:") {
         return Ok(format!("adopted={}", short(region)));
+    }
+    if record.ends_with(&format!(
+        " {}",
+        regionflip_core::records::service_set_identifier(region)
+    )) {
+        return Ok(format!("svc={}", short(region)));
     }
     // Chain links: `R:` before a link's records, `>R` for an alias to R's link.
     let link_of = |name: &str| {

@@ -8,7 +8,10 @@
 //! | `Failover`              | Count        | an automatic failover was applied      |
 //! | `Failback`              | Count        | an automatic failback was applied      |
 //! | `ManualTransition`      | Count        | an operator's move was applied         |
-//! | `ActiveRegion`          | None (1/0)   | every pass, per region (`Region`)      |
+//! | `Evacuation`            | Count        | active-active: a region was taken out of service automatically |
+//! | `Restoration`           | Count        | active-active: a region was returned to service automatically |
+//! | `ActiveRegion`          | None (1/0)   | every pass, per region (`Region`); failover routing |
+//! | `InService`             | None (1/0)   | active-active: every pass whose routing is known, per region (`Region`): 1 while in service (its gate open) |
 //! | `RegionHealthy`         | None (1/0)   | every pass, per region whose health is known |
 //! | `TimeInFailoverSeconds` | Seconds      | on the return home                     |
 //! | `ReconcileDurationMs`   | Milliseconds | every pass                             |
@@ -22,7 +25,7 @@
 //! are routing, not records: [`gate_data`] builds them for their host regions.
 
 use regionflip_core::resources::{GATE_METRIC, RECORD_DIMENSION, REGION_DIMENSION};
-use regionflip_core::{Config, Decision, GateSetting, Health, Reason, TransitionKind};
+use regionflip_core::{Config, Decision, GateSetting, Health, Plan, Reason, TransitionKind};
 
 use crate::ports::{MetricDatum, MetricUnit};
 
@@ -63,6 +66,8 @@ pub fn pass_data(config: &Config, facts: &PassFacts<'_>, now: u64) -> Vec<Metric
             TransitionKind::Failover => "Failover",
             TransitionKind::Failback => "Failback",
             TransitionKind::Manual => "ManualTransition",
+            TransitionKind::Evacuate => "Evacuation",
+            TransitionKind::Restore => "Restoration",
         };
         data.push(datum(name, 1.0, MetricUnit::Count, None));
         if let Some(away) = event.time_in_failover_secs {
@@ -74,7 +79,23 @@ pub fn pass_data(config: &Config, facts: &PassFacts<'_>, now: u64) -> Vec<Metric
             ));
         }
     }
-    if let Some(active) = facts.active_after {
+    if config.routing.is_active_active() {
+        // The gates a pass publishes are its routing: the state read, or on an applied
+        // change the state written.
+        if let (Plan::Gates { gates, .. }, true) = (
+            &facts.decision.plan,
+            facts.applied || !facts.decision.is_transition(),
+        ) {
+            for gate in gates {
+                data.push(datum(
+                    "InService",
+                    if gate.open { 1.0 } else { 0.0 },
+                    MetricUnit::None,
+                    Some(&gate.region),
+                ));
+            }
+        }
+    } else if let Some(active) = facts.active_after {
         for region in &config.regions {
             let value = if region.name == active { 1.0 } else { 0.0 };
             data.push(datum(

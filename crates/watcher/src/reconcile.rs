@@ -732,9 +732,12 @@ impl<R: Route53Api, C: CloudWatchApi, J: Journal, P: EndpointProbe> Watcher<R, C
 }
 
 /// Where routing is once the decision has (or has not) been applied.
+/// With active-active routing, the most preferred region in service (a transition's `to`
+/// names the regions in service, or the one returned).
 fn active_after(decision: &Decision, applied: bool) -> Option<String> {
-    match (&decision.outcome, applied) {
-        (Outcome::Transition { to, .. }, true) => Some(to.clone()),
+    match (&decision.outcome, decision.plan.new_state(), applied) {
+        (Outcome::Transition { .. }, Some(state), true) => Some(state.active.clone()),
+        (Outcome::Transition { to, .. }, None, true) => Some(to.clone()),
         _ => decision.active.clone(),
     }
 }

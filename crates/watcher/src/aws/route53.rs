@@ -243,12 +243,20 @@ pub(crate) fn record_to_sdk(record: &RecordSet) -> Result<sdk::ResourceRecordSet
         .set_resource_records((!resource_records.is_empty()).then_some(resource_records))
         .set_alias_target(alias)
         .set_health_check_id(record.health_check_id.clone())
+        .set_region(
+            record
+                .latency_region
+                .as_deref()
+                .map(sdk::ResourceRecordSetRegion::from),
+        )
+        .set_weight(record.weight.map(i64::from))
         .build()
 }
 
-/// The core record for an SDK record. Routing policies regionflip does not write
-/// (weighted, latency, …) keep their name, type and values but lose the policy, which
-/// is enough for the engine to see that the record is not its failover pair.
+/// The core record for an SDK record. Latency and weighted records keep their `Region`
+/// and `Weight` (active-active routing writes them); other routing policies regionflip
+/// does not write (geolocation, multivalue, …) keep their name, type and values but lose
+/// the policy, which is enough for the engine to see that the record is not its own.
 pub(crate) fn record_from_sdk(record: &sdk::ResourceRecordSet) -> RecordSet {
     RecordSet {
         name: record.name().to_owned(),
@@ -278,6 +286,8 @@ pub(crate) fn record_from_sdk(record: &sdk::ResourceRecordSet) -> RecordSet {
             evaluate_target_health: alias.evaluate_target_health(),
         }),
         health_check_id: record.health_check_id().map(str::to_owned),
+        latency_region: record.region().map(|r| r.as_str().to_owned()),
+        weight: record.weight().and_then(|w| u32::try_from(w).ok()),
     }
 }
 
