@@ -13,8 +13,9 @@
 //! state, and Route 53's answer for the name (`TestDNSAnswer`); each is "unreadable"
 //! with the reason when its API does not answer (us-east-1's control plane and metrics
 //! during a us-east-1 event). While automation is paused with the active region
-//! unhealthy, status warns that a needed failover is held back. `--json` prints the same
-//! as one JSON object.
+//! unhealthy, status warns that a needed failover is held back. With active-active
+//! routing it shows each region in or out of service, since when, and why (the reasons
+//! of the next pass name the region). `--json` prints the same as one JSON object.
 
 use std::fmt::Write;
 
@@ -65,6 +66,8 @@ pub(crate) async fn run(global: &GlobalArgs) -> Result<(), CliError> {
 struct Status {
     record: String,
     mode: &'static str,
+    /// `failover`, `latency` or `weighted`.
+    routing: &'static str,
     hosted_zone_id: String,
     observed_at: String,
     /// Where traffic is, when routing and state could be read.
@@ -151,6 +154,11 @@ struct RegionView {
     gate_open: Option<bool>,
     /// `health-gate` mode: the gate alarm and the region hosting it.
     gate_alarm: Option<String>,
+    /// Active-active routing: whether the region is in service (its gate open), as the
+    /// state read says; `None` with failover routing or no readable state.
+    in_service: Option<bool>,
+    /// Active-active routing: when it left service, if it is out.
+    out_since: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -165,6 +173,8 @@ struct SignalView {
 
 #[derive(Debug, Serialize)]
 struct PendingFailback {
+    /// `failback`, or with active-active routing `return to service`.
+    kind: &'static str,
     region: String,
     why: String,
     eligible_at: Option<String>,
@@ -208,6 +218,11 @@ impl Status {
                 (None, Some(format!("the state could not be read: {why}")))
             }
         };
+        let read_state = match &observations.state {
+            StateObservation::Valid { state, .. } => Some(state),
+            _ => None,
+        };
+        let active_active = config.routing.is_active_active();
         let gates = match (&decision.plan, config.mode) {
             (Plan::Gates { gates, .. }, Mode::HealthGate) => Some(gates),
             _ => None,
@@ -243,6 +258,13 @@ impl Status {
                             .find(|g| g.region == region.name)
                             .map(|g| g.open)
                     }),
+                    in_service: read_state
+                        .filter(|_| active_active)
+                        .map(|s| s.in_service(&region.name)),
+                    out_since: read_state
+                        .filter(|_| active_active)
+                        .and_then(|s| s.out_since(&region.name))
+                        .map(rfc3339),
                     // The last region has no gate (`Config::is_gated`).
                     gate_alarm: (config.mode == Mode::HealthGate && config.is_gated(&region.name))
                         .then(|| {
@@ -261,12 +283,29 @@ impl Status {
                 eligible_at,
                 why,
             } => Some(PendingFailback {
+                kind: "failback",
+                region: region.clone(),
+                why: why.clone(),
+                eligible_at: eligible_at.map(rfc3339),
+                eligible_in_secs: eligible_at.map(|t| t.saturating_sub(now)),
+            }),
+            Reason::RestorePending {
+                region,
+                eligible_at,
+                why,
+            } => Some(PendingFailback {
+                kind: "return to service",
                 region: region.clone(),
                 why: why.clone(),
                 eligible_at: eligible_at.map(rfc3339),
                 eligible_in_secs: eligible_at.map(|t| t.saturating_sub(now)),
             }),
             Reason::AwaitingOperator { region, why } => Some(PendingFailback {
+                kind: if config.routing.is_active_active() {
+                    "return to service"
+                } else {
+                    "failback"
+                },
                 region: region.clone(),
                 why: why.clone(),
                 eligible_at: None,
@@ -277,6 +316,7 @@ impl Status {
         Status {
             record: config.record_name.clone(),
             mode: config.mode.as_str(),
+            routing: config.routing.as_str(),
             hosted_zone_id: config.hosted_zone_id.clone(),
             observed_at: rfc3339(now),
             active: decision.active.clone(),
@@ -290,7 +330,9 @@ impl Status {
             },
             route53: None,
             last_move: None,
-            warnings: held_back(observations, decision).into_iter().collect(),
+            warnings: held_back(config, observations, decision)
+                .into_iter()
+                .collect(),
         }
     }
 
@@ -302,11 +344,34 @@ impl Status {
             "record   {} ({} mode, hosted zone {})",
             self.record, self.mode, self.hosted_zone_id
         );
-        let _ = writeln!(
-            out,
-            "active   {}",
-            self.active.as_deref().unwrap_or("unknown")
-        );
+        if self.routing == "failover" {
+            let _ = writeln!(
+                out,
+                "active   {}",
+                self.active.as_deref().unwrap_or("unknown")
+            );
+        } else {
+            let named = |inside: bool| {
+                let names: Vec<&str> = self
+                    .regions
+                    .iter()
+                    .filter(|r| r.in_service == Some(inside))
+                    .map(|r| r.region.as_str())
+                    .collect();
+                if names.is_empty() {
+                    "none".to_string()
+                } else {
+                    names.join(", ")
+                }
+            };
+            let _ = writeln!(
+                out,
+                "routing  {} (active-active): in service {}; out of service {}",
+                self.routing,
+                named(true),
+                named(false)
+            );
+        }
         match &self.state {
             Some(state) => {
                 let _ = writeln!(
@@ -363,14 +428,18 @@ impl Status {
             };
             let _ = writeln!(
                 out,
-                "failback to {} pending: {}; {when}",
-                pending.region, pending.why
+                "{} of {} pending: {}; {when}",
+                pending.kind, pending.region, pending.why
             );
         }
         let _ = writeln!(out);
         let gate_mode = self.regions.iter().any(|r| r.gate_open.is_some());
+        let service = self.regions.iter().any(|r| r.in_service.is_some());
         let mut rows = vec![{
             let mut header = vec!["REGION", "HEALTH"];
+            if service {
+                header.push("SERVICE");
+            }
             if gate_mode {
                 header.push("GATE");
             }
@@ -386,6 +455,14 @@ impl Status {
                 name.push_str(" (home)");
             }
             let mut row = vec![name, format!("{:?}", region.health).to_lowercase()];
+            if service {
+                row.push(match (region.in_service, &region.out_since) {
+                    (Some(true), _) => "in".into(),
+                    (Some(false), Some(since)) => format!("OUT since {since}"),
+                    (Some(false), None) => "OUT".into(),
+                    (None, _) => "-".into(),
+                });
+            }
             if gate_mode {
                 row.push(match region.gate_open {
                     Some(true) => "open".into(),
@@ -481,10 +558,27 @@ impl Status {
 
 /// The warning that a needed failover is held back: paused, with the active region
 /// unhealthy as the active region.
-fn held_back(observations: &Observations, decision: &Decision) -> Option<String> {
+fn held_back(config: &Config, observations: &Observations, decision: &Decision) -> Option<String> {
     let StateObservation::Valid { state, .. } = &observations.state else {
         return None;
     };
+    if config.routing.is_active_active() {
+        let failing: Vec<&str> = decision
+            .regions
+            .iter()
+            .filter(|h| state.in_service(&h.region) && h.as_active.health == Health::Unhealthy)
+            .map(|h| h.region.as_str())
+            .collect();
+        return (state.paused && !failing.is_empty()).then(|| {
+            format!(
+                "automation is paused while {} in service {} unhealthy: an evacuation is \
+                 being held back. Run `regionflip resume` to let the rules act, or \
+                 `regionflip evacuate REGION`",
+                failing.join(", "),
+                if failing.len() == 1 { "is" } else { "are" }
+            )
+        });
+    }
     let active = decision.active.as_deref()?;
     let health = decision.regions.iter().find(|h| h.region == active)?;
     (state.paused && health.as_active.health == Health::Unhealthy).then(|| {
@@ -541,11 +635,10 @@ async fn route53_now(watcher: &crate::context::CliWatcher, now: u64) -> Route53N
             .list_records(regionflip_core::records::zone_of(config, name), name, 10)
             .await
         {
-            Ok(page) => found.extend(
-                page.records
-                    .into_iter()
-                    .filter(|r| r.name == *name && r.failover.is_some()),
-            ),
+            Ok(page) => found.extend(page.records.into_iter().filter(|r| {
+                r.name == *name
+                    && (r.failover.is_some() || r.latency_region.is_some() || r.weight.is_some())
+            })),
             Err(e) => records.push(RecordNow {
                 name: name.clone(),
                 role: "records".into(),
@@ -579,10 +672,12 @@ async fn route53_now(watcher: &crate::context::CliWatcher, now: u64) -> Route53N
         };
         records.push(RecordNow {
             name: record.name.clone(),
-            role: record
-                .failover
-                .map(|r| format!("{r:?}").to_uppercase())
-                .unwrap_or_default(),
+            role: match (&record.failover, &record.latency_region, record.weight) {
+                (Some(role), _, _) => format!("{role:?}").to_uppercase(),
+                (None, Some(region), _) => format!("latency {region}"),
+                (None, None, Some(weight)) => format!("weight {weight}"),
+                (None, None, None) => String::new(),
+            },
             target: record
                 .alias
                 .as_ref()

@@ -6,6 +6,7 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod active_active;
 mod concurrent;
 mod doctor;
 mod drill;

@@ -1,0 +1,267 @@
+//! Active-active routing (`routing = "latency"`, health-gate mode, two regions), the built
+//! binary against moto: `init` creates one latency record per region, each on its
+//! region's CALCULATED check (endpoint and gate); home's alarm → one `reconcile` closes
+//! home's gate and keeps the other's open; the other region's alarm too → its gate stays
+//! open (last in service) and the reason says so. No Route 53 write after init.
+//!
+//! What real AWS does that this world keeps: in active-active every region serves
+//! traffic, so its request alarms have data — the test sets both to OK before anything
+//! else, as CloudWatch would have them (moto creates them in INSUFFICIENT_DATA, which in a
+//! region that serves is unknown, never a reason to evacuate onto it). Route 53's
+//! `HealthCheckStatus` is published by the test (moto never publishes it), and moto never
+//! evaluates health checks, so where Route 53 would answer is worked out with
+//! `records::service_answer` (healthy records answer; none healthy, all answer) from the
+//! gates as the watchers published them in their host regions.
+
+use aws_sdk_cloudwatch::types::StateValue;
+use aws_sdk_route53::types::{HealthCheckConfig, HealthCheckType};
+use regionflip_core::records::{service_answer, service_set_identifier};
+use regionflip_core::{Config, EngineState, RecordSet};
+use regionflip_watcher::aws::{AwsClients, SdkBudget};
+use regionflip_watcher::ports::Route53Api;
+
+use crate::harness::{ConfigFile, Run, TestZone, regionflip};
+
+/// Preference order: home, then the other.
+const REGIONS: [&str; 2] = ["us-east-1", "eu-west-1"];
+
+struct ActiveActive {
+    zone: TestZone,
+    aws: AwsClients,
+    config: ConfigFile,
+    parsed: Config,
+    name: String,
+}
+
+impl ActiveActive {
+    async fn new(name: &str) -> ActiveActive {
+        let zone = TestZone::new(name).await;
+        let regions: Vec<String> = REGIONS.iter().map(|r| r.to_string()).collect();
+        let aws =
+            AwsClients::for_endpoint(&zone.moto.endpoint(), &regions, SdkBudget::default()).await;
+        let mut text = format!(
+            "hosted_zone_id = \"{}\"\nrecord_name = \"{}\"\nmode = \"health-gate\"\n\
+             routing = \"latency\"\n",
+            zone.zone, zone.record
+        );
+        for region in REGIONS {
+            let alarm = format!("{name}-errors-{region}");
+            regionflip_local_aws::seed::create_alarm(&aws, region, &alarm).await;
+            // Every region serves traffic: its request alarm has data, and is OK.
+            regionflip_local_aws::seed::set_alarm_state(&aws, region, &alarm, StateValue::Ok).await;
+            let check = aws
+                .route53
+                .client()
+                .create_health_check()
+                .caller_reference(format!("stack-{}-{region}", zone.record))
+                .health_check_config(
+                    HealthCheckConfig::builder()
+                        .r#type(HealthCheckType::HttpsStrMatch)
+                        .fully_qualified_domain_name(format!(
+                            "health.{region}.{name}.regionflip.test"
+                        ))
+                        .search_string("regionflip-healthy")
+                        .resource_path("/health")
+                        .build()
+                        .unwrap(),
+                )
+                .send()
+                .await
+                .unwrap()
+                .health_check()
+                .unwrap()
+                .id()
+                .to_owned();
+            // Route 53 has found every endpoint healthy for the last few minutes.
+            let reports: Vec<(u64, f64)> = (0..3)
+                .map(|m| (regionflip_local_aws::seed::minute_start(m), 1.0))
+                .collect();
+            regionflip_local_aws::seed::publish_health_status(&aws, &check, &reports).await;
+            text.push_str(&format!(
+                "\n[[regions]]\nname = \"{region}\"\ntarget = \"{region}.{}.backend.example\"\n\
+                 health_check_id = \"{check}\"\nalarms = [\"{alarm}\"]\n",
+                zone.record
+            ));
+        }
+        let parsed = Config::from_toml_str(&text).unwrap();
+        ActiveActive {
+            config: ConfigFile::new(name, &text),
+            zone,
+            aws,
+            parsed,
+            name: name.to_string(),
+        }
+    }
+
+    fn run(&self, args: &[&str]) -> Run {
+        regionflip(Some(&self.zone.moto), self.config.path(), args)
+    }
+
+    async fn set_alarm(&self, region: &str, state: StateValue) {
+        let alarm = format!("{}-errors-{region}", self.name);
+        regionflip_local_aws::seed::set_alarm_state(&self.aws, region, &alarm, state).await;
+    }
+
+    /// regionflip's records under the name.
+    async fn records(&self) -> Vec<RecordSet> {
+        let page = self
+            .aws
+            .route53
+            .list_records(&self.zone.zone, &self.parsed.record_name, 100)
+            .await
+            .unwrap();
+        page.records
+            .into_iter()
+            .filter(|r| r.name == self.parsed.record_name && r.record_type == "CNAME")
+            .collect()
+    }
+
+    /// The state as home's state holder holds it.
+    async fn state(&self) -> EngineState {
+        let alarm = self.parsed.state_alarm_name();
+        let alarms = self
+            .aws
+            .cloudwatch
+            .client(REGIONS[0])
+            .unwrap()
+            .describe_alarms()
+            .alarm_names(alarm)
+            .send()
+            .await
+            .unwrap();
+        let description = alarms.metric_alarms()[0].alarm_description().unwrap();
+        EngineState::decode(description).unwrap()
+    }
+
+    /// The last `GateOpen` value published for `gated` in its host region (the other
+    /// region: every region has a gate in active-active routing).
+    async fn gate(&self, gated: &str) -> bool {
+        let host = self.parsed.gate_host_region(gated);
+        assert_ne!(host, gated, "a gate never lives in the region it gates");
+        let (_, newest) =
+            *crate::harness::gate_minimums(&self.aws, host, &self.zone.record, gated, 60)
+                .await
+                .last()
+                .expect("the gate was published");
+        newest >= 1.0
+    }
+
+    /// The regions Route 53 would answer: endpoints stay healthy (the failures are gray,
+    /// alarms only), so a region's record is healthy while its gate is open.
+    async fn answers(&self) -> (Vec<String>, bool) {
+        let mut open = Vec::new();
+        for region in REGIONS {
+            open.push((region, self.gate(region).await));
+        }
+        service_answer(&self.parsed, |region| {
+            open.iter().any(|(r, o)| *r == region && *o)
+        })
+    }
+}
+
+#[tokio::test]
+async fn latency_routing_evacuates_a_failing_region_and_keeps_the_last_one_in_service() {
+    let aa = ActiveActive::new("active-active").await;
+    aa.run(&["init"]).expect_code(0);
+
+    // One latency record per region, its Region set, on a CALCULATED check.
+    let records = aa.records().await;
+    assert_eq!(records.len(), 2, "{records:#?}");
+    for region in REGIONS {
+        let record = records
+            .iter()
+            .find(|r| r.set_identifier.as_deref() == Some(service_set_identifier(region).as_str()))
+            .unwrap_or_else(|| panic!("no record of {region} in {records:#?}"));
+        assert_eq!(
+            record.latency_region.as_deref(),
+            Some(region),
+            "{record:#?}"
+        );
+        assert!(record.failover.is_none() && record.weight.is_none());
+        assert!(record.values[0].starts_with(region));
+        let check = record.health_check_id.clone().expect("a health check");
+        let found = aa
+            .zone
+            .aws
+            .route53
+            .client()
+            .get_health_check()
+            .health_check_id(&check)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            found
+                .health_check()
+                .unwrap()
+                .health_check_config()
+                .unwrap()
+                .r#type(),
+            &HealthCheckType::Calculated,
+            "{region}'s record is on its endpoint-and-gate check"
+        );
+    }
+    let again = aa
+        .run(&["init", "--dry-run", "--json"])
+        .expect_code(0)
+        .json();
+    assert_eq!(again["steps"].as_array().unwrap().len(), 0, "{again:#}");
+    // A first pass publishes the gates as the state says: both in service.
+    aa.run(&["reconcile"]).expect_code(0);
+    assert_eq!(
+        aa.answers().await,
+        (REGIONS.map(String::from).to_vec(), false)
+    );
+
+    // Home's alarm: one reconcile closes home's gate and keeps the other's open.
+    aa.set_alarm(REGIONS[0], StateValue::Alarm).await;
+    aa.run(&["reconcile"]).expect_code(0);
+    assert!(!aa.gate(REGIONS[0]).await, "home's gate closed");
+    assert!(aa.gate(REGIONS[1]).await, "the other's gate open");
+    assert_eq!(aa.answers().await, (vec![REGIONS[1].to_string()], false));
+    let state = aa.state().await;
+    assert!(!state.in_service(REGIONS[0]) && state.in_service(REGIONS[1]));
+    let status = aa.run(&["status", "--json"]).expect_code(0).json();
+    assert_eq!(status["routing"], "latency", "{status:#}");
+    assert_eq!(status["regions"][0]["in_service"], false, "{status:#}");
+    assert_eq!(status["regions"][1]["in_service"], true, "{status:#}");
+    let text = aa.run(&["status"]).expect_code(0).stdout;
+    assert!(
+        text.contains(&format!(
+            "in service {}; out of service {}",
+            REGIONS[1], REGIONS[0]
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("latency {}", REGIONS[0])),
+        "Route 53 now lists the records:\n{text}"
+    );
+
+    // The other region's alarm too: its gate stays open, and the reason says why.
+    aa.set_alarm(REGIONS[1], StateValue::Alarm).await;
+    let pass = aa.run(&["reconcile", "--json"]).expect_code(0).json();
+    assert!(
+        aa.gate(REGIONS[1]).await,
+        "the last region in service keeps its gate open"
+    );
+    assert!(!aa.gate(REGIONS[0]).await);
+    let reasons = pass["reasons"].to_string();
+    assert!(
+        reasons.contains("stays in service although unhealthy")
+            && reasons.contains("last in service"),
+        "{reasons}"
+    );
+    assert_eq!(
+        aa.records().await,
+        records,
+        "health-gate mode never writes a record after init"
+    );
+    // An operator cannot take the last one out either, not even forced.
+    let refused = aa.run(&["evacuate", REGIONS[1], "--force"]).expect_code(3);
+    assert!(
+        refused.stderr.contains("min_in_service"),
+        "{}",
+        refused.stderr
+    );
+}
