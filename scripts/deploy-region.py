@@ -648,6 +648,8 @@ def cli_config(params: dict[str, str], stack: str | None = None) -> str:
         f"record_type = {q(p['RecordType'])}",
         f"ttl = {int(p['RecordTtl'])}",
         f"mode = {q(p['Mode'])}",
+        f"routing = {q(p.get('Routing', 'failover'))}",
+        f"min_in_service = {int(p.get('MinInService', 1))}",
         f"metrics_namespace = {q(p['MetricsNamespace'])}",
         "",
         "[failback]",
@@ -674,6 +676,11 @@ def cli_config(params: dict[str, str], stack: str | None = None) -> str:
         lines.append(f"health_search = {q(p[f'Region{slot}HealthSearch'])}")
         lines.append(f"alarms = {names(p.get(f'Region{slot}Alarms', ''))}")
         lines.append(f"guards = {names(p.get(f'Region{slot}Guards', ''))}")
+        # Written out with weighted routing, and wherever it is not the default 1 (which
+        # the CLI then refuses as the watcher would: a weight needs weighted routing).
+        weight = int(p.get(f"Region{slot}Weight", 1))
+        if p.get("Routing") == "weighted" or weight != 1:
+            lines.append(f"weight = {weight}")
     return "\n".join(lines) + "\n"
 
 

@@ -249,6 +249,8 @@ def to_env(cli: dict) -> dict[str, str]:
         "RECORD_TYPE": cli["record_type"],
         "TTL": str(cli["ttl"]),
         "MODE": cli["mode"],
+        "ROUTING": cli.get("routing", "failover"),
+        "MIN_IN_SERVICE": str(cli.get("min_in_service", 1)),
         "METRICS_NAMESPACE": cli["metrics_namespace"],
         "FAILBACK_MODE": cli["failback"]["mode"],
         "FAILBACK_STABLE_FOR_SECS": str(cli["failback"]["stable_for_secs"]),
@@ -272,6 +274,7 @@ def to_env(cli: dict) -> dict[str, str]:
         env[f"REGION_{i}_HEALTH_SEARCH"] = region.get("health_search", "regionflip-healthy")
         env[f"REGION_{i}_ALARMS"] = ",".join(region["alarms"])
         env[f"REGION_{i}_GUARDS"] = ",".join(region["guards"])
+        env[f"REGION_{i}_WEIGHT"] = str(region.get("weight", 1))
     return {f"REGIONFLIP_{k}": v for k, v in env.items()}
 
 
@@ -305,6 +308,26 @@ class CliConfig(unittest.TestCase):
             self.assertEqual([r["health_search"] for r in cli["regions"]], ["regionflip-healthy"] * 2)
             self.assertEqual(to_env(cli), watcher,
                              "regionflip.toml written for the CLI and the watcher's environment disagree")
+
+    def test_active_active_routing_reaches_the_cli_as_the_watchers_run_it(self):
+        params = dict(samconfig_environments()["us-east-1"]["overrides"])
+        params.update(Routing="weighted", Region1Weight="3", Region1HealthCheckId=EAST_CHECK,
+                      Region2HealthCheckId=WEST_CHECK, Region1HealthUrl=EAST_URL, Region2HealthUrl=WEST_URL)
+        self.assertEqual(deploy.rule_problems(params, "us-east-1"), [])
+        cli = tomllib.loads(deploy.cli_config(params))
+        self.assertEqual((cli["routing"], cli["min_in_service"]), ("weighted", 1))
+        self.assertEqual([r["weight"] for r in cli["regions"]], [3, 1],
+                         "with weighted routing every region's share is written out")
+        watcher = Resolver(load_template(), params, region="us-west-2").resolve(
+            load_template()["Resources"]["WatcherFunction"]["Properties"]["Environment"]["Variables"])
+        env = to_env(cli)
+        for key in ("REGIONFLIP_ROUTING", "REGIONFLIP_MIN_IN_SERVICE", "REGIONFLIP_REGION_1_WEIGHT",
+                    "REGIONFLIP_REGION_2_WEIGHT"):
+            self.assertEqual(env[key], watcher[key], key)
+        latency = dict(params, Routing="latency", Region1Weight="1", MinInService="1")
+        cli = tomllib.loads(deploy.cli_config(latency))
+        self.assertEqual(cli["routing"], "latency")
+        self.assertFalse([r for r in cli["regions"] if "weight" in r], "weight 1, the default, is left out")
 
     def test_a_region_not_deployed_has_no_health_url_in_the_cli_configuration(self):
         params = dict(samconfig_environments()["us-east-1"]["overrides"])
@@ -608,6 +631,30 @@ class ParameterValues(unittest.TestCase):
         self.assertEqual([p.split(":")[0] for p in deploy.rule_problems(served, "us-east-1")],
                          ["template rule Region1HealthSearchIsServed"])
 
+    def test_active_active_routing_is_checked_before_the_deploy(self):
+        """Rules.ActiveActiveNeedsHealthGate and its neighbours, as the deploy evaluates
+        them (crates/core/src/config.rs refuses the same at the watcher's cold start)."""
+        params, _ = plan([])
+
+        def refused(**values: str) -> list[str]:
+            return [p.split(":")[0].removeprefix("template rule ")
+                    for p in deploy.rule_problems(dict(params, **values), "us-east-1")]
+
+        self.assertEqual(refused(Routing="latency"), [])
+        self.assertEqual(refused(Routing="weighted", Region1Weight="5", Region2Weight="1"), [])
+        self.assertEqual(refused(Routing="latency", Mode="records"), ["ActiveActiveNeedsHealthGate"])
+        (problem,) = deploy.rule_problems(dict(params, Routing="weighted", Mode="records"), "us-east-1")
+        self.assertIn("Mode=health-gate, or Routing=failover", problem)
+        self.assertEqual(refused(Routing="latency", FailbackMaxFlipsPerHour="1"), ["ActiveActiveNeedsHealthGate"])
+        self.assertEqual(refused(Region2Weight="2"), ["WeightsNeedWeightedRouting"])
+        self.assertEqual(refused(Routing="latency", Region2Weight="2"), ["WeightsNeedWeightedRouting"])
+        self.assertEqual(refused(Routing="latency", MinInService="2"), ["TwoRegionsKeepMinInServiceAtOne"])
+        three = dict(Region3Name="eu-west-1", Region3Target="x1.execute-api.eu-west-1.amazonaws.com")
+        self.assertEqual(refused(Routing="latency", MinInService="2", **three), [])
+        self.assertEqual(refused(MinInService="2", **three), ["FailoverRoutingKeepsMinInServiceAtOne"])
+        self.assertEqual(refused(Routing="latency", MinInService="3", **three),
+                         ["ThreeRegionsKeepMinInServiceBelowThree"])
+
     def test_a_bad_value_stops_the_deploy_before_any_lookup(self):
         def no_lookup(record, regions):
             raise AssertionError("discovery ran although the parameters are refused")
@@ -700,6 +747,18 @@ class RoutingOverrides(unittest.TestCase):
             self.assertFalse(deploy.is_routing_parameter(name), name)
         params, _ = plan(["AlarmEmail=oncall@example.com", "PausedAlarmMinutes=120"])
         self.assertEqual((params["AlarmEmail"], params["PausedAlarmMinutes"]), ("oncall@example.com", "120"))
+
+    def test_active_active_parameters_are_routing(self):
+        # Every watcher must evacuate by the same rules and weigh regions alike.
+        names = ["Routing", "MinInService"] + [f"Region{i}Weight" for i in range(1, 5)]
+        for name in names:
+            self.assertIn(name, load_template()["Parameters"])
+            self.assertTrue(deploy.is_routing_parameter(name), name)
+        with self.assertRaises(deploy.DeployError) as raised:
+            plan(["Routing=latency"])
+        self.assertIn("--set Routing: routing configuration", str(raised.exception))
+        with self.assertRaisesRegex(deploy.DeployError, "Region2Weight differs"):
+            plan(["Routing=weighted", "Region2Weight=2"])
 
     def test_the_samconfig_s_own_disagreement_is_still_refused(self):
         config = example_config()

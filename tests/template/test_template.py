@@ -326,6 +326,62 @@ class WatcherConfiguration(unittest.TestCase):
         self.assertEqual(top - declared, set(), "configuration keys the template does not pass to the watcher")
         self.assertEqual(per_region - declared, set(), "region slots 1-4 must each carry every region key")
 
+    def test_active_active_parameters_match_the_schema_and_reach_the_watcher(self):
+        keys = {key["toml"]: key for key in config_schema()["keys"]}
+        routing = keys["routing"]
+        # The schema documents the choices quoted in its doc ("failover": ...).
+        documented = list(dict.fromkeys(re.findall(r'"([a-z][a-z-]*)"', routing["doc"])))
+        spec = TEMPLATE["Parameters"]["Routing"]
+        self.assertEqual(spec["AllowedValues"], documented, "Routing's choices and the schema's differ")
+        self.assertLessEqual({"failover", "latency", "weighted"}, set(spec["AllowedValues"]))
+        self.assertEqual(spec["Default"], routing["default"])
+        spec = TEMPLATE["Parameters"]["MinInService"]
+        self.assertEqual(str(spec["Default"]), keys["min_in_service"]["default"])
+        self.assertEqual((int(spec["MinValue"]), int(spec["MaxValue"])), (1, deploy_region_module().MAX_REGIONS - 1),
+                         "1 to the number of regions - 1, for the template's region slots")
+        weight = keys["regions[{n}].weight"]
+        for i in range(1, 5):
+            spec = TEMPLATE["Parameters"][f"Region{i}Weight"]
+            self.assertEqual((spec["Type"], str(spec["Default"])), ("Number", weight["default"]), f"Region{i}Weight")
+            self.assertEqual((int(spec["MinValue"]), int(spec["MaxValue"])), (1, 255),
+                             f"Region{i}Weight: Route 53's weights, without 0 (no traffic)")
+        env = watcher_env(resolver())
+        self.assertEqual((env["REGIONFLIP_ROUTING"], env["REGIONFLIP_MIN_IN_SERVICE"]), ("failover", "1"))
+        self.assertEqual((env["REGIONFLIP_REGION_1_WEIGHT"], env["REGIONFLIP_REGION_2_WEIGHT"]), ("1", "1"))
+        four = dict(Routing="weighted", MinInService="2", Region3Name="eu-west-1",
+                    Region3Target="x1.execute-api.eu-west-1.amazonaws.com", Region4Name="ap-southeast-2",
+                    Region4Target="x2.execute-api.ap-southeast-2.amazonaws.com")
+        weights = {f"Region{i}Weight": str(10 * i) for i in range(1, 5)}
+        r = resolver(**four, **weights)
+        self.assertEqual(self.rules_refusing(r), [])
+        env = watcher_env(r)
+        self.assertEqual((env["REGIONFLIP_ROUTING"], env["REGIONFLIP_MIN_IN_SERVICE"]), ("weighted", "2"))
+        for i in range(1, 5):
+            self.assertEqual(env[f"REGIONFLIP_REGION_{i}_WEIGHT"], weights[f"Region{i}Weight"],
+                             f"Region{i}Weight must reach REGIONFLIP_REGION_{i}_WEIGHT")
+        self.assertNotIn("REGIONFLIP_REGION_3_WEIGHT", watcher_env(resolver(Region3Weight="7")),
+                         "an unused slot's weight stays out of the environment")
+
+    def test_rules_refuse_what_the_watcher_would_refuse_for_active_active(self):
+        self.assertEqual(self.rules_refusing(resolver(Routing="latency")), [])
+        self.assertEqual(self.rules_refusing(resolver(Routing="latency", Mode="records")),
+                         ["ActiveActiveNeedsHealthGate"], "records mode rewrites a failover pair")
+        self.assertEqual(self.rules_refusing(resolver(Routing="weighted", Mode="records")),
+                         ["ActiveActiveNeedsHealthGate"])
+        self.assertEqual(self.rules_refusing(resolver(Routing="failover", Mode="records")), [])
+        (text,) = [a["AssertDescription"] for a in TEMPLATE["Rules"]["ActiveActiveNeedsHealthGate"]["Assertions"]
+                   if "Mode" in json.dumps(a["Assert"])]
+        for needle in ("Routing", "Mode", "Mode=health-gate", "Routing=failover"):
+            self.assertIn(needle, text, "the refusal names both parameters and the fix")
+        self.assertEqual(self.rules_refusing(resolver(Routing="latency", FailbackMaxFlipsPerHour="1")),
+                         ["ActiveActiveNeedsHealthGate"])
+        self.assertEqual(self.rules_refusing(resolver(Region1Weight="2")), ["WeightsNeedWeightedRouting"])
+        self.assertEqual(self.rules_refusing(resolver(Routing="weighted", Region1Weight="2")), [])
+        self.assertEqual(self.rules_refusing(resolver(Routing="latency", MinInService="2")),
+                         ["TwoRegionsKeepMinInServiceAtOne"])
+        self.assertEqual(self.rules_refusing(resolver(MinInService="2")),
+                         ["FailoverRoutingKeepsMinInServiceAtOne", "TwoRegionsKeepMinInServiceAtOne"])
+
     def test_two_regions_resolve_to_the_demo_configuration(self):
         env = watcher_env(resolver())
         self.assertEqual(env["REGIONFLIP_REGION_1_NAME"], "us-east-1")
@@ -691,6 +747,51 @@ class Dashboard(unittest.TestCase):
             self.assertIn(needle, shown, f"the dashboard lacks {needle}")
         self.assertIn("${PROP('Dim.Region')}", shown, "a ${!...} escape leaked into the dashboard")
 
+    def per_region_search(self, metric: str) -> list[dict]:
+        """The widgets plotting `metric` per region (a SEARCH over the Region dimension of
+        this record's metrics), as ActiveRegion is plotted."""
+        record = overrides()["RecordName"]
+        namespace = overrides().get("MetricsNamespace", "RegionFlip")
+        needle = f'{{"{namespace}",Record,Region}} MetricName="{metric}" Record="{record}"'
+        found = []
+        for widget in self.body()["widgets"]:
+            for line in widget.get("properties", {}).get("metrics", []):
+                options = line[-1] if line and isinstance(line[-1], dict) else {}
+                if needle in options.get("expression", ""):
+                    self.assertEqual(options.get("label"), "${PROP('Dim.Region')}", f"{metric}: one line per region")
+                    found.append(widget)
+        return found
+
+    def test_plots_regions_in_service_and_the_active_region_per_region(self):
+        """Active-active routing publishes InService per region instead of ActiveRegion
+        (crates/watcher/src/metrics.rs); failover routing still publishes ActiveRegion."""
+        for metric, title in (("InService", "Regions in service"), ("ActiveRegion", "Active region")):
+            widgets = self.per_region_search(metric)
+            self.assertEqual(len(widgets), 1, f"one widget must plot {metric} per region, found {len(widgets)}")
+            self.assertIn(title, widgets[0]["properties"]["title"])
+            self.assertEqual(widgets[0]["properties"]["yAxis"]["left"], {"min": 0, "max": 1}, metric)
+
+    def test_evacuations_and_restorations_are_counted_beside_failovers(self):
+        record = overrides()["RecordName"]
+        counted = 0
+        for widget in self.body()["widgets"]:
+            lines = widget.get("properties", {}).get("metrics", [])
+            metrics = {line[1] for line in lines if len(line) > 3 and line[2:4] == ["Record", record]}
+            if {"Failover", "Failback"} & metrics:
+                self.assertLessEqual({"Failover", "Failback", "Evacuation", "Restoration"}, metrics,
+                                     f"{widget['properties'].get('title')}: every automatic transition kind")
+                counted += 1
+        self.assertGreaterEqual(counted, 1, "no widget counts transitions")
+
+    def test_widgets_do_not_overlap(self):
+        cells = {}
+        for widget in self.body()["widgets"]:
+            x, y, w, h = (widget[k] for k in ("x", "y", "width", "height"))
+            self.assertLessEqual(x + w, 24, f"{widget['properties'].get('title')}: wider than the grid")
+            for cell in ((i, j) for i in range(x, x + w) for j in range(y, y + h)):
+                self.assertNotIn(cell, cells, f"{widget['properties'].get('title')} overlaps {cells.get(cell)}")
+                cells[cell] = widget["properties"].get("title")
+
 
 class JournalWidget(unittest.TestCase):
     """The dashboard reads the journal as its readers must: the watchers' transitions and
@@ -765,10 +866,10 @@ class Paging(unittest.TestCase):
     AlarmTopicArn or one the stack creates, and is silent while the watcher is off."""
 
     ALARMS = {"WatcherErrorsAlarm", "WatcherSilentAlarm", "FailoverTargetNotReadyAlarm", "FailoverAlarm",
-              "FailbackAlarm", "ManualTransitionAlarm", "NoHealthyTargetAlarm", "PausedAlarm",
-              "FailureQueueAlarm"}
+              "FailbackAlarm", "EvacuationAlarm", "RestorationAlarm", "ManualTransitionAlarm",
+              "NoHealthyTargetAlarm", "PausedAlarm", "FailureQueueAlarm"}
     #: Event alarms: their OK a minute after the event says nothing, so they notify on ALARM only.
-    EVENTS = {"FailoverAlarm", "FailbackAlarm", "ManualTransitionAlarm"}
+    EVENTS = {"FailoverAlarm", "FailbackAlarm", "EvacuationAlarm", "RestorationAlarm", "ManualTransitionAlarm"}
     GIVEN = "arn:aws:sns:us-east-1:123456789012:oncall"
 
     def test_the_alarms_are_the_ones_this_test_knows(self):
@@ -832,10 +933,11 @@ class Paging(unittest.TestCase):
             self.assertEqual(int(props["Period"]), 60, f"{name}: the watcher publishes once a pass, a minute apart")
 
     def test_every_transition_pages_once_in_its_minute(self):
-        """Failover, Failback and ManualTransition are Count 1 in the minute a pass applied
-        the move, and absent otherwise: no data must read as "no move" (notBreaching), the
+        """Failover, Failback, ManualTransition and (active-active routing) Evacuation and
+        Restoration are Count 1 in the minute a pass applied the move, and absent otherwise: no data must read as "no move" (notBreaching), the
         move must page at once (1 of 1 minute) and the alarm be OK the minute after."""
         kinds = {"FailoverAlarm": "Failover", "FailbackAlarm": "Failback",
+                 "EvacuationAlarm": "Evacuation", "RestorationAlarm": "Restoration",
                  "ManualTransitionAlarm": "ManualTransition"}
         self.assertLessEqual(set(kinds.values()), published_metrics())
         for name, metric in kinds.items():

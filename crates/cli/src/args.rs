@@ -213,6 +213,11 @@ pub(crate) struct DrillArgs {
     /// back: home fails, then the second choice, then both recover in order).
     #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u8).range(2..=3))]
     pub(crate) regions: u8,
+    /// failover (default), or active-active (latency, weighted; health-gate mode, two
+    /// regions): home gray-fails and is evacuated, the other stays; then the other fails
+    /// too and stays in (last in service); both recover and home returns.
+    #[arg(long, value_enum, default_value_t = DrillRouting::Failover)]
+    pub(crate) routing: DrillRouting,
     /// The `health` binary that serves each region's endpoint [default: next to this
     /// executable].
     #[arg(long, value_name = "PATH")]
@@ -271,6 +276,17 @@ pub(crate) enum DrillMode {
     HealthGate,
     /// The watcher rewrites which record is PRIMARY (control plane).
     Records,
+}
+
+/// `drill --routing`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum DrillRouting {
+    /// One region serves; the others stand by.
+    Failover,
+    /// Every region in service serves the clients nearest to it.
+    Latency,
+    /// Every region in service serves a share of the answers.
+    Weighted,
 }
 
 /// `drill --outage`.

@@ -338,7 +338,8 @@ impl fmt::Display for Reason {
                 min_in_service,
             } => write!(
                 f,
-                "{region} stays in service although unhealthy: evacuating it would leave {} of {in_service} regions in service, fewer than min_in_service = {min_in_service} (last in service; with every record unhealthy Route 53 would answer them all)",
+                "{region} stays in service although unhealthy: {in_service} region{} in service, and taking it out would leave {}, fewer than min_in_service = {min_in_service} (last in service; with every record unhealthy Route 53 would answer them all)",
+                if *in_service == 1 { " is" } else { "s are" },
                 in_service.saturating_sub(1)
             ),
             Reason::Evacuating { region } => {

@@ -62,6 +62,15 @@ pub fn initialised(mode: Mode) -> MemoryWatcher {
     build(sample_config(mode), true, AlarmState::Ok)
 }
 
+/// As [`initialised`] in health-gate mode, with active-active latency routing: both
+/// regions in service, every region's request alarm OK (each serves traffic, so its
+/// alarms have data).
+pub fn initialised_active_active() -> MemoryWatcher {
+    let mut config = sample_config(Mode::HealthGate);
+    config.routing = regionflip_core::config::Routing::Latency;
+    build(config, true, AlarmState::Ok)
+}
+
 /// As [`initialised`], with a `health_url` for each region ([`EAST_URL`],
 /// [`WEST_URL`]) and both endpoints answering the watcher's probe.
 pub fn initialised_with_probes(mode: Mode) -> MemoryWatcher {

@@ -1019,3 +1019,73 @@ async fn many_names_are_read_in_pages_and_moved_in_one_batch() {
         .count();
     assert_eq!(on_west, 161, "every name's PRIMARY is on {WEST}");
 }
+
+/// The last `InService` value the watcher published for `region`.
+fn in_service_metric(watcher: &MemoryWatcher, region: &str) -> Option<f64> {
+    watcher
+        .cloudwatch()
+        .values_of(EAST, "InService")
+        .iter()
+        .rfind(|d| {
+            d.dimensions
+                .iter()
+                .any(|(k, v)| k == "Region" && v == region)
+        })
+        .map(|d| d.value)
+}
+
+#[tokio::test]
+async fn active_active_evacuates_by_closing_a_gate_and_keeps_the_last_region_in_service() {
+    let watcher = initialised_active_active();
+    tick(&watcher, T0).await;
+    // Every region has a gate, each hosted in the other region.
+    assert_eq!(watcher.config().gate_host_region(WEST), EAST);
+    assert_eq!(
+        (last_gate(&watcher, EAST), last_gate(&watcher, WEST)),
+        (1.0, 1.0)
+    );
+    assert_eq!(in_service_metric(&watcher, EAST), Some(1.0));
+
+    // Home's request alarm (a gray failure): home leaves service, the other stays.
+    watcher
+        .cloudwatch()
+        .set_alarm(EAST, EAST_ALARM, AlarmState::Alarm, T0 + 30);
+    let report = tick(&watcher, T0 + 60).await;
+    assert_eq!(
+        (last_gate(&watcher, EAST), last_gate(&watcher, WEST)),
+        (0.0, 1.0)
+    );
+    assert_eq!(
+        report.active_after.as_deref(),
+        Some(WEST),
+        "{:?}",
+        report.reasons
+    );
+    let records = watcher.journal().records();
+    assert_eq!(records.len(), 1);
+    let service = records[0].event.service.clone().expect("a service change");
+    assert_eq!((service.region.as_str(), service.in_service), (EAST, false));
+    assert_eq!(service.regions_in_service, vec![WEST.to_string()]);
+    assert_eq!(metric_values(&watcher, "Evacuation"), vec![1.0]);
+    assert_eq!(in_service_metric(&watcher, EAST), Some(0.0));
+    assert_eq!(in_service_metric(&watcher, WEST), Some(1.0));
+    assert!(!stored_state(&watcher).in_service(EAST));
+
+    // The other region's alarm too: it is the last in service and stays in.
+    watcher
+        .cloudwatch()
+        .set_alarm(WEST, WEST_ALARM, AlarmState::Alarm, T0 + 90);
+    let report = tick(&watcher, T0 + 120).await;
+    assert_eq!(
+        last_gate(&watcher, WEST),
+        1.0,
+        "the last region's gate stays open"
+    );
+    assert!(
+        report.reasons.iter().any(|r| r.contains("last in service")),
+        "{:?}",
+        report.reasons
+    );
+    assert_eq!(watcher.journal().records().len(), 1, "nothing moved");
+    assert_eq!(watcher.route53().calls().route53(), 0, "data plane only");
+}

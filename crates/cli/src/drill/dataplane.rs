@@ -41,7 +41,7 @@ use aws_sdk_cloudwatch::types::{
     Dimension, Metric, MetricDataQuery, MetricStat, ScanBy, StateValue,
 };
 use aws_sdk_route53::types::HealthCheckType;
-use regionflip_core::records::{chain_answer, gate_chain, region_of_record};
+use regionflip_core::records::{chain_answer, gate_chain, region_of_record, service_answer};
 use regionflip_core::resources::{GATE_METRIC, RECORD_DIMENSION, REGION_DIMENSION};
 use regionflip_core::{Config, FailoverRole, Mode, RecordSet};
 use regionflip_watcher::aws::AwsClients;
@@ -98,14 +98,22 @@ pub(crate) async fn discover(
     let pair = read_pair(config, clients)
         .await
         .map_err(|e| CliError::Failed(format!("cannot read the failover records: {e}")))?;
-    let expected = 2 * layout_names(config).len();
+    let expected = if config.routing.is_active_active() {
+        config.regions.len()
+    } else {
+        2 * layout_names(config).len()
+    };
     if pair.len() != expected {
         return Err(CliError::Failed(format!(
-            "init left {} failover records for {}, expected {expected} (a PRIMARY and a \
-             SECONDARY for the name{})",
+            "init left {} records for {}, expected {expected} ({}{})",
             pair.len(),
             config.record_name,
-            if expected > 2 {
+            if config.routing.is_active_active() {
+                "one per region"
+            } else {
+                "a PRIMARY and a SECONDARY for the name"
+            },
+            if expected > 2 && !config.routing.is_active_active() {
                 " and each gate chain link"
             } else {
                 ""
@@ -249,11 +257,12 @@ async fn read_pair(config: &Config, clients: &AwsClients) -> Result<Vec<RecordSe
             .list_records(&config.hosted_zone_id, &name, PAIR_PAGE)
             .await
             .map_err(|e| e.to_string())?;
-        records.extend(
-            page.records
-                .into_iter()
-                .filter(|r| r.name == name && r.failover.is_some()),
-        );
+        // The failover records, or with active-active routing the latency or weighted
+        // ones.
+        records.extend(page.records.into_iter().filter(|r| {
+            r.name == name
+                && (r.failover.is_some() || r.latency_region.is_some() || r.weight.is_some())
+        }));
     }
     Ok(records)
 }
@@ -379,6 +388,9 @@ impl DataPlane {
             .iter()
             .map(|(region, check)| (region.clone(), check.healthy))
             .collect();
+        if self.config.routing.is_active_active() {
+            return self.answer_in_service(&pair, &gates);
+        }
         if self.config.mode == Mode::HealthGate {
             return self.answer_through_the_chain(&pair, &gates);
         }
@@ -478,6 +490,65 @@ impl DataPlane {
                 format!(
                     "{} answers {answered} ({why})",
                     self.config.record_name.trim_end_matches('.')
+                ),
+            );
+        }
+        Ok(())
+    }
+
+    /// Active-active routing: each region's latency or weighted record is evaluated on
+    /// its check, and Route 53 answers every healthy one (the nearest, or by weight) —
+    /// every one when none is (`records::service_answer`). The answer is the regions
+    /// joined by `+`; the `in service` lane shows the regions whose gate alarm is OK.
+    fn answer_in_service(
+        &self,
+        records: &[RecordSet],
+        gates: &BTreeMap<String, bool>,
+    ) -> Result<(), String> {
+        let mut healthy_regions = BTreeMap::new();
+        for record in records {
+            let Some(region) = region_of_record(&self.config, record) else {
+                continue;
+            };
+            let ok = record
+                .health_check_id
+                .as_ref()
+                .is_none_or(|id| self.healthy(id, gates, 0));
+            healthy_regions.insert(region.name.clone(), ok);
+        }
+        for region in &self.config.regions {
+            let Some(ok) = healthy_regions.get(&region.name) else {
+                return Err(format!("no record answers {}", region.name));
+            };
+            self.timeline.lane(
+                &record_lane(&region.name),
+                if *ok { "healthy" } else { "unhealthy" },
+            );
+        }
+        let open = self.gates.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let in_service: Vec<&str> = self
+            .config
+            .regions
+            .iter()
+            .filter(|r| open.get(&r.name).copied().unwrap_or(true))
+            .map(|r| r.name.as_str())
+            .collect();
+        self.timeline.lane(IN_SERVICE_LANE, &in_service.join("+"));
+        let (answered, fail_open) = service_answer(&self.config, |region| {
+            healthy_regions.get(region).copied().unwrap_or(false)
+        });
+        let answered = answered.join("+");
+        if self.timeline.lane(DNS_LANE, &answered) {
+            self.timeline.event(
+                "dns",
+                format!(
+                    "{} answers {answered} ({})",
+                    self.config.record_name.trim_end_matches('.'),
+                    if fail_open {
+                        "every record is unhealthy, so Route 53 answers them all"
+                    } else {
+                        "every healthy record"
+                    }
                 ),
             );
         }
@@ -670,6 +741,9 @@ impl DataPlane {
 
 /// The lane of the simulated DNS answer.
 pub(crate) const DNS_LANE: &str = "DNS answer";
+
+/// Active-active routing: the regions whose gate alarm is OK (in service), joined by `+`.
+pub(crate) const IN_SERVICE_LANE: &str = "regions in service";
 
 /// The lane of a region's gate.
 pub(crate) fn gate_lane(region: &str) -> String {

@@ -31,6 +31,7 @@ mod passes;
 mod readback;
 mod render;
 mod scenario;
+mod service;
 mod setup;
 mod timeline;
 mod timings;
@@ -38,13 +39,14 @@ mod timings;
 use std::sync::Arc;
 
 use regionflip_core::Mode;
+use regionflip_core::config::Routing;
 use regionflip_local_aws::journal::MemoryJournal;
 use regionflip_watcher::WatcherSettings;
 use regionflip_watcher::aws::{AwsClients, SdkBudget};
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 
-use crate::args::{DrillArgs, DrillMode, GlobalArgs, OutageKind};
+use crate::args::{DrillArgs, DrillMode, DrillRouting, GlobalArgs, OutageKind};
 use crate::error::CliError;
 use checkers::Fleet;
 use cloudwatch::{CheckersAnswer, DrillCloudWatch};
@@ -88,6 +90,18 @@ async fn drill(
         DrillMode::HealthGate => Mode::HealthGate,
         DrillMode::Records => Mode::Records,
     };
+    let routing = match args.routing {
+        DrillRouting::Failover => Routing::Failover,
+        DrillRouting::Latency => Routing::Latency,
+        DrillRouting::Weighted => Routing::Weighted,
+    };
+    if routing.is_active_active() && (mode != Mode::HealthGate || args.regions != 2) {
+        return Err(CliError::Usage(format!(
+            "--routing {}: the active-active scenario runs in health-gate mode on two \
+             regions; drop --mode records and --regions 3",
+            routing.as_str()
+        )));
+    }
     timeline.event("setup", format!("regionflip drill, {} mode", mode.as_str()));
     for real in render::REAL {
         timeline.event("setup", format!("real: {real}"));
@@ -136,6 +150,7 @@ async fn drill(
         &layout,
         &endpoints.iter().collect::<Vec<_>>(),
         mode,
+        routing,
         timings,
         timeline,
     )
@@ -218,7 +233,9 @@ async fn drill(
         config: &config,
         observer: &observer,
     };
-    let doctor = if three_regions {
+    let doctor = if routing.is_active_active() {
+        scenario.play_active_active().await?
+    } else if three_regions {
         scenario.play_chain().await?
     } else {
         scenario.play().await?
@@ -231,7 +248,13 @@ async fn drill(
         readback::read_back_metrics(&clients, &config, home, timeline.started_unix()).await;
     let journal = journal.records();
     let record = timeline.read(Record::clone);
-    let (measurements, chain, mut expectations) = if three_regions {
+    let mut active_active = None;
+    let (measurements, chain, mut expectations) = if routing.is_active_active() {
+        let (service, expectations) =
+            service::analyse(&record, &layout.regions, timings.stable_for_secs, &journal);
+        active_active = Some(service);
+        (analysis::Measurements::default(), None, expectations)
+    } else if three_regions {
         let (chain, expectations) =
             chain::analyse(&record, &layout.regions, timings.stable_for_secs, &journal);
         (analysis::Measurements::default(), Some(chain), expectations)
@@ -258,11 +281,15 @@ async fn drill(
         started_at: render::started_at(timeline.started_unix()),
         duration_secs: end,
         emulator: emulator.clone(),
-        scenario: if three_regions {
+        scenario: if routing.is_active_active() {
+            "active-active"
+        } else if three_regions {
             "three-regions"
         } else {
             "two-regions"
         },
+        routing: routing.as_str(),
+        active_active,
         regions: layout.regions.iter().map(String::as_str).collect(),
         chain,
         timings,

@@ -15,6 +15,7 @@ use serde::Serialize;
 use super::analysis::{Expectation, Measurements, show};
 use super::chain::ChainMeasurements;
 use super::readback::MetricsReadBack;
+use super::service::ServiceMeasurements;
 use super::timeline::Record;
 use super::timings::Timings;
 use crate::error::CliError;
@@ -51,9 +52,14 @@ pub(crate) struct Report<'a> {
     pub(crate) duration_secs: f64,
     /// The emulator's endpoint.
     pub(crate) emulator: String,
-    /// `two-regions` (outage, gray failure, recovery, flapping) or `three-regions` (down
-    /// the gate chain and back).
+    /// `two-regions` (outage, gray failure, recovery, flapping), `three-regions` (down
+    /// the gate chain and back) or `active-active` (evacuation, last in service, return).
     pub(crate) scenario: &'static str,
+    /// `failover`, `latency` or `weighted`.
+    pub(crate) routing: &'static str,
+    /// The active-active scenario's measurements (`measurements` is then empty).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) active_active: Option<ServiceMeasurements>,
     /// The regions, home first.
     pub(crate) regions: Vec<&'a str>,
     /// The three-region scenario's measurements (`measurements` is then empty).
@@ -122,7 +128,22 @@ impl Report<'_> {
                 let _ = writeln!(out, "  {name:<52} {value}");
             }
         }
-        let rows = if self.chain.is_some() {
+        if let Some(service) = &self.active_active {
+            let r = &self.regions;
+            for (name, value) in [
+                (
+                    format!("{} fails → evacuated, DNS answers {}", r[0], r[1]),
+                    s(service.home_evacuated_dns),
+                ),
+                (
+                    format!("{} recovers → back in service", r[0]),
+                    s(service.home_restored_dns),
+                ),
+            ] {
+                let _ = writeln!(out, "  {name:<52} {value}");
+            }
+        }
+        let rows = if self.chain.is_some() || self.active_active.is_some() {
             Vec::new()
         } else {
             vec![

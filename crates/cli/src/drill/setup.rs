@@ -74,6 +74,7 @@ pub(crate) async fn provision(
     layout: &Layout,
     endpoints: &[&HealthEndpoint],
     mode: Mode,
+    routing: regionflip_core::config::Routing,
     timings: &Timings,
     timeline: &Timeline,
 ) -> Result<Provisioned, CliError> {
@@ -114,11 +115,12 @@ pub(crate) async fn provision(
     let toml = format!(
         "# Written by `regionflip drill`: the configuration the drill ran with.\n\
          hosted_zone_id = \"{zone_id}\"\nrecord_name = \"{record}\"\nrecord_type = \"CNAME\"\n\
-         ttl = 10\nmode = \"{mode}\"\nmetrics_namespace = \"RegionFlip\"\n\n\
+         ttl = 10\nmode = \"{mode}\"\nrouting = \"{routing}\"\nmetrics_namespace = \"RegionFlip\"\n\n\
          [failback]\nmode = \"auto\"\nstable_for_secs = {stable}\nmin_dwell_secs = {dwell}\n\
          max_flips_per_hour = {flips}\n{regions_toml}",
         record = layout.record,
         mode = mode.as_str(),
+        routing = routing.as_str(),
         stable = timings.stable_for_secs,
         dwell = timings.min_dwell_secs,
         flips = timings.max_flips_per_hour,

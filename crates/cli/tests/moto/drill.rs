@@ -196,3 +196,31 @@ fn impossible_timings_are_usage_errors() {
         .unwrap();
     assert_eq!(output.status.code(), Some(2));
 }
+
+/// Active-active (latency routing, two regions): home gray-fails and is evacuated while
+/// the other keeps serving; the other fails too and stays in (last in service), and DNS
+/// never fails open onto home; both recover and home returns after its stable window.
+#[test]
+fn a_quick_active_active_drill_evacuates_home_and_keeps_the_last_region_in() {
+    let (report, out) = quick_drill_with("health-gate", &["--routing", "latency"]);
+    assert_eq!(report["passed"], true, "{:#}", report["expectations"]);
+    assert_eq!(report["scenario"], "active-active");
+    assert_eq!(report["routing"], "latency");
+    let kinds: Vec<&str> = report["journal"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["evacuate", "restore"]);
+    assert!(
+        report["active_active"]["home_evacuated_dns"]
+            .as_f64()
+            .is_some()
+    );
+    // The timeline shows the regions in service.
+    let lanes = report["timeline"]["lanes"].to_string();
+    assert!(lanes.contains("regions in service"), "{lanes}");
+    let config = std::fs::read_to_string(out.join("regionflip.toml")).unwrap();
+    assert!(config.contains("routing = \"latency\""), "{config}");
+}

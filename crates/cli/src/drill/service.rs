@@ -1,0 +1,361 @@
+//! The active-active scenario (`regionflip drill --routing latency|weighted`, two
+//! regions): every region serves; a failing one is evacuated, the last one stays in.
+//!
+//! | phase           | what the drill does                          | what should follow          |
+//! |-----------------|----------------------------------------------|-----------------------------|
+//! | baseline        | nothing                                      | DNS answers both regions    |
+//! | home-fails      | home's API alarm to ALARM (a gray failure:   | home evacuated: DNS answers |
+//! |                 | its endpoint stays healthy)                  | the other alone             |
+//! | both-fail       | the other's alarm to ALARM too               | it stays in (last in        |
+//! |                 |                                              | service): DNS keeps         |
+//! |                 |                                              | answering it, never home,   |
+//! |                 |                                              | never both (fail open)      |
+//! | second-recovers | the other's alarm back to OK                 | nothing moves               |
+//! | home-recovers   | home's alarm back to OK                      | after its stable window,    |
+//! |                 |                                              | home returns: DNS answers   |
+//! |                 |                                              | both                        |
+//!
+//! Both regions serve from the start, so their request alarms have data (OK). Only alarms
+//! fail here, so every endpoint check stays healthy: each change is the watcher closing
+//! or opening a gate, and Route 53 (the drill's data plane) answering every record whose
+//! check is healthy. The `regions in service` lane shows the gates as their alarms see
+//! them; [`analyse`] turns the timeline into the expectations, pure, and is tested below
+//! on made-up timelines.
+
+use aws_sdk_cloudwatch::types::StateValue;
+use regionflip_core::TransitionKind;
+use regionflip_watcher::journal::TransitionRecord;
+use serde::Serialize;
+
+use super::analysis::Expectation;
+use super::dataplane::DNS_LANE;
+use super::scenario::{Scenario, truth_lane};
+use super::setup::API_ALARM;
+use super::timeline::Record;
+use crate::error::CliError;
+
+/// One phase: its name, the region whose alarm it sets (by rank) and whether to ALARM,
+/// and whether home (rank 0) and the other (rank 1) are in DNS's answer at its end.
+type PhaseSpec = (&'static str, Option<(usize, bool)>, [bool; 2]);
+
+/// The phases, in order.
+const PHASES: [PhaseSpec; 5] = [
+    ("baseline", None, [true, true]),
+    ("home-fails", Some((0, true)), [false, true]),
+    ("both-fail", Some((1, true)), [false, true]),
+    ("second-recovers", Some((1, false)), [false, true]),
+    ("home-recovers", Some((0, false)), [true, true]),
+];
+
+/// What the active-active drill measured: seconds from a phase's start to DNS answering
+/// what it should.
+#[derive(Debug, Default, Clone, PartialEq, Serialize)]
+pub(crate) struct ServiceMeasurements {
+    /// home fails → DNS answers the other alone.
+    pub(crate) home_evacuated_dns: Option<f64>,
+    /// home recovers → DNS answers both again.
+    pub(crate) home_restored_dns: Option<f64>,
+}
+
+/// DNS's answer with the regions of `wanted` (home, the other) in it.
+fn answer_of(regions: &[String], wanted: [bool; 2]) -> String {
+    regions
+        .iter()
+        .zip(wanted)
+        .filter(|(_, w)| *w)
+        .map(|(r, _)| r.as_str())
+        .collect::<Vec<_>>()
+        .join("+")
+}
+
+impl Scenario<'_> {
+    /// Plays the active-active phases; returns what the doctor said before the faults.
+    pub(crate) async fn play_active_active(self) -> Result<super::scenario::DoctorRun, CliError> {
+        let regions: Vec<String> = self.config.regions.iter().map(|r| r.name.clone()).collect();
+        let doctor = self.start().await?;
+        let t = self.timings;
+        self.timeline.phase(
+            "baseline",
+            format!(
+                "baseline: both regions in service for {:.1} s",
+                t.baseline.as_secs_f64()
+            ),
+        );
+        self.pace(t.baseline).await;
+        for (phase, change, wanted) in PHASES.iter().skip(1) {
+            let Some((rank, failing)) = change else {
+                continue;
+            };
+            let region = &regions[*rank];
+            let expected = answer_of(&regions, *wanted);
+            let state = if *failing {
+                StateValue::Alarm
+            } else {
+                StateValue::Ok
+            };
+            self.timeline.phase(
+                phase,
+                format!(
+                    "{phase}: {region}'s alarm goes to {}; DNS should answer {expected}",
+                    state.as_str()
+                ),
+            );
+            self.set_alarm_of(region, state.clone()).await?;
+            self.timeline.lane(
+                &truth_lane(region),
+                if *failing { "API failing" } else { "healthy" },
+            );
+            self.timeline.event(
+                "fault",
+                format!("{region} {API_ALARM} → {}", state.as_str()),
+            );
+            let _ = self.alarm_changes.send(API_ALARM.to_string());
+            let limit = t.follow_timeout();
+            let answered =
+                |r: &Record| r.lane(DNS_LANE).and_then(|l| l.last()) == Some(expected.as_str());
+            if !self.timeline.wait_until(limit, answered).await {
+                self.timeline.event(
+                    "phase",
+                    format!(
+                        "DNS does not answer {expected} within {:.1} s",
+                        limit.as_secs_f64()
+                    ),
+                );
+            }
+            self.pace(t.hold).await;
+        }
+        self.timeline.end_phases();
+        Ok(doctor)
+    }
+}
+
+/// The active-active expectations from the timeline and the journal (pure).
+pub(crate) fn analyse(
+    record: &Record,
+    regions: &[String],
+    stable_for_secs: u64,
+    journal: &[TransitionRecord],
+) -> (ServiceMeasurements, Vec<Expectation>) {
+    let mut expectations = Vec::new();
+    let mut measured = ServiceMeasurements::default();
+    let dns = record.lane(DNS_LANE);
+    for (index, (phase, _, wanted)) in PHASES.iter().enumerate() {
+        let expected = answer_of(regions, *wanted);
+        let Some(span) = record.phase(phase) else {
+            expectations.push(Expectation {
+                name: format!("{phase}: DNS answers {expected}"),
+                passed: false,
+                detail: "the phase did not run".into(),
+            });
+            continue;
+        };
+        let end = span
+            .end
+            .or_else(|| {
+                PHASES
+                    .get(index + 1)
+                    .and_then(|(next, _, _)| record.phase(next))
+                    .map(|p| p.start)
+            })
+            .unwrap_or(f64::INFINITY);
+        let answers: Vec<(f64, &str)> = dns
+            .map(|l| {
+                l.at(span.start)
+                    .map(|a| (span.start, a))
+                    .into_iter()
+                    .chain(
+                        l.points
+                            .iter()
+                            .filter(|p| p.t > span.start && p.t < end)
+                            .map(|p| (p.t, p.value.as_str())),
+                    )
+                    .collect()
+            })
+            .unwrap_or_default();
+        let reached = answers
+            .iter()
+            .find(|(_, a)| *a == expected)
+            .map(|(t, _)| ((t - span.start) * 10.0).round() / 10.0);
+        let last = answers.last().map(|(_, a)| *a);
+        // While home is failing, DNS never answers it — not alone, and not beside the
+        // other (Route 53 failing open because every record went unhealthy).
+        let home = regions[0].as_str();
+        let home_failing = matches!(*phase, "both-fail" | "second-recovers");
+        let wrong = answers
+            .iter()
+            .find(|(_, a)| home_failing && a.split('+').any(|r| r == home));
+        let passed = last == Some(expected.as_str()) && wrong.is_none();
+        let detail = match (reached, wrong) {
+            (_, Some((t, a))) => format!(
+                "answered {a} at {:.1} s into the phase, while {home} was failing",
+                t - span.start
+            ),
+            (Some(after), None) if index == 0 => {
+                format!("answers {expected} from the start ({after:.1} s)")
+            }
+            (Some(after), None) => format!("after {after:.1} s"),
+            (None, None) => format!("DNS answered {} instead", last.unwrap_or("nothing")),
+        };
+        match *phase {
+            "home-fails" => measured.home_evacuated_dns = reached,
+            "home-recovers" => measured.home_restored_dns = reached,
+            _ => {}
+        }
+        expectations.push(Expectation {
+            name: format!("{phase}: DNS answers {expected}"),
+            passed,
+            detail,
+        });
+        if *phase == "home-recovers"
+            && let Some(after) = reached
+        {
+            expectations.push(Expectation {
+                name: format!("{phase}: {home} returned after its stable window"),
+                passed: after >= stable_for_secs as f64,
+                detail: format!(
+                    "{after:.1} s after the alarm turned OK (stable window {stable_for_secs} s)"
+                ),
+            });
+        }
+    }
+    let moves: Vec<String> = journal
+        .iter()
+        .map(|t| {
+            let service = t.event.service.as_ref();
+            format!(
+                "{} {}{}",
+                t.event.kind.as_str(),
+                service.map_or("?", |s| s.region.as_str()),
+                match service {
+                    Some(s) if s.in_service => " in",
+                    Some(_) => " out",
+                    None => "",
+                }
+            )
+        })
+        .collect();
+    let wanted = [
+        format!("{} {} out", TransitionKind::Evacuate.as_str(), regions[0]),
+        format!("{} {} in", TransitionKind::Restore.as_str(), regions[0]),
+    ];
+    expectations.push(Expectation {
+        name: format!(
+            "the journal holds {}'s evacuation and return, and no evacuation of the last region in service",
+            regions[0]
+        ),
+        passed: moves == wanted,
+        detail: if moves.is_empty() {
+            "no transition recorded".into()
+        } else {
+            moves.join(", ")
+        },
+    });
+    (measured, expectations)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::drill::timeline::{Lane, Phase, Point};
+
+    fn regions() -> Vec<String> {
+        ["us-east-1", "us-west-2"].map(String::from).to_vec()
+    }
+
+    /// A timeline whose DNS lane answers `answers` (time, answer) through the phases,
+    /// each ten seconds long.
+    fn record(answers: &[(f64, &str)]) -> Record {
+        let mut record = Record::default();
+        for (i, (name, _, _)) in PHASES.iter().enumerate() {
+            record.phases.push(Phase {
+                name,
+                title: String::new(),
+                start: 10.0 * i as f64,
+                end: Some(10.0 * (i + 1) as f64),
+            });
+        }
+        record.lanes.push(Lane {
+            name: DNS_LANE.into(),
+            points: answers
+                .iter()
+                .map(|(t, v)| Point {
+                    t: *t,
+                    value: v.to_string(),
+                })
+                .collect(),
+        });
+        record
+    }
+
+    fn verdicts(answers: &[(f64, &str)]) -> Vec<(String, bool)> {
+        analyse(&record(answers), &regions(), 4, &[])
+            .1
+            .into_iter()
+            .map(|e| (e.name, e.passed))
+            .collect()
+    }
+
+    fn passed(verdicts: &[(String, bool)], name: &str) -> bool {
+        verdicts
+            .iter()
+            .find(|(n, _)| n.starts_with(name))
+            .unwrap_or_else(|| panic!("no expectation {name}: {verdicts:?}"))
+            .1
+    }
+
+    #[test]
+    fn evacuation_last_in_service_and_return_pass_every_phase() {
+        let v = verdicts(&[
+            (0.0, "us-east-1+us-west-2"),
+            (13.0, "us-west-2"),
+            (46.0, "us-east-1+us-west-2"),
+        ]);
+        for phase in [
+            "baseline",
+            "home-fails",
+            "both-fail",
+            "second-recovers",
+            "home-recovers",
+        ] {
+            assert!(passed(&v, phase), "{phase}: {v:?}");
+        }
+        assert!(passed(&v, "home-recovers: us-east-1 returned"));
+        assert!(!passed(&v, "the journal"), "no journal given");
+    }
+
+    #[test]
+    fn failing_open_while_both_fail_fails_that_phase() {
+        let v = verdicts(&[
+            (0.0, "us-east-1+us-west-2"),
+            (13.0, "us-west-2"),
+            (24.0, "us-east-1+us-west-2"),
+            (25.0, "us-west-2"),
+        ]);
+        assert!(passed(&v, "home-fails"));
+        assert!(
+            !passed(&v, "both-fail"),
+            "it answered home while failing: {v:?}"
+        );
+    }
+
+    #[test]
+    fn a_return_before_the_stable_window_fails() {
+        let v = verdicts(&[
+            (0.0, "us-east-1+us-west-2"),
+            (13.0, "us-west-2"),
+            (41.0, "us-east-1+us-west-2"),
+        ]);
+        assert!(passed(&v, "home-recovers: DNS"));
+        assert!(
+            !passed(&v, "home-recovers: us-east-1 returned"),
+            "1 s < 4 s: {v:?}"
+        );
+    }
+
+    #[test]
+    fn an_evacuation_dns_never_follows_fails_the_phase() {
+        let v = verdicts(&[(0.0, "us-east-1+us-west-2")]);
+        assert!(passed(&v, "baseline"));
+        assert!(!passed(&v, "home-fails"));
+    }
+}
