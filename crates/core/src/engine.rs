@@ -1266,27 +1266,7 @@ impl<'a> Pass<'a> {
                 });
                 return self.refuse(current);
             }
-            if target.health != Health::Healthy {
-                self.reasons.push(Reason::Refused {
-                    why: format!(
-                        "{to} is not known healthy ({}); use --force to move anyway",
-                        if target.evidence.is_empty() {
-                            "no signals".to_string()
-                        } else {
-                            target.evidence.join("; ")
-                        }
-                    ),
-                });
-                return self.refuse(current);
-            }
-            if let Some(guard) = &blocking_guard {
-                self.reasons.push(Reason::GuardBlocked {
-                    region: to.clone(),
-                    guard: guard.clone(),
-                });
-                self.reasons.push(Reason::Refused {
-                    why: format!("guard {guard} of {to} is not OK; use --force to move anyway"),
-                });
+            if self.target_refused(&target, blocking_guard.as_ref(), "move anyway") {
                 return self.refuse(current);
             }
         }
@@ -1299,6 +1279,42 @@ impl<'a> Pass<'a> {
             return self.replace_in_place(current);
         }
         self.transition(current, TransitionKind::Manual, to, false)
+    }
+
+    /// The checks of an unforced operator command on its target: known healthy, and no
+    /// guard blocking (`guard`, when guards bind). Says why it is refused, if it is;
+    /// `anyway` ends "use --force to …".
+    fn target_refused(
+        &mut self,
+        target: &RegionHealth,
+        guard: Option<&String>,
+        anyway: &str,
+    ) -> bool {
+        let region = &target.region;
+        if target.health != Health::Healthy {
+            self.reasons.push(Reason::Refused {
+                why: format!(
+                    "{region} is not known healthy ({}); use --force to {anyway}",
+                    if target.evidence.is_empty() {
+                        "no signals".to_string()
+                    } else {
+                        target.evidence.join("; ")
+                    }
+                ),
+            });
+            return true;
+        }
+        if let Some(guard) = guard {
+            self.reasons.push(Reason::GuardBlocked {
+                region: region.clone(),
+                guard: guard.clone(),
+            });
+            self.reasons.push(Reason::Refused {
+                why: format!("guard {guard} of {region} is not OK; use --force to {anyway}"),
+            });
+            return true;
+        }
+        false
     }
 
     /// An operator move to where traffic already is, on a state that could not be

@@ -15,7 +15,7 @@
 //! | `RegionHealthy`         | None (1/0)   | every pass, per region whose health is known |
 //! | `TimeInFailoverSeconds` | Seconds      | on the return home                     |
 //! | `ReconcileDurationMs`   | Milliseconds | every pass                             |
-//! | `NoHealthyTarget`       | Count        | a failover was needed but impossible   |
+//! | `NoHealthyTarget`       | Count        | a failover was needed but impossible (active/active: an evacuation, `LastInService` included) |
 //! | `Paused`                | None (1/0)   | every pass whose state could be read: 1 while automation is paused (the stack's alarm pages when it stays paused too long) |
 //! | `FailoverTargetReady`   | None (1/0)   | every pass: 1 when a region other than the active one is known healthy now (a failover would have somewhere to go), from what the pass read; no extra call |
 //! | `ApplyConflicts`        | Count        | every pass (compare-and-swap refusals) |
@@ -145,7 +145,9 @@ pub fn pass_data(config: &Config, facts: &PassFacts<'_>, now: u64) -> Vec<Metric
         .decision
         .reasons
         .iter()
-        .any(|r| matches!(r, Reason::NoHealthyTarget))
+        // Active/active: a region that should leave service but is the last in service
+        // (`LastInService`) is the same page: every region left is failing.
+        .any(|r| matches!(r, Reason::NoHealthyTarget | Reason::LastInService { .. }))
     {
         data.push(datum("NoHealthyTarget", 1.0, MetricUnit::Count, None));
     }

@@ -1087,5 +1087,10 @@ async fn active_active_evacuates_by_closing_a_gate_and_keeps_the_last_region_in_
         report.reasons
     );
     assert_eq!(watcher.journal().records().len(), 1, "nothing moved");
+    assert_eq!(
+        metric_values(&watcher, "NoHealthyTarget"),
+        vec![1.0],
+        "every region left is failing: the no-healthy-target page"
+    );
     assert_eq!(watcher.route53().calls().route53(), 0, "data plane only");
 }

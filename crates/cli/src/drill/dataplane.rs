@@ -460,27 +460,7 @@ impl DataPlane {
         records: &[RecordSet],
         gates: &BTreeMap<String, bool>,
     ) -> Result<(), String> {
-        let mut healthy_regions = BTreeMap::new();
-        for record in records {
-            // A link's alias has no region: its health is the rest of the chain's.
-            let Some(region) = region_of_record(&self.config, record) else {
-                continue;
-            };
-            let ok = record
-                .health_check_id
-                .as_ref()
-                .is_none_or(|id| self.healthy(id, gates, 0));
-            healthy_regions.insert(region.name.clone(), ok);
-        }
-        for region in &self.config.regions {
-            let Some(ok) = healthy_regions.get(&region.name) else {
-                return Err(format!("no failover record answers {}", region.name));
-            };
-            self.timeline.lane(
-                &record_lane(&region.name),
-                if *ok { "healthy" } else { "unhealthy" },
-            );
-        }
+        let healthy_regions = self.region_records_health(records, gates)?;
         let (answered, why) = chain_answer(&self.config, |region| {
             healthy_regions.get(region).copied().unwrap_or(false)
         });
@@ -505,26 +485,7 @@ impl DataPlane {
         records: &[RecordSet],
         gates: &BTreeMap<String, bool>,
     ) -> Result<(), String> {
-        let mut healthy_regions = BTreeMap::new();
-        for record in records {
-            let Some(region) = region_of_record(&self.config, record) else {
-                continue;
-            };
-            let ok = record
-                .health_check_id
-                .as_ref()
-                .is_none_or(|id| self.healthy(id, gates, 0));
-            healthy_regions.insert(region.name.clone(), ok);
-        }
-        for region in &self.config.regions {
-            let Some(ok) = healthy_regions.get(&region.name) else {
-                return Err(format!("no record answers {}", region.name));
-            };
-            self.timeline.lane(
-                &record_lane(&region.name),
-                if *ok { "healthy" } else { "unhealthy" },
-            );
-        }
+        let healthy_regions = self.region_records_health(records, gates)?;
         let open = self.gates.lock().unwrap_or_else(|e| e.into_inner()).clone();
         let in_service: Vec<&str> = self
             .config
@@ -553,6 +514,37 @@ impl DataPlane {
             );
         }
         Ok(())
+    }
+
+    /// health-gate mode: whether each region's record is healthy on its check (shown in
+    /// its record lane); an error when a region has no record. A chain link's alias has
+    /// no region: its health is the rest of the chain's.
+    fn region_records_health(
+        &self,
+        records: &[RecordSet],
+        gates: &BTreeMap<String, bool>,
+    ) -> Result<BTreeMap<String, bool>, String> {
+        let mut healthy_regions = BTreeMap::new();
+        for record in records {
+            let Some(region) = region_of_record(&self.config, record) else {
+                continue;
+            };
+            let ok = record
+                .health_check_id
+                .as_ref()
+                .is_none_or(|id| self.healthy(id, gates, 0));
+            healthy_regions.insert(region.name.clone(), ok);
+        }
+        for region in &self.config.regions {
+            let Some(ok) = healthy_regions.get(&region.name) else {
+                return Err(format!("no record answers {}", region.name));
+            };
+            self.timeline.lane(
+                &record_lane(&region.name),
+                if *ok { "healthy" } else { "unhealthy" },
+            );
+        }
+        Ok(healthy_regions)
     }
 
     fn healthy(&self, id: &str, gates: &BTreeMap<String, bool>, depth: u32) -> bool {

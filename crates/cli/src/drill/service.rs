@@ -138,10 +138,10 @@ pub(crate) fn analyse(
 ) -> (ServiceMeasurements, Vec<Expectation>) {
     let mut expectations = Vec::new();
     let mut measured = ServiceMeasurements::default();
-    let dns = record.lane(DNS_LANE);
+    let names: Vec<&str> = PHASES.iter().map(|(p, _, _)| *p).collect();
     for (index, (phase, _, wanted)) in PHASES.iter().enumerate() {
         let expected = answer_of(regions, *wanted);
-        let Some(span) = record.phase(phase) else {
+        let Some((start, answers)) = record.during_phase(DNS_LANE, &names, index) else {
             expectations.push(Expectation {
                 name: format!("{phase}: DNS answers {expected}"),
                 passed: false,
@@ -149,33 +149,10 @@ pub(crate) fn analyse(
             });
             continue;
         };
-        let end = span
-            .end
-            .or_else(|| {
-                PHASES
-                    .get(index + 1)
-                    .and_then(|(next, _, _)| record.phase(next))
-                    .map(|p| p.start)
-            })
-            .unwrap_or(f64::INFINITY);
-        let answers: Vec<(f64, &str)> = dns
-            .map(|l| {
-                l.at(span.start)
-                    .map(|a| (span.start, a))
-                    .into_iter()
-                    .chain(
-                        l.points
-                            .iter()
-                            .filter(|p| p.t > span.start && p.t < end)
-                            .map(|p| (p.t, p.value.as_str())),
-                    )
-                    .collect()
-            })
-            .unwrap_or_default();
         let reached = answers
             .iter()
             .find(|(_, a)| *a == expected)
-            .map(|(t, _)| ((t - span.start) * 10.0).round() / 10.0);
+            .map(|(t, _)| ((t - start) * 10.0).round() / 10.0);
         let last = answers.last().map(|(_, a)| *a);
         // While home is failing, DNS never answers it — not alone, and not beside the
         // other (Route 53 failing open because every record went unhealthy).
@@ -188,7 +165,7 @@ pub(crate) fn analyse(
         let detail = match (reached, wrong) {
             (_, Some((t, a))) => format!(
                 "answered {a} at {:.1} s into the phase, while {home} was failing",
-                t - span.start
+                t - start
             ),
             (Some(after), None) if index == 0 => {
                 format!("answers {expected} from the start ({after:.1} s)")
@@ -256,7 +233,6 @@ pub(crate) fn analyse(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::drill::timeline::{Lane, Phase, Point};
 
     fn regions() -> Vec<String> {
         ["us-east-1", "us-west-2"].map(String::from).to_vec()
@@ -265,26 +241,8 @@ mod tests {
     /// A timeline whose DNS lane answers `answers` (time, answer) through the phases,
     /// each ten seconds long.
     fn record(answers: &[(f64, &str)]) -> Record {
-        let mut record = Record::default();
-        for (i, (name, _, _)) in PHASES.iter().enumerate() {
-            record.phases.push(Phase {
-                name,
-                title: String::new(),
-                start: 10.0 * i as f64,
-                end: Some(10.0 * (i + 1) as f64),
-            });
-        }
-        record.lanes.push(Lane {
-            name: DNS_LANE.into(),
-            points: answers
-                .iter()
-                .map(|(t, v)| Point {
-                    t: *t,
-                    value: v.to_string(),
-                })
-                .collect(),
-        });
-        record
+        let names: Vec<&'static str> = PHASES.iter().map(|(p, _, _)| *p).collect();
+        Record::made_up(&names, DNS_LANE, answers)
     }
 
     fn verdicts(answers: &[(f64, &str)]) -> Vec<(String, bool)> {

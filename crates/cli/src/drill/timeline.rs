@@ -153,6 +153,70 @@ impl Record {
     pub(crate) fn phase(&self, name: &str) -> Option<&Phase> {
         self.phases.iter().find(|p| p.name == name)
     }
+
+    /// The values `lane` took during phase `phases[index]` of a scenario whose phases are
+    /// `phases`, in order: the one in force at its start, then each change before its end
+    /// (its own, else the next phase's start); with the phase's start. `None` when the
+    /// phase did not run.
+    pub(crate) fn during_phase(
+        &self,
+        lane: &str,
+        phases: &[&str],
+        index: usize,
+    ) -> Option<(f64, Vec<(f64, &str)>)> {
+        let span = self.phase(phases.get(index)?)?;
+        let end = span
+            .end
+            .or_else(|| {
+                phases
+                    .get(index + 1)
+                    .and_then(|next| self.phase(next))
+                    .map(|p| p.start)
+            })
+            .unwrap_or(f64::INFINITY);
+        let values = self
+            .lane(lane)
+            .map(|l| {
+                l.at(span.start)
+                    .map(|v| (span.start, v))
+                    .into_iter()
+                    .chain(
+                        l.points
+                            .iter()
+                            .filter(|p| p.t > span.start && p.t < end)
+                            .map(|p| (p.t, p.value.as_str())),
+                    )
+                    .collect()
+            })
+            .unwrap_or_default();
+        Some((span.start, values))
+    }
+
+    /// A made-up timeline for the scenarios' analysis tests: `phases`, each ten seconds
+    /// long, and `lane` taking `values` (time, value).
+    #[cfg(test)]
+    pub(crate) fn made_up(phases: &[&'static str], lane: &str, values: &[(f64, &str)]) -> Record {
+        let mut record = Record::default();
+        for (i, name) in phases.iter().enumerate() {
+            record.phases.push(Phase {
+                name,
+                title: String::new(),
+                start: 10.0 * i as f64,
+                end: Some(10.0 * (i + 1) as f64),
+            });
+        }
+        record.lanes.push(Lane {
+            name: lane.into(),
+            points: values
+                .iter()
+                .map(|(t, v)| Point {
+                    t: *t,
+                    value: v.to_string(),
+                })
+                .collect(),
+        });
+        record
+    }
 }
 
 /// The drill's recorder.

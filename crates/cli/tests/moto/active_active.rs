@@ -14,13 +14,13 @@
 //! gates as the watchers published them in their host regions.
 
 use aws_sdk_cloudwatch::types::StateValue;
-use aws_sdk_route53::types::{HealthCheckConfig, HealthCheckType};
+use aws_sdk_route53::types::HealthCheckType;
 use regionflip_core::records::{service_answer, service_set_identifier};
 use regionflip_core::{Config, EngineState, RecordSet};
 use regionflip_watcher::aws::{AwsClients, SdkBudget};
 use regionflip_watcher::ports::Route53Api;
 
-use crate::harness::{ConfigFile, Run, TestZone, regionflip};
+use crate::harness::{ConfigFile, Run, TestZone, healthy_region_stack, regionflip};
 
 /// Preference order: home, then the other.
 const REGIONS: [&str; 2] = ["us-east-1", "eu-west-1"];
@@ -45,43 +45,10 @@ impl ActiveActive {
             zone.zone, zone.record
         );
         for region in REGIONS {
-            let alarm = format!("{name}-errors-{region}");
-            regionflip_local_aws::seed::create_alarm(&aws, region, &alarm).await;
+            text.push_str(&healthy_region_stack(&aws, &zone, name, region).await);
             // Every region serves traffic: its request alarm has data, and is OK.
+            let alarm = format!("{name}-errors-{region}");
             regionflip_local_aws::seed::set_alarm_state(&aws, region, &alarm, StateValue::Ok).await;
-            let check = aws
-                .route53
-                .client()
-                .create_health_check()
-                .caller_reference(format!("stack-{}-{region}", zone.record))
-                .health_check_config(
-                    HealthCheckConfig::builder()
-                        .r#type(HealthCheckType::HttpsStrMatch)
-                        .fully_qualified_domain_name(format!(
-                            "health.{region}.{name}.regionflip.test"
-                        ))
-                        .search_string("regionflip-healthy")
-                        .resource_path("/health")
-                        .build()
-                        .unwrap(),
-                )
-                .send()
-                .await
-                .unwrap()
-                .health_check()
-                .unwrap()
-                .id()
-                .to_owned();
-            // Route 53 has found every endpoint healthy for the last few minutes.
-            let reports: Vec<(u64, f64)> = (0..3)
-                .map(|m| (regionflip_local_aws::seed::minute_start(m), 1.0))
-                .collect();
-            regionflip_local_aws::seed::publish_health_status(&aws, &check, &reports).await;
-            text.push_str(&format!(
-                "\n[[regions]]\nname = \"{region}\"\ntarget = \"{region}.{}.backend.example\"\n\
-                 health_check_id = \"{check}\"\nalarms = [\"{alarm}\"]\n",
-                zone.record
-            ));
         }
         let parsed = Config::from_toml_str(&text).unwrap();
         ActiveActive {

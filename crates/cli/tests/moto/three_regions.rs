@@ -10,13 +10,13 @@
 //! test does) and each gate's value as the watcher published it in its host region.
 
 use aws_sdk_cloudwatch::types::StateValue;
-use aws_sdk_route53::types::{HealthCheckConfig, HealthCheckType};
+use aws_sdk_route53::types::HealthCheckType;
 use regionflip_core::records::{CHAIN_LABEL_PREFIX, chain_answer};
 use regionflip_core::{Config, EngineState, FailoverRole, RecordSet};
 use regionflip_watcher::aws::{AwsClients, SdkBudget};
 use regionflip_watcher::ports::Route53Api;
 
-use crate::harness::{ConfigFile, Run, TestZone, regionflip};
+use crate::harness::{ConfigFile, Run, TestZone, healthy_region_stack, regionflip};
 
 /// Preference order: home, the second choice, the third.
 const REGIONS: [&str; 3] = ["us-east-1", "eu-west-1", "us-west-2"];
@@ -41,43 +41,9 @@ impl Chain {
             zone.zone, zone.record
         );
         for region in REGIONS {
-            let alarm = format!("{name}-errors-{region}");
-            regionflip_local_aws::seed::create_alarm(&aws, region, &alarm).await;
             // What each region's stack creates: the API's alarm and an endpoint check
-            // (`create_region_stack`'s clients know two regions, so done here).
-            let check = aws
-                .route53
-                .client()
-                .create_health_check()
-                .caller_reference(format!("stack-{}-{region}", zone.record))
-                .health_check_config(
-                    HealthCheckConfig::builder()
-                        .r#type(HealthCheckType::HttpsStrMatch)
-                        .fully_qualified_domain_name(format!(
-                            "health.{region}.{name}.regionflip.test"
-                        ))
-                        .search_string("regionflip-healthy")
-                        .resource_path("/health")
-                        .build()
-                        .unwrap(),
-                )
-                .send()
-                .await
-                .unwrap()
-                .health_check()
-                .unwrap()
-                .id()
-                .to_owned();
-            // Route 53 has found every endpoint healthy for the last few minutes.
-            let reports: Vec<(u64, f64)> = (0..3)
-                .map(|m| (regionflip_local_aws::seed::minute_start(m), 1.0))
-                .collect();
-            regionflip_local_aws::seed::publish_health_status(&aws, &check, &reports).await;
-            text.push_str(&format!(
-                "\n[[regions]]\nname = \"{region}\"\ntarget = \"{region}.{}.backend.example\"\n\
-                 health_check_id = \"{check}\"\nalarms = [\"{alarm}\"]\n",
-                zone.record
-            ));
+            // (`create_region_stack`'s clients know two regions, so through these).
+            text.push_str(&healthy_region_stack(&aws, &zone, name, region).await);
         }
         let parsed = Config::from_toml_str(&text).unwrap();
         Chain {

@@ -460,29 +460,7 @@ impl Pass<'_> {
                 Some(_) | None => {}
             }
         } else if !force {
-            if target.health != Health::Healthy {
-                self.reasons.push(Reason::Refused {
-                    why: format!(
-                        "{region} is not known healthy ({}); use --force to restore it anyway",
-                        if target.evidence.is_empty() {
-                            "no signals".to_string()
-                        } else {
-                            target.evidence.join("; ")
-                        }
-                    ),
-                });
-                return self.refuse(current);
-            }
-            if let Some(guard) = &target.blocking_guard {
-                self.reasons.push(Reason::GuardBlocked {
-                    region: region.clone(),
-                    guard: guard.clone(),
-                });
-                self.reasons.push(Reason::Refused {
-                    why: format!(
-                        "guard {guard} of {region} is not OK; use --force to restore it anyway"
-                    ),
-                });
+            if self.target_refused(&target, target.blocking_guard.as_ref(), "restore it anyway") {
                 return self.refuse(current);
             }
             self.push_target_evidence(&target);
