@@ -24,8 +24,7 @@ use serde::Serialize;
 
 use super::analysis::Expectation;
 use super::dataplane::DNS_LANE;
-use super::scenario::{Scenario, truth_lane};
-use super::setup::API_ALARM;
+use super::scenario::Scenario;
 use super::timeline::Record;
 use crate::error::CliError;
 
@@ -98,34 +97,9 @@ impl Scenario<'_> {
                 .iter()
                 .find(|(p, _)| *p == phase)
                 .map_or(0, |(_, r)| *r)];
-            self.timeline.phase(
-                phase,
-                format!("{phase}: {what} ({region}); DNS should answer {expected}"),
-            );
-            let failing = state == StateValue::Alarm;
-            self.set_alarm_of(region, state.clone()).await?;
-            self.timeline.lane(
-                &truth_lane(region),
-                if failing { "API failing" } else { "healthy" },
-            );
-            self.timeline.event(
-                "fault",
-                format!("{region} {API_ALARM} → {}", state.as_str()),
-            );
-            let _ = self.alarm_changes.send(API_ALARM.to_string());
-            let limit = t.follow_timeout();
-            let answered =
-                |r: &Record| r.lane(DNS_LANE).and_then(|l| l.last()) == Some(expected.as_str());
-            if !self.timeline.wait_until(limit, answered).await {
-                self.timeline.event(
-                    "phase",
-                    format!(
-                        "DNS does not answer {expected} within {:.1} s",
-                        limit.as_secs_f64()
-                    ),
-                );
-            }
-            self.pace(t.hold).await;
+            let title = format!("{phase}: {what} ({region}); DNS should answer {expected}");
+            self.alarm_phase(phase, title, region, state, expected)
+                .await?;
         }
         self.timeline.end_phases();
         Ok(doctor)

@@ -349,6 +349,45 @@ impl Scenario<'_> {
     }
 
     /// The drill's pacing: real time, by design.
+    /// One phase of the chain and active/active scenarios: `region`'s API alarm to
+    /// `state` (a gray failure, or its end), then a wait on the timeline until DNS
+    /// answers `expected` (or the follow timeout passes, said in the story), then the
+    /// hold.
+    pub(super) async fn alarm_phase(
+        &self,
+        phase: &'static str,
+        title: String,
+        region: &str,
+        state: StateValue,
+        expected: &str,
+    ) -> Result<(), CliError> {
+        self.timeline.phase(phase, title);
+        let failing = state == StateValue::Alarm;
+        self.set_alarm_of(region, state.clone()).await?;
+        self.timeline.lane(
+            &truth_lane(region),
+            if failing { "API failing" } else { "healthy" },
+        );
+        self.timeline.event(
+            "fault",
+            format!("{region} {API_ALARM} → {}", state.as_str()),
+        );
+        let _ = self.alarm_changes.send(API_ALARM.to_string());
+        let limit = self.timings.follow_timeout();
+        let answered = |r: &Record| r.lane(DNS_LANE).and_then(|l| l.last()) == Some(expected);
+        if !self.timeline.wait_until(limit, answered).await {
+            self.timeline.event(
+                "phase",
+                format!(
+                    "DNS does not answer {expected} within {:.1} s",
+                    limit.as_secs_f64()
+                ),
+            );
+        }
+        self.pace(self.timings.hold).await;
+        Ok(())
+    }
+
     pub(super) async fn pace(&self, duration: std::time::Duration) {
         tokio::time::sleep(duration).await;
     }

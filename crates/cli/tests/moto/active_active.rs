@@ -20,7 +20,7 @@ use regionflip_core::{Config, EngineState, RecordSet};
 use regionflip_watcher::aws::{AwsClients, SdkBudget};
 use regionflip_watcher::ports::Route53Api;
 
-use crate::harness::{ConfigFile, Run, TestZone, healthy_region_stack, regionflip};
+use crate::harness::{ConfigFile, Run, TestZone, check_type, healthy_region_stack, regionflip};
 
 /// Preference order: home, then the other.
 const REGIONS: [&str; 2] = ["us-east-1", "eu-west-1"];
@@ -147,24 +147,9 @@ async fn latency_routing_evacuates_a_failing_region_and_keeps_the_last_one_in_se
         assert!(record.failover.is_none() && record.weight.is_none());
         assert!(record.values[0].starts_with(region));
         let check = record.health_check_id.clone().expect("a health check");
-        let found = aa
-            .zone
-            .aws
-            .route53
-            .client()
-            .get_health_check()
-            .health_check_id(&check)
-            .send()
-            .await
-            .unwrap();
         assert_eq!(
-            found
-                .health_check()
-                .unwrap()
-                .health_check_config()
-                .unwrap()
-                .r#type(),
-            &HealthCheckType::Calculated,
+            check_type(&aa.zone.aws, &check).await,
+            HealthCheckType::Calculated,
             "{region}'s record is on its endpoint-and-gate check"
         );
     }

@@ -16,7 +16,7 @@ use regionflip_core::{Config, EngineState, FailoverRole, RecordSet};
 use regionflip_watcher::aws::{AwsClients, SdkBudget};
 use regionflip_watcher::ports::Route53Api;
 
-use crate::harness::{ConfigFile, Run, TestZone, healthy_region_stack, regionflip};
+use crate::harness::{ConfigFile, Run, TestZone, check_type, healthy_region_stack, regionflip};
 
 /// Preference order: home, the second choice, the third.
 const REGIONS: [&str; 3] = ["us-east-1", "eu-west-1", "us-west-2"];
@@ -175,24 +175,9 @@ async fn three_regions_fail_over_down_the_gate_chain_one_reconcile_per_alarm() {
         role(&link, FailoverRole::Primary),
     ] {
         let check = primary.health_check_id.clone().expect("a check");
-        let found = chain
-            .zone
-            .aws
-            .route53
-            .client()
-            .get_health_check()
-            .health_check_id(&check)
-            .send()
-            .await
-            .unwrap();
         assert_eq!(
-            found
-                .health_check()
-                .unwrap()
-                .health_check_config()
-                .unwrap()
-                .r#type(),
-            &HealthCheckType::Calculated,
+            check_type(&chain.zone.aws, &check).await,
+            HealthCheckType::Calculated,
             "{} is gated",
             primary.name
         );

@@ -144,6 +144,26 @@ pub(crate) async fn healthy_region_stack(
     )
 }
 
+/// The type of health check `id`, as `GetHealthCheck` reports it.
+pub(crate) async fn check_type(
+    aws: &regionflip_watcher::aws::AwsClients,
+    id: &str,
+) -> aws_sdk_route53::types::HealthCheckType {
+    aws.route53
+        .client()
+        .get_health_check()
+        .health_check_id(id)
+        .send()
+        .await
+        .unwrap()
+        .health_check()
+        .unwrap()
+        .health_check_config()
+        .unwrap()
+        .r#type()
+        .clone()
+}
+
 /// A configuration file in the temporary directory, removed when dropped.
 pub(crate) struct ConfigFile {
     path: PathBuf,
