@@ -175,6 +175,7 @@
 //! | D4  | anything else at the name that would | refused as A2 (with `--adopt`, a plain record on |
 //! |     | mix with the set (the type, a CNAME, | home is replaced in the creating batch, A7)      |
 //! |     | an AAAA beside A, a failover pair)   | ↳ "active-active: a failover pair at the name is refused" |
+//! |     |                                      | ↳ "active-active: --adopt replaces a plain CNAME on home in the creating batch" |
 //! | C17 | a chain with fewer regions: a link's | the new links created, then that SECONDARY       |
 //! |     | SECONDARY on the region that was     | rewired in one batch (DELETE as read, CREATE the |
 //! |     | last, where the chain now continues  | alias to the next link): the PRIMARY never       |

@@ -1124,3 +1124,75 @@ async fn another_name_at_a_zone_apex_as_a_cname_is_refused_before_any_write() {
     assert_eq!(world.route53.applied_changes(), 0);
     assert!(world.checks.checks().is_empty());
 }
+
+/// Active/active (latency routing): init gates every region and creates one latency
+/// record per region on its CALCULATED check, a second init writes nothing, and
+/// uninstall replaces the set with a plain record on the most preferred region in service
+/// in one batch, then removes every check and alarm init created.
+#[tokio::test]
+async fn active_active_init_creates_a_latency_set_and_uninstall_hands_the_name_back() {
+    let mut world = World::new(Mode::HealthGate);
+    world.config.routing = regionflip_core::config::Routing::Latency;
+    world.init(false).await.unwrap();
+    let config = world.config.clone();
+    let set: Vec<RecordSet> = world
+        .records()
+        .into_iter()
+        .filter(|r| r.name == config.record_name)
+        .collect();
+    assert_eq!(set.len(), 2, "{set:#?}");
+    for region in [EAST, WEST] {
+        let record = set
+            .iter()
+            .find(|r| r.latency_region.as_deref() == Some(region))
+            .unwrap_or_else(|| panic!("no latency record of {region}: {set:#?}"));
+        assert!(record.failover.is_none());
+        let check = record.health_check_id.clone().expect("a check");
+        assert!(
+            world.checks.checks().iter().any(|(id, _)| *id == check),
+            "{region}'s record is on a check init created"
+        );
+        // Every region has a gate, hosted in the other.
+        let host = config.gate_host_region(region);
+        assert_ne!(host, region);
+        assert!(
+            world
+                .cloudwatch
+                .alarm_description(host, &config.gate_alarm_name(region))
+                .is_some(),
+            "{region}'s gate alarm in {host}"
+        );
+    }
+    let changes = world.route53.applied_changes();
+    let again = world.init(false).await.unwrap();
+    assert!(again.created.is_empty(), "{:#?}", again.created);
+    assert_eq!(
+        world.route53.applied_changes(),
+        changes,
+        "a second init writes nothing"
+    );
+
+    let report = regionflip_provision::uninstall(
+        &config,
+        &world.route53,
+        &world.checks,
+        &world.cloudwatch,
+        &regionflip_provision::UninstallOptions::default(),
+    )
+    .await
+    .unwrap();
+    assert!(
+        matches!(
+            report.steps.first(),
+            Some(regionflip_provision::RemoveStep::RestoreRecord { region, delete, .. })
+                if region == EAST && delete.len() == 2
+        ),
+        "the set is handed back first, in one batch: {:#?}",
+        report.steps
+    );
+    let records = world.records();
+    assert_eq!(records.len(), 1, "{records:#?}");
+    assert_eq!(records[0].set_identifier, None);
+    assert_eq!(records[0].values, vec![config.regions[0].target.clone()]);
+    assert!(world.checks.checks().is_empty(), "init's checks are gone");
+}
