@@ -457,6 +457,42 @@ mod tests {
         assert_eq!(EngineState::from_txt_strings(&strings), Ok(state));
     }
 
+    /// Active-active words: written only when they hold something (a failover state's text
+    /// is unchanged), read back exactly, and refused when garbled.
+    #[test]
+    fn service_words_round_trip_and_garbled_ones_are_refused() {
+        let mut state = sample();
+        assert!(!state.encode().contains("out=") && !state.encode().contains("rflips="));
+        state.out_of_service = vec![("us-east-1".into(), 1_732_400_000)];
+        state.region_flips = vec![
+            ("us-east-1".into(), 1_732_399_000),
+            ("eu-west-1".into(), 1_732_400_000),
+        ];
+        let text = state.encode();
+        assert!(text.ends_with(
+            " out=us-east-1:1732400000 rflips=us-east-1:1732399000,eu-west-1:1732400000"
+        ));
+        assert_eq!(EngineState::decode(&text), Ok(state.clone()));
+        assert!(!state.in_service("us-east-1") && state.in_service("eu-west-1"));
+        assert_eq!(state.out_since("us-east-1"), Some(1_732_400_000));
+        let base = sample().encode();
+        for (words, field) in [
+            (" out=us-east-1:1,us-east-1:2", "out"),
+            (" out=nowhere:1", "out"),
+            (" out=us-east-1", "out"),
+            (" rflips=us-east-1:5,eu-west-1:4", "rflips"),
+            (" rflips=us-east-1:x", "rflips"),
+        ] {
+            assert!(
+                matches!(
+                    EngineState::decode(&format!("{base}{words}")),
+                    Err(StateError::BadValue(f, _)) if f == field
+                ),
+                "{words}"
+            );
+        }
+    }
+
     #[test]
     fn initial_state_round_trips() {
         let state = EngineState::initial("eu-west-1");
