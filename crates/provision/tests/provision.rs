@@ -63,6 +63,19 @@ impl World {
         .await
     }
 
+    /// `regionflip uninstall` with default options (traffic's region from the state).
+    async fn uninstall(&self) -> regionflip_provision::UninstallReport {
+        regionflip_provision::uninstall(
+            &self.config,
+            &self.route53,
+            &self.checks,
+            &self.cloudwatch,
+            &regionflip_provision::UninstallOptions::default(),
+        )
+        .await
+        .unwrap()
+    }
+
     fn records(&self) -> Vec<RecordSet> {
         self.route53.records(&self.config.hosted_zone_id)
     }
@@ -508,15 +521,7 @@ async fn health_gate_mode_with_three_regions_lays_out_the_chain_and_uninstall_re
     assert!(again.already_initialised, "{:#?}", again.steps);
     assert_eq!(world.route53.applied_changes(), changes);
 
-    let report = regionflip_provision::uninstall(
-        &config,
-        &world.route53,
-        &world.checks,
-        &world.cloudwatch,
-        &regionflip_provision::UninstallOptions::default(),
-    )
-    .await
-    .unwrap();
+    let report = world.uninstall().await;
     assert!(
         matches!(
             report.steps.get(..2),
@@ -876,16 +881,7 @@ async fn uninstall_hands_the_name_to_a_plain_record_on_the_active_region_then_re
             }
         }
         let changes_before = world.route53.applied_changes();
-        let options = regionflip_provision::UninstallOptions::default();
-        let report = regionflip_provision::uninstall(
-            config,
-            &world.route53,
-            &world.checks,
-            &world.cloudwatch,
-            &options,
-        )
-        .await
-        .unwrap();
+        let report = world.uninstall().await;
         assert!(
             matches!(
                 report.steps.first(),
@@ -925,15 +921,7 @@ async fn uninstall_hands_the_name_to_a_plain_record_on_the_active_region_then_re
             .unwrap();
             assert_eq!(found.len(), own.len(), "{mode:?}: the API's alarms stay");
         }
-        let again = regionflip_provision::uninstall(
-            config,
-            &world.route53,
-            &world.checks,
-            &world.cloudwatch,
-            &options,
-        )
-        .await
-        .unwrap();
+        let again = world.uninstall().await;
         assert!(again.steps.is_empty(), "{mode:?}: {:#?}", again.steps);
     }
 }
@@ -1029,15 +1017,7 @@ async fn every_record_gets_its_pair_in_its_zone_on_the_region_s_checks_and_unins
         "a second init writes nothing"
     );
 
-    regionflip_provision::uninstall(
-        &world.config,
-        &world.route53,
-        &world.checks,
-        &world.cloudwatch,
-        &regionflip_provision::UninstallOptions::default(),
-    )
-    .await
-    .unwrap();
+    world.uninstall().await;
     for (zone, name, target) in [
         (
             world.config.hosted_zone_id.clone(),
@@ -1165,22 +1145,14 @@ async fn active_active_init_creates_a_latency_set_and_uninstall_hands_the_name_b
     }
     let changes = world.route53.applied_changes();
     let again = world.init(false).await.unwrap();
-    assert!(again.created.is_empty(), "{:#?}", again.created);
+    assert!(again.already_initialised, "{:#?}", again.steps);
     assert_eq!(
         world.route53.applied_changes(),
         changes,
         "a second init writes nothing"
     );
 
-    let report = regionflip_provision::uninstall(
-        &config,
-        &world.route53,
-        &world.checks,
-        &world.cloudwatch,
-        &regionflip_provision::UninstallOptions::default(),
-    )
-    .await
-    .unwrap();
+    let report = world.uninstall().await;
     assert!(
         matches!(
             report.steps.first(),

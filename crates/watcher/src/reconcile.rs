@@ -23,7 +23,6 @@
 use std::time::{Duration, Instant};
 
 use futures_util::future::join_all;
-use regionflip_core::engine::Outcome;
 use regionflip_core::observe::{Observations, StateObservation};
 use regionflip_core::timestamp::rfc3339;
 use regionflip_core::{
@@ -732,12 +731,15 @@ impl<R: Route53Api, C: CloudWatchApi, J: Journal, P: EndpointProbe> Watcher<R, C
 }
 
 /// Where routing is once the decision has (or has not) been applied.
-/// With active-active routing, the most preferred region in service (a transition's `to`
-/// names the regions in service, or the one returned).
+/// An applied transition routes where the state it wrote says (with active-active
+/// routing the most preferred region in service: its `to` names the regions in service,
+/// or the one returned).
 fn active_after(decision: &Decision, applied: bool) -> Option<String> {
-    match (&decision.outcome, decision.plan.new_state(), applied) {
-        (Outcome::Transition { .. }, Some(state), true) => Some(state.active.clone()),
-        (Outcome::Transition { to, .. }, None, true) => Some(to.clone()),
+    match (
+        decision.plan.new_state(),
+        applied && decision.is_transition(),
+    ) {
+        (Some(state), true) => Some(state.active.clone()),
         _ => decision.active.clone(),
     }
 }

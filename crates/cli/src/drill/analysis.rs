@@ -75,6 +75,17 @@ pub(crate) struct Expectation {
     pub(crate) detail: String,
 }
 
+/// In the scenarios' analysis tests: whether the expectation whose name starts with
+/// `name` held, among `verdicts` (name, passed).
+#[cfg(test)]
+pub(crate) fn passed(verdicts: &[(String, bool)], name: &str) -> bool {
+    verdicts
+        .iter()
+        .find(|(n, _)| n.starts_with(name))
+        .unwrap_or_else(|| panic!("no expectation {name}: {verdicts:?}"))
+        .1
+}
+
 /// Measures and checks everything the drill expects.
 pub(crate) fn analyse(
     record: &Record,

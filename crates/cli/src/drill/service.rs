@@ -208,6 +208,7 @@ pub(crate) fn analyse(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::drill::analysis::passed;
 
     fn regions() -> Vec<String> {
         ["us-east-1", "us-west-2"].map(String::from).to_vec()
@@ -226,14 +227,6 @@ mod tests {
             .into_iter()
             .map(|e| (e.name, e.passed))
             .collect()
-    }
-
-    fn passed(verdicts: &[(String, bool)], name: &str) -> bool {
-        verdicts
-            .iter()
-            .find(|(n, _)| n.starts_with(name))
-            .unwrap_or_else(|| panic!("no expectation {name}: {verdicts:?}"))
-            .1
     }
 
     #[test]

@@ -16,123 +16,46 @@
 use aws_sdk_cloudwatch::types::StateValue;
 use aws_sdk_route53::types::HealthCheckType;
 use regionflip_core::records::{service_answer, service_set_identifier};
-use regionflip_core::{Config, EngineState, RecordSet};
-use regionflip_watcher::aws::{AwsClients, SdkBudget};
-use regionflip_watcher::ports::Route53Api;
 
-use crate::harness::{ConfigFile, Run, TestZone, check_type, healthy_region_stack, regionflip};
+use crate::harness::regions::{Regions, check_type};
 
 /// Preference order: home, then the other.
 const REGIONS: [&str; 2] = ["us-east-1", "eu-west-1"];
 
-struct ActiveActive {
-    zone: TestZone,
-    aws: AwsClients,
-    config: ConfigFile,
-    parsed: Config,
-    name: String,
+/// Every region serves traffic, so its request alarm has data and is OK (moto creates it
+/// in INSUFFICIENT_DATA).
+async fn active_active(name: &str) -> Regions {
+    let aa = Regions::new(name, &REGIONS, "routing = \"latency\"\n").await;
+    for region in REGIONS {
+        aa.set_alarm(region, StateValue::Ok).await;
+    }
+    aa
 }
 
-impl ActiveActive {
-    async fn new(name: &str) -> ActiveActive {
-        let zone = TestZone::new(name).await;
-        let regions: Vec<String> = REGIONS.iter().map(|r| r.to_string()).collect();
-        let aws =
-            AwsClients::for_endpoint(&zone.moto.endpoint(), &regions, SdkBudget::default()).await;
-        let mut text = format!(
-            "hosted_zone_id = \"{}\"\nrecord_name = \"{}\"\nmode = \"health-gate\"\n\
-             routing = \"latency\"\n",
-            zone.zone, zone.record
-        );
-        for region in REGIONS {
-            text.push_str(&healthy_region_stack(&aws, &zone, name, region).await);
-            // Every region serves traffic: its request alarm has data, and is OK.
-            let alarm = format!("{name}-errors-{region}");
-            regionflip_local_aws::seed::set_alarm_state(&aws, region, &alarm, StateValue::Ok).await;
-        }
-        let parsed = Config::from_toml_str(&text).unwrap();
-        ActiveActive {
-            config: ConfigFile::new(name, &text),
-            zone,
-            aws,
-            parsed,
-            name: name.to_string(),
-        }
-    }
+/// Every region has a gate in active-active routing: whether `region`'s is open.
+async fn gate(aa: &Regions, region: &str) -> bool {
+    aa.gate(region).await.expect("every region is gated")
+}
 
-    fn run(&self, args: &[&str]) -> Run {
-        regionflip(Some(&self.zone.moto), self.config.path(), args)
+/// The regions Route 53 would answer: endpoints stay healthy (the failures are gray,
+/// alarms only), so a region's record is healthy while its gate is open.
+async fn answers(aa: &Regions) -> (Vec<String>, bool) {
+    let mut open = Vec::new();
+    for region in REGIONS {
+        open.push((region, gate(aa, region).await));
     }
-
-    async fn set_alarm(&self, region: &str, state: StateValue) {
-        let alarm = format!("{}-errors-{region}", self.name);
-        regionflip_local_aws::seed::set_alarm_state(&self.aws, region, &alarm, state).await;
-    }
-
-    /// regionflip's records under the name.
-    async fn records(&self) -> Vec<RecordSet> {
-        let page = self
-            .aws
-            .route53
-            .list_records(&self.zone.zone, &self.parsed.record_name, 100)
-            .await
-            .unwrap();
-        page.records
-            .into_iter()
-            .filter(|r| r.name == self.parsed.record_name && r.record_type == "CNAME")
-            .collect()
-    }
-
-    /// The state as home's state holder holds it.
-    async fn state(&self) -> EngineState {
-        let alarm = self.parsed.state_alarm_name();
-        let alarms = self
-            .aws
-            .cloudwatch
-            .client(REGIONS[0])
-            .unwrap()
-            .describe_alarms()
-            .alarm_names(alarm)
-            .send()
-            .await
-            .unwrap();
-        let description = alarms.metric_alarms()[0].alarm_description().unwrap();
-        EngineState::decode(description).unwrap()
-    }
-
-    /// The last `GateOpen` value published for `gated` in its host region (the other
-    /// region: every region has a gate in active-active routing).
-    async fn gate(&self, gated: &str) -> bool {
-        let host = self.parsed.gate_host_region(gated);
-        assert_ne!(host, gated, "a gate never lives in the region it gates");
-        let (_, newest) =
-            *crate::harness::gate_minimums(&self.aws, host, &self.zone.record, gated, 60)
-                .await
-                .last()
-                .expect("the gate was published");
-        newest >= 1.0
-    }
-
-    /// The regions Route 53 would answer: endpoints stay healthy (the failures are gray,
-    /// alarms only), so a region's record is healthy while its gate is open.
-    async fn answers(&self) -> (Vec<String>, bool) {
-        let mut open = Vec::new();
-        for region in REGIONS {
-            open.push((region, self.gate(region).await));
-        }
-        service_answer(&self.parsed, |region| {
-            open.iter().any(|(r, o)| *r == region && *o)
-        })
-    }
+    service_answer(&aa.parsed, |region| {
+        open.iter().any(|(r, o)| *r == region && *o)
+    })
 }
 
 #[tokio::test]
 async fn latency_routing_evacuates_a_failing_region_and_keeps_the_last_one_in_service() {
-    let aa = ActiveActive::new("active-active").await;
+    let aa = active_active("active-active").await;
     aa.run(&["init"]).expect_code(0);
 
     // One latency record per region, its Region set, on a CALCULATED check.
-    let records = aa.records().await;
+    let records = aa.records_at(&aa.parsed.record_name).await;
     assert_eq!(records.len(), 2, "{records:#?}");
     for region in REGIONS {
         let record = records
@@ -161,16 +84,16 @@ async fn latency_routing_evacuates_a_failing_region_and_keeps_the_last_one_in_se
     // A first pass publishes the gates as the state says: both in service.
     aa.run(&["reconcile"]).expect_code(0);
     assert_eq!(
-        aa.answers().await,
+        answers(&aa).await,
         (REGIONS.map(String::from).to_vec(), false)
     );
 
     // Home's alarm: one reconcile closes home's gate and keeps the other's open.
     aa.set_alarm(REGIONS[0], StateValue::Alarm).await;
     aa.run(&["reconcile"]).expect_code(0);
-    assert!(!aa.gate(REGIONS[0]).await, "home's gate closed");
-    assert!(aa.gate(REGIONS[1]).await, "the other's gate open");
-    assert_eq!(aa.answers().await, (vec![REGIONS[1].to_string()], false));
+    assert!(!gate(&aa, REGIONS[0]).await, "home's gate closed");
+    assert!(gate(&aa, REGIONS[1]).await, "the other's gate open");
+    assert_eq!(answers(&aa).await, (vec![REGIONS[1].to_string()], false));
     let state = aa.state().await;
     assert!(!state.in_service(REGIONS[0]) && state.in_service(REGIONS[1]));
     let status = aa.run(&["status", "--json"]).expect_code(0).json();
@@ -194,10 +117,10 @@ async fn latency_routing_evacuates_a_failing_region_and_keeps_the_last_one_in_se
     aa.set_alarm(REGIONS[1], StateValue::Alarm).await;
     let pass = aa.run(&["reconcile", "--json"]).expect_code(0).json();
     assert!(
-        aa.gate(REGIONS[1]).await,
+        gate(&aa, REGIONS[1]).await,
         "the last region in service keeps its gate open"
     );
-    assert!(!aa.gate(REGIONS[0]).await);
+    assert!(!gate(&aa, REGIONS[0]).await);
     let reasons = pass["reasons"].to_string();
     assert!(
         reasons.contains("stays in service although unhealthy")
@@ -205,7 +128,7 @@ async fn latency_routing_evacuates_a_failing_region_and_keeps_the_last_one_in_se
         "{reasons}"
     );
     assert_eq!(
-        aa.records().await,
+        aa.records_at(&aa.parsed.record_name).await,
         records,
         "health-gate mode never writes a record after init"
     );

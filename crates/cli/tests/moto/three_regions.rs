@@ -12,124 +12,30 @@
 use aws_sdk_cloudwatch::types::StateValue;
 use aws_sdk_route53::types::HealthCheckType;
 use regionflip_core::records::{CHAIN_LABEL_PREFIX, chain_answer};
-use regionflip_core::{Config, EngineState, FailoverRole, RecordSet};
-use regionflip_watcher::aws::{AwsClients, SdkBudget};
-use regionflip_watcher::ports::Route53Api;
+use regionflip_core::{FailoverRole, RecordSet};
 
-use crate::harness::{ConfigFile, Run, TestZone, check_type, healthy_region_stack, regionflip};
+use crate::harness::regions::{Regions, check_type};
 
 /// Preference order: home, the second choice, the third.
 const REGIONS: [&str; 3] = ["us-east-1", "eu-west-1", "us-west-2"];
 
-struct Chain {
-    zone: TestZone,
-    /// Clients for all three regions (the shared seed clients know two).
-    aws: AwsClients,
-    config: ConfigFile,
-    parsed: Config,
-    name: String,
-}
-
-impl Chain {
-    async fn new(name: &str) -> Chain {
-        let zone = TestZone::new(name).await;
-        let regions: Vec<String> = REGIONS.iter().map(|r| r.to_string()).collect();
-        let aws =
-            AwsClients::for_endpoint(&zone.moto.endpoint(), &regions, SdkBudget::default()).await;
-        let mut text = format!(
-            "hosted_zone_id = \"{}\"\nrecord_name = \"{}\"\nmode = \"health-gate\"\n",
-            zone.zone, zone.record
-        );
-        for region in REGIONS {
-            // What each region's stack creates: the API's alarm and an endpoint check
-            // (`create_region_stack`'s clients know two regions, so through these).
-            text.push_str(&healthy_region_stack(&aws, &zone, name, region).await);
-        }
-        let parsed = Config::from_toml_str(&text).unwrap();
-        Chain {
-            config: ConfigFile::new(name, &text),
-            zone,
-            aws,
-            parsed,
-            name: name.to_string(),
-        }
+/// Where Route 53 would answer: each region's record is healthy while its endpoint is
+/// (all three stay healthy here: the failures are gray, alarms only) and its gate is open
+/// (the last region has none).
+async fn answer(chain: &Regions) -> String {
+    let mut open = Vec::new();
+    for region in REGIONS {
+        open.push((region, chain.gate(region).await.unwrap_or(true)));
     }
-
-    fn run(&self, args: &[&str]) -> Run {
-        regionflip(Some(&self.zone.moto), self.config.path(), args)
-    }
-
-    async fn set_alarm(&self, region: &str, state: StateValue) {
-        let alarm = format!("{}-errors-{region}", self.name);
-        regionflip_local_aws::seed::set_alarm_state(&self.aws, region, &alarm, state).await;
-    }
-
-    /// The failover records under `name`.
-    async fn records_at(&self, name: &str) -> Vec<RecordSet> {
-        let page = self
-            .aws
-            .route53
-            .list_records(&self.zone.zone, name, 100)
-            .await
-            .unwrap();
-        page.records
-            .into_iter()
-            .filter(|r| r.name == name && r.failover.is_some())
-            .collect()
-    }
-
-    async fn active(&self) -> String {
-        let alarm = format!(
-            "regionflip-state-{}",
-            regionflip_core::resources::slug_of(&self.zone.record)
-        );
-        let alarms = self
-            .aws
-            .cloudwatch
-            .client(REGIONS[0])
-            .unwrap()
-            .describe_alarms()
-            .alarm_names(alarm)
-            .send()
-            .await
-            .unwrap();
-        let description = alarms.metric_alarms()[0].alarm_description().unwrap();
-        EngineState::decode(description).unwrap().active
-    }
-
-    /// The last `GateOpen` value published for `gated` in its host region (the next
-    /// region in preference order); `None` for the last region, which has no gate.
-    async fn gate(&self, gated: &str) -> Option<bool> {
-        if !self.parsed.is_gated(gated) {
-            return None;
-        }
-        let host = self.parsed.gate_host_region(gated);
-        let (_, newest) =
-            *crate::harness::gate_minimums(&self.aws, host, &self.zone.record, gated, 60)
-                .await
-                .last()
-                .expect("the gate was published");
-        Some(newest >= 1.0)
-    }
-
-    /// Where Route 53 would answer: each region's record is healthy while its endpoint
-    /// is (all three stay healthy here: the failures are gray, alarms only) and its gate
-    /// is open.
-    async fn answer(&self) -> String {
-        let mut open = Vec::new();
-        for region in REGIONS {
-            open.push((region, self.gate(region).await.unwrap_or(true)));
-        }
-        chain_answer(&self.parsed, |region| {
-            open.iter().any(|(r, o)| *r == region && *o)
-        })
-        .0
-    }
+    chain_answer(&chain.parsed, |region| {
+        open.iter().any(|(r, o)| *r == region && *o)
+    })
+    .0
 }
 
 #[tokio::test]
 async fn three_regions_fail_over_down_the_gate_chain_one_reconcile_per_alarm() {
-    let chain = Chain::new("chain-three").await;
+    let chain = Regions::new("chain-three", &REGIONS, "").await;
     chain.run(&["init"]).expect_code(0);
 
     // The layout: the pair at the name (home on its CALCULATED check, SECONDARY an alias
@@ -188,12 +94,12 @@ async fn three_regions_fail_over_down_the_gate_chain_one_reconcile_per_alarm() {
         .expect_code(0)
         .json();
     assert_eq!(again["steps"].as_array().unwrap().len(), 0, "{again:#}");
-    assert_eq!(chain.answer().await, REGIONS[0]);
+    assert_eq!(answer(&chain).await, REGIONS[0]);
 
     // Home's alarm: one reconcile closes home's gate, keeps the second's open.
     chain.set_alarm(REGIONS[0], StateValue::Alarm).await;
     chain.run(&["reconcile"]).expect_code(0);
-    assert_eq!(chain.active().await, REGIONS[1]);
+    assert_eq!(chain.state().await.active, REGIONS[1]);
     assert_eq!(
         chain.gate(REGIONS[0]).await,
         Some(false),
@@ -204,7 +110,7 @@ async fn three_regions_fail_over_down_the_gate_chain_one_reconcile_per_alarm() {
         Some(true),
         "the second's gate open"
     );
-    assert_eq!(chain.answer().await, REGIONS[1]);
+    assert_eq!(answer(&chain).await, REGIONS[1]);
     let status = chain.run(&["status", "--json"]).expect_code(0).json();
     assert_eq!(status["active"], REGIONS[1], "{status:#}");
     // What Route 53 is doing now lists the link's records beside the name's.
@@ -222,13 +128,13 @@ async fn three_regions_fail_over_down_the_gate_chain_one_reconcile_per_alarm() {
     // The second choice's alarm too: traffic goes to the third.
     chain.set_alarm(REGIONS[1], StateValue::Alarm).await;
     chain.run(&["reconcile"]).expect_code(0);
-    assert_eq!(chain.active().await, REGIONS[2]);
+    assert_eq!(chain.state().await.active, REGIONS[2]);
     assert_eq!(chain.gate(REGIONS[0]).await, Some(false));
     assert_eq!(
         chain.gate(REGIONS[1]).await,
         Some(false),
         "the second's gate closed"
     );
-    assert_eq!(chain.answer().await, REGIONS[2]);
+    assert_eq!(answer(&chain).await, REGIONS[2]);
     assert_eq!(chain.records_at(&link_name).await, link, "nor under a link");
 }

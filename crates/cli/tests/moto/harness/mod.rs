@@ -15,6 +15,7 @@ use regionflip_local_aws::moto::MotoServer;
 pub(crate) mod deployment;
 pub(crate) mod health;
 pub(crate) mod records;
+pub(crate) mod regions;
 
 /// One moto for the tests of this binary that run at the same time: started by the first
 /// that needs it, stopped (by `Drop`) when the last holder finishes. A static would keep
@@ -98,70 +99,6 @@ pub(crate) async fn create_region_stack(
         .await
         .unwrap();
     check.health_check().unwrap().id().to_owned()
-}
-
-/// What each region's stack creates, through `aws` (clients that know `region`): the
-/// API's alarm `<name>-errors-<region>` and a string-match endpoint check that Route 53
-/// has found healthy for the last few minutes (moto never publishes `HealthCheckStatus`;
-/// this does). Returns the region's `[[regions]]` table.
-pub(crate) async fn healthy_region_stack(
-    aws: &regionflip_watcher::aws::AwsClients,
-    zone: &TestZone,
-    name: &str,
-    region: &str,
-) -> String {
-    let alarm = format!("{name}-errors-{region}");
-    regionflip_local_aws::seed::create_alarm(aws, region, &alarm).await;
-    let check = aws
-        .route53
-        .client()
-        .create_health_check()
-        .caller_reference(format!("stack-{}-{region}", zone.record))
-        .health_check_config(
-            aws_sdk_route53::types::HealthCheckConfig::builder()
-                .r#type(aws_sdk_route53::types::HealthCheckType::HttpsStrMatch)
-                .fully_qualified_domain_name(format!("health.{region}.{name}.regionflip.test"))
-                .search_string("regionflip-healthy")
-                .resource_path("/health")
-                .build()
-                .unwrap(),
-        )
-        .send()
-        .await
-        .unwrap()
-        .health_check()
-        .unwrap()
-        .id()
-        .to_owned();
-    let reports: Vec<(u64, f64)> = (0..3)
-        .map(|m| (regionflip_local_aws::seed::minute_start(m), 1.0))
-        .collect();
-    regionflip_local_aws::seed::publish_health_status(aws, &check, &reports).await;
-    format!(
-        "\n[[regions]]\nname = \"{region}\"\ntarget = \"{region}.{}.backend.example\"\n\
-         health_check_id = \"{check}\"\nalarms = [\"{alarm}\"]\n",
-        zone.record
-    )
-}
-
-/// The type of health check `id`, as `GetHealthCheck` reports it.
-pub(crate) async fn check_type(
-    aws: &regionflip_watcher::aws::AwsClients,
-    id: &str,
-) -> aws_sdk_route53::types::HealthCheckType {
-    aws.route53
-        .client()
-        .get_health_check()
-        .health_check_id(id)
-        .send()
-        .await
-        .unwrap()
-        .health_check()
-        .unwrap()
-        .health_check_config()
-        .unwrap()
-        .r#type()
-        .clone()
 }
 
 /// A configuration file in the temporary directory, removed when dropped.
