@@ -75,6 +75,88 @@ pub(crate) struct Expectation {
     pub(crate) detail: String,
 }
 
+/// One phase of a scenario that follows DNS phase by phase (the chain, active/active):
+/// DNS ends phase `phases[index]` answering `expected` and never gives an answer `wrong`
+/// refuses during it (`wrong` says why, e.g. "while us-east-1 was failing"). Returns the
+/// expectation and how long into the phase DNS first answered `expected`.
+pub(crate) fn dns_phase(
+    record: &Record,
+    phases: &[&str],
+    index: usize,
+    expected: &str,
+    wrong: impl Fn(&str) -> Option<String>,
+) -> (Expectation, Option<f64>) {
+    let name = format!("{}: DNS answers {expected}", phases[index]);
+    let Some((start, answers)) = record.during_phase(super::dataplane::DNS_LANE, phases, index)
+    else {
+        let detail = "the phase did not run".into();
+        return (
+            Expectation {
+                name,
+                passed: false,
+                detail,
+            },
+            None,
+        );
+    };
+    let reached = answers
+        .iter()
+        .find(|(_, a)| *a == expected)
+        .map(|(t, _)| ((t - start) * 10.0).round() / 10.0);
+    let last = answers.last().map(|(_, a)| *a);
+    let refused = answers
+        .iter()
+        .find_map(|(t, a)| wrong(a).map(|why| (t, a, why)));
+    let detail = match (reached, &refused) {
+        (_, Some((t, a, why))) => {
+            format!("answered {a} at {:.1} s into the phase{why}", *t - start)
+        }
+        (Some(after), None) if index == 0 => {
+            format!("answers {expected} from the start ({after:.1} s)")
+        }
+        (Some(after), None) => format!("after {after:.1} s"),
+        (None, None) => format!("DNS answered {} instead", last.unwrap_or("nothing")),
+    };
+    let passed = last == Some(expected) && refused.is_none();
+    (
+        Expectation {
+            name,
+            passed,
+            detail,
+        },
+        reached,
+    )
+}
+
+/// That a return after an alarm turned OK (DNS following `after` seconds into the phase)
+/// waited for the stable window.
+pub(crate) fn waited_for_stable_window(
+    name: String,
+    after: f64,
+    stable_for_secs: u64,
+) -> Expectation {
+    Expectation {
+        name,
+        passed: after >= stable_for_secs as f64,
+        detail: format!(
+            "{after:.1} s after the alarm turned OK (stable window {stable_for_secs} s)"
+        ),
+    }
+}
+
+/// That the journal holds exactly the moves `wanted`, in order.
+pub(crate) fn journal_holds(name: String, moves: &[String], wanted: &[String]) -> Expectation {
+    Expectation {
+        name,
+        passed: moves == wanted,
+        detail: if moves.is_empty() {
+            "no transition recorded".into()
+        } else {
+            moves.join(", ")
+        },
+    }
+}
+
 /// In the scenarios' analysis tests: whether the expectation whose name starts with
 /// `name` held, among `verdicts` (name, passed).
 #[cfg(test)]

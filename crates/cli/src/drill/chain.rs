@@ -22,8 +22,7 @@ use aws_sdk_cloudwatch::types::StateValue;
 use regionflip_watcher::journal::TransitionRecord;
 use serde::Serialize;
 
-use super::analysis::Expectation;
-use super::dataplane::DNS_LANE;
+use super::analysis::{Expectation, dns_phase, journal_holds, waited_for_stable_window};
 use super::scenario::Scenario;
 use super::timeline::Record;
 use crate::error::CliError;
@@ -118,41 +117,21 @@ pub(crate) fn analyse(
     let names: Vec<&str> = PHASES.iter().map(|(p, _)| *p).collect();
     for (index, (phase, expected)) in PHASES.iter().enumerate() {
         let expected = &regions[*expected];
-        // The answers given during the phase.
-        let Some((start, answers)) = record.during_phase(DNS_LANE, &names, index) else {
-            expectations.push(Expectation {
-                name: format!("{phase}: DNS answers {expected}"),
-                passed: false,
-                detail: "the phase did not run".into(),
-            });
-            continue;
-        };
-        let reached = answers
-            .iter()
-            .find(|(_, a)| *a == expected)
-            .map(|(t, _)| ((t - start) * 10.0).round() / 10.0);
-        let last = answers.last().map(|(_, a)| *a);
         // On the way down, DNS never answers a region further down the chain than the
         // one it should (a failover skips no healthy region); on the way up, never one
         // above it (that region is still failing).
         let rank = |r: &str| regions.iter().position(|x| x == r).unwrap_or(usize::MAX);
         let recovering = phase.ends_with("recovers");
-        let overshoot = answers.iter().find(|(_, a)| {
-            if recovering {
+        let overshoot = |a: &str| {
+            let beyond = if recovering {
                 rank(a) < rank(expected)
             } else {
                 rank(a) > rank(expected)
-            }
-        });
-        let passed = last == Some(expected.as_str()) && overshoot.is_none();
-        let detail = match (reached, overshoot) {
-            (_, Some((t, a))) => format!("answered {a} at {:.1} s into the phase", t - start),
-            (Some(after), None) if index == 0 => {
-                format!("answers {expected} from the start ({after:.1} s)")
-            }
-            (Some(after), None) => format!("after {after:.1} s"),
-            (None, None) => format!("DNS answered {} instead", last.unwrap_or("nothing")),
+            };
+            beyond.then(String::new)
         };
+        let (expectation, reached) = dns_phase(record, &names, index, expected, overshoot);
+        expectations.push(expectation);
         match *phase {
             "home-fails" => measured.home_fails_dns = reached,
             "second-fails" => measured.second_fails_dns = reached,
@@ -160,22 +139,13 @@ pub(crate) fn analyse(
             "home-recovers" => measured.home_recovers_dns = reached,
             _ => {}
         }
-        expectations.push(Expectation {
-            name: format!("{phase}: DNS answers {expected}"),
-            passed,
-            detail,
-        });
         // A failback waits for the stable window of the region it returns to.
-        if phase.ends_with("recovers")
-            && let Some(after) = reached
-        {
-            expectations.push(Expectation {
-                name: format!("{phase}: the failback to {expected} waited for its stable window"),
-                passed: after >= stable_for_secs as f64,
-                detail: format!(
-                    "{after:.1} s after the alarm turned OK (stable window {stable_for_secs} s)"
-                ),
-            });
+        if let (true, Some(after)) = (recovering, reached) {
+            expectations.push(waited_for_stable_window(
+                format!("{phase}: the failback to {expected} waited for its stable window"),
+                after,
+                stable_for_secs,
+            ));
         }
     }
     let moves: Vec<String> = journal
@@ -188,15 +158,11 @@ pub(crate) fn analyse(
         format!("failback {}→{}", regions[2], regions[1]),
         format!("failback {}→{}", regions[1], regions[0]),
     ];
-    expectations.push(Expectation {
-        name: "the journal holds the four moves down and up the chain, in order".into(),
-        passed: moves == wanted,
-        detail: if moves.is_empty() {
-            "no transition recorded".into()
-        } else {
-            moves.join(", ")
-        },
-    });
+    expectations.push(journal_holds(
+        "the journal holds the four moves down and up the chain, in order".into(),
+        &moves,
+        &wanted,
+    ));
     (measured, expectations)
 }
 
@@ -204,6 +170,7 @@ pub(crate) fn analyse(
 mod tests {
     use super::*;
     use crate::drill::analysis::passed;
+    use crate::drill::dataplane::DNS_LANE;
 
     fn regions() -> Vec<String> {
         ["us-east-1", "us-west-2", "eu-west-1"]

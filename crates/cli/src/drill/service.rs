@@ -27,8 +27,7 @@ use regionflip_core::TransitionKind;
 use regionflip_watcher::journal::TransitionRecord;
 use serde::Serialize;
 
-use super::analysis::Expectation;
-use super::dataplane::DNS_LANE;
+use super::analysis::{Expectation, dns_phase, journal_holds, waited_for_stable_window};
 use super::scenario::Scenario;
 use super::timeline::Record;
 use crate::error::CliError;
@@ -114,60 +113,31 @@ pub(crate) fn analyse(
     let mut expectations = Vec::new();
     let mut measured = ServiceMeasurements::default();
     let names: Vec<&str> = PHASES.iter().map(|(p, _, _)| *p).collect();
+    let home = regions[0].as_str();
     for (index, (phase, _, wanted)) in PHASES.iter().enumerate() {
         let expected = answer_of(regions, *wanted);
-        let Some((start, answers)) = record.during_phase(DNS_LANE, &names, index) else {
-            expectations.push(Expectation {
-                name: format!("{phase}: DNS answers {expected}"),
-                passed: false,
-                detail: "the phase did not run".into(),
-            });
-            continue;
-        };
-        let reached = answers
-            .iter()
-            .find(|(_, a)| *a == expected)
-            .map(|(t, _)| ((t - start) * 10.0).round() / 10.0);
-        let last = answers.last().map(|(_, a)| *a);
         // While home is failing, DNS never answers it — not alone, and not beside the
         // other (Route 53 failing open because every record went unhealthy).
-        let home = regions[0].as_str();
         let home_failing = matches!(*phase, "both-fail" | "second-recovers");
-        let wrong = answers
-            .iter()
-            .find(|(_, a)| home_failing && a.split('+').any(|r| r == home));
-        let passed = last == Some(expected.as_str()) && wrong.is_none();
-        let detail = match (reached, wrong) {
-            (_, Some((t, a))) => format!(
-                "answered {a} at {:.1} s into the phase, while {home} was failing",
-                t - start
-            ),
-            (Some(after), None) if index == 0 => {
-                format!("answers {expected} from the start ({after:.1} s)")
-            }
-            (Some(after), None) => format!("after {after:.1} s"),
-            (None, None) => format!("DNS answered {} instead", last.unwrap_or("nothing")),
+        let answers_home = |a: &str| {
+            (home_failing && a.split('+').any(|r| r == home))
+                .then(|| format!(", while {home} was failing"))
         };
+        let (expectation, reached) = dns_phase(record, &names, index, &expected, answers_home);
+        expectations.push(expectation);
         match *phase {
             "home-fails" => measured.home_evacuated_dns = reached,
-            "home-recovers" => measured.home_restored_dns = reached,
+            "home-recovers" => {
+                measured.home_restored_dns = reached;
+                if let Some(after) = reached {
+                    expectations.push(waited_for_stable_window(
+                        format!("{phase}: {home} returned after its stable window"),
+                        after,
+                        stable_for_secs,
+                    ));
+                }
+            }
             _ => {}
-        }
-        expectations.push(Expectation {
-            name: format!("{phase}: DNS answers {expected}"),
-            passed,
-            detail,
-        });
-        if *phase == "home-recovers"
-            && let Some(after) = reached
-        {
-            expectations.push(Expectation {
-                name: format!("{phase}: {home} returned after its stable window"),
-                passed: after >= stable_for_secs as f64,
-                detail: format!(
-                    "{after:.1} s after the alarm turned OK (stable window {stable_for_secs} s)"
-                ),
-            });
         }
     }
     let moves: Vec<String> = journal
@@ -190,18 +160,13 @@ pub(crate) fn analyse(
         format!("{} {} out", TransitionKind::Evacuate.as_str(), regions[0]),
         format!("{} {} in", TransitionKind::Restore.as_str(), regions[0]),
     ];
-    expectations.push(Expectation {
-        name: format!(
-            "the journal holds {}'s evacuation and return, and no evacuation of the last region in service",
-            regions[0]
+    expectations.push(journal_holds(
+        format!(
+            "the journal holds {home}'s evacuation and return, and no evacuation of the last region in service"
         ),
-        passed: moves == wanted,
-        detail: if moves.is_empty() {
-            "no transition recorded".into()
-        } else {
-            moves.join(", ")
-        },
-    });
+        &moves,
+        &wanted,
+    ));
     (measured, expectations)
 }
 
@@ -209,6 +174,7 @@ pub(crate) fn analyse(
 mod tests {
     use super::*;
     use crate::drill::analysis::passed;
+    use crate::drill::dataplane::DNS_LANE;
 
     fn regions() -> Vec<String> {
         ["us-east-1", "us-west-2"].map(String::from).to_vec()
