@@ -178,6 +178,13 @@ const ROWS: &[Row] = &[
     row("S1b: never evacuate onto a region of unknown health", GATE2,
         "east=alarm west=unknown", "", Auto, NoChange,
         "no other region is known healthy"),
+    // S1b as AWS delivers it in a us-east-1 event: HealthCheckStatus (published in
+    // us-east-1) cannot be read, so only the watcher's probe can vouch for the region left.
+    row("S1b: HealthCheckStatus unreadable and no probe: no evacuation onto the unknown", GATE2,
+        "east=alarm west=ok hcs=unreadable", "", Auto, NoChange, "no other region is known healthy"),
+    row("S1b: HealthCheckStatus unreadable, the other's probe passes: evacuation goes", GATE2.probed(),
+        "east=alarm probe=ok west=ok hcs=unreadable probe=ok", "", Auto, Evacuate("east"),
+        "taking us-east-1 out"),
     // S2
     row("S2: unknown data never evacuates", GATE2,
         "east=unknown west=ok", "", Auto, NoChange,
