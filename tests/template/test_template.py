@@ -606,14 +606,48 @@ class AwsLimits(unittest.TestCase):
     CHECKER_REGIONS = ["us-east-1", "us-west-1", "us-west-2", "eu-west-1", "ap-southeast-1",
                        "ap-southeast-2", "ap-northeast-1", "sa-east-1"]
 
+    #: CloudWatch: one DescribeAlarms takes at most 100 alarm names, and a pass reads a
+    #: region's alarms, guards and its state holder in one call, so alarms + guards are at
+    #: most 99 (crates/core/src/config.rs, MAX_ALARMS_PER_REGION). The template splits
+    #: them as the most names each list's AllowedPattern takes.
+    DESCRIBE_ALARMS_NAMES = 100
+    MAX_NAMES = {"Alarms": 50, "Guards": 49}
+
+    def names(self, count: int, prefix: str = "a") -> str:
+        return ",".join(f"{prefix}{i}" for i in range(count))
+
     def longest_list(self, name: str) -> str:
-        """The value of alarm list `name` that costs the pattern most: one-character names
-        (each costs its quotes and a separator) up to the parameter's MaxLength."""
+        """The value of alarm list `name` that costs the pattern most: as many names as its
+        AllowedPattern takes (each costs its quotes and a separator besides its characters),
+        their characters filling the parameter's MaxLength."""
         spec = TEMPLATE["Parameters"][name]
         self.assertIn("MaxLength", spec, f"{name} needs a MaxLength: the alarm rule's pattern lists it")
-        value = ",".join(["x"] * ((int(spec["MaxLength"]) + 1) // 2))
+        count = self.MAX_NAMES[name[len("RegionN"):]]
+        characters = int(spec["MaxLength"]) - (count - 1)
+        value = ",".join("x" * (characters // count + (i < characters % count)) for i in range(count))
+        self.assertEqual(len(value), int(spec["MaxLength"]))
         self.assertTrue(re.fullmatch(spec["AllowedPattern"], value), f"{name} refuses {value[:20]}…")
         return value
+
+    def test_alarms_and_guards_fit_one_describe_alarms_call_with_the_state_holder(self):
+        config = (ROOT / "crates" / "core" / "src" / "config.rs").read_text()
+        limit = re.search(r"const MAX_ALARMS_PER_REGION: usize = (\d+);", config)
+        self.assertIsNotNone(limit, "crates/core/src/config.rs no longer defines MAX_ALARMS_PER_REGION")
+        self.assertEqual(int(limit.group(1)), self.DESCRIBE_ALARMS_NAMES - 1)
+        self.assertEqual(sum(self.MAX_NAMES.values()), int(limit.group(1)),
+                         "the template's lists must together take what the watcher's validator takes")
+        for slot in range(1, 5):
+            for kind, most in self.MAX_NAMES.items():
+                name = f"Region{slot}{kind}"
+                spec = TEMPLATE["Parameters"][name]
+                allowed = spec["AllowedPattern"]
+                self.assertTrue(re.fullmatch(allowed, self.names(most)), f"{name} refuses {most} names")
+                self.assertTrue(re.fullmatch(allowed, self.names(1)), f"{name} refuses one name")
+                too_many = self.names(most + 1)
+                self.assertLessEqual(len(too_many), int(spec["MaxLength"]),
+                                     "the refusal must come from the count, not MaxLength")
+                self.assertIsNone(re.fullmatch(allowed, too_many), f"{name} accepts {most + 1} names")
+                self.assertIn(f"at most {most} names", " ".join(spec["ConstraintDescription"].split()))
 
     def test_alarm_lists_refuse_what_would_grow_the_pattern_unseen(self):
         for slot in range(1, 5):

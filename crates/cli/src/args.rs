@@ -193,8 +193,10 @@ pub(crate) struct ProbeArgs {
     pub(crate) interval: f64,
 }
 
-/// `drill`: every timing is a flag; the defaults finish within two minutes, `--quick`
-/// within one. Flags without a default shown take theirs from `--quick` or not.
+/// `drill`: every timing is a flag, or follows from one (the gate check's lag is AWS's
+/// 60 s at the compression `--checker-interval` sets); the defaults finish within two
+/// minutes, `--quick` within one. Flags without a default shown take theirs from
+/// `--quick` or not.
 #[derive(Debug, Clone, Args)]
 pub(crate) struct DrillArgs {
     /// Where to write the JSON report, the HTML timeline and the generated configuration.

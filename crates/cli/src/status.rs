@@ -85,6 +85,10 @@ struct Status {
     route53: Option<Route53Now>,
     /// The last transition in the journal (the last 30 days), with who and why.
     last_move: Option<crate::journal::HistoryEntry>,
+    /// Whether a journal is configured (`journal.log_group`): without one, the last
+    /// move's kind, who and why are not known here.
+    #[serde(skip)]
+    journal_kept: bool,
     /// Things an operator must know now.
     warnings: Vec<String>,
 }
@@ -330,6 +334,7 @@ impl Status {
             },
             route53: None,
             last_move: None,
+            journal_kept: config.journal_log_group.is_some(),
             warnings: held_back(config, observations, decision)
                 .into_iter()
                 .collect(),
@@ -406,6 +411,13 @@ impl Status {
                             .as_ref()
                             .map(|w| format!(": {w}"))
                             .unwrap_or_default()
+                    );
+                } else if !self.journal_kept && state.last_transition_at.is_some() {
+                    let _ = writeln!(
+                        out,
+                        "         (its kind, from, to, who and why are in the journal: set \
+                         journal.log_group, which make cli-config writes, or see the \
+                         dashboard's journal)"
                     );
                 }
                 if let Some(since) = &state.away_from_home_since {

@@ -532,39 +532,54 @@ impl Config {
     /// | W2 | alias A records and `ttl` other than 60     | the value is not used: an alias  |
     /// |    |                                             | answers with its target's TTL    |
     ///
+    /// Each row is judged for every name: a `[[records]]` table's own type and `ttl`
+    /// (`records[2].ttl`) as much as the application's.
+    ///
     /// Rows are tested in `crates/core/tests/config.rs` (`WARNINGS`).
     pub fn warnings(&self) -> Vec<ConfigWarning> {
-        let key = || "ttl (REGIONFLIP_TTL, the template's RecordTtl)".to_string();
         let health_checked = self.mode == Mode::HealthGate
             || self.regions.iter().any(|r| r.health_check_id.is_some());
         let mut warnings = Vec::new();
-        match self.record_type {
-            RecordType::Cname if self.ttl > HEALTH_CHECKED_TTL_SECS && health_checked => {
-                warnings.push(ConfigWarning {
-                    key: key(),
-                    problem: format!(
-                        "is {} s: after Route 53 fails over, resolvers may keep answering \
-                         the failed region for up to {} s",
-                        self.ttl, self.ttl
-                    ),
-                    advice: format!(
-                        "AWS recommends {HEALTH_CHECKED_TTL_SECS} s or less for records with \
-                         health checks; lower it unless your resolvers' load needs more"
-                    ),
-                });
+        // Every name is judged: a `[[records]]` table has a type and a ttl of its own.
+        for (i, record) in self.records().iter().enumerate() {
+            let (key, which) = match i {
+                0 => (
+                    "ttl (REGIONFLIP_TTL, the template's RecordTtl)".to_string(),
+                    String::new(),
+                ),
+                _ => (
+                    format!("records[{n}].ttl ({ENV_PREFIX}RECORD_{n}_TTL)", n = i + 1),
+                    format!(" for {}", record.name),
+                ),
+            };
+            let ttl = record.ttl;
+            match record.record_type {
+                RecordType::Cname if ttl > HEALTH_CHECKED_TTL_SECS && health_checked => {
+                    warnings.push(ConfigWarning {
+                        key,
+                        problem: format!(
+                            "is {ttl} s{which}: after Route 53 fails over, resolvers may keep \
+                             answering the failed region for up to {ttl} s"
+                        ),
+                        advice: format!(
+                            "AWS recommends {HEALTH_CHECKED_TTL_SECS} s or less for records \
+                             with health checks; lower it unless your resolvers' load needs more"
+                        ),
+                    });
+                }
+                RecordType::A if ttl != HEALTH_CHECKED_TTL_SECS => {
+                    warnings.push(ConfigWarning {
+                        key,
+                        problem: format!(
+                            "is {ttl} s{which}, but alias A records have no TTL of their own: \
+                             Route 53 answers with the alias target's TTL"
+                        ),
+                        advice: "remove the key (or set it to 60) so that it does not mislead"
+                            .into(),
+                    });
+                }
+                _ => {}
             }
-            RecordType::A if self.ttl != HEALTH_CHECKED_TTL_SECS => {
-                warnings.push(ConfigWarning {
-                    key: key(),
-                    problem: format!(
-                        "is {} s, but alias A records have no TTL of their own: Route 53 \
-                         answers with the alias target's TTL",
-                        self.ttl
-                    ),
-                    advice: "remove the key (or set it to 60) so that it does not mislead".into(),
-                });
-            }
-            _ => {}
         }
         warnings
     }

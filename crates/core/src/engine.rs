@@ -313,6 +313,33 @@ pub fn duty_region(regions: &[RegionHealth]) -> Option<&str> {
         .map(|h| h.region.as_str())
 }
 
+/// Readiness: if any region serving now failed, would routing have somewhere to go?
+/// `serving` is the regions routing is on: the active region (failover routing) or the
+/// regions in service (active-active); `healthy` whether a region is known healthy as a
+/// target now. What the `FailoverTargetReady` metric publishes
+/// and `regionflip doctor`'s `target-ready` check judges, from health a pass already read.
+///
+/// | routing       | ready when, for every region R serving                              |
+/// |---------------|---------------------------------------------------------------------|
+/// | failover      | a region other than R is known healthy (a failover target)          |
+/// | active-active | a region out of service is known healthy (it returns first, S3), or |
+/// |               | another region in service is, with room above `min_in_service`      |
+/// |               | (S1a, S1b)                                                          |
+///
+/// Nothing serving known: not ready. Tested in `tests/active_active.rs`
+/// (`readiness_rows`) and by the watcher's and the doctor's tests of the metric and check.
+pub fn target_ready(config: &Config, serving: &[&str], healthy: impl Fn(&str) -> bool) -> bool {
+    let room = serving.len() > config.min_in_service as usize;
+    !serving.is_empty()
+        && serving.iter().all(|leaving| {
+            config
+                .regions
+                .iter()
+                .filter(|r| healthy(&r.name))
+                .any(|r| !serving.contains(&r.name.as_str()) || (r.name != *leaving && room))
+        })
+}
+
 /// The region that serves traffic, as far as the readings tell before the rules run: the
 /// region the PRIMARY record points at (`records` mode; DNS is what users get), else the
 /// one a valid state names. `None` when neither is known (`assess_serving` says what then).

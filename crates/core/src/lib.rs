@@ -22,7 +22,9 @@ pub use config::{
     Config, ConfigError, ConfigErrors, ConfigWarning, FailbackMode, Mode, NoDataOnStandby,
     RecordConfig, RecordTarget, RecordType, RegionConfig,
 };
-pub use engine::{Command, Decision, Outcome, Trigger, decide, decide_command, duty_region};
+pub use engine::{
+    Command, Decision, Outcome, Trigger, decide, decide_command, duty_region, target_ready,
+};
 pub use event::{TransitionEvent, TransitionKind};
 pub use health::{Health, RegionHealth};
 pub use observe::{

@@ -89,10 +89,13 @@ pub struct EngineState {
     /// Active-active: set by an operator's `evacuate`; automatic restores wait.
     pub hold_failback: bool,
     /// Active-active routing: the regions out of service, each with when it was
-    /// evacuated (Unix seconds), in preference order. Empty: every region serves.
+    /// evacuated (Unix seconds; `{"region", "at"}` with RFC 3339 in JSON), in preference
+    /// order. Empty: every region serves.
+    #[serde(serialize_with = "crate::timestamp::serialize_region_times")]
     pub out_of_service: Vec<(String, u64)>,
     /// Active-active routing: each region's automatic service changes (evacuations and
     /// restores) of the last hour, in time order: damping is per region.
+    #[serde(serialize_with = "crate::timestamp::serialize_region_times")]
     pub region_flips: Vec<(String, u64)>,
 }
 

@@ -47,6 +47,30 @@ pub(crate) fn serialize_rfc3339_list<S: serde::Serializer>(
     seq.end()
 }
 
+/// Serialises (region, Unix seconds) pairs as `{"region": …, "at": RFC 3339}` objects:
+/// the active-active state's `out_of_service` and `region_flips`, so that they print in
+/// the one time format too.
+pub(crate) fn serialize_region_times<S: serde::Serializer>(
+    pairs: &[(String, u64)],
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    use serde::ser::{SerializeMap, SerializeSeq};
+    struct RegionAt<'a>(&'a str, u64);
+    impl serde::Serialize for RegionAt<'_> {
+        fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+            let mut map = serializer.serialize_map(Some(2))?;
+            map.serialize_entry("region", self.0)?;
+            map.serialize_entry("at", &rfc3339(self.1))?;
+            map.end()
+        }
+    }
+    let mut seq = serializer.serialize_seq(Some(pairs.len()))?;
+    for (region, secs) in pairs {
+        seq.serialize_element(&RegionAt(region, *secs))?;
+    }
+    seq.end()
+}
+
 /// Year, month (1–12) and day (1–31) of the `days`-th day after 1970-01-01: Howard
 /// Hinnant's `civil_from_days`, in eras of 400 years (146,097 days), restricted to days
 /// on or after the epoch, which is all a Unix time can name here.

@@ -695,3 +695,56 @@ fn no_region_changes_service_automatically_more_than_max_flips_in_any_rolling_ho
         "no_region_changes_service_automatically_more_than_max_flips_in_any_rolling_hour",
     );
 }
+
+/// Readiness (`target_ready`: the `FailoverTargetReady` metric, `doctor`'s `target-ready`
+/// check), one row per situation: `(case, routing, regions, min_in_service, serving,
+/// healthy, ready)` — regions by short name, `serving` the active region or the regions
+/// in service, `healthy` the regions known healthy (the rest unknown or unhealthy: both
+/// are no target). Active-active readiness follows S1a, S1b and S3: a failing region can
+/// leave only with room above `min_in_service` and a healthy region left, or a healthy
+/// evacuated one that returns first.
+type ReadinessRow = (
+    &'static str,
+    &'static str,
+    usize,
+    u32,
+    &'static [&'static str],
+    &'static [&'static str],
+    bool,
+);
+
+#[rustfmt::skip]
+const READINESS: &[ReadinessRow] = &[
+    ("failover: the standby known healthy",                 "failover", 2, 1, &["east"], &["east", "west"], true),
+    ("failover: the standby not known healthy",             "failover", 2, 1, &["east"], &["east"], false),
+    ("failover: after a failover home is the target",       "failover", 2, 1, &["west"], &["east"], true),
+    ("failover: nothing serving known",                     "failover", 2, 1, &[], &["east", "west"], false),
+    ("active-active: both in, both healthy",                "latency", 2, 1, &["east", "west"], &["east", "west"], true),
+    ("active-active: the other in service is not healthy",  "latency", 2, 1, &["east", "west"], &["east"], false),
+    ("active-active: one left in, the evacuated healthy",   "latency", 2, 1, &["west"], &["east", "west"], true),
+    ("active-active: one left in, the evacuated not healthy", "latency", 2, 1, &["west"], &["west"], false),
+    ("active-active: at min_in_service, the evacuated not healthy", "latency", 3, 2, &["east", "west"], &["east", "west"], false),
+    ("active-active: at min_in_service, the evacuated healthy", "latency", 3, 2, &["east", "west"], &["eu"], true),
+    ("active-active: room above min_in_service",            "weighted", 3, 1, &["east", "west", "eu"], &["east", "west"], true),
+    ("active-active: only one healthy of three in service", "latency", 3, 1, &["east", "west", "eu"], &["west"], false),
+];
+
+#[test]
+fn readiness_rows() {
+    use regionflip_core::target_ready;
+    let mut failures = Vec::new();
+    for (case, routing, regions, min_in_service, serving, healthy, ready) in READINESS {
+        let setup = if *regions == 2 { GATE2 } else { GATE3 };
+        let config = if *routing == "failover" {
+            Config::from_toml_str(&config_toml(setup, DEFAULT_POLICY)).expect("valid")
+        } else {
+            config(setup, routing, *min_in_service, DEFAULT_POLICY)
+        };
+        let serving: Vec<&str> = serving.iter().map(|s| region(s)).collect();
+        let known_healthy = |name: &str| healthy.iter().any(|s| region(s) == name);
+        if target_ready(&config, &serving, known_healthy) != *ready {
+            failures.push(format!("{case}: expected ready = {ready}"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

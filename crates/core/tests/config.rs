@@ -1176,6 +1176,35 @@ alias_hosted_zone_ids = {{ "us-east-1" = "Z1UJRXOUMOOFQ8", "eu-west-1" = "ZLY8HY
     )
 }
 
+/// W1 and W2 judge every name: a `[[records]]` table's own type and ttl are warned for
+/// under its own key (`records[2].ttl`), naming the record; the application's CNAME at
+/// 30 s stays quiet.
+#[test]
+fn each_warning_row_judges_every_records_table_under_its_own_key() {
+    let third = r#"
+[[records]]
+name = "www.example.com"
+ttl = 300
+targets = { "us-east-1" = "www-east.example.net", "eu-west-1" = "www-west.example.net" }
+"#;
+    let config =
+        Config::from_toml_str(&records_doc("health-gate", third)).unwrap_or_else(|e| panic!("{e}"));
+    let warnings: Vec<String> = config.warnings().iter().map(ToString::to_string).collect();
+    assert_eq!(warnings.len(), 2, "{warnings:#?}");
+    assert!(
+        warnings[0]
+            .starts_with("records[2].ttl (REGIONFLIP_RECORD_2_TTL) is 10 s for auth.example.com.")
+            && warnings[0].contains("alias target's TTL"),
+        "W2 for the alias table: {warnings:#?}"
+    );
+    assert!(
+        warnings[1]
+            .starts_with("records[3].ttl (REGIONFLIP_RECORD_3_TTL) is 300 s for www.example.com.")
+            && warnings[1].contains("60 s or less"),
+        "W1 for the CNAME table: {warnings:#?}"
+    );
+}
+
 #[test]
 fn records_tables_give_every_name_and_the_first_is_the_application_s_own() {
     let config =

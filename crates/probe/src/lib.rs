@@ -134,6 +134,16 @@ impl ProbeTarget {
     pub fn search(&self) -> Option<&str> {
         self.search.as_deref()
     }
+
+    /// Whether `other` requests the same thing: scheme, host (DNS names compare without
+    /// case), port (an explicit default port is the default) and path. The search string
+    /// is not part of the request.
+    pub fn same_request_as(&self, other: &ProbeTarget) -> bool {
+        self.https == other.https
+            && self.host.eq_ignore_ascii_case(&other.host)
+            && self.port == other.port
+            && self.path_and_query == other.path_and_query
+    }
 }
 
 /// The verdict of one probe, with where the time went.
@@ -528,6 +538,30 @@ mod tests {
         assert!(ProbeTarget::parse("example.com/health", None).is_err());
         assert!(ProbeTarget::parse("http://a.example/", Some(String::new())).is_err());
         assert!(ProbeTarget::parse("http://a.example/", Some("x".repeat(256))).is_err());
+    }
+
+    #[test]
+    fn the_same_request_ignores_an_explicit_default_port_and_the_case_of_a_name() {
+        let same = |a: &str, b: &str| {
+            let a = ProbeTarget::parse(a, Some("a".into())).expect("valid");
+            let b = ProbeTarget::parse(b, Some("b".into())).expect("valid");
+            a.same_request_as(&b)
+        };
+        assert!(same(
+            "https://API.example.com:443/health",
+            "https://api.example.com/health"
+        ));
+        assert!(same("http://127.0.0.1:8080/h", "http://127.0.0.1:8080/h"));
+        assert!(!same(
+            "https://api.example.com/health",
+            "http://api.example.com/health"
+        ));
+        assert!(!same(
+            "https://api.example.com/health",
+            "https://api.example.com/other"
+        ));
+        assert!(!same("http://127.0.0.1:8080/h", "http://127.0.0.1:8081/h"));
+        assert!(!same("https://a.example.com/h", "https://b.example.com/h"));
     }
 
     #[test]

@@ -182,6 +182,12 @@
 //! |     | (a region added to the end)          | changes and the name never goes dark; the newly  |
 //! |     |                                      | gated region gets its gate as in C4 and C6       |
 //! |     |                                      | ↳ "gate: a third region extends the chain in place" |
+//! | C18 | the last region's failover record on | rewired in one batch (DELETE as read, CREATE on  |
+//! |     | an endpoint check other than the one | the configured check): a compare-and-swap,       |
+//! |     | configured (the stack replaced it:   | nothing else of the record changes — as B10 for  |
+//! |     | `RequestInterval`, `Type`)           | the gated regions' C13                           |
+//! |     |                                      | ↳ "gate: a replaced standby endpoint check is rewired under the SECONDARY" |
+//! |     |                                      | ↳ "gate: a replaced endpoint check of the chain's last region is rewired" |
 //!
 //! **The application's other names** (`[[records]]`). Each gets the rules of the record
 //! name for the types that would mix with its pair (A2) and for a CNAME at a zone apex
@@ -452,7 +458,7 @@ pub fn plan_adopting(config: &Config, world: &World, adopt: bool) -> Result<Init
                 format!(
                     "regions[{}].health_check_id is not set: {}'s record carries no endpoint \
                      check, so Route 53 cannot fail away from {} by itself when no watcher \
-                     runs (no static stability). Set it to the stack's EndpointHealthCheck \
+                     runs (no static stability). Set it to the stack's HealthCheckId \
                      output and run init again",
                     index + 1,
                     r.name,
@@ -984,12 +990,25 @@ impl Planner<'_> {
                                     == chain.get(rank + 1).map(|l| l.primary.as_str())
                             })
                     };
+                    // The last region's record on an endpoint check the stack has since
+                    // replaced (create-only `RequestInterval` or `Type` changed): moved
+                    // onto the configured check, nothing else of it changing (C18).
+                    let on_replaced_endpoint = |record: &RecordSet| {
+                        !gated
+                            && wanted.failover.is_some()
+                            && wanted.health_check_id.is_some()
+                            && record.health_check_id != wanted.health_check_id
+                            && RecordSet {
+                                health_check_id: wanted.health_check_id.clone(),
+                                ..record.clone()
+                            } == wanted
+                    };
                     match found {
                     Some(record) if complete && record == wanted => {
                         self.existing
                             .push(format!("{} → {answers}", describe_record(&record)));
                     }
-                    Some(record) if on_obsolete_check(&record) => rewired.push(RewiredRecord {
+                    Some(record) if on_obsolete_check(&record) || on_replaced_endpoint(&record) => rewired.push(RewiredRecord {
                         old: record,
                         new: wanted,
                     }),

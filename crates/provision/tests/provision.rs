@@ -797,6 +797,38 @@ async fn a_replaced_endpoint_check_is_rewired_into_the_calculated_check() {
     assert!(again.already_initialised, "{:#?}", again.steps);
 }
 
+/// In health-gate mode the last region (a pair's standby) has no gate, so its record
+/// carries its endpoint check itself. After its stack replaced that check, init moves the
+/// SECONDARY onto the new check in one compare-and-swap batch (rule C18) instead of
+/// refusing it, and plans nothing more afterwards.
+#[tokio::test]
+async fn health_gate_mode_moves_the_standby_s_record_onto_a_replaced_endpoint_check() {
+    let mut world = World::new(Mode::HealthGate);
+    world.init(false).await.unwrap();
+    let primary = world.record(FailoverRole::Primary).unwrap();
+    let secondary = world.record(FailoverRole::Secondary).unwrap();
+    let writes = world.route53.applied_changes();
+    let replaced = "0f7c4c1e-2222-4a4a-8b8b-0000000000ff";
+    world.config.regions[1].health_check_id = Some(replaced.into());
+
+    world.init(false).await.unwrap();
+    assert_eq!(world.route53.applied_changes(), writes + 1, "one batch");
+    let moved = world.record(FailoverRole::Secondary).unwrap();
+    assert_eq!(moved.health_check_id.as_deref(), Some(replaced));
+    assert_eq!(
+        RecordSet {
+            health_check_id: secondary.health_check_id.clone(),
+            ..moved
+        },
+        secondary,
+        "nothing else of the record changes"
+    );
+    assert_eq!(world.record(FailoverRole::Primary), Some(primary));
+    let again = world.init(false).await.unwrap();
+    assert!(again.already_initialised, "{:#?}", again.steps);
+    assert_eq!(world.route53.applied_changes(), writes + 1);
+}
+
 /// In records mode the pair carries the endpoint checks themselves; the watcher rewrites
 /// the pair only on a transition. After the stack replaced an endpoint check, init moves
 /// the record onto the new check in one compare-and-swap batch (DELETE as read, CREATE),

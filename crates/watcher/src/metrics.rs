@@ -17,7 +17,7 @@
 //! | `ReconcileDurationMs`   | Milliseconds | every pass                             |
 //! | `NoHealthyTarget`       | Count        | a failover was needed but impossible (active/active: an evacuation, `LastInService` included) |
 //! | `Paused`                | None (1/0)   | every pass whose state could be read: 1 while automation is paused (the stack's alarm pages when it stays paused too long) |
-//! | `FailoverTargetReady`   | None (1/0)   | every pass: 1 when a region other than the active one is known healthy now (a failover would have somewhere to go), from what the pass read; no extra call |
+//! | `FailoverTargetReady`   | None (1/0)   | every pass: 1 when a failing serving region would have somewhere to go (`regionflip_core::target_ready`: another region known healthy; active/active also room above `min_in_service` or a healthy evacuated region), from what the pass read; no extra call |
 //! | `ApplyConflicts`        | Count        | every pass (compare-and-swap refusals) |
 //! | `PairDrift`             | Count        | every `records` pass: fields of the failover pair that differ from the configuration (hand edits) |
 //!
@@ -25,7 +25,9 @@
 //! are routing, not records: [`gate_data`] builds them for their host regions.
 
 use regionflip_core::resources::{GATE_METRIC, RECORD_DIMENSION, REGION_DIMENSION};
-use regionflip_core::{Config, Decision, GateSetting, Health, Plan, Reason, TransitionKind};
+use regionflip_core::{
+    Config, Decision, GateSetting, Health, Plan, Reason, TransitionKind, target_ready,
+};
 
 use crate::ports::{MetricDatum, MetricUnit};
 
@@ -128,12 +130,33 @@ pub fn pass_data(config: &Config, facts: &PassFacts<'_>, now: u64) -> Vec<Metric
             None,
         ));
     }
-    if let Some(active) = facts.active_after {
-        let ready = facts
-            .decision
-            .regions
-            .iter()
-            .any(|h| h.region != active && h.health == Health::Healthy);
+    // Readiness: from what the pass read, whether a failing serving region would have
+    // somewhere to go (active-active: the regions whose gates the pass keeps open).
+    let serving: Option<Vec<&str>> = if config.routing.is_active_active() {
+        match (
+            &facts.decision.plan,
+            facts.applied || !facts.decision.is_transition(),
+        ) {
+            (Plan::Gates { gates, .. }, true) => Some(
+                gates
+                    .iter()
+                    .filter(|g| g.open)
+                    .map(|g| g.region.as_str())
+                    .collect(),
+            ),
+            _ => None,
+        }
+    } else {
+        facts.active_after.map(|active| vec![active])
+    };
+    if let Some(serving) = serving {
+        let ready = target_ready(config, &serving, |region| {
+            facts
+                .decision
+                .regions
+                .iter()
+                .any(|h| h.region == region && h.health == Health::Healthy)
+        });
         data.push(datum(
             "FailoverTargetReady",
             if ready { 1.0 } else { 0.0 },

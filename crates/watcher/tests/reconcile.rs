@@ -1094,3 +1094,33 @@ async fn active_active_evacuates_by_closing_a_gate_and_keeps_the_last_region_in_
     );
     assert_eq!(watcher.route53().calls().route53(), 0, "data plane only");
 }
+
+/// Active-active readiness judges every region in service, not only the most preferred:
+/// with home's request alarm out of data (in a region that serves, unknown: AWS leaves an
+/// alarm in INSUFFICIENT_DATA when its metric stops arriving) and the other region
+/// healthy, the other could not be evacuated if it failed — no region left in service is
+/// known healthy (rule S1b) — so `FailoverTargetReady` is 0 although a region other than
+/// the active one is healthy. Home's data back: 1 again.
+#[tokio::test]
+async fn active_active_readiness_needs_somewhere_to_go_for_every_region_in_service() {
+    let watcher = initialised_active_active();
+    tick(&watcher, T0).await;
+    watcher
+        .cloudwatch()
+        .set_alarm(EAST, EAST_ALARM, AlarmState::InsufficientData, T0 + 30);
+    let report = tick(&watcher, T0 + 60).await;
+    assert_eq!(
+        report.active_after.as_deref(),
+        Some(EAST),
+        "unknown never evacuates: {:?}",
+        report.reasons
+    );
+    watcher
+        .cloudwatch()
+        .set_alarm(EAST, EAST_ALARM, AlarmState::Ok, T0 + 90);
+    tick(&watcher, T0 + 120).await;
+    assert_eq!(
+        metric_values(&watcher, "FailoverTargetReady"),
+        vec![1.0, 0.0, 1.0]
+    );
+}

@@ -36,12 +36,30 @@
 //! |     |                         | and the copies agree                             |      |
 //! | D11 | `watcher-ran`           | a watcher pass published `ReconcileDurationMs`   | fail |
 //! |     |                         | within the window; a region with none            | warn |
-//! | D12 | `target-ready`          | a region other than the active one is known      | fail |
-//! |     |                         | healthy now: a failover has somewhere to go      |      |
+//! | D12 | `target-ready`          | a failing serving region would have somewhere to | fail |
+//! |     |                         | go (`regionflip_core::target_ready`): a region   |      |
+//! |     |                         | other than the active one known healthy now;     |      |
+//! |     |                         | active/active, for every region in service,      |      |
+//! |     |                         | another known healthy with room above            |      |
+//! |     |                         | `min_in_service`, or a healthy evacuated one     |      |
+//! | D13 | `health-url`            | each configured `health_url` answers 2xx with    | fail |
+//! |     |                         | `health_search` in its body (the watcher's own   |      |
+//! |     |                         | evidence, the one that survives a us-east-1      |      |
+//! |     |                         | event); it requests what the region's endpoint   | warn |
+//! |     |                         | check requests, for the same string              |      |
+//! | D14 | `pair-drift`            | `records` mode: the failover pair is as the      | fail |
+//! |     |                         | configuration says (TTL, roles, set identifiers, |      |
+//! |     |                         | alias, checks): a hand edit is what Route 53     |      |
+//! |     |                         | answers until a pass repairs it                  |      |
+//! | D15 | `paused`                | automation is not paused: while it is, no        | warn |
+//! |     |                         | automatic failover happens                       |      |
 //!
-//! Each row is pinned by a test below (`ROWS` names them).
+//! Each row is pinned by a test below (`ROWS` names them). Checks come grouped by
+//! resource: D13 beside the endpoint checks, D14 beside provisioning, D15 beside the
+//! state.
 
-use regionflip_core::{Config, Health, Mode};
+use regionflip_core::{Config, Health, Mode, target_ready};
+use regionflip_probe::ProbeTarget;
 use regionflip_provision::{AlarmSettings, gate_alarm_settings};
 use serde::Serialize;
 
@@ -109,6 +127,20 @@ pub(crate) struct EndpointCheck {
     /// The probe of what it requests: `Ok` answered as the checkers require, else why
     /// not; `None` when the check is not one the doctor can probe (TCP).
     pub(crate) probe: Option<Result<String, String>>,
+    /// What it requests (and the string it searches for), when it is an HTTP(S) check.
+    pub(crate) request: Option<ProbeTarget>,
+}
+
+/// A region's `health_url`, probed as the watcher probes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct HealthUrlFinding {
+    pub(crate) url: String,
+    /// `regions[].health_search`.
+    pub(crate) search: String,
+    /// What it requests, when it parses.
+    pub(crate) target: Option<ProbeTarget>,
+    /// `Ok` when it answered with the search string, else why not.
+    pub(crate) probe: Result<String, String>,
 }
 
 /// One region's endpoint check.
@@ -119,6 +151,8 @@ pub(crate) struct EndpointFinding {
     /// `regions[].health_check_id`, if configured.
     pub(crate) id: Option<String>,
     pub(crate) check: Result<Option<EndpointCheck>, String>,
+    /// `regions[].health_url`, if configured.
+    pub(crate) health_url: Option<HealthUrlFinding>,
 }
 
 /// A gated region's gate alarm, read in its host region.
@@ -178,19 +212,29 @@ pub(crate) struct Findings {
     pub(crate) recent_secs: u64,
     /// The active region, if the state or routing says.
     pub(crate) active: Option<String>,
+    /// The regions routing is on: the active one, or (active/active) those in service.
+    pub(crate) serving: Vec<String>,
     pub(crate) targets: Vec<TargetFinding>,
+    /// `records` mode: how the failover pair differs from the configuration, one line
+    /// per record and field (the watcher's own judgement, `Reason::PairDrift`).
+    pub(crate) pair_drift: Vec<String>,
+    /// Whether automation is paused, when the state says.
+    pub(crate) paused: Option<bool>,
 }
 
-/// Every check, in the order of the rule table.
+/// Every check, grouped by resource (see the rule table).
 pub(crate) fn judge(config: &Config, findings: &Findings) -> Vec<Check> {
     let mut checks = Vec::new();
     alarms(config, findings, &mut checks);
     endpoints(findings, &mut checks);
+    health_urls(findings, &mut checks);
     provisioning(&findings.provisioning, &mut checks);
+    pair_drift(config, findings, &mut checks);
     gates(config, findings, &mut checks);
     state(&findings.state, &mut checks);
+    paused(findings, &mut checks);
     watcher_runs(findings, &mut checks);
-    targets(findings, &mut checks);
+    targets(config, findings, &mut checks);
     checks
 }
 
@@ -326,9 +370,7 @@ fn endpoints(findings: &Findings, checks: &mut Vec<Check>) {
                 Status::Warn,
                 "no endpoint check configured: Route 53 cannot fail away from this region by \
                  itself if every watcher is down (no static stability)",
-                Some(format!(
-                    "set {key} to the stack's EndpointHealthCheck output"
-                )),
+                Some(format!("set {key} to the stack's HealthCheckId output")),
             ));
             continue;
         };
@@ -352,7 +394,7 @@ fn endpoints(findings: &Findings, checks: &mut Vec<Check>) {
                     "no such health check: the record (or its CALCULATED check) refers to a \
                      check that does not exist",
                     Some(format!(
-                        "set {key} to the stack's EndpointHealthCheck output and run \
+                        "set {key} to the stack's HealthCheckId output and run \
                          regionflip init"
                     )),
                 ));
@@ -609,36 +651,65 @@ fn watcher_runs(findings: &Findings, checks: &mut Vec<Check>) {
     }
 }
 
-fn targets(findings: &Findings, checks: &mut Vec<Check>) {
-    let active = findings.active.as_deref();
-    let ready: Vec<&TargetFinding> = findings
+fn targets(config: &Config, findings: &Findings, checks: &mut Vec<Check>) {
+    let healthy = |region: &str| {
+        findings
+            .targets
+            .iter()
+            .any(|t| t.region == region && t.health == Health::Healthy)
+    };
+    let serving: Vec<&str> = findings.serving.iter().map(String::as_str).collect();
+    let known_healthy: Vec<&str> = findings
         .targets
         .iter()
-        .filter(|t| Some(t.region.as_str()) != active && t.health == Health::Healthy)
+        .filter(|t| healthy(&t.region))
+        .map(|t| t.region.as_str())
         .collect();
-    let others: Vec<String> = findings
-        .targets
-        .iter()
-        .filter(|t| Some(t.region.as_str()) != active)
-        .map(|t| format!("{} {:?}: {}", t.region, t.health, t.why).to_lowercase())
-        .collect();
-    match ready.first() {
-        Some(target) => checks.push(check(
+    let evidence = |only_others: bool| -> String {
+        findings
+            .targets
+            .iter()
+            .filter(|t| !only_others || !serving.contains(&t.region.as_str()))
+            .map(|t| format!("{} {:?}: {}", t.region, t.health, t.why).to_lowercase())
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
+    let ready = target_ready(config, &serving, healthy);
+    let active_active = config.routing.is_active_active();
+    match (ready, active_active) {
+        (true, false) => checks.push(check(
             "target-ready",
-            format!("region {}", target.region),
+            format!(
+                "region {}",
+                known_healthy
+                    .iter()
+                    .find(|r| !serving.contains(r))
+                    .unwrap_or(&"")
+            ),
             Status::Pass,
-            format!("known healthy now: {}", target.why),
+            format!("known healthy now: {}", evidence(true)),
             None,
         )),
-        None => checks.push(check(
+        (true, true) => checks.push(check(
+            "target-ready",
+            "regions in service",
+            Status::Pass,
+            format!(
+                "each region in service ({}) could leave it: known healthy now {}",
+                serving.join(", "),
+                known_healthy.join(", ")
+            ),
+            None,
+        )),
+        (false, false) => checks.push(check(
             "target-ready",
             "failover targets",
             Status::Fail,
             format!(
                 "no region other than the active one ({}) is known healthy now, so a failover \
                  would have nowhere to go: {}",
-                active.unwrap_or("unknown"),
-                others.join("; ")
+                serving.first().copied().unwrap_or("unknown"),
+                evidence(true)
             ),
             Some(
                 "make a standby's endpoint answer and its alarms OK (regionflip status shows \
@@ -646,6 +717,131 @@ fn targets(findings: &Findings, checks: &mut Vec<Check>) {
                     .into(),
             ),
         )),
+        (false, true) => checks.push(check(
+            "target-ready",
+            "regions in service",
+            Status::Fail,
+            format!(
+                "with {} in service and min_in_service = {}, a region in service that failed \
+                 could not be evacuated: no other region known healthy could take its traffic \
+                 within the limit, so an evacuation would have nowhere to go: {}",
+                if serving.is_empty() {
+                    "no region known".to_string()
+                } else {
+                    serving.join(", ")
+                },
+                config.min_in_service,
+                evidence(false)
+            ),
+            Some(
+                "make an evacuated region's endpoint answer and its alarms OK, or another \
+                 region in service healthy (regionflip status shows each region's evidence)"
+                    .into(),
+            ),
+        )),
+    }
+}
+
+fn health_urls(findings: &Findings, checks: &mut Vec<Check>) {
+    for endpoint in &findings.endpoints {
+        let Some(url) = &endpoint.health_url else {
+            continue;
+        };
+        let n = endpoint.index + 1;
+        let search = &url.search;
+        let resource = format!("health_url {} of {}", url.url, endpoint.region);
+        match &url.probe {
+            Ok(answer) => checks.push(check(
+                "health-url",
+                resource.clone(),
+                Status::Pass,
+                answer.clone(),
+                None,
+            )),
+            Err(why) => checks.push(check(
+                "health-url",
+                resource.clone(),
+                Status::Fail,
+                format!(
+                    "the watcher's own probe of this region fails ({why}): without it the \
+                     region is a failover target only on a fresh HealthCheckStatus, which \
+                     Route 53 publishes in us-east-1's CloudWatch and a us-east-1 event can \
+                     make unreadable"
+                ),
+                Some(format!(
+                    "make it answer 2xx with {search:?} in its body, or correct \
+                     regions[{n}].health_url / regions[{n}].health_search \
+                     (regionflip probe URL --search TEXT shows what it answers)"
+                )),
+            )),
+        }
+        if let (
+            Ok(Some(EndpointCheck {
+                request: Some(request),
+                ..
+            })),
+            Some(target),
+        ) = (&endpoint.check, &url.target)
+            && !(request.same_request_as(target) && request.search() == Some(search.as_str()))
+        {
+            checks.push(check(
+                "health-url",
+                resource,
+                Status::Warn,
+                format!(
+                    "Route 53's endpoint check requests {} for {:?}, the watcher probes {} for \
+                     {search:?}: the two can judge this region differently",
+                    request.url(),
+                    request.search().unwrap_or("any 2xx/3xx"),
+                    url.url
+                ),
+                Some(format!(
+                    "set regions[{n}].health_url and health_search to what the endpoint check \
+                     requests (deploy-region.py reads both from the stack's tagged check)"
+                )),
+            ));
+        }
+    }
+}
+
+fn pair_drift(config: &Config, findings: &Findings, checks: &mut Vec<Check>) {
+    if config.mode != Mode::Records || findings.pair_drift.is_empty() {
+        return;
+    }
+    checks.push(check(
+        "pair-drift",
+        format!(
+            "failover records of {}",
+            config.record_name.trim_end_matches('.')
+        ),
+        Status::Fail,
+        format!(
+            "the pair differs from the configuration, and Route 53 answers what it holds: {}",
+            findings.pair_drift.join("; ")
+        ),
+        Some(
+            "let a watcher pass repair it in its compare-and-swap batch (regionflip reconcile \
+             runs one now), or undo the hand edit; change the configuration instead if the \
+             edit was meant"
+                .into(),
+        ),
+    ));
+}
+
+fn paused(findings: &Findings, checks: &mut Vec<Check>) {
+    if findings.paused == Some(true) {
+        checks.push(check(
+            "paused",
+            findings.state.resource.clone(),
+            Status::Warn,
+            "automation is paused: no automatic failover or failback happens until an \
+             operator resumes it",
+            Some(
+                "regionflip resume when the pause is over (regionflip failover --to REGION \
+                 moves traffic by hand meanwhile)"
+                    .into(),
+            ),
+        ));
     }
 }
 
@@ -706,7 +902,9 @@ mod tests {
                         kind: "HTTPS_STR_MATCH".into(),
                         checker_regions: 0,
                         probe: Some(Ok("200, search string found".into())),
+                        request: Some(health_target(&r.name, "/health")),
                     })),
+                    health_url: None,
                 })
                 .collect(),
             gates: config
@@ -738,6 +936,13 @@ mod tests {
                 .collect(),
             recent_secs: 600,
             active: Some(EAST.into()),
+            serving: if config.routing.is_active_active() {
+                config.regions.iter().map(|r| r.name.clone()).collect()
+            } else {
+                vec![EAST.into()]
+            },
+            pair_drift: Vec::new(),
+            paused: Some(false),
             targets: config
                 .regions
                 .iter()
@@ -750,7 +955,58 @@ mod tests {
         }
     }
 
+    /// What region `region`'s endpoint check requests in the passing world (and what a
+    /// `health_url` at `path` would).
+    fn health_target(region: &str, path: &str) -> ProbeTarget {
+        ProbeTarget::parse(
+            &format!("https://{region}.example.com{path}"),
+            Some("regionflip-healthy".into()),
+        )
+        .expect("a valid URL")
+    }
+
+    /// The rows' configurations: the passing world is judged under each.
+    fn records_mode() -> Config {
+        sample_config(Mode::Records)
+    }
+
+    fn active_active() -> Config {
+        let mut config = sample_config(Mode::HealthGate);
+        config.routing = regionflip_core::config::Routing::Latency;
+        config
+    }
+
     type Edit = fn(&mut Findings);
+
+    /// Rows judged under another configuration than the gate-mode pair:
+    /// `(rule row, configuration, edit, rule id, status, words in the detail)`.
+    type OtherConfigRow = (
+        &'static str,
+        fn() -> Config,
+        Edit,
+        &'static str,
+        Status,
+        &'static str,
+    );
+
+    const OTHER_CONFIG_ROWS: &[OtherConfigRow] = &[
+        (
+            "D12",
+            active_active,
+            |f| f.targets[1].health = Health::Unknown,
+            "target-ready",
+            Status::Fail,
+            "could not be evacuated",
+        ),
+        (
+            "D14",
+            records_mode,
+            |f| f.pair_drift = vec!["the SECONDARY's TTL is 300, not 60".into()],
+            "pair-drift",
+            Status::Fail,
+            "differs from the configuration",
+        ),
+    ];
 
     /// `(rule row, edit, rule id, status, words in the detail)`.
     const ROWS: &[(&str, Edit, &str, Status, &str)] = &[
@@ -911,6 +1167,41 @@ mod tests {
             Status::Fail,
             "nowhere to go",
         ),
+        (
+            "D13",
+            |f| {
+                f.endpoints[0].health_url = Some(HealthUrlFinding {
+                    url: health_target(EAST, "/health").url(),
+                    search: "regionflip-healthy".into(),
+                    target: Some(health_target(EAST, "/health")),
+                    probe: Err("connection refused".into()),
+                })
+            },
+            "health-url",
+            Status::Fail,
+            "the watcher's own probe of this region fails",
+        ),
+        (
+            "D13",
+            |f| {
+                f.endpoints[1].health_url = Some(HealthUrlFinding {
+                    url: health_target(WEST, "/other").url(),
+                    search: "regionflip-healthy".into(),
+                    target: Some(health_target(WEST, "/other")),
+                    probe: Ok("200, search string found".into()),
+                })
+            },
+            "health-url",
+            Status::Warn,
+            "can judge this region differently",
+        ),
+        (
+            "D15",
+            |f| f.paused = Some(true),
+            "paused",
+            Status::Warn,
+            "automation is paused",
+        ),
     ];
 
     fn set_alarm(findings: &mut Findings, edit: impl Fn(&mut AlarmFacts)) {
@@ -948,9 +1239,20 @@ mod tests {
 
     #[test]
     fn each_row_gives_its_verdict_with_a_fix_and_changes_nothing_else() {
-        let config = sample_config(Mode::HealthGate);
-        let baseline = judge(&config, &passing(&config));
-        for (row, edit, rule, status, words) in ROWS {
+        fn gate_mode() -> Config {
+            sample_config(Mode::HealthGate)
+        }
+        let rows = ROWS
+            .iter()
+            .map(|&(row, edit, rule, status, words)| {
+                (row, gate_mode as fn() -> Config, edit, rule, status, words)
+            })
+            .chain(OTHER_CONFIG_ROWS.iter().copied());
+        for (row, config, edit, rule, status, words) in rows {
+            let (row, rule, status) = (&row, &rule, &status);
+            let config = config();
+            let baseline = judge(&config, &passing(&config));
+            assert!(passed(&baseline), "{row}: the passing world passes");
             let mut findings = passing(&config);
             edit(&mut findings);
             let checks = judge(&config, &findings);
@@ -983,10 +1285,13 @@ mod tests {
             .filter_map(|l| l.strip_prefix("//! | D"))
             .filter_map(|l| l.split_whitespace().next())
             .collect();
-        assert_eq!(rules.len(), 12, "{rules:?}");
+        assert_eq!(rules.len(), 15, "{rules:?}");
         for rule in rules {
             let row = format!("D{rule}");
-            assert!(ROWS.iter().any(|r| r.0 == row), "rule {row} has no row");
+            assert!(
+                ROWS.iter().any(|r| r.0 == row) || OTHER_CONFIG_ROWS.iter().any(|r| r.0 == row),
+                "rule {row} has no row"
+            );
         }
     }
 }

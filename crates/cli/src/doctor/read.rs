@@ -15,15 +15,15 @@ use aws_sdk_route53::error::DisplayErrorContext as Route53Error;
 use futures_util::future::join_all;
 use regionflip_core::observe::Observations;
 use regionflip_core::{Config, Decision, Mode, StateObservation};
-use regionflip_probe::{ProbeLimits, probe};
+use regionflip_probe::{ProbeLimits, ProbeTarget, probe};
 use regionflip_provision::{self as provision, AlarmSettings, InitError};
 use regionflip_watcher::aws::{CloudWatchAdapter, Route53Adapter};
 
 use crate::context::own_metric;
 
 use super::judge::{
-    AlarmFacts, AlarmFinding, EndpointCheck, EndpointFinding, Findings, GateFinding, Provisioning,
-    Role, StateFinding, TargetFinding, state_resource,
+    AlarmFacts, AlarmFinding, EndpointCheck, EndpointFinding, Findings, GateFinding,
+    HealthUrlFinding, Provisioning, Role, StateFinding, TargetFinding, state_resource,
 };
 
 /// `DescribeAlarms` takes at most 100 names.
@@ -106,6 +106,13 @@ pub(crate) async fn read(
         watcher_runs: watcher_runs(config, clients, now, recent_secs).await,
         recent_secs,
         active: decision.active.clone(),
+        serving: serving(config, &observations, &decision),
+        pair_drift: decision
+            .pair_drift()
+            .iter()
+            .map(ToString::to_string)
+            .collect(),
+        paused: decision.paused(),
         targets: decision
             .regions
             .iter()
@@ -115,6 +122,21 @@ pub(crate) async fn read(
                 why: h.evidence.join("; "),
             })
             .collect(),
+    }
+}
+
+/// The regions routing is on: the active region, or (active/active) the regions the
+/// state has in service.
+fn serving(config: &Config, observations: &Observations, decision: &Decision) -> Vec<String> {
+    match (&observations.state, config.routing.is_active_active()) {
+        (StateObservation::Valid { state, .. }, true) => config
+            .regions
+            .iter()
+            .filter(|r| state.in_service(&r.name))
+            .map(|r| r.name.clone())
+            .collect(),
+        (_, true) => Vec::new(),
+        (_, false) => decision.active.iter().cloned().collect(),
     }
 }
 
@@ -287,15 +309,44 @@ async fn endpoints(config: &Config, clients: Clients<'_>) -> Vec<EndpointFinding
         .iter()
         .enumerate()
         .map(|(index, region)| async move {
-            let check = match &region.health_check_id {
-                Some(id) => endpoint_check(clients, id).await,
-                None => Ok(None),
+            let check = async {
+                match &region.health_check_id {
+                    Some(id) => endpoint_check(clients, id).await,
+                    None => Ok(None),
+                }
             };
+            let health_url = async {
+                let url = region.health_url.clone()?;
+                let search = region.health_search.clone();
+                // As the watcher probes it (`HttpProbe`, Route 53's limits); the
+                // configuration validated the URL, a failure to parse it is reported.
+                let (target, probed) = match ProbeTarget::parse(&url, Some(search.clone())) {
+                    Ok(target) => {
+                        let verdict = probe(&target, ProbeLimits::ROUTE53).await;
+                        let answer = format!("{}: {}", target.url(), verdict.reason);
+                        let probed = if verdict.healthy {
+                            Ok(answer)
+                        } else {
+                            Err(answer)
+                        };
+                        (Some(target), probed)
+                    }
+                    Err(why) => (None, Err(why)),
+                };
+                Some(HealthUrlFinding {
+                    url,
+                    search,
+                    target,
+                    probe: probed,
+                })
+            };
+            let (check, health_url) = futures_util::join!(check, health_url);
             EndpointFinding {
                 region: region.name.clone(),
                 index,
                 id: region.health_check_id.clone(),
                 check,
+                health_url,
             }
         });
     join_all(reads).await
@@ -328,24 +379,28 @@ async fn endpoint_check(clients: Clients<'_>, id: &str) -> Result<Option<Endpoin
     let kind = settings.r#type().as_str().to_string();
     let probe = match kind.as_str() {
         "HTTP" | "HTTPS" | "HTTP_STR_MATCH" | "HTTPS_STR_MATCH" => {
-            Some(match crate::drill::endpoint_target(settings) {
+            match crate::drill::endpoint_target(settings) {
                 Ok(target) => {
                     let verdict = probe(&target, ProbeLimits::ROUTE53).await;
-                    if verdict.healthy {
-                        Ok(format!("{}: {}", target.url(), verdict.reason))
+                    let answer = format!("{}: {}", target.url(), verdict.reason);
+                    let probed = if verdict.healthy {
+                        Ok(answer)
                     } else {
-                        Err(format!("{}: {}", target.url(), verdict.reason))
-                    }
+                        Err(answer)
+                    };
+                    (Some(probed), Some(target))
                 }
-                Err(why) => Err(why.to_string()),
-            })
+                Err(why) => (Some(Err(why.to_string())), None),
+            }
         }
-        _ => None,
+        _ => (None, None),
     };
+    let (probe, request) = probe;
     Ok(Some(EndpointCheck {
         kind,
         checker_regions: settings.regions().len(),
         probe,
+        request,
     }))
 }
 

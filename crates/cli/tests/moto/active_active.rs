@@ -90,6 +90,19 @@ async fn latency_routing_evacuates_a_failing_region_and_keeps_the_last_one_in_se
 
     // Home's alarm: one reconcile closes home's gate and keeps the other's open.
     aa.set_alarm(REGIONS[0], StateValue::Alarm).await;
+    // The planned state holds home out of service and its change in the hour: both
+    // times print in RFC 3339, as every time in a `--json` document does.
+    let planned = aa
+        .run(&["--json", "reconcile", "--dry-run"])
+        .expect_code(0)
+        .json();
+    let new_state = planned.to_string();
+    assert!(
+        new_state.contains("out_of_service") && new_state.contains("region_flips"),
+        "{planned:#}"
+    );
+    let found = crate::harness::times_not_in_rfc3339(&planned);
+    assert!(found.is_empty(), "{found:?} in {planned:#}");
     aa.run(&["reconcile"]).expect_code(0);
     assert!(!gate(&aa, REGIONS[0]).await, "home's gate closed");
     assert!(gate(&aa, REGIONS[1]).await, "the other's gate open");

@@ -3,8 +3,9 @@
 //! standby's alarm in INSUFFICIENT_DATA): it passes once `init` and a first watcher pass
 //! have run, in both modes, and fails (exit 4), naming the resource and a fix, when a gate
 //! alarm is deleted, when a gate alarm's settings drift from what its check copied, when
-//! an endpoint's body lacks the check's search string, and when no failover target is
-//! healthy.
+//! an endpoint's body lacks the check's search string, when no failover target is
+//! healthy, when a region's `health_url` does not answer with its search string (the
+//! watcher's own evidence), and when the records-mode pair was edited by hand.
 
 use aws_sdk_cloudwatch::types::{ComparisonOperator, Dimension, Statistic};
 use aws_sdk_route53::types::HealthCheckType;
@@ -65,9 +66,17 @@ async fn passes_after_init_and_a_first_pass(mode: &str) {
         "state",
         "watcher-ran",
         "target-ready",
+        "health-url",
     ] {
         assert!(rules.contains(&rule), "{rule} was not checked: {rules:?}");
     }
+    // Each region's health_url requests what its endpoint check requests, for the same
+    // string, as the stacks set them up: no warning that the two could disagree.
+    let warned = with_status(&report, "warn");
+    assert!(
+        warned.iter().all(|c| c["rule"] != "health-url"),
+        "{warned:#?}"
+    );
     if mode == "health-gate" {
         assert!(rules.contains(&"gate-alarm-settings"), "{rules:?}");
     }
@@ -217,4 +226,72 @@ async fn doctor_fails_when_no_failover_target_is_healthy() {
     let mut world = deployed("doctor-no-target", "health-gate").await;
     world.endpoints[1].stop();
     assert_fails(&world, "target-ready", "failover targets");
+}
+
+/// The watcher's own evidence: the standby's `health_url` answers, but without the
+/// configured `health_search`, so the watcher's probe fails there — during a us-east-1
+/// event (HealthCheckStatus unreadable) the standby could not be a failover target.
+#[tokio::test]
+async fn doctor_fails_naming_a_health_url_that_does_not_answer_with_its_search_string() {
+    let world = deployed("doctor-health-url", "health-gate").await;
+    let config_path = world.setup.config.path();
+    let text = std::fs::read_to_string(config_path).unwrap();
+    let standby_url = world.endpoints[1].url();
+    let edited = text.replacen(
+        &format!("health_url = \"{standby_url}\"\n"),
+        &format!("health_url = \"{standby_url}\"\nhealth_search = \"never-served\"\n"),
+        1,
+    );
+    assert_ne!(
+        edited, text,
+        "the standby's health_url is in the configuration"
+    );
+    std::fs::write(config_path, edited).unwrap();
+    let report = assert_fails(&world, "health-url", &standby_url);
+    let warned = with_status(&report, "warn");
+    assert!(
+        warned
+            .iter()
+            .any(|c| c["rule"] == "health-url"
+                && c["detail"].as_str().unwrap().contains("never-served")),
+        "the check and the watcher search for different strings: {warned:#?}"
+    );
+}
+
+/// A hand edit of the records-mode pair (the SECONDARY's TTL raised in the console) is
+/// what Route 53 answers until a watcher pass repairs it: the doctor names the records.
+#[tokio::test]
+async fn doctor_fails_naming_a_hand_edited_pair_in_records_mode() {
+    use regionflip_core::{Change, ChangeAction, FailoverRole};
+    use regionflip_watcher::ports::Route53Api;
+    let world = deployed("doctor-pair-drift", "records").await;
+    let mut secondary = world
+        .setup
+        .records()
+        .await
+        .into_iter()
+        .find(|r| r.failover == Some(FailoverRole::Secondary))
+        .expect("the SECONDARY");
+    secondary.ttl = Some(300);
+    world
+        .setup
+        .aws
+        .route53
+        .change_records(
+            &world.setup.zone,
+            &[Change {
+                action: ChangeAction::Upsert,
+                record: secondary,
+            }],
+            "a hand edit in the console",
+        )
+        .await
+        .unwrap();
+    let report = assert_fails(&world, "pair-drift", &world.setup.record);
+    let detail = with_status(&report, "fail")
+        .into_iter()
+        .find(|c| c["rule"] == "pair-drift")
+        .unwrap()["detail"]
+        .to_string();
+    assert!(detail.contains("300"), "{detail}");
 }

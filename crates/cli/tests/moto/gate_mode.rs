@@ -523,9 +523,22 @@ async fn a_forced_failover_moves_traffic_to_a_failing_region() {
 #[tokio::test]
 async fn failback_after_a_manual_move_takes_traffic_home_and_opens_its_gate() {
     let setup = initialised("gate-failback").await;
-    setup
+    let moved = setup
         .run(&["failover", "--to", OTHER_REGION])
         .expect_code(0);
+    // What happens next, and roughly when: routing moved now, DNS follows once the gate's
+    // alarm, Route 53's reading of its stream and the TTL have passed (docs/deploy.md).
+    assert!(
+        moved
+            .stdout
+            .contains(&format!("routing moved to {OTHER_REGION}"))
+            && moved
+                .stdout
+                .contains("gate alarm has seen a whole 60 s period")
+            && moved.stdout.contains("TTL"),
+        "{}",
+        moved.stdout
+    );
     let back = setup.run(&["failback", "--json"]).expect_code(0).json();
     assert_eq!(back["transition"]["to"], HOME);
     let status = setup.run(&["status", "--json"]).expect_code(0).json();

@@ -667,6 +667,19 @@ async fn operator_commands_are_journalled_with_who_and_why_and_history_lists_the
     let status = setup.run(&["status", "--json"]).expect_code(0).json();
     assert_eq!(status["last_move"]["kind"], "manual", "{status:#}");
     assert_eq!(status["last_move"]["why"], "game day");
+    assert_eq!(
+        (
+            status["last_move"]["from"].as_str(),
+            status["last_move"]["to"].as_str()
+        ),
+        (Some(HOME), Some(OTHER_REGION))
+    );
+    let text = setup.run(&["status"]).expect_code(0).stdout;
+    assert!(
+        text.contains(&format!("manual {HOME} → {OTHER_REGION} by arn:aws"))
+            && text.contains("game day"),
+        "{text}"
+    );
 }
 
 #[tokio::test]
@@ -679,44 +692,66 @@ async fn without_a_journal_log_group_an_operator_command_says_it_is_recorded_on_
         "{}",
         paused.stdout
     );
+    // status cannot name the last move's kind, who and why without the journal, and says
+    // where they are.
+    setup.run(&["resume"]).expect_code(0);
+    setup
+        .run(&["failover", "--to", OTHER_REGION])
+        .expect_code(0);
+    let text = setup.run(&["status"]).expect_code(0).stdout;
+    assert!(text.contains("set journal.log_group"), "{text}");
 }
 
-/// Every time in every `--json` document is RFC 3339 (a key ending in `_at` or `since`,
-/// and the state's `recent_flips`), never Unix seconds: one format for scripts to parse.
+/// Every time in every `--json` document is RFC 3339 (see
+/// [`crate::harness::times_not_in_rfc3339`]), never Unix seconds: one format for scripts to parse.
+/// `active_active.rs` checks the same of the active-active state's lists.
 #[tokio::test]
 async fn every_time_in_json_output_is_rfc3339() {
-    fn times(value: &Value, key: &str, found: &mut Vec<String>) {
-        match value {
-            Value::Object(map) => {
-                for (k, v) in map {
-                    times(v, k, found);
-                }
-            }
-            Value::Array(items) => {
-                for item in items {
-                    times(item, key, found);
-                }
-            }
-            Value::Number(n)
-                if key.ends_with("_at") || key.ends_with("since") || key == "recent_flips" =>
-            {
-                found.push(format!("{key} = {n}"));
-            }
-            Value::String(s) if key.ends_with("_at") && !s.ends_with('Z') => {
-                found.push(format!("{key} = {s:?}"));
-            }
-            _ => {}
-        }
-    }
     let setup = failed_over("rfc3339").await;
     for args in [
         &["--json", "status"][..],
         &["--json", "reconcile", "--dry-run"],
         &["--json", "failback", "--dry-run", "--force"],
     ] {
-        let document = setup.run(args).json();
-        let mut found = Vec::new();
-        times(&document, "", &mut found);
+        let found = crate::harness::times_not_in_rfc3339(&setup.run(args).json());
         assert!(found.is_empty(), "{args:?}: {found:?}");
     }
+}
+
+/// `uninstall` in records mode after a failover, against moto: the dry run changes
+/// nothing; the run hands the name to one plain CNAME on the standby (where traffic is)
+/// and deletes the state record in the same batch; a second run finds nothing left.
+#[tokio::test]
+async fn uninstall_hands_the_name_back_on_the_active_region_and_removes_the_state_record() {
+    let setup = failed_over("rec-uninstall").await;
+    let before = setup.records().await;
+    let dry = setup.run(&["uninstall", "--dry-run"]).expect_code(0);
+    assert!(
+        dry.stdout.contains("in one change batch, delete"),
+        "{}",
+        dry.stdout
+    );
+    assert_eq!(setup.records().await, before, "a dry run changes nothing");
+
+    let report = setup.run(&["uninstall", "--json"]).expect_code(0).json();
+    assert_eq!(report["steps"][0]["step"], "restore-record", "{report:#}");
+    let records = setup.records().await;
+    assert_eq!(
+        records.len(),
+        1,
+        "one plain record and no state record: {records:#?}"
+    );
+    assert_eq!(records[0].set_identifier, None, "{records:#?}");
+    assert!(records[0].failover.is_none(), "{records:#?}");
+    assert_eq!(
+        region_of_target(&records[0].values[0]),
+        OTHER_REGION,
+        "the plain record points where traffic is: {records:#?}"
+    );
+    let again = setup.run(&["uninstall"]).expect_code(0);
+    assert!(
+        again.stdout.contains("nothing of regionflip's is left"),
+        "{}",
+        again.stdout
+    );
 }

@@ -46,6 +46,7 @@ impl Deployment {
                     .r#type(HealthCheckType::HttpStrMatch)
                     .ip_address("127.0.0.1")
                     .port(i32::from(endpoint.port()))
+                    .resource_path("/health")
                     .search_string("regionflip-healthy"),
             )
             .await;

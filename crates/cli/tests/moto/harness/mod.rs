@@ -31,6 +31,47 @@ pub(crate) fn shared_moto() -> Arc<MotoServer> {
     server
 }
 
+/// The times in a `--json` document that are not RFC 3339: a number under a key that
+/// names a time (ending in `_at` or `since`, the state's `recent_flips`, the active-active
+/// state's `out_of_service` and `region_flips`), or a string under such a key (or `at`)
+/// that is not UTC RFC 3339. Empty: every time is in the one format scripts parse.
+pub(crate) fn times_not_in_rfc3339(document: &serde_json::Value) -> Vec<String> {
+    fn names_a_time(key: &str) -> bool {
+        key.ends_with("_at")
+            || key.ends_with("since")
+            || matches!(
+                key,
+                "at" | "recent_flips" | "out_of_service" | "region_flips"
+            )
+    }
+    fn walk(value: &serde_json::Value, key: &str, found: &mut Vec<String>) {
+        use serde_json::Value;
+        match value {
+            Value::Object(map) => {
+                for (k, v) in map {
+                    walk(v, k, found);
+                }
+            }
+            Value::Array(items) => {
+                for item in items {
+                    walk(item, key, found);
+                }
+            }
+            Value::Number(n) if names_a_time(key) => found.push(format!("{key} = {n}")),
+            Value::String(s)
+                if (key.ends_with("_at") || key == "at")
+                    && !(s.len() == 20 && s.ends_with('Z') && s.as_bytes()[10] == b'T') =>
+            {
+                found.push(format!("{key} = {s:?}"));
+            }
+            _ => {}
+        }
+    }
+    let mut found = Vec::new();
+    walk(document, "", &mut found);
+    found
+}
+
 /// What the story tests do to a deployment, in either mode.
 pub(crate) trait Operated: Sized {
     /// Runs the binary with the deployment's configuration.
