@@ -965,6 +965,17 @@ mod tests {
         .expect("a valid URL")
     }
 
+    /// Region `region`'s `health_url` at `path`, probed with this outcome.
+    fn health_url(region: &str, path: &str, probe: Result<String, String>) -> HealthUrlFinding {
+        let target = health_target(region, path);
+        HealthUrlFinding {
+            url: target.url(),
+            search: "regionflip-healthy".into(),
+            target: Some(target),
+            probe,
+        }
+    }
+
     /// The rows' configurations: the passing world is judged under each.
     fn records_mode() -> Config {
         sample_config(Mode::Records)
@@ -1170,12 +1181,11 @@ mod tests {
         (
             "D13",
             |f| {
-                f.endpoints[0].health_url = Some(HealthUrlFinding {
-                    url: health_target(EAST, "/health").url(),
-                    search: "regionflip-healthy".into(),
-                    target: Some(health_target(EAST, "/health")),
-                    probe: Err("connection refused".into()),
-                })
+                f.endpoints[0].health_url = Some(health_url(
+                    EAST,
+                    "/health",
+                    Err("connection refused".into()),
+                ))
             },
             "health-url",
             Status::Fail,
@@ -1184,12 +1194,11 @@ mod tests {
         (
             "D13",
             |f| {
-                f.endpoints[1].health_url = Some(HealthUrlFinding {
-                    url: health_target(WEST, "/other").url(),
-                    search: "regionflip-healthy".into(),
-                    target: Some(health_target(WEST, "/other")),
-                    probe: Ok("200, search string found".into()),
-                })
+                f.endpoints[1].health_url = Some(health_url(
+                    WEST,
+                    "/other",
+                    Ok("200, search string found".into()),
+                ))
             },
             "health-url",
             Status::Warn,

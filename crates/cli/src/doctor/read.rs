@@ -321,16 +321,7 @@ async fn endpoints(config: &Config, clients: Clients<'_>) -> Vec<EndpointFinding
                 // As the watcher probes it (`HttpProbe`, Route 53's limits); the
                 // configuration validated the URL, a failure to parse it is reported.
                 let (target, probed) = match ProbeTarget::parse(&url, Some(search.clone())) {
-                    Ok(target) => {
-                        let verdict = probe(&target, ProbeLimits::ROUTE53).await;
-                        let answer = format!("{}: {}", target.url(), verdict.reason);
-                        let probed = if verdict.healthy {
-                            Ok(answer)
-                        } else {
-                            Err(answer)
-                        };
-                        (Some(target), probed)
-                    }
+                    Ok(target) => (Some(target.clone()), probed(&target).await),
                     Err(why) => (None, Err(why)),
                 };
                 Some(HealthUrlFinding {
@@ -350,6 +341,18 @@ async fn endpoints(config: &Config, clients: Clients<'_>) -> Vec<EndpointFinding
             }
         });
     join_all(reads).await
+}
+
+/// One probe with Route 53's limits (as its checkers and the watcher's `HttpProbe` make
+/// it): `Ok` when it answered as they require, else why not, each with the URL.
+async fn probed(target: &ProbeTarget) -> Result<String, String> {
+    let verdict = probe(target, ProbeLimits::ROUTE53).await;
+    let answer = format!("{}: {}", target.url(), verdict.reason);
+    if verdict.healthy {
+        Ok(answer)
+    } else {
+        Err(answer)
+    }
 }
 
 async fn endpoint_check(clients: Clients<'_>, id: &str) -> Result<Option<EndpointCheck>, String> {
@@ -377,25 +380,15 @@ async fn endpoint_check(clients: Clients<'_>, id: &str) -> Result<Option<Endpoin
         return Ok(None);
     };
     let kind = settings.r#type().as_str().to_string();
-    let probe = match kind.as_str() {
+    let (probe, request) = match kind.as_str() {
         "HTTP" | "HTTPS" | "HTTP_STR_MATCH" | "HTTPS_STR_MATCH" => {
             match crate::drill::endpoint_target(settings) {
-                Ok(target) => {
-                    let verdict = probe(&target, ProbeLimits::ROUTE53).await;
-                    let answer = format!("{}: {}", target.url(), verdict.reason);
-                    let probed = if verdict.healthy {
-                        Ok(answer)
-                    } else {
-                        Err(answer)
-                    };
-                    (Some(probed), Some(target))
-                }
+                Ok(target) => (Some(probed(&target).await), Some(target)),
                 Err(why) => (Some(Err(why.to_string())), None),
             }
         }
         _ => (None, None),
     };
-    let (probe, request) = probe;
     Ok(Some(EndpointCheck {
         kind,
         checker_regions: settings.regions().len(),
