@@ -829,8 +829,9 @@ class Dashboard(unittest.TestCase):
 
 class JournalWidget(unittest.TestCase):
     """The dashboard reads the journal as its readers must: the watchers' transitions and
-    the CLI's operator lines (crates/cli/src/journal.rs), one line per record and sequence
-    (two health-gate writers of one sequence are one move: journal::one_per_sequence)."""
+    the CLI's operator lines (crates/cli/src/journal.rs), one line per record and sequence,
+    the one whose state won (two health-gate writers of one sequence: the state's own
+    order, `journal_key`, as journal::one_per_sequence keeps it), newest first."""
 
     def test_shows_transitions_and_operator_commands_once_per_sequence(self):
         widgets = Dashboard().body()["widgets"]
@@ -838,7 +839,7 @@ class JournalWidget(unittest.TestCase):
         self.assertEqual(len(queries), 1, queries)
         query = queries[0]
         for needle in ('message = "regionflip transition"', 'message = "regionflip operator"',
-                       "actor", "reason", "sort @timestamp desc | dedup record, sequence"):
+                       "actor", "reason", "sort journal_key desc | dedup record, sequence"):
             self.assertIn(needle, query)
 
 

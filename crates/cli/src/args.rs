@@ -65,7 +65,7 @@ pub(crate) enum Command {
     /// its own deployment (us-east-1 home, us-west-2 standby, a CNAME on loopback
     /// endpoints) and does not read --config: your region names and record type are
     /// rehearsed with `regionflip doctor` and docs/deploy.md's live drill instead.
-    Drill(DrillArgs),
+    Drill(Box<DrillArgs>),
     /// Remove what `init` created: the name back to a plain record on the active region
     /// first (one atomic change), then init's health checks and alarms.
     Uninstall(UninstallArgs),
@@ -193,10 +193,8 @@ pub(crate) struct ProbeArgs {
     pub(crate) interval: f64,
 }
 
-/// `drill`: every timing is a flag, or follows from one (the gate check's lag is AWS's
-/// 60 s at the compression `--checker-interval` sets); the defaults finish within two
-/// minutes, `--quick` within one. Flags without a default shown take theirs from
-/// `--quick` or not.
+/// `drill`: every timing is a flag; the defaults finish within two minutes, `--quick`
+/// within one. Flags without a default shown take theirs from `--quick` or not.
 #[derive(Debug, Clone, Args)]
 pub(crate) struct DrillArgs {
     /// Where to write the JSON report, the HTML timeline and the generated configuration.
@@ -240,6 +238,11 @@ pub(crate) struct DrillArgs {
     /// Evaluation period of the gate alarms, seconds [default: the tick].
     #[arg(long, value_name = "SECS")]
     pub(crate) gate_period: Option<f64>,
+    /// How long a gate's CLOUDWATCH_METRIC check takes to show its alarm's change,
+    /// seconds (health-gate mode) [default: AWS's 60 s at the drill's compression of
+    /// Route 53's clock, 6 × --checker-interval: 6; --quick: 3].
+    #[arg(long, value_name = "SECS")]
+    pub(crate) gate_check_lag: Option<f64>,
     /// `failback.stable_for_secs` of the drill's configuration [default: 10; --quick: 4].
     #[arg(long, value_name = "SECS")]
     pub(crate) stable_for: Option<u64>,

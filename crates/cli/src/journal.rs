@@ -23,7 +23,7 @@ use aws_sdk_cloudwatchlogs::types::InputLogEvent;
 use regionflip_core::timestamp::rfc3339;
 use regionflip_core::{Command, Config};
 use regionflip_watcher::PassReport;
-use regionflip_watcher::journal::TransitionRecord;
+use regionflip_watcher::journal::{TransitionRecord, supersedes};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -49,6 +49,9 @@ struct OperatorLine<'a> {
     actor: &'a str,
     reason: Option<&'a str>,
     at: String,
+    /// The sequence as the transition lines' `journal_key` begins: the dashboard sorts
+    /// by it, and of a move's operator line and transition line keeps the transition's.
+    journal_key: Option<String>,
 }
 
 /// A move, as the watcher journals it, with who and why.
@@ -125,21 +128,24 @@ pub(crate) async fn record_command(
         };
         lines.extend(serde_json::to_string(&line).ok());
     }
+    let sequence = report
+        .decision
+        .plan
+        .new_state()
+        .map(|s| s.sequence)
+        .filter(|_| report.applied);
     let line = OperatorLine {
         message: OPERATOR_MESSAGE,
         record: config.record_name.trim_end_matches('.').to_string(),
         command: command_name(command),
         outcome: format!("{:?}", report.decision.outcome),
-        sequence: report
-            .decision
-            .plan
-            .new_state()
-            .map(|s| s.sequence)
-            .filter(|_| report.applied),
+        sequence,
         active_after: report.active_after.as_deref(),
         actor: &actor,
         reason,
         at: rfc3339(now),
+        // A prefix of the move's own transition key (`copy_key`), so it sorts just below.
+        journal_key: sequence.map(|s| format!("{s:020}")),
     };
     lines.extend(serde_json::to_string(&line).ok());
     match put_lines(&logs_client(sdk, region), group, &lines, now).await {
@@ -224,7 +230,9 @@ pub(crate) struct HistoryEntry {
 /// last written), operator lines of commands that moved nothing, in time order.
 pub(crate) fn entries(record: &str, lines: &[(String, i64, Value)]) -> Vec<HistoryEntry> {
     let record = record.trim_end_matches('.');
-    let mut out: Vec<(i64, HistoryEntry)> = Vec::new();
+    // (written at, journal key, entry): of two transition lines of one sequence, the one
+    // whose state won is kept (`journal::supersedes`), the move the state holds.
+    let mut out: Vec<(i64, Option<String>, HistoryEntry)> = Vec::new();
     for (region, millis, line) in lines {
         if line["record"].as_str().map(|r| r.trim_end_matches('.')) != Some(record) {
             continue;
@@ -263,16 +271,20 @@ pub(crate) fn entries(record: &str, lines: &[(String, i64, Value)]) -> Vec<Histo
             _ => continue,
         };
         let is_transition = line["message"].as_str() == Some(TRANSITION_MESSAGE);
-        match out.iter_mut().find(|(_, e)| {
+        let key = text("journal_key");
+        match out.iter_mut().find(|(_, _, e)| {
             is_transition && e.sequence.is_some() && e.sequence == sequence && e.from.is_some()
         }) {
-            Some(earlier) if *millis >= earlier.0 => *earlier = (*millis, entry),
-            Some(_) => {}
-            None => out.push((*millis, entry)),
+            Some(kept) => {
+                if supersedes((key.as_deref(), *millis), (kept.1.as_deref(), kept.0)) {
+                    *kept = (*millis, key, entry);
+                }
+            }
+            None => out.push((*millis, key, entry)),
         }
     }
-    out.sort_by_key(|(millis, _)| *millis);
-    out.into_iter().map(|(_, e)| e).collect()
+    out.sort_by_key(|(millis, _, _)| *millis);
+    out.into_iter().map(|(_, _, e)| e).collect()
 }
 
 /// `regionflip history [--since-hours N]`.
@@ -438,5 +450,52 @@ mod tests {
         );
         assert_eq!(history[1].why.as_deref(), Some("game day"));
         assert_eq!(history[0].why.as_deref(), Some("home's alarm"));
+    }
+
+    /// Two writers of one sequence that made different moves (an operator's failover to
+    /// eu-west-1 racing a watcher's to us-west-2, three regions): every state copy
+    /// settles on the greater state (`copy_key`), so history keeps that move's line,
+    /// whichever was written last and whichever region's journal was read first.
+    #[test]
+    fn of_two_moves_of_one_sequence_history_keeps_the_one_the_state_holds() {
+        use regionflip_core::EngineState;
+        use regionflip_core::observe::copy_key;
+        let state = |active: &str| EngineState {
+            sequence: 7,
+            ..EngineState::initial(active)
+        };
+        let (watcher, operator) = (state("us-west-2"), state("eu-west-1"));
+        let winner = if copy_key(&watcher) > copy_key(&operator) {
+            "us-west-2"
+        } else {
+            "eu-west-1"
+        };
+        let line = |to: &str, key: String| {
+            json!({"message": TRANSITION_MESSAGE, "record": "api.example.com",
+                "kind": "failover", "from": "us-east-1", "to": to, "sequence": 7,
+                "applied_at": "t", "journal_key": key})
+        };
+        let watcher_line = (
+            "us-west-2".to_string(),
+            1_000,
+            line("us-west-2", copy_key(&watcher)),
+        );
+        let operator_line = (
+            "eu-west-1".to_string(),
+            2_000,
+            line("eu-west-1", copy_key(&operator)),
+        );
+        for lines in [
+            vec![watcher_line.clone(), operator_line.clone()],
+            vec![operator_line.clone(), watcher_line.clone()],
+            vec![
+                (watcher_line.0.clone(), 3_000, watcher_line.2.clone()),
+                operator_line.clone(),
+            ],
+        ] {
+            let history = entries("api.example.com", &lines);
+            assert_eq!(history.len(), 1, "{history:?}");
+            assert_eq!(history[0].to.as_deref(), Some(winner), "{lines:?}");
+        }
     }
 }

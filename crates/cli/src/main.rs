@@ -86,7 +86,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         Command::History(args) => operator::history(global, &args).await,
         Command::Init(args) => init::run(global, &args).await,
         Command::Probe(args) => probe::run(global, args).await,
-        Command::Drill(args) => drill::run(global, args).await,
+        Command::Drill(args) => drill::run(global, *args).await,
         Command::Doctor(args) => doctor::run(global, &args).await,
         Command::Uninstall(args) => uninstall::run(global, &args).await,
     }

@@ -262,7 +262,7 @@ impl StateObservation {
         let newest = valid
             .iter()
             .map(|(_, state)| state)
-            .max_by(|a, b| copy_order(a).cmp(&copy_order(b)))
+            .max_by_key(|state| copy_key(state))
             .cloned();
         let unsafe_corrupt: Vec<&(&str, String, Legible)> = corrupt
             .iter()
@@ -344,13 +344,22 @@ impl StateObservation {
     }
 }
 
-/// The order of state copies for [`StateObservation::from_copies`]: the greatest wins.
-fn copy_order(state: &EngineState) -> (u64, bool, bool, String) {
-    (
+/// The order of state copies: of two states, the one with the greater key wins — in
+/// [`StateObservation::from_copies`], and among journal records of one sequence (the
+/// watcher writes it into every transition record, so readers keep the record whose
+/// state won, the dashboard with `sort journal_key desc | dedup record, sequence`).
+///
+/// The newest sequence, then an operator's pause, then a failback hold, then the greater
+/// state text: a total order, so the outcome never depends on the order copies or
+/// records are read in. A text, so that a log query sorts by it alike: the sequence
+/// zero-padded to the 20 digits of `u64::MAX`, the pause and hold as `0`/`1`, the text.
+pub fn copy_key(state: &EngineState) -> String {
+    format!(
+        "{:020} {}{} {}",
         state.sequence,
-        state.paused,
-        state.hold_failback,
-        state.encode(),
+        u8::from(state.paused),
+        u8::from(state.hold_failback),
+        state.encode()
     )
 }
 
@@ -1319,6 +1328,27 @@ mod tests {
             pick(&[copy("a", &west.encode()), copy("b", &eu.encode())]),
             pick(&[copy("b", &eu.encode()), copy("a", &west.encode())]),
         );
+    }
+
+    /// The key is a text a log query sorts like the copies: sequences by number (9
+    /// before 10, up to `u64::MAX`), then a pause, then a hold, then the text.
+    #[test]
+    fn the_copy_key_orders_as_text_what_wins_among_copies() {
+        let held = |mut s: EngineState| {
+            s.hold_failback = true;
+            s
+        };
+        let ascending = [
+            state(9, "us-west-2", true),
+            state(10, "eu-west-1", false),
+            state(10, "us-west-2", false),
+            held(state(10, "eu-west-1", false)),
+            state(10, "eu-west-1", true),
+            state(u64::MAX, "eu-west-1", false),
+        ];
+        for pair in ascending.windows(2) {
+            assert!(copy_key(&pair[0]) < copy_key(&pair[1]), "{pair:?}");
+        }
     }
 
     #[test]

@@ -51,12 +51,32 @@ impl Config {
         format!("regionflip-gate-{}-{region}", self.slug())
     }
 
-    /// The region that hosts `region`'s gate metric and alarm: the next region in
-    /// preference order (wrapping). A gate never lives in the region it gates, so a
-    /// region's own CloudWatch outage cannot hold its gate open or shut.
+    /// The region that hosts `region`'s gate metric and alarm.
+    ///
+    /// Failover routing: the next region in preference order. A gate there is what
+    /// fails traffic away from its region, so it must be closable while that region (its
+    /// CloudWatch included) is failing; and what it depends on is the region traffic
+    /// would go to, where Route 53's own fallback — every record unhealthy, the PRIMARY
+    /// answers — keeps the name on the region that was serving.
+    ///
+    /// Active-active routing: the region itself. There a gate only takes its region out
+    /// of service, and Route 53's fallback is the other way round: with every record of
+    /// the set unhealthy it answers them all. Hosted in another region, a region's
+    /// *serving* would depend on that region's CloudWatch, and what Route 53 does when it
+    /// cannot read a CLOUDWATCH_METRIC check's alarm region is not documented: with that
+    /// region wholly down (its own record out by its endpoint check) the survivor's gate
+    /// could read unhealthy too, and the answer would include the dead region again.
+    /// Hosted at home, a region's CloudWatch outage can only ever count against that
+    /// region itself, the safe side; the cost is that a gray failure (alarms only) of a
+    /// region whose CloudWatch cannot be written is not evacuated (docs/deploy.md,
+    /// "Active/active").
     pub fn gate_host_region(&self, region: &str) -> &str {
         let rank = self.rank(region).unwrap_or(0);
-        &self.regions[(rank + 1) % self.regions.len()].name
+        if self.routing.is_active_active() {
+            &self.regions[rank].name
+        } else {
+            &self.regions[(rank + 1) % self.regions.len()].name
+        }
     }
 
     /// Whether `region` has a gate: with failover routing every region but the last in
@@ -70,8 +90,9 @@ impl Config {
     /// live in the home region, so the standby's routing would depend on the CloudWatch of
     /// the region that is failing. Its record carries its endpoint check alone.
     ///
-    /// With active-active routing every region has a gate: evacuating a region is
-    /// closing it, and no region stands by as the last.
+    /// With active-active routing every region has a gate (hosted in the region itself,
+    /// [`Config::gate_host_region`]): evacuating a region is closing it, and no region
+    /// stands by as the last.
     pub fn is_gated(&self, region: &str) -> bool {
         self.rank(region)
             .is_some_and(|rank| self.routing.is_active_active() || rank + 1 < self.regions.len())

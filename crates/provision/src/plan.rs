@@ -43,6 +43,10 @@
 //! |     |                                      | ↳ "records: --adopt replaces a plain CNAME on home in the creating batch" |
 //! |     |                                      | ↳ "gate: --adopt replaces a plain CNAME on home in the creating batch" |
 //! |     |                                      | ↳ "records: --adopt refuses a plain CNAME pointing elsewhere" |
+//! |     |                                      | ↳ "records: --adopt replaces a plain alias A on home in the creating batch" |
+//! |     |                                      | ↳ "gate: --adopt replaces a plain alias A on home in the creating batch" |
+//! |     |                                      | ↳ "records: --adopt refuses an alias A in another hosted zone" |
+//! |     |                                      | ↳ "gate: --adopt refuses an alias A to another target" |
 //! |     |                                      | ↳ "records: a plain CNAME at the name is refused" |
 //! | A3  | any other type at the record name    | ignored                                          |
 //! |     |                                      | ↳ "records: a TXT beside a CNAME pair is ignored"|
@@ -101,7 +105,7 @@
 //! |     |                                      | carries its endpoint check alone, so nothing it  |
 //! |     |                                      | needs lives in home's CloudWatch                 |
 //! |     |                                      | ↳ "gate: empty world"                            |
-//! | C4  | a gate alarm missing                 | created in its host (the next region)            |
+//! | C4  | a gate alarm missing                 | created in its host (`gate_host_region`)         |
 //! |     |                                      | ↳ "gate: a missing gate alarm is created"        |
 //! | C5  | a gate alarm of another settings     | rewritten (`rewrite`): it is regionflip's by its |
 //! |     | fingerprint, or of none              | name                                             |
@@ -160,8 +164,8 @@
 //! |     |                                      | ↳ "gate: the standby's gate from before is reported and its record rewired" |
 //! |     |                                      | ↳ "gate: the standby's gate checks from before stay reported once rewired" |
 //! |     | *active-active (`routing = "latency" \| "weighted"`)* |                          |
-//! | D1  | (any world)                          | every region gated (its gate alarm in the next   |
-//! |     |                                      | region, cyclically) with its gate and CALCULATED |
+//! | D1  | (any world)                          | every region gated (its gate alarm in its own    |
+//! |     |                                      | region: `gate_host_region`) with its gate and CALCULATED |
 //! |     |                                      | checks, as C4–C7, C11–C14; state and gates as    |
 //! |     |                                      | C1–C3                                            |
 //! |     |                                      | ↳ "active-active: latency, empty world"          |

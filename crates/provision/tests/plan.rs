@@ -69,7 +69,9 @@ const GATE: Mode = Mode::HealthGate;
 ///   * `foreign=cname|cname-home|blue|txt|aaaa|soa` — at the record name, a plain CNAME (to
 ///     elsewhere, or to the home target), a failover
 ///     record with set identifier `blue`, a TXT, an AAAA; `foreign=state-cname` a CNAME
-///     at the state record name.
+///     at the state record name; with `type=A`, `foreign=alias-home` a plain alias A to
+///     home's target in its alias zone, `alias-other-zone` the same in another zone,
+///     `alias-elsewhere` to another target.
 /// * `existing` — what the plan lists as existing, in order: `state=R#N` (the state
 ///   record), `hold=R#N` (the state holders), `gate-alarm:R@H` (R's gate alarm, hosted in
 ///   H), `gate/R`, `calculated/R` (checks), `primary=R`, `secondary=R`. `initialised`
@@ -133,6 +135,10 @@ const ROWS: &[Row] = &[
     row("gate: a missing guard is refused before any write", GATE, "initialised missing-guard=west",                  "",                                                                       "refused: regions[2].guards names alarm"),
     row("records: --adopt replaces a plain CNAME on home in the creating batch", REC, "adopt foreign=cname-home",    "adopted=east",                                                           "records(delete=cname,primary=east,secondary=west,state=east#1)"),
     row("gate: --adopt replaces a plain CNAME on home in the creating batch", GATE, "adopt foreign=cname-home",      "adopted=east",                                                           "hold:east=east#1 hold:west=east#1 gate-alarm:east@west publish@west:east=open check:gate/east check:calculated/east(endpoint,+gate/east) records(delete=cname,primary=east[+calculated/east],secondary=west)"),
+    row("records: --adopt replaces a plain alias A on home in the creating batch", REC, "type=A adopt foreign=alias-home", "adopted=east",                                                  "records(delete=a,primary=east,secondary=west,state=east#1)"),
+    row("gate: --adopt replaces a plain alias A on home in the creating batch", GATE, "type=A adopt foreign=alias-home", "adopted=east",                                                     "hold:east=east#1 hold:west=east#1 gate-alarm:east@west publish@west:east=open check:gate/east check:calculated/east(endpoint,+gate/east) records(delete=a,primary=east[+calculated/east],secondary=west)"),
+    row("records: --adopt refuses an alias A in another hosted zone", REC, "type=A adopt foreign=alias-other-zone", "",                                                                   "refused: --adopt replaces api.regionflip-demo.example. A"),
+    row("gate: --adopt refuses an alias A to another target", GATE, "type=A adopt foreign=alias-elsewhere", "",                                                                           "refused: --adopt replaces api.regionflip-demo.example. A"),
     row("records: --adopt refuses a plain CNAME pointing elsewhere", REC, "adopt foreign=cname",                      "",                                                                       "refused: --adopt replaces api.regionflip-demo.example. CNAME"),
     row("records: a CNAME at the zone apex is refused",    REC,  "foreign=soa",                                       "",                                                                       "refused: record_name api.regionflip-demo.example. is the apex of hosted zone"),
     row("records: a CNAME at the state name is refused",   REC,  "foreign=state-cname",                               "",                                                                       "refused: _regionflip.api.regionflip-demo.example. already has a CNAME record that regionflip did not create; delete it so that init can create the state record there"),
@@ -141,10 +147,10 @@ const ROWS: &[Row] = &[
     row("gate: empty world",                               GATE, "",                                                  "",                                                                       "hold:east=east#1 hold:west=east#1 gate-alarm:east@west publish@west:east=open check:gate/east check:calculated/east(endpoint,+gate/east) records(primary=east[+calculated/east],secondary=west)"),
     row("gate: initialised",                               GATE, "initialised",                                       "initialised",                                                            "nothing"),
     // -- health-gate, active-active: one latency or weighted record per region, every region gated ------------------------------------------------------------------------------------------------------------------------------------------------------------
-    row("active-active: latency, empty world",             GATE, "routing=latency",                                   "",                                                                       "hold:east=east#1 hold:west=east#1 gate-alarm:east@west gate-alarm:west@east publish@west:east=open publish@east:west=open check:gate/east check:gate/west check:calculated/east(endpoint,+gate/east) check:calculated/west(endpoint,+gate/west) records(svc=east[+calculated/east],svc=west[+calculated/west])"),
+    row("active-active: latency, empty world",             GATE, "routing=latency",                                   "",                                                                       "hold:east=east#1 hold:west=east#1 gate-alarm:east@east gate-alarm:west@west publish@east:east=open publish@west:west=open check:gate/east check:gate/west check:calculated/east(endpoint,+gate/east) check:calculated/west(endpoint,+gate/west) records(svc=east[+calculated/east],svc=west[+calculated/west])"),
     row("active-active: weighted, initialised",            GATE, "routing=weighted initialised",                      "initialised",                                                            "nothing"),
     row("active-active: a record of another weight is refused", GATE, "routing=weighted initialised svc-weight@west=7", "",                                                                      "refused: api.regionflip-demo.example. CNAME regionflip-us-west-2 exists but differs from what init creates (weight 1"),
-    row("active-active: --adopt replaces a plain CNAME on home in the creating batch", GATE, "routing=latency adopt foreign=cname-home", "adopted=east", "hold:east=east#1 hold:west=east#1 gate-alarm:east@west gate-alarm:west@east publish@west:east=open publish@east:west=open check:gate/east check:gate/west check:calculated/east(endpoint,+gate/east) check:calculated/west(endpoint,+gate/west) records(delete=cname,svc=east[+calculated/east],svc=west[+calculated/west])"),
+    row("active-active: --adopt replaces a plain CNAME on home in the creating batch", GATE, "routing=latency adopt foreign=cname-home", "adopted=east", "hold:east=east#1 hold:west=east#1 gate-alarm:east@east gate-alarm:west@west publish@east:east=open publish@west:west=open check:gate/east check:gate/west check:calculated/east(endpoint,+gate/east) check:calculated/west(endpoint,+gate/west) records(delete=cname,svc=east[+calculated/east],svc=west[+calculated/west])"),
     row("active-active: a failover pair at the name is refused", GATE, "routing=latency foreign=blue",                "",                                                                       "refused: already has a CNAME record (set identifier blue, Primary) that regionflip did not create; init never overwrites it. Delete it (regionflip then creates one latency record per region there)"),
     row("gate: a state holder missing in one region",      GATE, "initialised state@east=missing state@west=west#7",  "initialised hold=west#7",                                                "hold:east=west#7"),
     row("gate: the newest of two state copies wins",       GATE, "initialised state@east=east#3 state@west=west#7",   "initialised hold=west#7",                                                "nothing"),
@@ -387,7 +393,7 @@ fn expected_existing(r: &Row) -> Result<String, String> {
     let mut listed: Vec<String> = match r.mode {
         Mode::Records => "state=east#1 primary=east secondary=west",
         Mode::HealthGate if active_active => {
-            "hold=east#1 gate-alarm:east@west gate-alarm:west@east gate/east gate/west \
+            "hold=east#1 gate-alarm:east@east gate-alarm:west@west gate/east gate/west \
              calculated/east calculated/west svc=east svc=west"
         }
         Mode::HealthGate => {
@@ -813,6 +819,25 @@ fn build(r: &Row) -> Result<(Config, World), String> {
                     "cname-home" => {
                         // A plain CNAME already answering with the home region's target.
                         record.values = vec![config.regions[0].target.clone()];
+                    }
+                    "alias-home" | "alias-other-zone" | "alias-elsewhere" => {
+                        // A plain alias A (`type=A`): to home's target in home's alias
+                        // zone, in another zone, or to another target.
+                        let home = &config.regions[0];
+                        record.record_type = "A".into();
+                        record.values = Vec::new();
+                        record.ttl = None;
+                        record.alias = Some(regionflip_core::records::AliasTarget {
+                            hosted_zone_id: match value {
+                                "alias-other-zone" => "Z2FDTNDATAQYW2".into(),
+                                _ => home.alias_hosted_zone_id.clone().ok_or("needs type=A")?,
+                            },
+                            dns_name: match value {
+                                "alias-elsewhere" => "d-elsewhere.execute-api.example.net.".into(),
+                                _ => home.target.clone(),
+                            },
+                            evaluate_target_health: false,
+                        });
                     }
                     "state-cname" => {
                         records_only(word)?;

@@ -1164,9 +1164,11 @@ async fn active_active_init_creates_a_latency_set_and_uninstall_hands_the_name_b
             world.checks.checks().iter().any(|(id, _)| *id == check),
             "{region}'s record is on a check init created"
         );
-        // Every region has a gate, hosted in the other.
+        // Every region has a gate, hosted in the region itself: a region's CloudWatch
+        // outage only ever counts against that region (issue 14, finding 2; it was the
+        // other region, which made the survivor's serving depend on a dead region).
         let host = config.gate_host_region(region);
-        assert_ne!(host, region);
+        assert_eq!(host, region);
         assert!(
             world
                 .cloudwatch

@@ -29,34 +29,55 @@ pub struct TransitionRecord {
     pub change_id: Option<String>,
     /// The gate values published (`health-gate` mode).
     pub gates: Option<Vec<GateSetting>>,
+    /// The state this transition wrote, as the order of state copies ranks it
+    /// ([`copy_key`](regionflip_core::observe::copy_key)): of two records of one sequence, readers keep the one whose state
+    /// won, which is the move the state and routing hold.
+    pub journal_key: Option<String>,
 }
 
 /// The journal as its readers must read it: one record per record name and state
-/// sequence, the last one written.
+/// sequence, the one whose state won ([`TransitionRecord::journal_key`]; among equal
+/// keys, the last written).
 ///
 /// In `health-gate` mode nothing serialises writers (CloudWatch has no conditional
 /// write, and with read/write registers alone two writers cannot agree on which one
 /// records). A pass reads the state again right before writing and re-decides if the
 /// sequence is taken, which keeps most races to one writer; two writers that both pass
 /// that read both write and both record — every writer that wrote records, so a
-/// transition is never lost. Readers keep one record per sequence: the two are the same
-/// move (same sequence, from and to, decided from the same state) and differ in
-/// `decided_at` by the watchers' clock skew. The last one is kept; the dashboard's
-/// journal widget does the same in Logs Insights (`sort @timestamp desc | dedup record,
-/// sequence`). `records` mode needs none of this: its compare-and-swap lets one writer
-/// per sequence through.
+/// transition is never lost. Their states resolve by the order of state copies
+/// ([`copy_key`](regionflip_core::observe::copy_key): the pause, the hold, then the greater text), so two records of one
+/// sequence may even name different moves (an operator racing a watcher; active/active
+/// watchers evacuating different regions): readers keep the record whose state is the
+/// one every copy settles on, the move the state and routing hold. The dashboard's
+/// journal widget does the same in Logs Insights (`sort journal_key desc | dedup record,
+/// sequence`); `regionflip history` by [`supersedes`]. `records` mode needs none of
+/// this: its compare-and-swap lets one writer per sequence through.
 pub fn one_per_sequence(records: &[TransitionRecord]) -> Vec<TransitionRecord> {
-    let mut kept: Vec<TransitionRecord> = Vec::new();
-    for record in records {
+    let mut kept: Vec<(usize, TransitionRecord)> = Vec::new();
+    for (written, record) in records.iter().enumerate() {
+        let candidate = (record.journal_key.as_deref(), written as i64);
         match kept
             .iter_mut()
-            .find(|k| k.record == record.record && k.event.sequence == record.event.sequence)
+            .find(|(_, k)| k.record == record.record && k.event.sequence == record.event.sequence)
         {
-            Some(earlier) => *earlier = record.clone(),
-            None => kept.push(record.clone()),
+            Some((at, earlier)) => {
+                if supersedes(candidate, (earlier.journal_key.as_deref(), *at as i64)) {
+                    *at = written;
+                    *earlier = record.clone();
+                }
+            }
+            None => kept.push((written, record.clone())),
         }
     }
-    kept
+    kept.into_iter().map(|(_, record)| record).collect()
+}
+
+/// Of two records of one record name and sequence, each `(journal key, when written)`,
+/// whether `candidate` is kept instead of `kept`: its state wins, or both rank alike and
+/// it was written later. A record without a key (older watchers) ranks lowest. The one
+/// rule of [`one_per_sequence`] and `regionflip history`.
+pub fn supersedes(candidate: (Option<&str>, i64), kept: (Option<&str>, i64)) -> bool {
+    candidate >= kept
 }
 
 /// Where transition records go.

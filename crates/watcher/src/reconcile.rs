@@ -23,7 +23,7 @@
 use std::time::{Duration, Instant};
 
 use futures_util::future::join_all;
-use regionflip_core::observe::{Observations, StateObservation};
+use regionflip_core::observe::{Observations, StateObservation, copy_key};
 use regionflip_core::timestamp::rfc3339;
 use regionflip_core::{
     Command, Config, Decision, EngineState, GateSetting, Plan, RegionHealth, Trigger, decide,
@@ -433,6 +433,7 @@ impl<R: Route53Api, C: CloudWatchApi, J: Journal, P: EndpointProbe> Watcher<R, C
                 Plan::Gates { gates, .. } => Some(gates.clone()),
                 _ => None,
             },
+            journal_key: decision.plan.new_state().map(copy_key),
         });
         if let Some(record) = &transition {
             self.journal.record(record);

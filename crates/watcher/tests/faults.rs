@@ -1196,6 +1196,104 @@ async fn home_region_unreachable_through_the_sdk_moves_nothing() {
     assert!(watcher.journal().records().is_empty());
 }
 
+/// **Fault:** as above, us-east-1 wholly unreachable, with active/active routing.
+/// **Expected:** the pass succeeds and moves nothing (us-east-1 is unknown, never a
+/// reason to evacuate); the surviving region's gate goes to its own CloudWatch, open, so
+/// its serving needs nothing of us-east-1 (with every record of the set unhealthy
+/// Route 53 would answer them all, the dead region too); only us-east-1's own gate
+/// cannot be published, and the pass says so. Route 53 is never called.
+#[tokio::test]
+async fn active_active_with_home_unreachable_the_survivor_s_gate_lives_in_its_own_region() {
+    use regionflip_core::resources::GATE_METRIC;
+    let mut config = sample_config(Mode::HealthGate);
+    config.routing = regionflip_core::config::Routing::Latency;
+    let budget = SdkBudget::default();
+    let state = EngineState {
+        sequence: 1,
+        ..EngineState::initial(EAST)
+    };
+    let state_holder = config.state_alarm_name();
+    let west_alarms = mock!(CloudWatchClient::describe_alarms).then_http_response(move || {
+        http(
+            200,
+            format!(
+                "<DescribeAlarmsResponse xmlns=\"{CLOUDWATCH_XMLNS}\"><DescribeAlarmsResult>\
+                 <MetricAlarms><member><AlarmName>{WEST_ALARM}</AlarmName><StateValue>OK</StateValue>\
+                 </member><member><AlarmName>{state_holder}</AlarmName><StateValue>OK</StateValue>\
+                 <AlarmDescription>{}</AlarmDescription></member></MetricAlarms>\
+                 </DescribeAlarmsResult><ResponseMetadata><RequestId>r</RequestId>\
+                 </ResponseMetadata></DescribeAlarmsResponse>",
+                state.encode()
+            ),
+        )
+    });
+    // Matches only a put of us-west-2's own gate, open, and nothing of another region's.
+    let west_own_gate = mock!(CloudWatchClient::put_metric_data)
+        .match_requests(|request| {
+            let gates: Vec<_> = request
+                .metric_data()
+                .iter()
+                .filter(|d| d.metric_name() == Some(GATE_METRIC))
+                .collect();
+            !gates.is_empty()
+                && gates.iter().all(|d| {
+                    d.value() == Some(1.0)
+                        && d.dimensions()
+                            .iter()
+                            .any(|dim| dim.name() == Some("Region") && dim.value() == Some(WEST))
+                })
+        })
+        .then_http_response(|| Op::PutGates.success());
+    let west_pass_metrics = mock!(CloudWatchClient::put_metric_data)
+        .match_requests(|request| {
+            request
+                .metric_data()
+                .iter()
+                .all(|d| d.metric_name() != Some(GATE_METRIC))
+        })
+        .then_http_response(|| Op::PutGates.success());
+    let route53_rule = mock!(Route53Client::list_resource_record_sets)
+        .then_http_response(|| Op::ListRecords.success());
+    let east =
+        AwsClients::for_endpoint(&closed_port_endpoint().await, &[EAST.to_owned()], budget).await;
+    let west = mocked_cloudwatch_client(
+        WEST,
+        &[&west_alarms, &west_own_gate, &west_pass_metrics],
+        budget,
+    );
+    let watcher = Watcher::new(
+        config,
+        mocked_route53(&[&route53_rule], budget),
+        CloudWatchAdapter::new(BTreeMap::from([
+            (
+                EAST.to_owned(),
+                east.cloudwatch.client(EAST).unwrap().clone(),
+            ),
+            (WEST.to_owned(), west),
+        ])),
+        MemoryJournal::default(),
+        WatcherSettings::for_region(WEST),
+    );
+
+    let report = watcher
+        .reconcile(&Request::Automatic, T0, false)
+        .await
+        .expect("the pass succeeds");
+    assert!(report.transition.is_none(), "{:?}", report.reasons);
+    assert_eq!(west_own_gate.num_calls(), 1, "{:?}", report.warnings);
+    assert_eq!(west_pass_metrics.num_calls(), 1);
+    assert!(
+        report
+            .warnings
+            .iter()
+            .any(|w| w.contains("gate") && w.contains(EAST)),
+        "only us-east-1's own gate cannot be published: {:?}",
+        report.warnings
+    );
+    assert_eq!(route53_rule.num_calls(), 0);
+    assert!(watcher.journal().records().is_empty());
+}
+
 // =======================================================================================
 // Evidence that survives the outage: the watcher's own probes when Route 53's
 // HealthCheckStatus (published only in us-east-1) cannot be read. The worlds start from

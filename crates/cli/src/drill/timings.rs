@@ -115,11 +115,18 @@ impl Timings {
             Some(secs) => seconds(secs, "--gate-period")?,
             None => tick,
         };
-        let gate_check_lag = match args.mode {
-            DrillMode::HealthGate => {
+        let gate_check_lag = match (args.mode, args.gate_check_lag) {
+            (DrillMode::HealthGate, Some(secs)) => seconds(secs, "--gate-check-lag")?,
+            (DrillMode::HealthGate, None) => {
                 checker_interval.mul_f64(AWS_GATE_CHECK_LAG_SECS / ROUTE53_CHECKER_INTERVAL_SECS)
             }
-            DrillMode::Records => Duration::ZERO,
+            (DrillMode::Records, None) => Duration::ZERO,
+            (DrillMode::Records, Some(_)) => {
+                return Err(CliError::Usage(
+                    "--gate-check-lag is for health-gate mode; records mode has no gate checks"
+                        .into(),
+                ));
+            }
         };
         let stable_for_secs = args.stable_for.unwrap_or(if quick { 4 } else { 10 });
         let min_dwell_secs = args.min_dwell.unwrap_or(if quick { 2 } else { 5 });
@@ -232,6 +239,36 @@ mod tests {
             quick.follow_timeout(),
             quick.phase_timeout + Duration::from_secs(3)
         );
+    }
+
+    /// The lag is a timing like the others: `--gate-check-lag` sets it (a slower
+    /// Route 53 reading of the metric stream than the 60 s floor AWS documents).
+    #[test]
+    fn the_gate_check_lag_is_a_flag_too() {
+        let slow = timings(&["--gate-check-lag", "15"]);
+        assert_eq!(slow.gate_check_lag, Duration::from_secs(15));
+        assert_eq!(
+            slow.gated_detection_budget,
+            slow.detection_budget + Duration::from_secs(15)
+        );
+        let parse = |args: &[&str]| {
+            #[derive(Parser)]
+            struct Cli {
+                #[command(flatten)]
+                drill: DrillArgs,
+            }
+            let cli = Cli::try_parse_from(std::iter::once("drill").chain(args.iter().copied()))
+                .expect("valid flags");
+            Timings::from_args(&cli.drill).map(|_| ())
+        };
+        assert!(matches!(
+            parse(&["--mode", "records", "--gate-check-lag", "5"]),
+            Err(CliError::Usage(_))
+        ));
+        assert!(matches!(
+            parse(&["--gate-check-lag", "0"]),
+            Err(CliError::Usage(_))
+        ));
     }
 
     #[test]

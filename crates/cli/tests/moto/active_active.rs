@@ -153,3 +153,64 @@ async fn latency_routing_evacuates_a_failing_region_and_keeps_the_last_one_in_se
         refused.stderr
     );
 }
+
+/// Where the gates live with active/active routing (issue 14, finding 2): each region's
+/// record carries its CALCULATED check over its endpoint check and its gate, and that
+/// gate's alarm is in the region itself. So with home's region wholly gone (its
+/// CloudWatch included) nothing the other region's serving needs lives there — Route 53's
+/// reading of a check whose alarm region cannot be reached is not documented, and with
+/// every record of the set unhealthy Route 53 would answer them all, the dead one too.
+/// (moto's `GetHealthCheck` reports no `AlarmIdentifier`, so where each gate alarm lives
+/// is read from each region's CloudWatch.)
+#[tokio::test]
+async fn no_region_s_serving_depends_on_another_region_s_cloudwatch() {
+    let aa = active_active("aa-placement").await;
+    aa.run(&["init"]).expect_code(0);
+    let client = aa.zone.aws.route53.client();
+    for record in aa.records_at(&aa.parsed.record_name).await {
+        let region = record.latency_region.clone().expect("a latency record");
+        let mut pending: Vec<String> = record.health_check_id.clone().into_iter().collect();
+        let mut types = Vec::new();
+        while let Some(id) = pending.pop() {
+            let check = client
+                .get_health_check()
+                .health_check_id(&id)
+                .send()
+                .await
+                .unwrap();
+            let config = check.health_check().unwrap().health_check_config().unwrap();
+            types.push(config.r#type().as_str().to_string());
+            pending.extend(config.child_health_checks().iter().cloned());
+        }
+        types.sort();
+        assert_eq!(
+            types,
+            ["CALCULATED", "CLOUDWATCH_METRIC", "HTTPS_STR_MATCH"].map(String::from),
+            "{region}'s record: its CALCULATED check over its endpoint and its gate"
+        );
+    }
+    let slug = regionflip_core::resources::slug_of(&aa.zone.record);
+    for host in REGIONS {
+        let found = aa
+            .zone
+            .aws
+            .cloudwatch
+            .client(host)
+            .unwrap()
+            .describe_alarms()
+            .alarm_name_prefix(format!("regionflip-gate-{slug}-"))
+            .send()
+            .await
+            .unwrap();
+        let names: Vec<&str> = found
+            .metric_alarms()
+            .iter()
+            .filter_map(|a| a.alarm_name())
+            .collect();
+        assert_eq!(
+            names,
+            [aa.parsed.gate_alarm_name(host)],
+            "{host} hosts its own gate and no other region's"
+        );
+    }
+}

@@ -519,6 +519,97 @@ async fn init_adopt_replaces_a_plain_cname_on_home_in_one_batch() {
     );
 }
 
+/// The case most teams have: the name is a plain alias A to the home region's API
+/// Gateway domain. `--adopt` refuses one whose alias zone is not home's (it would move
+/// traffic), writing nothing, and replaces one on home's target and zone in the batch
+/// that creates the alias pair and the state.
+#[tokio::test]
+async fn init_adopt_replaces_a_plain_alias_a_on_home_and_refuses_one_in_another_zone() {
+    use regionflip_core::records::AliasTarget;
+    use regionflip_core::{Change, ChangeAction, RecordSet};
+    use regionflip_watcher::ports::Route53Api;
+    const HOME_ALIAS_ZONE: &str = "Z1UJRXOUMOOFQ8";
+    let setup = Setup::new("adopt-alias", "").await;
+    let path = setup.config.path();
+    let text = std::fs::read_to_string(path).unwrap();
+    let alias_config = text
+        .replace(
+            "mode = \"records\"",
+            "mode = \"records\"\nrecord_type = \"A\"",
+        )
+        .replace(
+            "alarms = [",
+            &format!("alias_hosted_zone_id = \"{HOME_ALIAS_ZONE}\"\nalarms = ["),
+        );
+    std::fs::write(path, alias_config).unwrap();
+    let home_target = format!("east.{}.backend.example.", setup.record);
+    let plain_alias = |zone: &str| RecordSet {
+        name: format!("{}.", setup.record),
+        record_type: "A".into(),
+        set_identifier: None,
+        failover: None,
+        ttl: None,
+        values: Vec::new(),
+        alias: Some(AliasTarget {
+            hosted_zone_id: zone.into(),
+            dns_name: home_target.clone(),
+            evaluate_target_health: false,
+        }),
+        health_check_id: None,
+        latency_region: None,
+        weight: None,
+    };
+    let put = |action: ChangeAction, record: RecordSet| {
+        let aws = &setup.aws;
+        let zone = setup.zone.clone();
+        async move {
+            aws.route53
+                .change_records(&zone, &[Change { action, record }], "the team's own record")
+                .await
+                .unwrap();
+        }
+    };
+
+    put(ChangeAction::Create, plain_alias("Z2FDTNDATAQYW2")).await;
+    let before = setup.records().await;
+    let refused = setup.run(&["init", "--adopt"]).expect_code(3);
+    assert!(
+        refused.stderr.contains("--adopt replaces")
+            && refused.stderr.contains("Z2FDTNDATAQYW2")
+            && refused.stderr.contains("alias_hosted_zone_id"),
+        "{}",
+        refused.stderr
+    );
+    assert_eq!(setup.records().await, before, "nothing was written");
+
+    put(ChangeAction::Delete, plain_alias("Z2FDTNDATAQYW2")).await;
+    put(ChangeAction::Create, plain_alias(HOME_ALIAS_ZONE)).await;
+    setup.run(&["init", "--adopt"]).expect_code(0);
+    let records = setup.records().await;
+    assert!(
+        records
+            .iter()
+            .all(|r| r.set_identifier.is_some() || r.record_type == "TXT"),
+        "the plain alias is gone: {records:#?}"
+    );
+    let primary = records
+        .iter()
+        .find(|r| r.failover == Some(FailoverRole::Primary))
+        .expect("the PRIMARY");
+    assert_eq!(
+        primary.alias.as_ref().map(|a| a.dns_name.as_str()),
+        Some(home_target.as_str()),
+        "{primary:#?}"
+    );
+    assert_eq!(setup.state().await.active, HOME);
+    let again = setup.run(&["init"]).expect_code(0);
+    assert!(
+        again.stdout.contains("already initialised"),
+        "{}",
+        again.stdout
+    );
+}
+
 /// `--adopt` never moves traffic: a plain CNAME that points anywhere but the home
 /// region's target is refused, naming both, and nothing is written.
 #[tokio::test]
@@ -635,6 +726,8 @@ async fn operator_commands_are_journalled_with_who_and_why_and_history_lists_the
     );
 
     let history = setup.run(&["history", "--json"]).expect_code(0).json();
+    let found = crate::harness::times_not_in_rfc3339(&history);
+    assert!(found.is_empty(), "history's times: {found:?}");
     let entries = history["entries"].as_array().unwrap();
     let find = |kind: &str| {
         entries
@@ -712,6 +805,9 @@ async fn every_time_in_json_output_is_rfc3339() {
         &["--json", "status"][..],
         &["--json", "reconcile", "--dry-run"],
         &["--json", "failback", "--dry-run", "--force"],
+        &["--json", "doctor"],
+        &["--json", "init", "--dry-run"],
+        &["--json", "uninstall", "--dry-run"],
     ] {
         let found = crate::harness::times_not_in_rfc3339(&setup.run(args).json());
         assert!(found.is_empty(), "{args:?}: {found:?}");

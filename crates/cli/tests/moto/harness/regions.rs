@@ -87,14 +87,19 @@ impl Regions {
         EngineState::decode(description).unwrap()
     }
 
-    /// The last `GateOpen` value published for `gated` in its host region, which is
-    /// never the region it gates; `None` for a region without a gate.
+    /// The last `GateOpen` value published for `gated` in its host region (with failover
+    /// routing never the region it gates; with active/active routing always that region);
+    /// `None` for a region without a gate.
     pub(crate) async fn gate(&self, gated: &str) -> Option<bool> {
         if !self.parsed.is_gated(gated) {
             return None;
         }
         let host = self.parsed.gate_host_region(gated);
-        assert_ne!(host, gated, "a gate never lives in the region it gates");
+        assert_eq!(
+            host == gated,
+            self.parsed.routing.is_active_active(),
+            "where {gated}'s gate lives"
+        );
         let (_, newest) = *gate_minimums(&self.aws, host, &self.zone.record, gated, 60)
             .await
             .last()
