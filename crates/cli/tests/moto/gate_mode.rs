@@ -669,6 +669,11 @@ async fn init_rewires_the_calculated_check_onto_a_replaced_endpoint_check() {
 async fn uninstall_hands_the_name_back_on_the_active_region_then_removes_what_init_created() {
     let setup = failed_over("gate-uninstall").await;
     let pair = setup.pair().await;
+    let checks = setup.health_check_count().await;
+    let holders = [
+        setup.state_in(HOME).await.is_some(),
+        setup.state_in(OTHER_REGION).await.is_some(),
+    ];
     let dry = setup.run(&["uninstall", "--dry-run"]).expect_code(0);
     assert!(
         dry.stdout.contains("in one change batch, delete")
@@ -678,6 +683,19 @@ async fn uninstall_hands_the_name_back_on_the_active_region_then_removes_what_in
         dry.stdout
     );
     assert_eq!(setup.pair().await, pair, "a dry run changes nothing");
+    assert_eq!(
+        setup.health_check_count().await,
+        checks,
+        "nor any health check"
+    );
+    assert_eq!(
+        [
+            setup.state_in(HOME).await.is_some(),
+            setup.state_in(OTHER_REGION).await.is_some()
+        ],
+        holders,
+        "nor any state holder alarm"
+    );
 
     let report = setup.run(&["uninstall", "--json"]).expect_code(0).json();
     assert_eq!(report["steps"][0]["step"], "restore-record", "{report:#}");
