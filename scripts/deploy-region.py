@@ -28,6 +28,13 @@ What it adds to a plain `sam deploy --config-env REGION`:
   it matters: `sam deploy` keeps the previous value of a parameter it is not given
   (UsePreviousValue), so a watcher once deployed DISABLED would otherwise stay DISABLED
   for ever (docs/deploy.md, "Step by step: two regions").
+* It passes WatcherReservedConcurrency=1 where the account can reserve it and 0 where
+  it cannot (Lambda keeps 100 of a region's concurrency unreserved, so a new account
+  with a quota of 10 cannot reserve even 1), from lambda:GetAccountSettings and, on a
+  tight account, what this stack's watcher reserves already. A value set in the
+  samconfig or with --set is passed as it is, but refused before deploying when the
+  account cannot reserve it. What cannot be read is not passed (docs/deploy.md,
+  "Reserved concurrency").
 * It refuses a samconfig whose environments disagree on a routing parameter, and a --set
   that would make this region's stack disagree with the others: every watcher must
   decide on the same configuration. Environments named `<name>-<region>` (api-us-east-1,
@@ -50,6 +57,7 @@ import argparse
 import difflib
 import functools
 import json
+import math
 import os
 import re
 import shlex
@@ -577,6 +585,119 @@ def fill_from_endpoint_checks(
     return missing
 
 
+# -- this account's Lambda concurrency, for WatcherReservedConcurrency -----------------------
+# Lambda keeps at least this much of a region's concurrency unreserved: a reservation that
+# would leave less is refused (Lambda Developer Guide, "Configuring reserved concurrency").
+LAMBDA_MIN_UNRESERVED = 100
+
+
+class ConcurrencyUnknown(Exception):
+    """This account's Lambda concurrency could not be read; the message says why."""
+
+
+@dataclass(frozen=True)
+class AccountConcurrency:
+    """What GetAccountSettings says of a region's concurrency, and what this stack's
+    watcher reserves already: UnreservedConcurrentExecutions leaves that reservation out,
+    and an update that keeps it gives it back first, so it counts as reservable again."""
+
+    unreserved: int
+    quota: int | None = None  # AccountLimit.ConcurrentExecutions
+    own: int | None = 0  # None: could not be read (own_error says why)
+    function: str | None = None
+    own_error: str | None = None
+
+    def reservable(self) -> int:
+        """The most this stack's watcher can reserve."""
+        return max(0, self.unreserved + (self.own or 0) - LAMBDA_MIN_UNRESERVED)
+
+    def describe(self, region: str) -> str:
+        text = f"this account's unreserved concurrency in {region} is {self.unreserved}"
+        if self.quota is not None:
+            text += f" (of a quota of {self.quota})"
+        if self.own:
+            text += (f", besides the {self.own} this stack's watcher {self.function} reserves "
+                     f"already (an update keeps it)")
+        elif self.own is None:
+            text += f" (this stack's watcher's own reservation could not be read: {self.own_error})"
+        return text
+
+
+def _sdk_error(e: Exception) -> bool:
+    return type(e).__module__.startswith(("botocore", "boto3"))
+
+
+def _sdk_error_code(e: Exception) -> str:
+    return str(((getattr(e, "response", None) or {}).get("Error") or {}).get("Code", ""))
+
+
+def _sdk_failure(e: Exception) -> str:
+    """An AWS SDK error in one line."""
+    text = " ".join(str(e).split())
+    if type(e).__name__ in ("NoCredentialsError", "PartialCredentialsError", "CredentialRetrievalError"):
+        return f"no usable AWS credentials: {text}"
+    return text or type(e).__name__
+
+
+def read_account_concurrency(region: str, needed: int, stack: str | None = None,
+                             lambda_client=None, cloudformation=None) -> AccountConcurrency:
+    """`region`'s AccountLimit.UnreservedConcurrentExecutions (lambda:GetAccountSettings)
+    and, only where `needed` would not fit without it, what the watcher of `stack`
+    reserves already: the stack's WatcherFunctionName output (cloudformation:
+    DescribeStacks), then lambda:GetFunctionConcurrency. A stack that does not exist, or
+    has no such output (never created, rolled back), reserves nothing. Raises
+    ConcurrencyUnknown when the account settings cannot be read; a reservation that
+    cannot be read is AccountConcurrency.own None."""
+    if lambda_client is None or (cloudformation is None and stack):
+        try:
+            import boto3  # comes with aws-sam-cli; imported here so --no-discover needs no boto3
+        except ImportError:
+            raise ConcurrencyUnknown("boto3 is not importable") from None
+    if lambda_client is None:
+        lambda_client = boto3.client("lambda", region_name=region)
+    try:
+        limit = lambda_client.get_account_settings().get("AccountLimit") or {}
+    except Exception as e:
+        if not _sdk_error(e):
+            raise
+        raise ConcurrencyUnknown(f"lambda:GetAccountSettings: {_sdk_failure(e)}") from None
+    unreserved = limit.get("UnreservedConcurrentExecutions")
+    if not isinstance(unreserved, int):
+        raise ConcurrencyUnknown("lambda:GetAccountSettings returned no UnreservedConcurrentExecutions")
+    quota = limit.get("ConcurrentExecutions")
+    reading = AccountConcurrency(unreserved, quota if isinstance(quota, int) else None)
+    if reading.reservable() >= needed or not stack:
+        return reading
+    if cloudformation is None:
+        cloudformation = boto3.client("cloudformation", region_name=region)
+    try:
+        return _with_own_reservation(reading, stack, lambda_client, cloudformation)
+    except Exception as e:
+        if not _sdk_error(e):
+            raise
+        return AccountConcurrency(reading.unreserved, reading.quota, own=None, own_error=_sdk_failure(e))
+
+
+def _with_own_reservation(reading: AccountConcurrency, stack: str, lambda_client,
+                          cloudformation) -> AccountConcurrency:
+    try:
+        (found,) = cloudformation.describe_stacks(StackName=stack)["Stacks"]
+    except Exception as e:
+        if _sdk_error_code(e) == "ValidationError" and "does not exist" in str(e):
+            return reading  # a new stack: nothing reserved yet
+        raise
+    outputs = {o.get("OutputKey"): o.get("OutputValue") for o in found.get("Outputs") or []}
+    function = outputs.get("WatcherFunctionName")
+    if not function:
+        return reading  # the stack never created its functions (or rolled them back)
+    try:
+        own = lambda_client.get_function_concurrency(FunctionName=function).get(
+            "ReservedConcurrentExecutions") or 0
+    except Exception as e:
+        if _sdk_error_code(e) == "ResourceNotFoundException":
+            return reading
+        raise
+    return AccountConcurrency(reading.unreserved, reading.quota, own=int(own), function=function)
 
 
 def package_template(out: Path, target_dir: Path) -> Path:
@@ -742,17 +863,98 @@ def choose_watcher_state(params: dict[str, str], user_set: str | None, missing: 
         "to keep a watcher off)",
     )
 
+@dataclass(frozen=True)
+class ReservedConcurrencyChoice:
+    """The WatcherReservedConcurrency a deploy passes (None: not passed), and why."""
+
+    value: str | None
+    reason: str
+
+
+RESERVED_CONCURRENCY_DOC = "docs/deploy.md, Reserved concurrency"
+
+
+def choose_reserved_concurrency(params: dict[str, str], user_set: str | None, region: str,
+                                read=None, default: int = 1) -> ReservedConcurrencyChoice:
+    """The value the operator set (samconfig or --set), unchanged; refused when it is 1
+    or more and the account cannot reserve it, which CloudFormation would find only
+    once the stack is half updated. Otherwise `default` (the template's, 1) when the
+    account can reserve it, else 0, from `read(region, needed)` (read_account_concurrency;
+    None: look nothing up). What cannot be read is not passed: the stack keeps its
+    current value, the template's default when it is created."""
+    name = "WatcherReservedConcurrency"
+    keeps = (f"the stack keeps its current value (the template's {default} when it is created; "
+             f"below {LAMBDA_MIN_UNRESERVED + default} unreserved, deploy with SET={name}=0)")
+    if user_set is not None:
+        value = params[name]
+        needed = math.ceil(float(value))
+        shown = f"{name}={value} as set by {user_set}"
+        if needed < 1:
+            return ReservedConcurrencyChoice(
+                value, f"{shown}: the watcher reserves nothing (passes may overlap: {RESERVED_CONCURRENCY_DOC})")
+        if read is None:
+            return ReservedConcurrencyChoice(value, f"{shown} (not checked against the account: not looked up, --no-discover)")
+        try:
+            reading = read(region, needed)
+        except ConcurrencyUnknown as e:
+            return ReservedConcurrencyChoice(
+                value, f"{shown} (not checked against the account: its Lambda concurrency in "
+                       f"{region} could not be read: {e})")
+        if reading.reservable() >= needed:
+            return ReservedConcurrencyChoice(
+                value, f"{shown}: {reading.describe(region)}; Lambda keeps {LAMBDA_MIN_UNRESERVED} "
+                       f"unreserved, so up to {reading.reservable()} can be reserved")
+        if reading.own is None:
+            return ReservedConcurrencyChoice(
+                value, f"{shown} (not checked against the account: {reading.describe(region)})")
+        at_most = reading.reservable()
+        where = "" if user_set == "--set" else f" (or change it in {user_set}'s parameter_overrides)"
+        raise DeployError(
+            f"{name}={value} (set by {user_set}) cannot be reserved in {region}: "
+            f"{reading.describe(region)}, and Lambda keeps {LAMBDA_MIN_UNRESERVED} unreserved, so "
+            f"{f'at most {at_most}' if at_most else 'none'} can be reserved, and Lambda would refuse "
+            f"the watcher's reservation mid-deploy. Deploy with SET={name}=0{where}: 0 reserves nothing "
+            f"(passes may then overlap: {RESERVED_CONCURRENCY_DOC})"
+            + (f"; {at_most} would fit" if at_most else "")
+            + f". Or ask for a higher Lambda concurrency quota in {region} (Service Quotas, "
+              f"AWS Lambda, \"Concurrent executions\") and deploy again")
+    if read is None:
+        return ReservedConcurrencyChoice(
+            None, f"{name} not passed: this account's Lambda concurrency in {region} was not "
+                  f"looked up (--no-discover); {keeps}")
+    try:
+        reading = read(region, default)
+    except ConcurrencyUnknown as e:
+        return ReservedConcurrencyChoice(
+            None, f"{name} not passed: this account's Lambda concurrency in {region} could not be "
+                  f"read ({e}); {keeps}")
+    if reading.reservable() >= default:
+        return ReservedConcurrencyChoice(
+            str(default), f"{name}={default}: {reading.describe(region)}; Lambda keeps "
+                          f"{LAMBDA_MIN_UNRESERVED} unreserved, so {default} can be reserved "
+                          f"(one watcher pass at a time in {region})")
+    return ReservedConcurrencyChoice(
+        "0", f"{name}=0: {reading.describe(region)}; Lambda keeps {LAMBDA_MIN_UNRESERVED} "
+             f"unreserved, so none can be reserved (passes may then overlap: "
+             f"{RESERVED_CONCURRENCY_DOC}; a higher concurrency quota and a deploy again give {default})")
+
+
 
 def plan_deploy(config: dict, env_name: str, region: str, sets: list[str] | dict[str, str],
-                discover=None) -> tuple[dict[str, str], WatcherStateChoice]:
+                discover=None, concurrency=None) -> tuple[dict[str, str], WatcherStateChoice]:
     """The parameters `make deploy` hands to sam deploy for `region`, from the samconfig
-    environment `env_name`, the --set overrides and the endpoint checks `discover`
-    (record, regions) -> {region: [EndpointCheck]} finds (None: look nothing up).
+    environment `env_name`, the --set overrides, the endpoint checks `discover`
+    (record, regions) -> {region: [EndpointCheck]} finds (None: look nothing up) and the
+    account's Lambda concurrency `concurrency` (region, needed) -> AccountConcurrency
+    reads (read_account_concurrency; None: look nothing up). Prints why it passes the
+    WatcherReservedConcurrency it passes (choose_reserved_concurrency); the caller prints
+    the WatcherState choice.
 
     Refuses, naming the parameter and the fix: an environment that deploys elsewhere,
     environments that would collide, routing configuration that differs between the
-    group's environments (a --set included), any value the template would refuse, and a
-    stack that would fail the template's Rules."""
+    group's environments (a --set included), any value the template would refuse, a
+    stack that would fail the template's Rules, and a WatcherReservedConcurrency set to
+    more than the account can reserve."""
     env = environment(config, env_name)
     if env.get("region") and env["region"] != region:
         raise DeployError(f"environment {env_name} deploys to {env['region']}, not {region}")
@@ -762,8 +964,12 @@ def plan_deploy(config: dict, env_name: str, region: str, sets: list[str] | dict
     from_samconfig = parse_overrides(env.get("parameter_overrides"))
     from_set = sets if isinstance(sets, dict) else parse_overrides(sets)
     params = {**from_samconfig, **from_set}
-    user_set = ("--set" if "WatcherState" in from_set
-                else f"[{env_name}] in the samconfig" if "WatcherState" in from_samconfig else None)
+
+    def set_by(name: str) -> str | None:
+        return ("--set" if name in from_set
+                else f"[{env_name}] in the samconfig" if name in from_samconfig else None)
+
+    user_set = set_by("WatcherState")
 
     refuse(parameter_problems(params), f"the template would refuse environment {env_name}'s parameters")
 
@@ -796,6 +1002,13 @@ def plan_deploy(config: dict, env_name: str, region: str, sets: list[str] | dict
 
     refuse(parameter_problems(params) + rule_problems(params, region),
            f"the stack in {region} would be refused")
+
+    reserved = choose_reserved_concurrency(
+        params, set_by("WatcherReservedConcurrency"), region, concurrency,
+        int(template_defaults().get("WatcherReservedConcurrency", "1")))
+    if reserved.value is not None:
+        params["WatcherReservedConcurrency"] = reserved.value
+    log(reserved.reason)
     return params, choice
 
 
@@ -809,7 +1022,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="override one parameter for this deploy (HealthDrain=true, ...)")
     parser.add_argument("--no-discover", action="store_true",
-                        help="do not look up the other regions' endpoint checks")
+                        help="look nothing up in AWS: not the other regions' endpoint checks, "
+                             "not this account's Lambda concurrency")
     parser.add_argument("--dry-run", action="store_true",
                         help="print the sam command instead of running it")
     parser.add_argument("--write-cli-config", metavar="PATH",
@@ -827,9 +1041,11 @@ def main(argv: list[str]) -> int:
         if not args.region:
             raise DeployError("--region is required (or --env naming an environment with a region)")
         args.env = args.env or args.region
+        stack = args.stack or environment(config, args.env).get("stack_name")
         params, choice = plan_deploy(
             config, args.env, args.region, args.set,
             None if args.no_discover else discover_endpoint_checks,
+            None if args.no_discover else functools.partial(read_account_concurrency, stack=stack),
         )
         log(choice.reason)
 

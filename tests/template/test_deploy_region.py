@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import functools
 import json
 import os
 import re
@@ -509,7 +510,8 @@ class TwoPassRollout(unittest.TestCase):
         world.deployed = ["us-west-2"]
         with fake_zips() as target:
             err = StringIO()
-            with mock.patch.object(deploy, "discover_endpoint_checks", world.discover), redirect_stderr(err):
+            with mock.patch.object(deploy, "discover_endpoint_checks", world.discover), \
+                    mock.patch("boto3.client", clients(FakeLambda(1000))), redirect_stderr(err):
                 code = deploy.main(["--region", "us-east-1", "--config", str(ROOT / "samconfig.example.toml"),
                                     "--dry-run"])
         self.assertEqual(code, 0, err.getvalue())
@@ -894,3 +896,221 @@ class CliConfigFile(unittest.TestCase):
             self.assertEqual(out.read_text(), "# written by hand\nrecord_name = \"x\"\n", "a hand-written file is kept")
             self.assertEqual(self.write(out, "--force")[0], 0)
             self.assertTrue(out.read_text().startswith(deploy.CLI_CONFIG_HEADER))
+
+
+WATCHER = "regionflip-api-WatcherFunction-AbCdEf123456"
+
+
+class FakeLambda:
+    """GetAccountSettings and GetFunctionConcurrency as Lambda answers them. A function's
+    reservation is counted out of UnreservedConcurrentExecutions, as Lambda counts it."""
+
+    def __init__(self, quota: int, reservations: dict[str, int] | None = None, error: Exception | None = None):
+        self.quota, self.reservations, self.error = quota, reservations or {}, error
+        self.calls: list[str] = []
+
+    def get_account_settings(self):
+        self.calls.append("GetAccountSettings")
+        if self.error:
+            raise self.error
+        unreserved = self.quota - sum(self.reservations.values())
+        return {"AccountLimit": {"TotalCodeSize": 80530636800, "CodeSizeUnzipped": 262144000,
+                                 "CodeSizeZipped": 52428800, "ConcurrentExecutions": self.quota,
+                                 "UnreservedConcurrentExecutions": unreserved},
+                "AccountUsage": {"TotalCodeSize": 0, "FunctionCount": len(self.reservations)}}
+
+    def get_function_concurrency(self, FunctionName):
+        from botocore.exceptions import ClientError
+
+        self.calls.append(f"GetFunctionConcurrency {FunctionName}")
+        if FunctionName not in self.reservations:
+            raise ClientError({"Error": {"Code": "ResourceNotFoundException", "Message": "Function not found"}},
+                              "GetFunctionConcurrency")
+        n = self.reservations[FunctionName]
+        return {"ReservedConcurrentExecutions": n} if n else {}
+
+
+class FakeCloudFormation:
+    """DescribeStacks: a stack's outputs, or the ValidationError of a stack that does not exist."""
+
+    def __init__(self, outputs_by_stack: dict[str, dict[str, str]] | None = None):
+        self.outputs_by_stack = outputs_by_stack or {}
+        self.calls: list[str] = []
+
+    def describe_stacks(self, StackName):
+        from botocore.exceptions import ClientError
+
+        self.calls.append(StackName)
+        if StackName not in self.outputs_by_stack:
+            raise ClientError({"Error": {"Code": "ValidationError",
+                                         "Message": f"Stack with id {StackName} does not exist"}}, "DescribeStacks")
+        return {"Stacks": [{"StackName": StackName, "StackStatus": "UPDATE_COMPLETE", "Outputs": [
+            {"OutputKey": k, "OutputValue": v} for k, v in self.outputs_by_stack[StackName].items()]}]}
+
+
+def clients(lambda_client: FakeLambda, cloudformation: FakeCloudFormation | None = None, region: str = "us-east-1"):
+    """A boto3.client stand-in: the fakes, for this region only."""
+    cloudformation = cloudformation or FakeCloudFormation()
+
+    def client(service, region_name=None, **kwargs):
+        assert region_name == region, f"{service} client for {region_name}, not the deployed region {region}"
+        return {"lambda": lambda_client, "cloudformation": cloudformation}[service]
+
+    return client
+
+
+class ReservedConcurrency(unittest.TestCase):
+    """make deploy passes WatcherReservedConcurrency=1 where the account can reserve it and 0
+    where it cannot (Lambda keeps 100 unreserved), a value the operator set as it is (but
+    refused before deploying when it cannot be reserved), and nothing when it cannot read
+    the account (docs/deploy.md, "Reserved concurrency")."""
+
+    STACK = "regionflip-api"  # samconfig.example.toml's stack_name
+
+    def plan(self, sets: list[str], lam: FakeLambda, cfn: FakeCloudFormation | None = None, config=None):
+        read = functools.partial(deploy.read_account_concurrency, stack=self.STACK, lambda_client=lam,
+                                 cloudformation=cfn or FakeCloudFormation())
+        found = {"us-west-2": [WEST]}
+        err = StringIO()
+        with redirect_stderr(err):
+            params, _ = deploy.plan_deploy(config or example_config(), "us-east-1", "us-east-1", sets,
+                                           lambda record, regions: {r: found.get(r, []) for r in regions}, read)
+        return params, err.getvalue()
+
+    def test_an_account_with_room_reserves_1(self):
+        cfn = FakeCloudFormation()
+        params, err = self.plan([], FakeLambda(1000), cfn)
+        self.assertEqual(params["WatcherReservedConcurrency"], "1")
+        self.assertIn("deploy-region: WatcherReservedConcurrency=1: this account's unreserved concurrency in "
+                      "us-east-1 is 1000", err)
+        self.assertEqual(cfn.calls, [], "with room to spare the stack's own reservation is not read")
+
+    def test_a_new_account_with_a_quota_of_10_reserves_0(self):
+        params, err = self.plan([], FakeLambda(10))
+        self.assertEqual(params["WatcherReservedConcurrency"], "0")
+        (line,) = [l for l in err.splitlines() if "WatcherReservedConcurrency" in l]
+        self.assertIn("WatcherReservedConcurrency=0: this account's unreserved concurrency in us-east-1 is 10", line)
+        self.assertIn("Lambda keeps 100 unreserved, so none can be reserved", line)
+        self.assertIn("docs/deploy.md, Reserved concurrency", line)
+
+    def test_101_unreserved_is_the_least_that_reserves_1(self):
+        self.assertEqual(self.plan([], FakeLambda(101))[0]["WatcherReservedConcurrency"], "1")
+        self.assertEqual(self.plan([], FakeLambda(100))[0]["WatcherReservedConcurrency"], "0")
+
+    def test_an_update_keeps_the_reservation_the_watcher_holds_already(self):
+        # 101 in all, 1 of it reserved by this stack's watcher: 100 unreserved. Giving the
+        # watcher its 1 again leaves the 100 Lambda requires.
+        lam = FakeLambda(101, {WATCHER: 1})
+        cfn = FakeCloudFormation({self.STACK: {"WatcherFunctionName": WATCHER, "HealthUrl": EAST_URL}})
+        self.assertEqual(lam.get_account_settings()["AccountLimit"]["UnreservedConcurrentExecutions"], 100)
+        params, err = self.plan([], lam, cfn)
+        self.assertEqual(params["WatcherReservedConcurrency"], "1", err)
+        self.assertIn(f"besides the 1 this stack's watcher {WATCHER} reserves already", err)
+        self.assertEqual(cfn.calls, [self.STACK])
+        self.assertIn(f"GetFunctionConcurrency {WATCHER}", lam.calls)
+        # The same account, someone else's function holding the 1: none left for a new stack.
+        other = FakeLambda(101, {"someone-else": 1})
+        self.assertEqual(self.plan([], other, FakeCloudFormation())[0]["WatcherReservedConcurrency"], "0")
+
+    def test_an_unreadable_own_reservation_on_a_tight_account_reserves_0(self):
+        from botocore.exceptions import ClientError
+
+        lam = FakeLambda(101, {WATCHER: 1})
+        denied = ClientError({"Error": {"Code": "AccessDeniedException", "Message": "not authorized"}},
+                             "GetFunctionConcurrency")
+        lam.get_function_concurrency = mock.Mock(side_effect=denied)
+        cfn = FakeCloudFormation({self.STACK: {"WatcherFunctionName": WATCHER}})
+        params, err = self.plan([], lam, cfn)
+        self.assertEqual(params["WatcherReservedConcurrency"], "0", "0 deploys whatever the watcher holds")
+        self.assertIn("own reservation could not be read", err)
+
+    def test_a_value_the_account_cannot_reserve_is_refused_before_deploying(self):
+        for sets, config, named in (
+            (["WatcherReservedConcurrency=1"], None, "set by --set"),
+            ([], self.samconfig_setting("1"), "set by [us-east-1] in the samconfig"),
+        ):
+            with self.assertRaises(deploy.DeployError) as raised:
+                self.plan(sets, FakeLambda(10), config=config)
+            message = str(raised.exception)
+            self.assertIn(f"WatcherReservedConcurrency=1 ({named}) cannot be reserved in us-east-1", message)
+            self.assertIn("unreserved concurrency in us-east-1 is 10 (of a quota of 10)", message)
+            self.assertIn("Lambda keeps 100 unreserved", message)
+            self.assertIn("SET=WatcherReservedConcurrency=0", message)
+            self.assertIn("higher Lambda concurrency quota", message)
+        # make deploy: exit 2 before sam deploy runs, without a traceback.
+        with mock.patch("boto3.client", clients(FakeLambda(10))), \
+                mock.patch.object(deploy, "discover_endpoint_checks", lambda record, regions: {"us-west-2": [WEST]}), \
+                mock.patch("subprocess.call", side_effect=AssertionError("sam deploy ran")):
+            code, err = run_main(["--region", "us-east-1", "--config", str(ROOT / "samconfig.example.toml"),
+                                  "--set", "WatcherReservedConcurrency=1"])
+        self.assertEqual(code, 2, err)
+        self.assertIn("WatcherReservedConcurrency=1 (set by --set) cannot be reserved", err)
+        self.assertNotIn("+ sam", err)
+        self.assertNotIn("Traceback", err)
+
+    def test_a_value_the_account_can_reserve_is_passed_as_set(self):
+        params, err = self.plan(["WatcherReservedConcurrency=5"], FakeLambda(1000))
+        self.assertEqual(params["WatcherReservedConcurrency"], "5")
+        self.assertIn("WatcherReservedConcurrency=5 as set by --set", err)
+
+    def test_0_set_by_the_operator_passes_without_a_lookup(self):
+        lam = FakeLambda(1000)
+        for sets, config in ((["WatcherReservedConcurrency=0"], None), ([], self.samconfig_setting("0"))):
+            params, err = self.plan(sets, lam, config=config)
+            self.assertEqual(params["WatcherReservedConcurrency"], "0")
+            self.assertIn("WatcherReservedConcurrency=0 as set by", err)
+        self.assertEqual(lam.calls, [], "0 needs no room: the account is not read")
+
+    def test_unreadable_account_settings_leave_the_parameter_out(self):
+        from botocore.exceptions import ClientError, NoCredentialsError
+
+        for error, needle in (
+            (ClientError({"Error": {"Code": "AccessDeniedException", "Message": "User is not authorized to "
+                                    "perform: lambda:GetAccountSettings"}}, "GetAccountSettings"), "AccessDeniedException"),
+            (NoCredentialsError(), "no usable AWS credentials"),
+        ):
+            params, err = self.plan([], FakeLambda(1000, error=error))
+            self.assertNotIn("WatcherReservedConcurrency", params, "nothing is passed: the stack keeps its value")
+            (line,) = [l for l in err.splitlines() if "WatcherReservedConcurrency" in l]
+            self.assertIn("WatcherReservedConcurrency not passed: this account's Lambda concurrency in us-east-1 "
+                          "could not be read", line)
+            self.assertIn(needle, line)
+            self.assertIn("SET=WatcherReservedConcurrency=0", line)
+        # A value the operator set is passed unchecked.
+        params, err = self.plan(["WatcherReservedConcurrency=1"], FakeLambda(1000, error=NoCredentialsError()))
+        self.assertEqual(params["WatcherReservedConcurrency"], "1")
+        self.assertIn("not checked against the account", err)
+
+    def test_a_dry_run_without_credentials_leaves_it_out_without_a_traceback(self):
+        from botocore.exceptions import NoCredentialsError
+
+        with mock.patch("boto3.client", clients(FakeLambda(1000, error=NoCredentialsError()))), \
+                mock.patch.object(deploy, "discover_endpoint_checks", lambda record, regions: {"us-west-2": [WEST]}):
+            code, err = run_main(["--region", "us-east-1", "--config", str(ROOT / "samconfig.example.toml"),
+                                  "--dry-run"])
+        self.assertEqual(code, 0, err)
+        self.assertIn("deploy-region: WatcherReservedConcurrency not passed", err)
+        self.assertNotIn("WatcherReservedConcurrency=", err.split("+ ", 1)[1], "not in the sam command")
+        self.assertNotIn("Traceback", err)
+
+    def test_the_choice_reaches_sam_deploy(self):
+        for quota, passed in ((1000, 'WatcherReservedConcurrency="1"'), (10, 'WatcherReservedConcurrency="0"')):
+            with mock.patch("boto3.client", clients(FakeLambda(quota))), \
+                    mock.patch.object(deploy, "discover_endpoint_checks", lambda record, regions: {"us-west-2": [WEST]}):
+                code, err = run_main(["--region", "us-east-1", "--config", str(ROOT / "samconfig.example.toml"),
+                                      "--dry-run"])
+            self.assertEqual(code, 0, err)
+            self.assertIn(passed, err.split("+ ", 1)[1])
+
+    def test_no_discover_looks_nothing_up(self):
+        with mock.patch("boto3.client", side_effect=AssertionError("an AWS client was made")):
+            code, err = run_main(["--region", "us-east-1", "--config", str(ROOT / "samconfig.example.toml"),
+                                  "--dry-run", "--no-discover"])
+        self.assertEqual(code, 0, err)
+        self.assertIn("WatcherReservedConcurrency not passed", err)
+        self.assertIn("--no-discover", err)
+
+    def samconfig_setting(self, value: str) -> dict:
+        config = example_config()
+        config["us-east-1"]["deploy"]["parameters"]["parameter_overrides"].append(f"WatcherReservedConcurrency={value}")
+        return config
