@@ -20,6 +20,7 @@ use std::fmt::Write;
 
 use aws_config::{Region, SdkConfig};
 use aws_sdk_cloudwatchlogs::types::InputLogEvent;
+use regionflip_core::observe::copy_key;
 use regionflip_core::timestamp::rfc3339;
 use regionflip_core::{Command, Config};
 use regionflip_watcher::PassReport;
@@ -128,12 +129,8 @@ pub(crate) async fn record_command(
         };
         lines.extend(serde_json::to_string(&line).ok());
     }
-    let sequence = report
-        .decision
-        .plan
-        .new_state()
-        .map(|s| s.sequence)
-        .filter(|_| report.applied);
+    let written = report.decision.plan.new_state().filter(|_| report.applied);
+    let sequence = written.map(|s| s.sequence);
     let line = OperatorLine {
         message: OPERATOR_MESSAGE,
         record: config.record_name.trim_end_matches('.').to_string(),
@@ -144,8 +141,13 @@ pub(crate) async fn record_command(
         actor: &actor,
         reason,
         at: rfc3339(now),
-        // A prefix of the move's own transition key (`copy_key`), so it sorts just below.
-        journal_key: sequence.map(|s| format!("{s:020}")),
+        // A command that wrote a state without a move (pause, resume) ranks by that state
+        // (`copy_key`) against a transition of the same sequence, as the copies do; a
+        // move's line ranks just below its own transition line (a prefix of its key).
+        journal_key: written.map(|state| match report.transition {
+            Some(_) => format!("{:020}", state.sequence),
+            None => copy_key(state),
+        }),
     };
     lines.extend(serde_json::to_string(&line).ok());
     match put_lines(&logs_client(sdk, region), group, &lines, now).await {
@@ -226,12 +228,14 @@ pub(crate) struct HistoryEntry {
 }
 
 /// The journal lines of `record` among `lines` (JSON, with the region whose log group
-/// held each and its timestamp), as history entries: one transition per sequence (the
-/// last written), operator lines of commands that moved nothing, in time order.
+/// held each and its timestamp), as history entries in time order: one line per state
+/// sequence — of the lines that wrote one (transitions, and commands that moved
+/// nothing: pause, resume), the one whose state ranks first (`journal_key`; of equal
+/// keys the later written) — and the lines of commands that wrote nothing (refusals).
 pub(crate) fn entries(record: &str, lines: &[(String, i64, Value)]) -> Vec<HistoryEntry> {
     let record = record.trim_end_matches('.');
-    // (written at, journal key, entry): of two transition lines of one sequence, the one
-    // whose state won is kept (`journal::supersedes`), the move the state holds.
+    // (written at, journal key, entry): of two lines of one sequence, the one whose state
+    // ranks first is kept (`journal::supersedes`), as the state copies settle.
     let mut out: Vec<(i64, Option<String>, HistoryEntry)> = Vec::new();
     for (region, millis, line) in lines {
         if line["record"].as_str().map(|r| r.trim_end_matches('.')) != Some(record) {
@@ -270,11 +274,13 @@ pub(crate) fn entries(record: &str, lines: &[(String, i64, Value)]) -> Vec<Histo
             }
             _ => continue,
         };
-        let is_transition = line["message"].as_str() == Some(TRANSITION_MESSAGE);
         let key = text("journal_key");
-        match out.iter_mut().find(|(_, _, e)| {
-            is_transition && e.sequence.is_some() && e.sequence == sequence && e.from.is_some()
-        }) {
+        // Lines that wrote a state of one sequence (a transition, or a command that moved
+        // nothing: a pause, a resume) are one write: the copies settle on one of them.
+        match out
+            .iter_mut()
+            .find(|(_, _, e)| sequence.is_some() && e.sequence == sequence)
+        {
             Some(kept) => {
                 if supersedes((key.as_deref(), *millis), (kept.1.as_deref(), kept.0)) {
                     *kept = (*millis, key, entry);
@@ -496,6 +502,47 @@ mod tests {
             let history = entries("api.example.com", &lines);
             assert_eq!(history.len(), 1, "{history:?}");
             assert_eq!(history[0].to.as_deref(), Some(winner), "{lines:?}");
+        }
+    }
+
+    /// An operator's pause racing a watcher's failover to the same sequence (health-gate
+    /// mode): the copies settle on the pause (an operator's pause ranks first), so
+    /// history shows the pause, not the failover that lost, in either order.
+    #[test]
+    fn a_pause_racing_a_transition_of_one_sequence_is_what_history_keeps() {
+        use regionflip_core::EngineState;
+        use regionflip_core::observe::copy_key;
+        let failover = EngineState {
+            sequence: 7,
+            ..EngineState::initial("us-west-2")
+        };
+        let pause = EngineState {
+            sequence: 7,
+            paused: true,
+            ..EngineState::initial("us-east-1")
+        };
+        let transition = (
+            "us-west-2".to_string(),
+            1_000,
+            json!({"message": TRANSITION_MESSAGE, "record": "api.example.com",
+                "kind": "failover", "from": "us-east-1", "to": "us-west-2", "sequence": 7,
+                "applied_at": "t1", "journal_key": copy_key(&failover)}),
+        );
+        let paused = (
+            "us-east-1".to_string(),
+            900,
+            json!({"message": OPERATOR_MESSAGE, "record": "api.example.com",
+                "command": "pause", "outcome": "StateOnly", "sequence": 7,
+                "active_after": "us-east-1", "actor": "arn:aws:iam::1:user/sre", "at": "t0",
+                "journal_key": copy_key(&pause)}),
+        );
+        for lines in [
+            vec![transition.clone(), paused.clone()],
+            vec![paused.clone(), transition.clone()],
+        ] {
+            let history = entries("api.example.com", &lines);
+            assert_eq!(history.len(), 1, "{history:?}");
+            assert_eq!(history[0].kind, "pause (stateonly)", "{history:?}");
         }
     }
 }

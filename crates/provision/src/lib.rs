@@ -25,7 +25,7 @@
 //! | the failover pair `<record>` PRIMARY / SECONDARY              | `init`                |
 //! | `records`: the TXT state record `_regionflip.<record>`        | `init`                |
 //! | `health-gate`: the state holder alarm, in every region        | `init`                |
-//! | `health-gate`: each region's gate alarm (in the next region)  | `init`                |
+//! | `health-gate`: each region's gate alarm (`gate_host_region`)  | `init`                |
 //! | `health-gate`: each region's gate check (`CLOUDWATCH_METRIC`) | `init`                |
 //! | `health-gate`: each region's `CALCULATED` check               | `init`                |
 //!
@@ -46,9 +46,10 @@
 //!   that appeared since they were read, make the whole batch fail instead of mixing two
 //!   inits' records. In `records` mode the watcher owns the pair after init (it moves
 //!   PRIMARY), so any arrangement of regionflip's pair over configured regions counts as
-//!   initialised; in `health-gate` mode the pair never changes after init and must match
-//!   exactly. That pair is home (PRIMARY) and the next region (SECONDARY), so in
-//!   `health-gate` mode a third region is never routed to.
+//!   initialised; in `health-gate` mode the records never change after init (but for a
+//!   record moved onto a replaced endpoint check, rule C18) and must match exactly: the
+//!   gate chain's pairs, or with active/active routing one latency or weighted record per
+//!   region.
 //! * **State** is never reset: in `health-gate` mode the state holders are written only
 //!   when no region holds a valid state (a region that lacks its copy gets the newest
 //!   valid one), and the initial gates (all open) are published only then.

@@ -36,8 +36,8 @@ pub struct TransitionRecord {
 }
 
 /// The journal as its readers must read it: one record per record name and state
-/// sequence, the one whose state won ([`TransitionRecord::journal_key`]; among equal
-/// keys, the last written).
+/// sequence, the one whose state ranks first ([`TransitionRecord::journal_key`]; among
+/// equal keys, the last written).
 ///
 /// In `health-gate` mode nothing serialises writers (CloudWatch has no conditional
 /// write, and with read/write registers alone two writers cannot agree on which one
@@ -45,13 +45,16 @@ pub struct TransitionRecord {
 /// sequence is taken, which keeps most races to one writer; two writers that both pass
 /// that read both write and both record — every writer that wrote records, so a
 /// transition is never lost. Their states resolve by the order of state copies
-/// ([`copy_key`](regionflip_core::observe::copy_key): the pause, the hold, then the greater text), so two records of one
-/// sequence may even name different moves (an operator racing a watcher; active/active
-/// watchers evacuating different regions): readers keep the record whose state is the
-/// one every copy settles on, the move the state and routing hold. The dashboard's
-/// journal widget does the same in Logs Insights (`sort journal_key desc | dedup record,
-/// sequence`); `regionflip history` by [`supersedes`]. `records` mode needs none of
-/// this: its compare-and-swap lets one writer per sequence through.
+/// ([`copy_key`](regionflip_core::observe::copy_key): the pause, the hold, then the
+/// greater text), and two records of one sequence may even name different moves (an
+/// operator racing a watcher; active/active watchers evacuating different regions).
+/// Readers keep the record whose state ranks first: the one the copies settle on
+/// whenever any copy of it survived the race (when the other writer overwrote every
+/// copy, only the state itself tells: docs/deploy.md, "Reserved concurrency").
+/// `regionflip history` does the same over every region's journal, by [`supersedes`];
+/// the dashboard's journal widget in Logs Insights (`sort journal_key desc | dedup
+/// record, sequence`), over its own region's log group only. `records` mode needs none
+/// of this: its compare-and-swap lets one writer per sequence through.
 pub fn one_per_sequence(records: &[TransitionRecord]) -> Vec<TransitionRecord> {
     let mut kept: Vec<(usize, TransitionRecord)> = Vec::new();
     for (written, record) in records.iter().enumerate() {

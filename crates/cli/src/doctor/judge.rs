@@ -42,7 +42,7 @@
 //! |     |                         | active/active, for every region in service,      |      |
 //! |     |                         | another known healthy with room above            |      |
 //! |     |                         | `min_in_service`, or a healthy evacuated one     |      |
-//! | D13 | `health-url`            | each configured `health_url` answers 2xx with    | fail |
+//! | D13 | `health-url`            | each configured `health_url` answers 2xx/3xx with| fail |
 //! |     |                         | `health_search` in its body (the watcher's own   |      |
 //! |     |                         | evidence, the one that survives a us-east-1      |      |
 //! |     |                         | event); it requests what the region's endpoint   | warn |
@@ -769,7 +769,7 @@ fn health_urls(findings: &Findings, checks: &mut Vec<Check>) {
                      make unreadable"
                 ),
                 Some(format!(
-                    "make it answer 2xx with {search:?} in its body, or correct \
+                    "make it answer 2xx/3xx with {search:?} in its body, or correct \
                      regions[{n}].health_url / regions[{n}].health_search \
                      (regionflip probe URL --search TEXT shows what it answers)"
                 )),
@@ -821,8 +821,8 @@ fn pair_drift(config: &Config, findings: &Findings, checks: &mut Vec<Check>) {
         ),
         Some(
             "let a watcher pass repair it in its compare-and-swap batch (regionflip reconcile \
-             runs one now), or undo the hand edit; change the configuration instead if the \
-             edit was meant"
+             runs one now; a paused deployment repairs nothing until regionflip resume), or \
+             undo the hand edit; change the configuration instead if the edit was meant"
                 .into(),
         ),
     ));
@@ -904,7 +904,11 @@ mod tests {
                         probe: Some(Ok("200, search string found".into())),
                         request: Some(health_target(&r.name, "/health")),
                     })),
-                    health_url: None,
+                    health_url: Some(health_url(
+                        &r.name,
+                        "/health",
+                        Ok("200, search string found".into()),
+                    )),
                 })
                 .collect(),
             gates: config
