@@ -44,7 +44,7 @@ use aws_smithy_types::body::SdkBody;
 use lambda_runtime::{Context, Diagnostic, LambdaEvent};
 use regionflip_core::records::state_record;
 use regionflip_core::resources::GATE_METRIC;
-use regionflip_core::{Change, ChangeAction, EngineState, Mode, ProbeOutcome, RecordSet};
+use regionflip_core::{Change, ChangeAction, Config, EngineState, Mode, ProbeOutcome, RecordSet};
 use regionflip_local_aws::fixtures::*;
 use regionflip_local_aws::hooked::Operation;
 use regionflip_local_aws::hooks::Faults;
@@ -1115,6 +1115,55 @@ async fn a_nearly_spent_time_budget_writes_nothing() {
 // =======================================================================================
 // A whole region unreachable, through the SDK adapters end to end.
 
+/// us-west-2's `DescribeAlarms` answer when only it can be reached: its API alarm OK and
+/// its copy of the state holder holding `state`.
+fn west_alarms_holding(config: &Config, state: &EngineState) -> Rule {
+    let state_holder = config.state_alarm_name();
+    let description = state.encode();
+    mock!(CloudWatchClient::describe_alarms).then_http_response(move || {
+        http(
+            200,
+            format!(
+                "<DescribeAlarmsResponse xmlns=\"{CLOUDWATCH_XMLNS}\"><DescribeAlarmsResult>\
+                 <MetricAlarms><member><AlarmName>{WEST_ALARM}</AlarmName><StateValue>OK</StateValue>\
+                 </member><member><AlarmName>{state_holder}</AlarmName><StateValue>OK</StateValue>\
+                 <AlarmDescription>{description}</AlarmDescription></member></MetricAlarms>\
+                 </DescribeAlarmsResult><ResponseMetadata><RequestId>r</RequestId>\
+                 </ResponseMetadata></DescribeAlarmsResponse>"
+            ),
+        )
+    })
+}
+
+/// us-west-2's watcher, with the production budget, when us-east-1 cannot be reached at
+/// all (a closed loopback port behind its CloudWatch client) and us-west-2's CloudWatch
+/// and Route 53 answer from `west` and `route53`.
+async fn west_watcher_with_home_unreachable(
+    config: Config,
+    west: &[&Rule],
+    route53: &Rule,
+) -> Watcher<Route53Adapter, CloudWatchAdapter, MemoryJournal> {
+    let budget = SdkBudget::default();
+    let east =
+        AwsClients::for_endpoint(&closed_port_endpoint().await, &[EAST.to_owned()], budget).await;
+    Watcher::new(
+        config,
+        mocked_route53(&[route53], budget),
+        CloudWatchAdapter::new(BTreeMap::from([
+            (
+                EAST.to_owned(),
+                east.cloudwatch.client(EAST).unwrap().clone(),
+            ),
+            (
+                WEST.to_owned(),
+                mocked_cloudwatch_client(WEST, west, budget),
+            ),
+        ])),
+        MemoryJournal::default(),
+        WatcherSettings::for_region(WEST),
+    )
+}
+
 /// **Fault:** us-east-1 (home, active, and the region of `AWS/Route53` metrics) cannot
 /// be reached at all — a closed loopback port behind its CloudWatch client — while
 /// us-west-2 answers (canned), in gate mode, with the production budget.
@@ -1127,46 +1176,18 @@ async fn a_nearly_spent_time_budget_writes_nothing() {
 #[tokio::test]
 async fn home_region_unreachable_through_the_sdk_moves_nothing() {
     let config = sample_config(Mode::HealthGate);
-    let budget = SdkBudget::default();
     let state = EngineState {
         sequence: 1,
         ..EngineState::initial(EAST)
     };
-    let state_holder = config.state_alarm_name();
-    let west_alarms = mock!(CloudWatchClient::describe_alarms).then_http_response(move || {
-        http(
-            200,
-            format!(
-                "<DescribeAlarmsResponse xmlns=\"{CLOUDWATCH_XMLNS}\"><DescribeAlarmsResult>\
-                 <MetricAlarms><member><AlarmName>{WEST_ALARM}</AlarmName><StateValue>OK</StateValue>\
-                 </member><member><AlarmName>{state_holder}</AlarmName><StateValue>OK</StateValue>\
-                 <AlarmDescription>{}</AlarmDescription></member></MetricAlarms>\
-                 </DescribeAlarmsResult><ResponseMetadata><RequestId>r</RequestId>\
-                 </ResponseMetadata></DescribeAlarmsResponse>",
-                state.encode()
-            ),
-        )
-    });
+    let west_alarms = west_alarms_holding(&config, &state);
     let west_puts =
         mock!(CloudWatchClient::put_metric_data).then_http_response(|| Op::PutGates.success());
     let route53_rule = mock!(Route53Client::list_resource_record_sets)
         .then_http_response(|| Op::ListRecords.success());
-    let east =
-        AwsClients::for_endpoint(&closed_port_endpoint().await, &[EAST.to_owned()], budget).await;
-    let west = mocked_cloudwatch_client(WEST, &[&west_alarms, &west_puts], budget);
-    let watcher = Watcher::new(
-        config,
-        mocked_route53(&[&route53_rule], budget),
-        CloudWatchAdapter::new(BTreeMap::from([
-            (
-                EAST.to_owned(),
-                east.cloudwatch.client(EAST).unwrap().clone(),
-            ),
-            (WEST.to_owned(), west),
-        ])),
-        MemoryJournal::default(),
-        WatcherSettings::for_region(WEST),
-    );
+    let watcher =
+        west_watcher_with_home_unreachable(config, &[&west_alarms, &west_puts], &route53_rule)
+            .await;
 
     let report = watcher
         .reconcile(&Request::Automatic, T0, false)
@@ -1207,26 +1228,11 @@ async fn active_active_with_home_unreachable_the_survivor_s_gate_lives_in_its_ow
     use regionflip_core::resources::GATE_METRIC;
     let mut config = sample_config(Mode::HealthGate);
     config.routing = regionflip_core::config::Routing::Latency;
-    let budget = SdkBudget::default();
     let state = EngineState {
         sequence: 1,
         ..EngineState::initial(EAST)
     };
-    let state_holder = config.state_alarm_name();
-    let west_alarms = mock!(CloudWatchClient::describe_alarms).then_http_response(move || {
-        http(
-            200,
-            format!(
-                "<DescribeAlarmsResponse xmlns=\"{CLOUDWATCH_XMLNS}\"><DescribeAlarmsResult>\
-                 <MetricAlarms><member><AlarmName>{WEST_ALARM}</AlarmName><StateValue>OK</StateValue>\
-                 </member><member><AlarmName>{state_holder}</AlarmName><StateValue>OK</StateValue>\
-                 <AlarmDescription>{}</AlarmDescription></member></MetricAlarms>\
-                 </DescribeAlarmsResult><ResponseMetadata><RequestId>r</RequestId>\
-                 </ResponseMetadata></DescribeAlarmsResponse>",
-                state.encode()
-            ),
-        )
-    });
+    let west_alarms = west_alarms_holding(&config, &state);
     // Matches only a put of us-west-2's own gate, open, and nothing of another region's.
     let west_own_gate = mock!(CloudWatchClient::put_metric_data)
         .match_requests(|request| {
@@ -1254,26 +1260,12 @@ async fn active_active_with_home_unreachable_the_survivor_s_gate_lives_in_its_ow
         .then_http_response(|| Op::PutGates.success());
     let route53_rule = mock!(Route53Client::list_resource_record_sets)
         .then_http_response(|| Op::ListRecords.success());
-    let east =
-        AwsClients::for_endpoint(&closed_port_endpoint().await, &[EAST.to_owned()], budget).await;
-    let west = mocked_cloudwatch_client(
-        WEST,
-        &[&west_alarms, &west_own_gate, &west_pass_metrics],
-        budget,
-    );
-    let watcher = Watcher::new(
+    let watcher = west_watcher_with_home_unreachable(
         config,
-        mocked_route53(&[&route53_rule], budget),
-        CloudWatchAdapter::new(BTreeMap::from([
-            (
-                EAST.to_owned(),
-                east.cloudwatch.client(EAST).unwrap().clone(),
-            ),
-            (WEST.to_owned(), west),
-        ])),
-        MemoryJournal::default(),
-        WatcherSettings::for_region(WEST),
-    );
+        &[&west_alarms, &west_own_gate, &west_pass_metrics],
+        &route53_rule,
+    )
+    .await;
 
     let report = watcher
         .reconcile(&Request::Automatic, T0, false)

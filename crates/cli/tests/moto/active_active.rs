@@ -17,7 +17,7 @@ use aws_sdk_cloudwatch::types::StateValue;
 use aws_sdk_route53::types::HealthCheckType;
 use regionflip_core::records::{service_answer, service_set_identifier};
 
-use crate::harness::regions::{Regions, check_type};
+use crate::harness::regions::{Regions, check_tree, check_type, gate_alarms_in};
 
 /// Preference order: home, then the other.
 const REGIONS: [&str; 2] = ["us-east-1", "eu-west-1"];
@@ -166,49 +166,19 @@ async fn latency_routing_evacuates_a_failing_region_and_keeps_the_last_one_in_se
 async fn no_region_s_serving_depends_on_another_region_s_cloudwatch() {
     let aa = active_active("aa-placement").await;
     aa.run(&["init"]).expect_code(0);
-    let client = aa.zone.aws.route53.client();
     for record in aa.records_at(&aa.parsed.record_name).await {
         let region = record.latency_region.clone().expect("a latency record");
-        let mut pending: Vec<String> = record.health_check_id.clone().into_iter().collect();
-        let mut types = Vec::new();
-        while let Some(id) = pending.pop() {
-            let check = client
-                .get_health_check()
-                .health_check_id(&id)
-                .send()
-                .await
-                .unwrap();
-            let config = check.health_check().unwrap().health_check_config().unwrap();
-            types.push(config.r#type().as_str().to_string());
-            pending.extend(config.child_health_checks().iter().cloned());
-        }
-        types.sort();
+        let check = record.health_check_id.clone().expect("a health check");
+        let (types, _) = check_tree(&aa.zone.aws, &check).await;
         assert_eq!(
             types,
             ["CALCULATED", "CLOUDWATCH_METRIC", "HTTPS_STR_MATCH"].map(String::from),
             "{region}'s record: its CALCULATED check over its endpoint and its gate"
         );
     }
-    let slug = regionflip_core::resources::slug_of(&aa.zone.record);
     for host in REGIONS {
-        let found = aa
-            .zone
-            .aws
-            .cloudwatch
-            .client(host)
-            .unwrap()
-            .describe_alarms()
-            .alarm_name_prefix(format!("regionflip-gate-{slug}-"))
-            .send()
-            .await
-            .unwrap();
-        let names: Vec<&str> = found
-            .metric_alarms()
-            .iter()
-            .filter_map(|a| a.alarm_name())
-            .collect();
         assert_eq!(
-            names,
+            gate_alarms_in(&aa.zone.aws, host, &aa.zone.record).await,
             [aa.parsed.gate_alarm_name(host)],
             "{host} hosts its own gate and no other region's"
         );

@@ -8,6 +8,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::harness::regions::{check_tree, gate_alarms_in};
 use crate::harness::{ConfigFile, Operated, Run, TestZone, create_region_stack, regionflip};
 use aws_sdk_cloudwatch::types::{StateValue, Statistic};
 use aws_sdk_route53::types::{HealthCheckConfig, HealthCheckType, TagResourceType};
@@ -374,78 +375,43 @@ async fn status_shows_both_regions_healthy_with_gates_open_from_health_check_sta
 #[tokio::test]
 async fn nothing_the_standby_s_routing_needs_lives_in_home_s_region() {
     let setup = initialised("gate-placement").await;
-    let client = setup.aws.route53.client();
     let mut alarm_regions_of = BTreeMap::new();
     for record in setup.pair().await {
-        let mut pending: Vec<String> = record.health_check_id.clone().into_iter().collect();
-        let mut regions = Vec::new();
-        let mut types = Vec::new();
-        while let Some(id) = pending.pop() {
-            let check = client
-                .get_health_check()
-                .health_check_id(&id)
-                .send()
-                .await
-                .unwrap();
-            let config = check.health_check().unwrap().health_check_config().unwrap();
-            types.push(config.r#type().as_str().to_string());
-            pending.extend(config.child_health_checks().iter().cloned());
-            if let Some(identifier) = config.alarm_identifier() {
-                regions.push(identifier.region().as_str().to_string());
-            }
-        }
-        types.sort();
+        let check = record.health_check_id.clone().expect("a health check");
         let role = match record.failover {
             Some(FailoverRole::Primary) => "primary",
             _ => "secondary",
         };
-        alarm_regions_of.insert(role, (regions, types));
+        alarm_regions_of.insert(role, check_tree(&setup.aws, &check).await);
     }
-    let (standby_alarms, standby_types) = &alarm_regions_of["secondary"];
+    let (standby_types, standby_alarms) = &alarm_regions_of["secondary"];
     assert_eq!(
         standby_types,
         &["HTTPS_STR_MATCH".to_string()],
         "the standby's record carries its endpoint check alone"
     );
     assert!(standby_alarms.is_empty(), "{standby_alarms:?}");
-    let (home_alarms, home_types) = &alarm_regions_of["primary"];
+    let (home_types, home_alarms) = &alarm_regions_of["primary"];
     assert_eq!(
         home_types,
         &["CALCULATED", "CLOUDWATCH_METRIC", "HTTPS_STR_MATCH"].map(String::from),
         "home's record: its CALCULATED check over its endpoint and its gate"
     );
-    // moto's GetHealthCheck reports no AlarmIdentifier (AWS's does), so this holds
-    // vacuously here; where each gate alarm lives is read from CloudWatch below.
     assert!(
         home_alarms.iter().all(|region| region != HOME),
         "home's gate is hosted in home: {home_alarms:?}"
     );
     let slug = regionflip_core::resources::slug_of(&setup.record);
-    for (host, present) in [(OTHER_REGION, true), (HOME, false)] {
-        let found = setup
-            .aws
-            .cloudwatch
-            .client(host)
-            .unwrap()
-            .describe_alarms()
-            .alarm_name_prefix(format!("regionflip-gate-{slug}-"))
-            .send()
-            .await
-            .unwrap();
-        let names: Vec<&str> = found
-            .metric_alarms()
-            .iter()
-            .filter_map(|a| a.alarm_name())
-            .collect();
-        assert_eq!(
-            names == [format!("regionflip-gate-{slug}-{HOME}")],
-            present,
-            "gate alarms in {host}: {names:?}"
-        );
-        if !present {
-            assert!(names.is_empty(), "no gate alarm lives in home: {names:?}");
-        }
-    }
+    assert_eq!(
+        gate_alarms_in(&setup.aws, OTHER_REGION, &setup.record).await,
+        [format!("regionflip-gate-{slug}-{HOME}")],
+        "home's gate alarm lives in the standby's region"
+    );
+    let in_home = gate_alarms_in(&setup.aws, HOME, &setup.record).await;
+    assert!(
+        in_home.is_empty(),
+        "no gate alarm lives in home: {in_home:?}"
+    );
 }
 
 #[tokio::test]

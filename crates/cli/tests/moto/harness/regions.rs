@@ -152,6 +152,51 @@ pub(crate) async fn healthy_region_stack(
     )
 }
 
+/// The health check tree under `id` as `GetHealthCheck` reports it: every check's type
+/// (sorted) and the region of every alarm a check follows (moto reports no
+/// `AlarmIdentifier`, so [`gate_alarms_in`] says where gate alarms live).
+pub(crate) async fn check_tree(aws: &AwsClients, id: &str) -> (Vec<String>, Vec<String>) {
+    let mut pending = vec![id.to_string()];
+    let (mut types, mut alarm_regions) = (Vec::new(), Vec::new());
+    while let Some(id) = pending.pop() {
+        let check = aws
+            .route53
+            .client()
+            .get_health_check()
+            .health_check_id(&id)
+            .send()
+            .await
+            .unwrap();
+        let config = check.health_check().unwrap().health_check_config().unwrap();
+        types.push(config.r#type().as_str().to_string());
+        pending.extend(config.child_health_checks().iter().cloned());
+        if let Some(identifier) = config.alarm_identifier() {
+            alarm_regions.push(identifier.region().as_str().to_string());
+        }
+    }
+    types.sort();
+    (types, alarm_regions)
+}
+
+/// The gate alarms of `record` that live in `host`'s CloudWatch.
+pub(crate) async fn gate_alarms_in(aws: &AwsClients, host: &str, record: &str) -> Vec<String> {
+    let slug = regionflip_core::resources::slug_of(record);
+    let found = aws
+        .cloudwatch
+        .client(host)
+        .unwrap()
+        .describe_alarms()
+        .alarm_name_prefix(format!("regionflip-gate-{slug}-"))
+        .send()
+        .await
+        .unwrap();
+    found
+        .metric_alarms()
+        .iter()
+        .filter_map(|a| a.alarm_name().map(str::to_string))
+        .collect()
+}
+
 /// The type of health check `id`, as `GetHealthCheck` reports it.
 pub(crate) async fn check_type(aws: &AwsClients, id: &str) -> HealthCheckType {
     aws.route53
