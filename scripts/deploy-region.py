@@ -33,7 +33,8 @@ What it adds to a plain `sam deploy --config-env REGION`:
   with a quota of 10 cannot reserve even 1), from lambda:GetAccountSettings and, on a
   tight account, what this stack's watcher reserves already. A value set in the
   samconfig or with --set is passed as it is, but refused before deploying when the
-  account cannot reserve it. What cannot be read is not passed (docs/deploy.md,
+  account cannot reserve it. Account settings that cannot be read pass nothing; a
+  reservation of the stack's own that cannot be read counts as none (docs/deploy.md,
   "Reserved concurrency").
 * It refuses a samconfig whose environments disagree on a routing parameter, and a --set
   that would make this region's stack disagree with the others: every watcher must
@@ -880,8 +881,9 @@ def choose_reserved_concurrency(params: dict[str, str], user_set: str | None, re
     or more and the account cannot reserve it, which CloudFormation would find only
     once the stack is half updated. Otherwise `default` (the template's, 1) when the
     account can reserve it, else 0, from `read(region, needed)` (read_account_concurrency;
-    None: look nothing up). What cannot be read is not passed: the stack keeps its
-    current value, the template's default when it is created."""
+    None: look nothing up). Account settings that cannot be read pass nothing: the stack
+    keeps its current value, the template's default when it is created (a reservation
+    of the stack's own that cannot be read counts as none, so 0 may be passed)."""
     name = "WatcherReservedConcurrency"
     keeps = (f"the stack keeps its current value (the template's {default} when it is created; "
              f"below {LAMBDA_MIN_UNRESERVED + default} unreserved, deploy with SET={name}=0)")

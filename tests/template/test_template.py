@@ -831,7 +831,8 @@ class JournalWidget(unittest.TestCase):
     """The dashboard reads the journal as its readers must: the watchers' transitions and
     the CLI's operator lines (crates/cli/src/journal.rs), one line per record and sequence,
     the one whose state won (two health-gate writers of one sequence: the state's own
-    order, `journal_key`, as journal::one_per_sequence keeps it), newest first."""
+    order, `journal_key`, as journal::one_per_sequence keeps it), newest sequence first;
+    lines that wrote no state (refusals) have no key and are left to `regionflip history`."""
 
     def test_shows_transitions_and_operator_commands_once_per_sequence(self):
         widgets = Dashboard().body()["widgets"]
@@ -839,7 +840,8 @@ class JournalWidget(unittest.TestCase):
         self.assertEqual(len(queries), 1, queries)
         query = queries[0]
         for needle in ('message = "regionflip transition"', 'message = "regionflip operator"',
-                       "actor", "reason", "sort journal_key desc | dedup record, sequence"):
+                       "actor", "reason",
+                       "filter ispresent(journal_key) | sort journal_key desc | dedup record, sequence"):
             self.assertIn(needle, query)
 
 

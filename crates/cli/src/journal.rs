@@ -145,7 +145,7 @@ pub(crate) async fn record_command(
         // (`copy_key`) against a transition of the same sequence, as the copies do; a
         // move's line ranks just below its own transition line (a prefix of its key).
         journal_key: written.map(|state| match report.transition {
-            Some(_) => format!("{:020}", state.sequence),
+            Some(_) => format!("s{:020}", state.sequence),
             None => copy_key(state),
         }),
     };
@@ -256,7 +256,11 @@ pub(crate) fn entries(record: &str, lines: &[(String, i64, Value)]) -> Vec<Histo
             },
             // An operator's move is its transition line; the operator line says only
             // what moved nothing (pause, resume, a refusal).
-            Some(OPERATOR_MESSAGE) if line["outcome"].as_str() != Some("Transition") => {
+            Some(OPERATOR_MESSAGE)
+                if !line["outcome"]
+                    .as_str()
+                    .is_some_and(|o| o.starts_with("Transition")) =>
+            {
                 HistoryEntry {
                     at: text("at").unwrap_or_default(),
                     kind: format!(
@@ -420,7 +424,7 @@ mod tests {
                 "us-east-1".to_string(),
                 3_000,
                 json!({"message": OPERATOR_MESSAGE,
-                "record": "api.example.com", "command": "failover", "outcome": "Transition",
+                "record": "api.example.com", "command": "failover", "outcome": "Transition { kind: Manual, from: \"us-west-2\", to: \"us-east-1\" }",
                 "sequence": 3, "actor": "arn:aws:iam::1:user/sre", "at": "t3"}),
             ),
             (

@@ -1720,7 +1720,23 @@ impl RawFields {
         }
         let mut seen = BTreeSet::new();
         let mut targets = BTreeSet::new();
+        let mut checks = BTreeSet::new();
         for (i, region) in &regions {
+            // Each region's endpoint check probes that region's endpoint: one check named
+            // for two regions would make a failing region look like its standby (and init
+            // would wire it under the wrong record).
+            if let Some(id) = &region.health_check_id
+                && !checks.insert(id.clone())
+            {
+                let key = self.display(&Key::Region(*i, "health_check_id"));
+                self.errors.push(ConfigError {
+                    key,
+                    problem: format!("repeats health check {id} of another region"),
+                    fix: "set each region's health_check_id to its own stack's HealthCheckId \
+                          output (make cli-config writes them)"
+                        .into(),
+                });
+            }
             if !seen.insert(region.name.clone()) {
                 let key = self.display(&Key::Region(*i, "name"));
                 self.errors.push(ConfigError {

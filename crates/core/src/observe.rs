@@ -351,11 +351,14 @@ impl StateObservation {
 ///
 /// The newest sequence, then an operator's pause, then a failback hold, then the greater
 /// state text: a total order, so the outcome never depends on the order copies or
-/// records are read in. A text, so that a log query sorts by it alike: the sequence
+/// records are read in. A text, so that a log query sorts by it alike: `s`, the sequence
 /// zero-padded to the 20 digits of `u64::MAX`, the pause and hold as `0`/`1`, the text.
+/// It starts with a letter because Logs Insights' `sort` is a natural sort that puts
+/// values made only of digits after all text; its numbers are fixed-width (the sequence,
+/// the flags, the times), so that natural order and plain text order agree on it.
 pub fn copy_key(state: &EngineState) -> String {
     format!(
-        "{:020} {}{} {}",
+        "s{:020} {}{} {}",
         state.sequence,
         u8::from(state.paused),
         u8::from(state.hold_failback),

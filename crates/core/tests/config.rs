@@ -248,6 +248,22 @@ const CASES: &[Case] = &[
         problem: "empty label",
     },
     Case {
+        what: "one endpoint check named for two regions",
+        edit: |d| {
+            d.set(
+                "regions[2].health_check_id",
+                "\"11111111-2222-3333-4444-555555555555\"",
+            )
+            .set(
+                "regions[1].health_check_id",
+                "\"11111111-2222-3333-4444-555555555555\"",
+            )
+        },
+        toml_key: Some("regions[2].health_check_id"),
+        env_key: Some("REGIONFLIP_REGION_2_HEALTH_CHECK_ID"),
+        problem: "repeats health check 11111111-2222-3333-4444-555555555555 of another region",
+    },
+    Case {
         what: "record name too long for its chain",
         edit: |d| {
             d.set("mode", "\"health-gate\"")

@@ -737,6 +737,14 @@ async fn operator_commands_are_journalled_with_who_and_why_and_history_lists_the
         pause["who"].as_str().unwrap().starts_with("arn:aws"),
         "{pause}"
     );
+    assert_eq!(
+        entries
+            .iter()
+            .filter(|e| e["sequence"] == find("manual")["sequence"])
+            .count(),
+        1,
+        "the operator's move is one entry, not also its operator line: {entries:#?}"
+    );
     let manual = find("manual");
     assert_eq!(
         (manual["from"].as_str(), manual["to"].as_str()),
