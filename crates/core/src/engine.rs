@@ -818,15 +818,12 @@ impl<'a> Pass<'a> {
             }
             return self.stay(current);
         }
-        if self.config.failback.mode == FailbackMode::Manual || current.state.hold_failback {
-            self.reasons.push(Reason::AwaitingOperator {
-                region: candidates[0].region.clone(),
-                why: if current.state.hold_failback {
-                    "an operator moved traffic; failback waits for `failback` or `resume`".into()
-                } else {
-                    "failback.mode is manual".into()
-                },
-            });
+        if self.awaits_operator(
+            &current,
+            &candidates[0].region,
+            "an operator moved traffic; failback waits for `failback` or `resume`",
+            "failback.mode is manual",
+        ) {
             return self.stay(current);
         }
         let policy = &self.config.failback;
@@ -931,6 +928,30 @@ impl<'a> Pass<'a> {
 
     /// The drift of the pair, said with what this pass does about it.
     /// Reports the pair's drift as repaired in this pass's batch, or on `resume`.
+    /// Rule 5b, and S4's wait with active-active routing: an automatic return waits for
+    /// an operator while an operator's hold stands (`held` says what lifts it) or with
+    /// `failback.mode = "manual"` (`manual`); says so and returns true then.
+    fn awaits_operator(
+        &mut self,
+        current: &Current,
+        region: &str,
+        held: &str,
+        manual: &str,
+    ) -> bool {
+        let why = if current.state.hold_failback {
+            held
+        } else if self.config.failback.mode == FailbackMode::Manual {
+            manual
+        } else {
+            return false;
+        };
+        self.reasons.push(Reason::AwaitingOperator {
+            region: region.to_string(),
+            why: why.into(),
+        });
+        true
+    }
+
     fn report_drift_repaired_now_or_on_resume(&mut self, current: &Current, now: bool) {
         let repair = if now {
             DriftRepair::ThisPass

@@ -48,7 +48,6 @@
 //! and damping entry; a second failing region is evacuated on the next pass (its alarm
 //! event, or the next tick).
 
-use crate::config::FailbackMode;
 use crate::event::{ServiceChange, TransitionEvent, TransitionKind};
 use crate::health::{EvidenceRow, Health, RegionHealth};
 use crate::plan::Plan;
@@ -173,16 +172,13 @@ impl Pass<'_> {
             return self.stay(current);
         }
         if !urgent
-            && (self.config.failback.mode == FailbackMode::Manual || current.state.hold_failback)
+            && self.awaits_operator(
+                &current,
+                &candidates[0].region,
+                "an operator evacuated a region; returns wait for `restore` or `resume`",
+                "failback.mode is manual: `regionflip restore` returns it",
+            )
         {
-            self.reasons.push(Reason::AwaitingOperator {
-                region: candidates[0].region.clone(),
-                why: if current.state.hold_failback {
-                    "an operator evacuated a region; returns wait for `restore` or `resume`".into()
-                } else {
-                    "failback.mode is manual: `regionflip restore` returns it".into()
-                },
-            });
             return self.stay(current);
         }
         let policy = &self.config.failback;
